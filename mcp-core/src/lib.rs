@@ -1,0 +1,64 @@
+//! # mcp-core
+//!
+//! The Model Context Protocol for Rust connector authors: protocol types, JSON-RPC framing and
+//! a server with tools, resources, prompts, completion, logging, progress, cancellation and
+//! pagination. No sockets: a transport (`mcp-transport`: stdio, streamable HTTP, in-memory)
+//! feeds messages to a [`Session`] and writes back what it answers.
+//!
+//! ```
+//! use mcp_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let server = Server::builder("hello", "0.1.0")
+//!     .tool(
+//!         Tool::read("greet")
+//!             .description("Say hello to someone.")
+//!             .input_schema(json!({
+//!                 "type": "object",
+//!                 "properties": { "name": { "type": "string" } },
+//!                 "required": ["name"]
+//!             }))
+//!             .handler(|_ctx, args| async move {
+//!                 Ok(CallToolResult::text(format!("Hello, {}!", args["name"].as_str().unwrap_or("you"))))
+//!             }),
+//!     )
+//!     .build()
+//!     .unwrap();
+//!
+//! let client = TestClient::connect(server).await;
+//! let result = client.call_tool("greet", json!({"name": "Ada"})).await.unwrap();
+//! assert_eq!(result.content[0].as_text(), Some("Hello, Ada!"));
+//! # });
+//! ```
+//!
+//! Most authors write tools with the `#[tool]` and `#[tools]` macros (re-exported here from
+//! `mcp-macros` with the default `macros` feature) rather than by hand.
+
+pub mod error;
+pub mod jsonrpc;
+pub mod protocol;
+pub mod schema;
+mod server;
+pub mod testing;
+
+mod base64;
+mod output;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use error::{BuildError, ClientRequestError, McpError, ToolError};
+pub use output::{IntoCallToolResult, Json};
+pub use server::{
+    Completer, CompletionRequest, Context, Extensions, FromContext, IntoPrompt, IntoResource, IntoTool,
+    IntoTools, Outbound, Prompt, PromptBuilder, PromptHandler, Resource, ResourceBuilder, ResourceHandler,
+    ResourceRequest, Server, ServerBuilder, Session, Tool, ToolBuilder, ToolHandler, UriTemplate,
+    validate_tool_name,
+};
+
+/// `CancellationToken`, as handed out by [`Context::cancellation`].
+pub use tokio_util::sync::CancellationToken;
+
+#[cfg(feature = "macros")]
+pub use mcp_macros::{prompt, resource, tool, tools};

@@ -1,0 +1,146 @@
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Content, Icon, Meta};
+
+/// Hints that describe a tool's effect on the world. ChatGPT asks the user to confirm any tool
+/// whose `readOnlyHint` is not `true`, so a server built with this crate always sends all four.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolAnnotations {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The tool does not change its environment (spec default: false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_hint: Option<bool>,
+    /// The tool may destroy or overwrite data (spec default: true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive_hint: Option<bool>,
+    /// Repeating a call with the same arguments has no further effect (spec default: false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_hint: Option<bool>,
+    /// The tool reaches an open world of external entities (spec default: true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_world_hint: Option<bool>,
+}
+
+/// How a tool takes part in task-augmented execution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolExecution {
+    /// `forbidden` (default), `optional` or `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_support: Option<String>,
+}
+
+/// A tool as `tools/list` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolDefinition {
+    /// Unique name: 1 to 64 characters of `A-Z a-z 0-9 _ - .`.
+    pub name: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the tool does, for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON Schema of the arguments; its root is `type: "object"`.
+    pub input_schema: Map<String, Value>,
+    /// JSON Schema of `structuredContent`; its root is `type: "object"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Map<String, Value>>,
+    /// Behaviour hints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<ToolAnnotations>,
+    /// Task support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<ToolExecution>,
+    /// Icons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icons: Option<Vec<Icon>>,
+    /// Metadata, such as OpenAI Apps SDK keys.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+}
+
+/// Result of `tools/list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListToolsResult {
+    /// One page of tools.
+    pub tools: Vec<ToolDefinition>,
+    /// Where the next page starts, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Parameters of `tools/call`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallToolParams {
+    /// Which tool.
+    pub name: String,
+    /// The arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Map<String, Value>>,
+    /// Request metadata (`progressToken` lives here).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+}
+
+/// Result of `tools/call`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallToolResult {
+    /// Unstructured result, for the model.
+    pub content: Vec<Content>,
+    /// Structured result matching the tool's `outputSchema`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<Map<String, Value>>,
+    /// `true` when the call failed; the content says why, so the model can correct itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_error: Option<bool>,
+    /// Result metadata; reaches a client UI, not the model.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+}
+
+impl CallToolResult {
+    /// A successful result with one text block.
+    pub fn text(text: impl Into<String>) -> Self {
+        CallToolResult { content: vec![Content::text(text)], ..Default::default() }
+    }
+
+    /// A successful result with the given content.
+    pub fn content(content: Vec<Content>) -> Self {
+        CallToolResult { content, ..Default::default() }
+    }
+
+    /// A failed result whose text tells the model what went wrong.
+    ///
+    /// ```
+    /// # use mcp_core::protocol::CallToolResult;
+    /// let r = CallToolResult::error("ticket 9 does not exist");
+    /// assert_eq!(r.is_error, Some(true));
+    /// ```
+    pub fn error(message: impl Into<String>) -> Self {
+        CallToolResult { content: vec![Content::text(message)], is_error: Some(true), ..Default::default() }
+    }
+
+    /// A structured result: `structuredContent` plus the same JSON as text for older clients.
+    pub fn structured(value: Map<String, Value>) -> Self {
+        let text = Value::Object(value.clone()).to_string();
+        CallToolResult {
+            content: vec![Content::text(text)],
+            structured_content: Some(value),
+            ..Default::default()
+        }
+    }
+
+    /// Whether the call failed.
+    pub fn failed(&self) -> bool {
+        self.is_error == Some(true)
+    }
+}

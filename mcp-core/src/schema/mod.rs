@@ -1,0 +1,60 @@
+//! JSON Schemas for tool inputs and outputs: built from Rust types with `schemars`, and checked
+//! against values before a handler runs (see [`validate`]).
+//!
+//! ```
+//! #[derive(schemars::JsonSchema, serde::Deserialize)]
+//! struct Search { query: String, limit: Option<u32> }
+//!
+//! let schema = mcp_core::schema::object_schema_for::<Search>().unwrap();
+//! assert_eq!(schema["type"], "object");
+//! assert_eq!(schema["required"], serde_json::json!(["query"]));
+//! ```
+
+pub mod validate;
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value};
+
+/// The JSON Schema of `T`, with every subschema inlined where that terminates (clients handle
+/// `$ref` unevenly), without `$schema` and root `title` noise. Its root may be any type.
+pub fn schema_for<T: JsonSchema>() -> Map<String, Value> {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.inline_subschemas = true;
+        s.meta_schema = None;
+    });
+    let schema = settings.into_generator().into_root_schema_for::<T>();
+    let mut map = match schema.to_value() {
+        Value::Object(map) => map,
+        // A boolean schema: `true` accepts everything.
+        Value::Bool(_) | _ => Map::new(),
+    };
+    map.remove("title");
+    map
+}
+
+/// The schema of `T`, which must describe a JSON object (the spec requires `type: "object"`
+/// at the root of `inputSchema` and `outputSchema`). The error says what `T` is instead.
+pub fn object_schema_for<T: JsonSchema>() -> Result<Map<String, Value>, String> {
+    let mut map = schema_for::<T>();
+    match map.get("type") {
+        Some(Value::String(t)) if t == "object" => Ok(map),
+        None if map.is_empty() || map.contains_key("properties") => {
+            map.insert("type".into(), Value::String("object".into()));
+            Ok(map)
+        }
+        other => Err(format!(
+            "the schema of `{}` has root type {}, but MCP requires an object; use a struct with named fields",
+            T::schema_name(),
+            other.map(Value::to_string).unwrap_or_else(|| "(a union or reference)".into())
+        )),
+    }
+}
+
+/// The empty-object input schema of a tool that takes no arguments.
+pub fn empty_object_schema() -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("type".into(), Value::String("object".into()));
+    map.insert("properties".into(), Value::Object(Map::new()));
+    map
+}

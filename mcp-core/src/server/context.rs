@@ -1,0 +1,305 @@
+use std::sync::{Arc, Mutex};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Extensions;
+use super::session::SessionShared;
+use crate::error::{ClientRequestError, ToolError};
+use crate::jsonrpc::{Message, RequestId};
+use crate::protocol::{
+    ClientCapabilities, CreateMessageParams, CreateMessageResult, ElicitAction, ElicitParams, ElicitResult,
+    Implementation, ListRootsResult, LoggingLevel, LoggingMessageParams, Meta, ProgressParams, ProgressToken,
+    ProtocolVersion, method,
+};
+
+/// Where a session's outgoing messages go: the transport reads the other end and writes them
+/// to the wire (a stdout line, an SSE event, an in-memory queue).
+///
+/// ```
+/// use mcp_core::{Outbound, jsonrpc::Message};
+///
+/// let (out, mut rx) = Outbound::channel();
+/// out.send(Message::notification("notifications/tools/list_changed", None));
+/// assert!(rx.try_recv().is_ok());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    tx: mpsc::UnboundedSender<Message>,
+}
+
+impl Outbound {
+    /// A new outbound channel and its receiving end.
+    pub fn channel() -> (Outbound, mpsc::UnboundedReceiver<Message>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Outbound { tx }, rx)
+    }
+
+    /// Queues a message; `false` when the receiving end is gone.
+    pub fn send(&self, message: Message) -> bool {
+        self.tx.send(message).is_ok()
+    }
+
+    /// Whether the receiving end is gone.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// What a handler knows about the request it is serving, and how it talks back: progress,
+/// logging, cancellation, and requests to the client (elicitation, sampling, roots).
+///
+/// Cheap to clone. Take it as a parameter of a tool, resource or prompt handler.
+///
+/// ```
+/// use mcp_core::{Context, ToolError, protocol::LoggingLevel};
+///
+/// async fn import(ctx: Context) -> Result<String, ToolError> {
+///     for step in 1..=3u32 {
+///         if ctx.is_cancelled() {
+///             return Err(ToolError::new("cancelled"));
+///         }
+///         ctx.progress(step as f64, Some(3.0), Some(&format!("step {step} of 3")));
+///     }
+///     ctx.log(LoggingLevel::Info, "import finished");
+///     Ok("imported".into())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<ContextInner>,
+}
+
+pub(crate) struct ContextInner {
+    pub(crate) request_id: RequestId,
+    pub(crate) meta: Option<Meta>,
+    pub(crate) session: Arc<SessionShared>,
+    pub(crate) replies: Outbound,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) extensions: Extensions,
+    pub(crate) last_progress: Mutex<Option<f64>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("request_id", &self.inner.request_id).finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub(crate) fn new(inner: ContextInner) -> Self {
+        Context { inner: Arc::new(inner) }
+    }
+
+    /// The id of the request being served.
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.request_id
+    }
+
+    /// The request's `_meta`, as the client sent it.
+    pub fn meta(&self) -> Option<&Meta> {
+        self.inner.meta.as_ref()
+    }
+
+    /// The request's `_meta.progressToken`, when the client asked for progress.
+    pub fn progress_token(&self) -> Option<ProgressToken> {
+        let token = self.inner.meta.as_ref()?.get("progressToken")?;
+        serde_json::from_value(token.clone()).ok()
+    }
+
+    /// The protocol revision this request is spoken in.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.session.protocol_version()
+    }
+
+    /// What the client declared it can do.
+    pub fn client_capabilities(&self) -> ClientCapabilities {
+        self.inner.session.client_capabilities()
+    }
+
+    /// Who the client said it is, when it did.
+    pub fn client_info(&self) -> Option<Implementation> {
+        self.inner.session.client_info()
+    }
+
+    /// Values the transport attached to this request (auth claims, headers).
+    pub fn extensions(&self) -> &Extensions {
+        &self.inner.extensions
+    }
+
+    /// Resolves when the client cancels this request (`notifications/cancelled`) or goes away.
+    /// The server also drops the handler's future at that point; this token lets a handler
+    /// stop work it started elsewhere (a spawned task, a remote job).
+    pub fn cancellation(&self) -> CancellationToken {
+        self.inner.cancel.clone()
+    }
+
+    /// Whether the client cancelled this request.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// Reports progress, when the client asked for it with a `progressToken`; otherwise does
+    /// nothing. Values must increase (the spec's rule); a value not above the last is dropped.
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = self.progress_token() else {
+            return;
+        };
+        {
+            let Ok(mut last) = self.inner.last_progress.lock() else {
+                return;
+            };
+            if last.is_some_and(|l| progress <= l) {
+                tracing::debug!(progress, "dropped a progress value that did not increase");
+                return;
+            }
+            *last = Some(progress);
+        }
+        let params =
+            ProgressParams { progress_token: token, progress, total, message: message.map(str::to_owned) };
+        self.notify(method::PROGRESS, serde_json::to_value(params).ok());
+    }
+
+    /// Sends a log message to the client (`notifications/message`) when `level` is at or above
+    /// the level the client set with `logging/setLevel`. `data` is any serialisable value.
+    pub fn log(&self, level: LoggingLevel, data: impl Serialize) {
+        self.log_to(level, None, data)
+    }
+
+    /// Like [`Context::log`], naming the logger.
+    pub fn log_to(&self, level: LoggingLevel, logger: Option<&str>, data: impl Serialize) {
+        if !self.inner.session.wants_log(level) {
+            return;
+        }
+        let params = LoggingMessageParams {
+            level,
+            logger: logger.map(str::to_owned),
+            data: serde_json::to_value(data).unwrap_or(Value::Null),
+        };
+        self.notify(method::LOG_MESSAGE, serde_json::to_value(params).ok());
+    }
+
+    /// Sends a notification related to this request (it travels on this request's stream).
+    pub fn notify(&self, method: &str, params: Option<Value>) {
+        self.inner.replies.send(Message::notification(method, params));
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`, form mode).
+    /// `requested_schema` is a flat object schema of primitive fields.
+    pub async fn elicit(
+        &self,
+        message: impl Into<String>,
+        requested_schema: Map<String, Value>,
+    ) -> Result<ElicitResult, ClientRequestError> {
+        if !self.client_capabilities().supports_form_elicitation() {
+            return Err(ClientRequestError::CapabilityMissing("elicitation"));
+        }
+        let params = ElicitParams {
+            mode: None,
+            message: message.into(),
+            requested_schema: Some(requested_schema),
+            elicitation_id: None,
+            url: None,
+        };
+        self.request_as(method::ELICIT, &params).await
+    }
+
+    /// Asks the user to fill in a `T` (its JSON Schema becomes the form). Returns
+    /// `Ok(Some(value))` when the user accepted, `Ok(None)` when they declined or cancelled.
+    pub async fn elicit_as<T: JsonSchema + DeserializeOwned>(
+        &self,
+        message: impl Into<String>,
+    ) -> Result<Option<T>, ClientRequestError> {
+        let schema = crate::schema::object_schema_for::<T>()
+            .map_err(|e| ClientRequestError::BadResponse(format!("cannot build the form: {e}")))?;
+        let result = self.elicit(message, schema).await?;
+        if result.action != ElicitAction::Accept {
+            return Ok(None);
+        }
+        let content = Value::Object(result.content.unwrap_or_default());
+        serde_json::from_value(content).map(Some).map_err(|e| ClientRequestError::BadResponse(e.to_string()))
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`).
+    pub async fn create_message(
+        &self,
+        params: CreateMessageParams,
+    ) -> Result<CreateMessageResult, ClientRequestError> {
+        if self.client_capabilities().sampling.is_none() {
+            return Err(ClientRequestError::CapabilityMissing("sampling"));
+        }
+        self.request_as(method::CREATE_MESSAGE, &params).await
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    pub async fn list_roots(&self) -> Result<ListRootsResult, ClientRequestError> {
+        if self.client_capabilities().roots.is_none() {
+            return Err(ClientRequestError::CapabilityMissing("roots"));
+        }
+        self.request_as(method::ROOTS_LIST, &serde_json::json!({})).await
+    }
+
+    /// Sends any request to the client and waits for its result. Prefer the typed methods,
+    /// which check the client's capabilities first.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientRequestError> {
+        self.inner.session.request_client(method, params, &self.inner.replies, &self.inner.cancel).await
+    }
+
+    async fn request_as<P: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &P,
+    ) -> Result<R, ClientRequestError> {
+        let params =
+            serde_json::to_value(params).map_err(|e| ClientRequestError::BadResponse(e.to_string()))?;
+        let value = self.request(method, params).await?;
+        serde_json::from_value(value).map_err(|e| ClientRequestError::BadResponse(e.to_string()))
+    }
+}
+
+/// A value a handler can ask for by type, in the axum sense: the macros recognise parameters
+/// whose type implements `FromContext` and fill them from the request instead of from the
+/// arguments. Implement it for your own types (for example a database handle looked up from
+/// [`Extensions`], or the caller's claims).
+///
+/// ```
+/// use mcp_core::{Context, FromContext, ToolError};
+///
+/// struct TenantId(String);
+///
+/// impl FromContext for TenantId {
+///     fn from_context(ctx: &Context) -> Result<Self, ToolError> {
+///         ctx.meta()
+///             .and_then(|m| m.get("tenant"))
+///             .and_then(|v| v.as_str())
+///             .map(|s| TenantId(s.to_owned()))
+///             .ok_or_else(|| ToolError::new("this tool needs `_meta.tenant`"))
+///     }
+/// }
+/// ```
+pub trait FromContext: Sized {
+    /// Builds the value from the request, or fails the call with a message for the model.
+    fn from_context(ctx: &Context) -> Result<Self, ToolError>;
+}
+
+impl FromContext for Context {
+    fn from_context(ctx: &Context) -> Result<Self, ToolError> {
+        Ok(ctx.clone())
+    }
+}
+
+impl FromContext for CancellationToken {
+    fn from_context(ctx: &Context) -> Result<Self, ToolError> {
+        Ok(ctx.cancellation())
+    }
+}
+
+impl FromContext for Extensions {
+    fn from_context(ctx: &Context) -> Result<Self, ToolError> {
+        Ok(ctx.extensions().clone())
+    }
+}

@@ -1,0 +1,581 @@
+//! The server: what a connector registers (tools, resources, prompts) and how requests reach
+//! them.
+//!
+//! A [`Server`] is built once and is cheap to clone. A transport opens a [`Session`] per
+//! connection (or per HTTP request, when it keeps no sessions) and feeds it messages; the
+//! session answers them. Nothing here assumes a long-lived connection: each request is served
+//! with its own [`Context`], which carries the protocol version, client capabilities and
+//! transport-provided [`Extensions`] (such as auth claims).
+
+mod completion;
+mod context;
+mod extensions;
+mod pagination;
+mod prompt;
+mod resource;
+mod session;
+mod tool;
+mod uri_template;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+pub use completion::{Completer, CompletionRequest};
+pub use context::{Context, FromContext, Outbound};
+pub use extensions::Extensions;
+pub use prompt::{Prompt, PromptBuilder, PromptHandler};
+pub use resource::{Resource, ResourceBuilder, ResourceHandler, ResourceRequest};
+pub use session::Session;
+pub use tool::{Tool, ToolBuilder, ToolHandler, validate_tool_name};
+pub use uri_template::UriTemplate;
+
+use self::resource::ResourceKind;
+use self::session::SessionShared;
+use crate::error::BuildError;
+use crate::jsonrpc::Message;
+use crate::protocol::{
+    Icon, Implementation, ListChangedCapability, ResourceUpdatedParams, ResourcesCapability,
+    ServerCapabilities, method,
+};
+
+/// Something that becomes one tool: a [`Tool`], or what `#[tool]` generates.
+pub trait IntoTool {
+    /// The tool.
+    fn into_tool(self) -> Tool;
+}
+
+impl IntoTool for Tool {
+    fn into_tool(self) -> Tool {
+        self
+    }
+}
+
+/// Something that becomes several tools: what `#[tools]` generates for an `impl` block, or a
+/// `Vec<Tool>`.
+pub trait IntoTools {
+    /// The tools.
+    fn into_tools(self) -> Vec<Tool>;
+}
+
+impl IntoTools for Vec<Tool> {
+    fn into_tools(self) -> Vec<Tool> {
+        self
+    }
+}
+
+/// Something that becomes a resource: a [`Resource`], or what `#[resource]` generates.
+pub trait IntoResource {
+    /// The resource.
+    fn into_resource(self) -> Resource;
+}
+
+impl IntoResource for Resource {
+    fn into_resource(self) -> Resource {
+        self
+    }
+}
+
+/// Something that becomes a prompt: a [`Prompt`], or what `#[prompt]` generates.
+pub trait IntoPrompt {
+    /// The prompt.
+    fn into_prompt(self) -> Prompt;
+}
+
+impl IntoPrompt for Prompt {
+    fn into_prompt(self) -> Prompt {
+        self
+    }
+}
+
+/// Items in registration order with a name index, so `tools/list` is stable and lookups are
+/// constant-time.
+#[derive(Clone)]
+struct Catalog<T> {
+    items: Vec<T>,
+    index: HashMap<String, usize>,
+}
+
+impl<T> Default for Catalog<T> {
+    fn default() -> Self {
+        Catalog { items: Vec::new(), index: HashMap::new() }
+    }
+}
+
+impl<T> Catalog<T> {
+    fn get(&self, name: &str) -> Option<&T> {
+        self.index.get(name).map(|&i| &self.items[i])
+    }
+
+    fn insert(&mut self, name: String, item: T) -> Result<(), &T> {
+        if let Some(&i) = self.index.get(&name) {
+            return Err(&self.items[i]);
+        }
+        self.index.insert(name, self.items.len());
+        self.items.push(item);
+        Ok(())
+    }
+
+    fn remove(&mut self, name: &str, name_of: impl Fn(&T) -> &str) -> Option<T> {
+        let i = self.index.remove(name)?;
+        let item = self.items.remove(i);
+        self.index = self.items.iter().enumerate().map(|(i, t)| (name_of(t).to_owned(), i)).collect();
+        Some(item)
+    }
+}
+
+/// An MCP server: a set of tools, resources and prompts with the server's identity.
+///
+/// ```
+/// use mcp_core::{Server, Tool, protocol::CallToolResult};
+///
+/// let server = Server::builder("tickets", "1.0.0")
+///     .instructions("Search and update tickets. Use search_tickets before get_ticket.")
+///     .tool(Tool::read("ping").description("Check the server is up").handler(|_ctx, _args| async {
+///         Ok(CallToolResult::text("pong"))
+///     }))
+///     .build()
+///     .expect("valid server");
+/// assert_eq!(server.info().name, "tickets");
+/// assert!(server.capabilities().tools.is_some());
+/// ```
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<ServerInner>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("info", &self.inner.info).finish_non_exhaustive()
+    }
+}
+
+struct ServerInner {
+    info: Implementation,
+    instructions: Option<String>,
+    capabilities: ServerCapabilities,
+    page_size: usize,
+    client_request_timeout: Duration,
+    tools: RwLock<Catalog<Tool>>,
+    resources: RwLock<Vec<Resource>>,
+    prompts: RwLock<Catalog<Prompt>>,
+    sessions: Mutex<Vec<Weak<SessionShared>>>,
+}
+
+impl Server {
+    /// Starts building a server with its name and version (`serverInfo`).
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            info: Implementation {
+                name: name.into(),
+                version: version.into(),
+                title: None,
+                description: None,
+                icons: None,
+                website_url: None,
+            },
+            instructions: None,
+            page_size: 100,
+            client_request_timeout: Duration::from_secs(600),
+            tools: Vec::new(),
+            resources: Vec::new(),
+            prompts: Vec::new(),
+            force: ForcedCapabilities::default(),
+        }
+    }
+
+    /// The server's `serverInfo`.
+    pub fn info(&self) -> &Implementation {
+        &self.inner.info
+    }
+
+    /// The server's `instructions`.
+    pub fn instructions(&self) -> Option<&str> {
+        self.inner.instructions.as_deref()
+    }
+
+    /// The capabilities the server declares, derived from what was registered.
+    pub fn capabilities(&self) -> &ServerCapabilities {
+        &self.inner.capabilities
+    }
+
+    /// Opens a session: the state of one connection (negotiated version, client capabilities,
+    /// log level, subscriptions, in-flight requests). Messages that belong to no request, such
+    /// as `notifications/tools/list_changed`, go to `notifications`.
+    pub fn session(&self, notifications: Outbound) -> Session {
+        let session = Session::new(self.clone(), notifications);
+        if let Ok(mut sessions) = self.inner.sessions.lock() {
+            sessions.retain(|s| s.strong_count() > 0);
+            sessions.push(Arc::downgrade(session.shared()));
+        }
+        session
+    }
+
+    /// The registered tool called `name`.
+    pub fn tool(&self, name: &str) -> Option<Tool> {
+        self.inner.tools.read().ok()?.get(name).cloned()
+    }
+
+    /// Every registered tool, in registration order.
+    pub fn tools(&self) -> Vec<Tool> {
+        self.inner.tools.read().map(|t| t.items.clone()).unwrap_or_default()
+    }
+
+    /// Adds a tool at run time and tells connected clients (`notifications/tools/list_changed`).
+    pub fn add_tool(&self, tool: impl IntoTool) -> Result<(), BuildError> {
+        let tool = tool.into_tool();
+        check_tool(&tool)?;
+        {
+            let mut tools = self.inner.tools.write().map_err(|_| poisoned())?;
+            let name = tool.name().to_owned();
+            let origin = tool.origin.clone();
+            tools.insert(name.clone(), tool).map_err(|first| BuildError::Duplicate {
+                kind: "tool",
+                name,
+                first: first.origin.clone(),
+                second: origin,
+            })?;
+        }
+        self.broadcast(method::TOOLS_LIST_CHANGED, |_| true);
+        Ok(())
+    }
+
+    /// Removes a tool at run time; tells connected clients when it existed.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = self.inner.tools.write().ok().and_then(|mut t| t.remove(name, Tool::name)).is_some();
+        if removed {
+            self.broadcast(method::TOOLS_LIST_CHANGED, |_| true);
+        }
+        removed
+    }
+
+    /// Adds a resource or template at run time and tells connected clients.
+    pub fn add_resource(&self, resource: impl IntoResource) -> Result<(), BuildError> {
+        let resource = resource.into_resource();
+        {
+            let mut all = self.inner.resources.write().map_err(|_| poisoned())?;
+            check_resource(&all, &resource)?;
+            all.push(resource);
+        }
+        self.broadcast(method::RESOURCES_LIST_CHANGED, |_| true);
+        Ok(())
+    }
+
+    /// Removes the resource or template with this URI (or URI template); tells clients.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        let removed = self
+            .inner
+            .resources
+            .write()
+            .map(|mut all| {
+                let before = all.len();
+                all.retain(|r| r.uri() != uri);
+                before != all.len()
+            })
+            .unwrap_or(false);
+        if removed {
+            self.broadcast(method::RESOURCES_LIST_CHANGED, |_| true);
+        }
+        removed
+    }
+
+    /// Adds a prompt at run time and tells connected clients.
+    pub fn add_prompt(&self, prompt: impl IntoPrompt) -> Result<(), BuildError> {
+        let prompt = prompt.into_prompt();
+        {
+            let mut prompts = self.inner.prompts.write().map_err(|_| poisoned())?;
+            let name = prompt.name().to_owned();
+            prompts.insert(name.clone(), prompt).map_err(|_| BuildError::Duplicate {
+                kind: "prompt",
+                name: name.clone(),
+                first: format!("the prompt `{name}`"),
+                second: format!("the prompt `{name}`"),
+            })?;
+        }
+        self.broadcast(method::PROMPTS_LIST_CHANGED, |_| true);
+        Ok(())
+    }
+
+    /// Removes a prompt at run time; tells clients when it existed.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let removed =
+            self.inner.prompts.write().ok().and_then(|mut p| p.remove(name, Prompt::name)).is_some();
+        if removed {
+            self.broadcast(method::PROMPTS_LIST_CHANGED, |_| true);
+        }
+        removed
+    }
+
+    /// Tells every session subscribed to `uri` that it changed
+    /// (`notifications/resources/updated`).
+    pub fn notify_resource_updated(&self, uri: &str) {
+        let params = serde_json::to_value(ResourceUpdatedParams { uri: uri.to_owned() }).ok();
+        self.broadcast_message(Message::notification(method::RESOURCE_UPDATED, params), |s| {
+            s.is_subscribed(uri)
+        });
+    }
+
+    fn broadcast(&self, method: &str, filter: impl Fn(&SessionShared) -> bool) {
+        self.broadcast_message(Message::notification(method, None), filter)
+    }
+
+    fn broadcast_message(&self, message: Message, filter: impl Fn(&SessionShared) -> bool) {
+        let sessions: Vec<Arc<SessionShared>> = match self.inner.sessions.lock() {
+            Ok(mut s) => {
+                s.retain(|w| w.strong_count() > 0);
+                s.iter().filter_map(Weak::upgrade).collect()
+            }
+            Err(_) => return,
+        };
+        for session in sessions {
+            if session.is_ready() && filter(&session) {
+                session.notify(message.clone());
+            }
+        }
+    }
+
+    pub(crate) fn page_size(&self) -> usize {
+        self.inner.page_size
+    }
+
+    pub(crate) fn client_request_timeout(&self) -> Duration {
+        self.inner.client_request_timeout
+    }
+
+    pub(crate) fn tool_catalog(&self) -> Vec<Tool> {
+        self.tools()
+    }
+
+    pub(crate) fn resources_snapshot(&self) -> Vec<Resource> {
+        self.inner.resources.read().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn prompt(&self, name: &str) -> Option<Prompt> {
+        self.inner.prompts.read().ok()?.get(name).cloned()
+    }
+
+    pub(crate) fn prompts(&self) -> Vec<Prompt> {
+        self.inner.prompts.read().map(|p| p.items.clone()).unwrap_or_default()
+    }
+}
+
+fn poisoned() -> BuildError {
+    BuildError::InvalidSchema {
+        tool: String::new(),
+        why: "the server's registry lock was poisoned by a panic".into(),
+    }
+}
+
+fn check_tool(tool: &Tool) -> Result<(), BuildError> {
+    validate_tool_name(tool.name())
+        .map_err(|why| BuildError::InvalidToolName { name: tool.name().to_owned(), why })?;
+    let object_root = |schema: &serde_json::Map<String, serde_json::Value>| {
+        schema.get("type").and_then(|t| t.as_str()) == Some("object")
+    };
+    if !object_root(&tool.definition.input_schema) {
+        return Err(BuildError::InvalidSchema {
+            tool: tool.name().to_owned(),
+            why: "inputSchema must have `\"type\": \"object\"` at its root (2025-11-25, server/tools)".into(),
+        });
+    }
+    if let Some(out) = &tool.definition.output_schema {
+        if !object_root(out) {
+            return Err(BuildError::InvalidSchema {
+                tool: tool.name().to_owned(),
+                why: "outputSchema must have `\"type\": \"object\"` at its root; wrap the value in a struct"
+                    .into(),
+            });
+        }
+        if out.contains_key("anyOf") || out.contains_key("oneOf") {
+            return Err(BuildError::InvalidSchema {
+                tool: tool.name().to_owned(),
+                why: "outputSchema has a top-level anyOf/oneOf, which Claude rejects; wrap the enum in a struct field".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_resource(existing: &[Resource], new: &Resource) -> Result<(), BuildError> {
+    if let Some(first) = existing.iter().find(|r| r.uri() == new.uri()) {
+        let kind = if new.is_template() { "resource template" } else { "resource" };
+        return Err(BuildError::Duplicate {
+            kind,
+            name: new.uri().to_owned(),
+            first: format!("`{}`", first.name()),
+            second: format!("`{}`", new.name()),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct ForcedCapabilities {
+    tools: bool,
+    resources: bool,
+    prompts: bool,
+}
+
+/// Builds a [`Server`]; see [`Server::builder`].
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    page_size: usize,
+    client_request_timeout: Duration,
+    tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    prompts: Vec<Prompt>,
+    force: ForcedCapabilities,
+}
+
+impl ServerBuilder {
+    /// Display name of the server.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// What the server does (`serverInfo.description`).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.info.description = Some(description.into());
+        self
+    }
+
+    /// The server's home page (`serverInfo.websiteUrl`).
+    pub fn website_url(mut self, url: impl Into<String>) -> Self {
+        self.info.website_url = Some(url.into());
+        self
+    }
+
+    /// Icons for the server.
+    pub fn icons(mut self, icons: Vec<Icon>) -> Self {
+        self.info.icons = Some(icons);
+        self
+    }
+
+    /// Instructions for the model on how to use the server. ChatGPT shows only the first 512
+    /// characters in some places: make them stand alone.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Registers a tool.
+    pub fn tool(mut self, tool: impl IntoTool) -> Self {
+        self.tools.push(tool.into_tool());
+        self
+    }
+
+    /// Registers several tools (an `impl` block annotated with `#[tools]`, or a `Vec<Tool>`).
+    pub fn tools(mut self, tools: impl IntoTools) -> Self {
+        self.tools.extend(tools.into_tools());
+        self
+    }
+
+    /// Registers a resource or resource template.
+    pub fn resource(mut self, resource: impl IntoResource) -> Self {
+        self.resources.push(resource.into_resource());
+        self
+    }
+
+    /// Registers a prompt.
+    pub fn prompt(mut self, prompt: impl IntoPrompt) -> Self {
+        self.prompts.push(prompt.into_prompt());
+        self
+    }
+
+    /// How many items one `*/list` page holds (default 100).
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// How long a request to the client (elicitation, sampling, roots) may wait for its
+    /// answer (default 10 minutes: a person may be filling in a form).
+    pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
+        self.client_request_timeout = timeout;
+        self
+    }
+
+    /// Declares the tools capability even with no tool registered yet, for servers that add
+    /// tools at run time.
+    pub fn enable_tools(mut self) -> Self {
+        self.force.tools = true;
+        self
+    }
+
+    /// Declares the resources capability even with no resource registered yet.
+    pub fn enable_resources(mut self) -> Self {
+        self.force.resources = true;
+        self
+    }
+
+    /// Declares the prompts capability even with no prompt registered yet.
+    pub fn enable_prompts(mut self) -> Self {
+        self.force.prompts = true;
+        self
+    }
+
+    /// Checks every registration and builds the server. Fails on an invalid tool name, a tool
+    /// whose schema root is not an object, or two items with the same name, naming both.
+    pub fn build(self) -> Result<Server, BuildError> {
+        let mut tools = Catalog::default();
+        for tool in self.tools {
+            check_tool(&tool)?;
+            let name = tool.name().to_owned();
+            let second = tool.origin.clone();
+            if let Err(first) = tools.insert(name.clone(), tool) {
+                return Err(BuildError::Duplicate {
+                    kind: "tool",
+                    name,
+                    first: first.origin.clone(),
+                    second,
+                });
+            }
+        }
+        let mut resources: Vec<Resource> = Vec::new();
+        for resource in self.resources {
+            check_resource(&resources, &resource)?;
+            resources.push(resource);
+        }
+        let mut prompts = Catalog::default();
+        for prompt in self.prompts {
+            let name = prompt.name().to_owned();
+            if prompts.insert(name.clone(), prompt).is_err() {
+                return Err(BuildError::Duplicate {
+                    kind: "prompt",
+                    name: name.clone(),
+                    first: format!("the first prompt `{name}`"),
+                    second: format!("the second prompt `{name}`"),
+                });
+            }
+        }
+        let has_completions = resources
+            .iter()
+            .any(|r| !r.completers.is_empty() && matches!(r.kind, ResourceKind::Template(..)))
+            || prompts.items.iter().any(|p: &Prompt| !p.completers.is_empty());
+        let list_changed = || Some(ListChangedCapability { list_changed: Some(true) });
+        let capabilities = ServerCapabilities {
+            experimental: None,
+            logging: Some(Default::default()),
+            completions: has_completions.then(Default::default),
+            prompts: (self.force.prompts || !prompts.items.is_empty()).then(list_changed).flatten(),
+            resources: (self.force.resources || !resources.is_empty())
+                .then_some(ResourcesCapability { subscribe: Some(true), list_changed: Some(true) }),
+            tools: (self.force.tools || !tools.items.is_empty()).then(list_changed).flatten(),
+        };
+        Ok(Server {
+            inner: Arc::new(ServerInner {
+                info: self.info,
+                instructions: self.instructions,
+                capabilities,
+                page_size: self.page_size,
+                client_request_timeout: self.client_request_timeout,
+                tools: RwLock::new(tools),
+                resources: RwLock::new(resources),
+                prompts: RwLock::new(prompts),
+                sessions: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+}

@@ -1,0 +1,240 @@
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use super::completion::Completer;
+use super::uri_template::UriTemplate;
+use crate::Context;
+use crate::error::{BuildError, McpError};
+use crate::protocol::{
+    Annotations, Icon, Meta, ResourceContents, ResourceDefinition, ResourceTemplateDefinition,
+};
+
+/// The URI being read and, for a template, the variables it matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRequest {
+    /// The URI the client asked for.
+    pub uri: String,
+    /// Template variables, decoded (empty for a concrete resource).
+    pub variables: BTreeMap<String, String>,
+}
+
+impl ResourceRequest {
+    /// A variable's value.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.variables.get(name).map(String::as_str)
+    }
+}
+
+/// What runs when a resource is read.
+pub trait ResourceHandler: Send + Sync + 'static {
+    /// Reads the resource.
+    fn read(
+        &self,
+        ctx: Context,
+        request: ResourceRequest,
+    ) -> BoxFuture<'static, Result<Vec<ResourceContents>, McpError>>;
+}
+
+impl<F, Fut> ResourceHandler for F
+where
+    F: Fn(Context, ResourceRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Vec<ResourceContents>, McpError>> + Send + 'static,
+{
+    fn read(
+        &self,
+        ctx: Context,
+        request: ResourceRequest,
+    ) -> BoxFuture<'static, Result<Vec<ResourceContents>, McpError>> {
+        Box::pin(self(ctx, request))
+    }
+}
+
+/// A concrete resource (one URI) or a resource template (a URI template with variables).
+///
+/// ```
+/// use mcp_core::{Resource, protocol::ResourceContents};
+///
+/// let readme = Resource::new("docs://readme", "readme")
+///     .mime_type("text/markdown")
+///     .handler(|_ctx, req| async move { Ok(vec![ResourceContents::text(req.uri, "# Hello")]) });
+///
+/// let ticket = Resource::template("tickets://{id}", "ticket")
+///     .unwrap()
+///     .mime_type("application/json")
+///     .handler(|_ctx, req| async move {
+///         let id = req.var("id").unwrap_or_default().to_owned();
+///         Ok(vec![ResourceContents::text(req.uri, format!("{{\"id\":{id}}}"))])
+///     });
+/// assert!(ticket.is_template() && !readme.is_template());
+/// ```
+#[derive(Clone)]
+pub struct Resource {
+    pub(crate) kind: ResourceKind,
+    pub(crate) handler: Arc<dyn ResourceHandler>,
+    pub(crate) completers: BTreeMap<String, Arc<dyn Completer>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum ResourceKind {
+    Concrete(ResourceDefinition),
+    Template(ResourceTemplateDefinition, UriTemplate),
+}
+
+impl std::fmt::Debug for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resource").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+impl Resource {
+    /// A concrete resource at `uri`.
+    pub fn new(uri: impl Into<String>, name: impl Into<String>) -> ResourceBuilder {
+        ResourceBuilder {
+            kind: ResourceKind::Concrete(ResourceDefinition {
+                uri: uri.into(),
+                name: name.into(),
+                title: None,
+                description: None,
+                mime_type: None,
+                annotations: None,
+                size: None,
+                icons: None,
+                meta: None,
+            }),
+            completers: BTreeMap::new(),
+        }
+    }
+
+    /// A resource template; the error says what is wrong with the template.
+    pub fn template(
+        uri_template: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Result<ResourceBuilder, BuildError> {
+        let source = uri_template.into();
+        let parsed = UriTemplate::parse(&source)
+            .map_err(|why| BuildError::InvalidUriTemplate { template: source.clone(), why })?;
+        Ok(ResourceBuilder {
+            kind: ResourceKind::Template(
+                ResourceTemplateDefinition {
+                    uri_template: source,
+                    name: name.into(),
+                    title: None,
+                    description: None,
+                    mime_type: None,
+                    annotations: None,
+                    icons: None,
+                    meta: None,
+                },
+                parsed,
+            ),
+            completers: BTreeMap::new(),
+        })
+    }
+
+    /// Whether this is a template.
+    pub fn is_template(&self) -> bool {
+        matches!(self.kind, ResourceKind::Template(..))
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        match &self.kind {
+            ResourceKind::Concrete(d) => &d.name,
+            ResourceKind::Template(d, _) => &d.name,
+        }
+    }
+
+    /// The URI or URI template.
+    pub fn uri(&self) -> &str {
+        match &self.kind {
+            ResourceKind::Concrete(d) => &d.uri,
+            ResourceKind::Template(d, _) => &d.uri_template,
+        }
+    }
+
+    pub(crate) fn matches(&self, uri: &str) -> Option<BTreeMap<String, String>> {
+        match &self.kind {
+            ResourceKind::Concrete(d) => (d.uri == uri).then(BTreeMap::new),
+            ResourceKind::Template(_, t) => t.matches(uri),
+        }
+    }
+}
+
+/// Builds a [`Resource`]; made by [`Resource::new`] or [`Resource::template`].
+#[derive(Clone)]
+pub struct ResourceBuilder {
+    kind: ResourceKind,
+    completers: BTreeMap<String, Arc<dyn Completer>>,
+}
+
+macro_rules! both {
+    ($self:ident, $d:ident => $e:expr) => {
+        match &mut $self.kind {
+            ResourceKind::Concrete($d) => $e,
+            ResourceKind::Template($d, _) => $e,
+        }
+    };
+}
+
+impl ResourceBuilder {
+    /// Display name.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        let t = title.into();
+        both!(self, d => d.title = Some(t));
+        self
+    }
+
+    /// What the resource is.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        let t = description.into();
+        both!(self, d => d.description = Some(t));
+        self
+    }
+
+    /// MIME type.
+    pub fn mime_type(mut self, mime: impl Into<String>) -> Self {
+        let t = mime.into();
+        both!(self, d => d.mime_type = Some(t));
+        self
+    }
+
+    /// Client hints.
+    pub fn annotations(mut self, annotations: Annotations) -> Self {
+        both!(self, d => d.annotations = Some(annotations));
+        self
+    }
+
+    /// Icons.
+    pub fn icons(mut self, icons: Vec<Icon>) -> Self {
+        both!(self, d => d.icons = Some(icons));
+        self
+    }
+
+    /// Free-form `_meta`.
+    pub fn meta(mut self, meta: Meta) -> Self {
+        both!(self, d => d.meta = Some(meta));
+        self
+    }
+
+    /// Size in bytes (concrete resources only).
+    pub fn size(mut self, size: u64) -> Self {
+        if let ResourceKind::Concrete(d) = &mut self.kind {
+            d.size = Some(size);
+        }
+        self
+    }
+
+    /// Completion for a template variable (`completion/complete` with `ref/resource`).
+    pub fn complete(mut self, variable: impl Into<String>, completer: impl Completer) -> Self {
+        self.completers.insert(variable.into(), Arc::new(completer));
+        self
+    }
+
+    /// Finishes the resource with its handler.
+    pub fn handler(self, handler: impl ResourceHandler) -> Resource {
+        Resource { kind: self.kind, handler: Arc::new(handler), completers: self.completers }
+    }
+}

@@ -1,0 +1,672 @@
+//! One connection's state and the dispatch of its messages to the server's handlers.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::context::ContextInner;
+use super::pagination::page;
+use super::resource::ResourceKind;
+use super::{CompletionRequest, Context, Extensions, Outbound, Server};
+use crate::error::{ClientRequestError, McpError};
+use crate::jsonrpc::{self, Decoded, ErrorObject, Message, Notification, Request, RequestId, code};
+use crate::protocol::{
+    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams, CompleteResult,
+    Completion, CompletionReference, GetPromptParams, Implementation, InitializeParams, InitializeResult,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    PaginatedParams, ProtocolVersion, ReadResourceResult, ResourceParams, SetLevelParams, method,
+};
+
+/// The state of one connection, and the entry point transports feed messages into.
+///
+/// Cheap to clone; clones share the state. Feed each incoming message to [`Session::handle`]
+/// (or raw bytes to [`Session::handle_frame`]) from its own task, so slow requests do not hold
+/// up others: the session is built for concurrent use.
+///
+/// ```
+/// use mcp_core::{Server, Outbound, Extensions, jsonrpc::Message};
+/// use serde_json::json;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let server = Server::builder("demo", "1.0").build().unwrap();
+/// let (notifications, _rx) = Outbound::channel();
+/// let session = server.session(notifications.clone());
+/// let reply = session
+///     .handle(Message::request(1, "ping", None), &notifications, Extensions::new())
+///     .await
+///     .unwrap();
+/// assert_eq!(reply.to_value(), json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<SessionShared>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("protocol_version", &self.shared.protocol_version())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct SessionShared {
+    server: Server,
+    state: Mutex<SessionState>,
+    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    pending: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
+    next_request_id: AtomicI64,
+    notifications: Outbound,
+}
+
+#[derive(Default)]
+struct SessionState {
+    version: Option<ProtocolVersion>,
+    capabilities: ClientCapabilities,
+    client_info: Option<Implementation>,
+    initialized: bool,
+    log_level: Option<LoggingLevel>,
+    subscriptions: HashSet<String>,
+}
+
+impl Session {
+    pub(crate) fn new(server: Server, notifications: Outbound) -> Self {
+        Session {
+            shared: Arc::new(SessionShared {
+                server,
+                state: Mutex::new(SessionState::default()),
+                in_flight: Mutex::new(HashMap::new()),
+                pending: Mutex::new(HashMap::new()),
+                next_request_id: AtomicI64::new(0),
+                notifications,
+            }),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<SessionShared> {
+        &self.shared
+    }
+
+    /// The server this session serves.
+    pub fn server(&self) -> &Server {
+        &self.shared.server
+    }
+
+    /// The negotiated protocol version; before `initialize`, the one the transport assumed
+    /// (see [`Session::assume_protocol_version`]) or the newest.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.shared.protocol_version()
+    }
+
+    /// Whether `initialize` has been answered on this session.
+    pub fn is_initialized(&self) -> bool {
+        self.shared.lock_state().version.is_some()
+    }
+
+    /// Sets the version for a session that will see no `initialize` (a stateless HTTP request
+    /// carries it in its `MCP-Protocol-Version` header instead), with the client capabilities
+    /// to assume.
+    pub fn assume_protocol_version(&self, version: ProtocolVersion, capabilities: ClientCapabilities) {
+        let mut state = self.shared.lock_state();
+        state.version = Some(version);
+        state.capabilities = capabilities;
+        state.initialized = true;
+    }
+
+    /// Handles one message. Returns the response for a request (`None` when the client
+    /// cancelled it); `None` for notifications and for responses to the server's own
+    /// requests. Messages the handler sends while it runs (progress, logs, requests to the
+    /// client) go to `replies`.
+    pub async fn handle(
+        &self,
+        message: Message,
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<Message> {
+        match message {
+            Message::Request(request) => self.handle_request(request, replies, extensions).await,
+            Message::Notification(notification) => {
+                self.handle_notification(notification);
+                None
+            }
+            Message::Response(response) => {
+                self.shared.complete_pending(&response.id, Ok(response.result));
+                None
+            }
+            Message::Error(error) => {
+                match error.id {
+                    Some(id) => self.shared.complete_pending(&id, Err(error.error)),
+                    None => {
+                        tracing::warn!(error = %error.error, "the client reported an error without an id")
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Decodes and handles one frame (a line on stdio, a POST body), batches included, and
+    /// returns the JSON to send back, if any. Malformed input yields the JSON-RPC error the
+    /// spec asks for; it never panics and never affects other requests.
+    pub async fn handle_frame(
+        &self,
+        bytes: &[u8],
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<Value> {
+        match jsonrpc::decode(bytes) {
+            Decoded::Invalid(error) => Some(Message::Error(error).to_value()),
+            Decoded::Single(Err(error)) => Some(Message::Error(error).to_value()),
+            Decoded::Single(Ok(message)) => {
+                self.handle(message, replies, extensions).await.map(|m| m.to_value())
+            }
+            Decoded::Batch(items) => {
+                let version = self.protocol_version();
+                if !version.allows_batches() {
+                    let error = ErrorObject::new(
+                        code::INVALID_REQUEST,
+                        format!(
+                            "Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message at a time"
+                        ),
+                    );
+                    return Some(Message::error(None, error).to_value());
+                }
+                let answers = futures_util::future::join_all(items.into_iter().map(|item| {
+                    let extensions = extensions.clone();
+                    async move {
+                        match item {
+                            Err(error) => Some(Message::Error(error)),
+                            Ok(message) => self.handle(message, replies, extensions).await,
+                        }
+                    }
+                }))
+                .await;
+                let answers: Vec<Value> = answers.into_iter().flatten().map(|m| m.to_value()).collect();
+                (!answers.is_empty()).then_some(Value::Array(answers))
+            }
+        }
+    }
+
+    /// Cancels every request in flight and fails every request waiting on the client: call it
+    /// when the connection is gone.
+    pub fn close(&self) {
+        if let Ok(in_flight) = self.shared.in_flight.lock() {
+            for token in in_flight.values() {
+                token.cancel();
+            }
+        }
+        if let Ok(mut pending) = self.shared.pending.lock() {
+            pending.clear();
+        }
+    }
+
+    /// Cancels one in-flight request, as `notifications/cancelled` would (for a transport
+    /// whose client went away mid-request).
+    pub fn cancel(&self, id: &RequestId) {
+        if let Some(token) = self.shared.in_flight.lock().ok().and_then(|m| m.get(id).cloned()) {
+            token.cancel();
+        }
+    }
+
+    fn handle_notification(&self, notification: Notification) {
+        match notification.method.as_str() {
+            method::INITIALIZED => self.shared.lock_state().initialized = true,
+            method::CANCELLED => {
+                let params: Option<CancelledParams> =
+                    notification.params.and_then(|p| serde_json::from_value(p).ok());
+                if let Some(id) = params.and_then(|p| p.request_id) {
+                    tracing::debug!(%id, "client cancelled a request");
+                    self.cancel(&id);
+                }
+            }
+            other => tracing::trace!(method = other, "ignored notification"),
+        }
+    }
+
+    async fn handle_request(
+        &self,
+        request: Request,
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<Message> {
+        let Request { id, method, params } = request;
+        let token = CancellationToken::new();
+        // The spec forbids cancelling `initialize`, so it is never registered as cancellable.
+        if method != method::INITIALIZE
+            && let Ok(mut in_flight) = self.shared.in_flight.lock()
+        {
+            in_flight.insert(id.clone(), token.clone());
+        }
+        let span = tracing::info_span!("mcp.request", %id, method = %method, tool = tracing::field::Empty);
+        let started = std::time::Instant::now();
+        let context = Context::new(ContextInner {
+            request_id: id.clone(),
+            meta: params.as_ref().and_then(|p| p.get("_meta")).and_then(|m| m.as_object()).cloned(),
+            session: self.shared.clone(),
+            replies: replies.clone(),
+            cancel: token.clone(),
+            extensions,
+            last_progress: Mutex::new(None),
+        });
+        let work =
+            AssertUnwindSafe(self.dispatch(&method, params, context)).catch_unwind().instrument(span.clone());
+        let outcome = tokio::select! {
+            biased;
+            _ = token.cancelled() => None,
+            result = work => Some(result),
+        };
+        if let Ok(mut in_flight) = self.shared.in_flight.lock() {
+            in_flight.remove(&id);
+        }
+        let _enter = span.enter();
+        let result = match outcome {
+            None => {
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "cancelled; no response sent"
+                );
+                return None;
+            }
+            Some(Ok(result)) => result,
+            Some(Err(panic)) => {
+                tracing::error!(panic = panic_message(&panic), "handler panicked");
+                Err(McpError::internal("the server hit an internal error while handling this request"))
+            }
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        Some(match result {
+            Ok(value) => {
+                tracing::info!(elapsed_ms, "ok");
+                Message::response(id, value)
+            }
+            Err(error) => {
+                tracing::info!(elapsed_ms, code = error.code, "error");
+                Message::error(Some(id), error.into())
+            }
+        })
+    }
+
+    async fn dispatch(&self, method: &str, params: Option<Value>, ctx: Context) -> Result<Value, McpError> {
+        let caps = self.shared.server.capabilities();
+        let feature = |enabled: bool| {
+            if enabled { Ok(()) } else { Err(McpError::method_not_found(method)) }
+        };
+        match method {
+            method::INITIALIZE => to_value(self.initialize(parse(params)?)),
+            method::PING => Ok(Value::Object(Map::new())),
+            method::TOOLS_LIST => {
+                feature(caps.tools.is_some())?;
+                let p: PaginatedParams = parse_or_default(params)?;
+                let defs: Vec<_> =
+                    self.shared.server.tool_catalog().into_iter().map(|t| t.definition).collect();
+                let (tools, next_cursor) = page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
+                to_value(ListToolsResult { tools, next_cursor })
+            }
+            method::TOOLS_CALL => {
+                feature(caps.tools.is_some())?;
+                to_value(self.call_tool(parse(params)?, ctx).await?)
+            }
+            method::RESOURCES_LIST => {
+                feature(caps.resources.is_some())?;
+                let p: PaginatedParams = parse_or_default(params)?;
+                let defs: Vec<_> = self
+                    .shared
+                    .server
+                    .resources_snapshot()
+                    .into_iter()
+                    .filter_map(|r| match r.kind {
+                        ResourceKind::Concrete(d) => Some(d),
+                        ResourceKind::Template(..) => None,
+                    })
+                    .collect();
+                let (resources, next_cursor) =
+                    page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
+                to_value(ListResourcesResult { resources, next_cursor })
+            }
+            method::RESOURCE_TEMPLATES_LIST => {
+                feature(caps.resources.is_some())?;
+                let p: PaginatedParams = parse_or_default(params)?;
+                let defs: Vec<_> = self
+                    .shared
+                    .server
+                    .resources_snapshot()
+                    .into_iter()
+                    .filter_map(|r| match r.kind {
+                        ResourceKind::Template(d, _) => Some(d),
+                        ResourceKind::Concrete(_) => None,
+                    })
+                    .collect();
+                let (resource_templates, next_cursor) =
+                    page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
+                to_value(ListResourceTemplatesResult { resource_templates, next_cursor })
+            }
+            method::RESOURCES_READ => {
+                feature(caps.resources.is_some())?;
+                to_value(self.read_resource(parse(params)?, ctx).await?)
+            }
+            method::RESOURCES_SUBSCRIBE | method::RESOURCES_UNSUBSCRIBE => {
+                feature(caps.resources.is_some())?;
+                let p: ResourceParams = parse(params)?;
+                let mut state = self.shared.lock_state();
+                if method == method::RESOURCES_SUBSCRIBE {
+                    state.subscriptions.insert(p.uri);
+                } else {
+                    state.subscriptions.remove(&p.uri);
+                }
+                Ok(Value::Object(Map::new()))
+            }
+            method::PROMPTS_LIST => {
+                feature(caps.prompts.is_some())?;
+                let p: PaginatedParams = parse_or_default(params)?;
+                let defs: Vec<_> = self.shared.server.prompts().into_iter().map(|p| p.definition).collect();
+                let (prompts, next_cursor) =
+                    page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
+                to_value(ListPromptsResult { prompts, next_cursor })
+            }
+            method::PROMPTS_GET => {
+                feature(caps.prompts.is_some())?;
+                let p: GetPromptParams = parse(params)?;
+                let prompt = self
+                    .shared
+                    .server
+                    .prompt(&p.name)
+                    .ok_or_else(|| McpError::invalid_params(format!("Unknown prompt: {}", p.name)))?;
+                let arguments = p.arguments.unwrap_or_default();
+                let missing: Vec<&str> = prompt
+                    .definition
+                    .arguments
+                    .iter()
+                    .flatten()
+                    .filter(|a| a.required == Some(true) && !arguments.contains_key(&a.name))
+                    .map(|a| a.name.as_str())
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(McpError::invalid_params(format!(
+                        "Prompt `{}` is missing required argument(s): {}",
+                        p.name,
+                        missing.join(", ")
+                    )));
+                }
+                to_value(prompt.handler.get(ctx, arguments).await?)
+            }
+            method::COMPLETE => {
+                feature(caps.completions.is_some())?;
+                to_value(self.complete(parse(params)?).await?)
+            }
+            method::SET_LEVEL => {
+                let p: SetLevelParams = parse(params)?;
+                self.shared.lock_state().log_level = Some(p.level);
+                Ok(Value::Object(Map::new()))
+            }
+            other => Err(McpError::method_not_found(other)),
+        }
+    }
+
+    fn initialize(&self, params: InitializeParams) -> InitializeResult {
+        let version = ProtocolVersion::negotiate(&params.protocol_version);
+        {
+            let mut state = self.shared.lock_state();
+            state.version = Some(version.clone());
+            state.capabilities = params.capabilities;
+            state.client_info = Some(params.client_info);
+        }
+        let server = &self.shared.server;
+        InitializeResult {
+            protocol_version: version,
+            capabilities: server.capabilities().clone(),
+            server_info: server.info().clone(),
+            instructions: server.instructions().map(str::to_owned),
+            meta: None,
+        }
+    }
+
+    async fn call_tool(&self, params: CallToolParams, ctx: Context) -> Result<CallToolResult, McpError> {
+        let tool = self
+            .shared
+            .server
+            .tool(&params.name)
+            .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {}", params.name)))?;
+        tracing::Span::current().record("tool", tool.name());
+        let arguments = params.arguments.unwrap_or_default();
+        // 2025-11-25 (server/tools, "Error Handling"): input validation errors are tool
+        // execution errors, so the model sees them and can correct its call.
+        let schema = Value::Object(tool.definition.input_schema.clone());
+        if let Err(violations) = crate::schema::validate::validate(&schema, &Value::Object(arguments.clone()))
+        {
+            let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            return Ok(CallToolResult::error(format!(
+                "Invalid arguments for tool `{}`: {}",
+                tool.name(),
+                list.join("; ")
+            )));
+        }
+        let run = AssertUnwindSafe(tool.handler.call(ctx, arguments)).catch_unwind().await;
+        let result = match run {
+            Ok(Ok(result)) => result,
+            Ok(Err(error)) => {
+                tracing::info!(tool = tool.name(), error = %error, "tool returned an error");
+                return Ok(error.into_result());
+            }
+            Err(panic) => {
+                tracing::error!(tool = tool.name(), panic = panic_message(&panic), "tool handler panicked");
+                return Ok(CallToolResult::error(format!(
+                    "The tool `{}` failed with an internal error; the server is still running. Retrying with the same arguments will likely fail the same way.",
+                    tool.name()
+                )));
+            }
+        };
+        Ok(check_output(&tool, result))
+    }
+
+    async fn read_resource(
+        &self,
+        params: ResourceParams,
+        ctx: Context,
+    ) -> Result<ReadResourceResult, McpError> {
+        let resources = self.shared.server.resources_snapshot();
+        // Concrete resources win over templates that happen to match the same URI.
+        let found = resources
+            .iter()
+            .filter(|r| !r.is_template())
+            .chain(resources.iter().filter(|r| r.is_template()))
+            .find_map(|r| r.matches(&params.uri).map(|vars| (r, vars)));
+        let Some((resource, variables)) = found else {
+            return Err(McpError::resource_not_found(&params.uri));
+        };
+        let request = super::ResourceRequest { uri: params.uri, variables };
+        let contents = resource.handler.read(ctx, request).await?;
+        Ok(ReadResourceResult { contents, meta: None })
+    }
+
+    async fn complete(&self, params: CompleteParams) -> Result<CompleteResult, McpError> {
+        let completer = match &params.reference {
+            CompletionReference::Prompt { name } => {
+                let prompt = self
+                    .shared
+                    .server
+                    .prompt(name)
+                    .ok_or_else(|| McpError::invalid_params(format!("Unknown prompt: {name}")))?;
+                prompt.completers.get(&params.argument.name).cloned()
+            }
+            CompletionReference::Resource { uri } => {
+                let resources = self.shared.server.resources_snapshot();
+                let template = resources
+                    .iter()
+                    .find(|r| r.is_template() && r.uri() == uri)
+                    .ok_or_else(|| McpError::invalid_params(format!("Unknown resource template: {uri}")))?;
+                template.completers.get(&params.argument.name).cloned()
+            }
+        };
+        let Some(completer) = completer else {
+            return Ok(CompleteResult {
+                completion: Completion { values: vec![], total: Some(0), has_more: Some(false) },
+            });
+        };
+        let request = CompletionRequest {
+            argument: params.argument.name,
+            value: params.argument.value,
+            context: params.context.map(|c| c.arguments).unwrap_or_else(BTreeMap::new),
+        };
+        let values = completer.complete(request).await?;
+        Ok(CompleteResult { completion: Completion::from_values(values) })
+    }
+}
+
+/// A tool with an output schema must return `structuredContent` that matches it
+/// (2025-11-25, server/tools, "Output Schema"). A handler that breaks that promise is a
+/// server bug; the client gets an error result rather than data that lies about its shape.
+fn check_output(tool: &super::Tool, result: CallToolResult) -> CallToolResult {
+    let Some(schema) = &tool.definition.output_schema else {
+        return result;
+    };
+    if result.failed() {
+        return result;
+    }
+    let Some(structured) = &result.structured_content else {
+        tracing::error!(
+            tool = tool.name(),
+            "tool declares an outputSchema but returned no structuredContent"
+        );
+        return CallToolResult::error(format!(
+            "The tool `{}` produced no structured result although it declares an output schema; this is a bug in the server.",
+            tool.name()
+        ));
+    };
+    if let Err(violations) =
+        crate::schema::validate::validate(&Value::Object(schema.clone()), &Value::Object(structured.clone()))
+    {
+        let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        tracing::error!(tool = tool.name(), violations = %list.join("; "), "structuredContent does not match outputSchema");
+        return CallToolResult::error(format!(
+            "The tool `{}` produced a result that does not match its output schema ({}); this is a bug in the server.",
+            tool.name(),
+            list.join("; ")
+        ));
+    }
+    result
+}
+
+impl SessionShared {
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, SessionState> {
+        // A panic while holding this lock cannot leave the state half-written (every write is
+        // a single assignment), so a poisoned lock is still safe to use.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn protocol_version(&self) -> ProtocolVersion {
+        self.lock_state().version.clone().unwrap_or_default()
+    }
+
+    pub(crate) fn client_capabilities(&self) -> ClientCapabilities {
+        self.lock_state().capabilities.clone()
+    }
+
+    pub(crate) fn client_info(&self) -> Option<Implementation> {
+        self.lock_state().client_info.clone()
+    }
+
+    pub(crate) fn wants_log(&self, level: LoggingLevel) -> bool {
+        self.lock_state().log_level.is_none_or(|min| level >= min)
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        self.lock_state().subscriptions.contains(uri)
+    }
+
+    /// Whether server-initiated notifications may be sent (after `initialize`).
+    pub(crate) fn is_ready(&self) -> bool {
+        let state = self.lock_state();
+        state.version.is_some() || state.initialized
+    }
+
+    pub(crate) fn notify(&self, message: Message) {
+        self.notifications.send(message);
+    }
+
+    fn complete_pending(&self, id: &RequestId, result: Result<Value, ErrorObject>) {
+        let sender = self.pending.lock().ok().and_then(|mut p| p.remove(id));
+        match sender {
+            Some(sender) => {
+                let _ = sender.send(result);
+            }
+            None => tracing::warn!(%id, "a response arrived for no request the server sent"),
+        }
+    }
+
+    pub(crate) async fn request_client(
+        &self,
+        method: &str,
+        params: Value,
+        replies: &Outbound,
+        cancel: &CancellationToken,
+    ) -> Result<Value, ClientRequestError> {
+        let id = RequestId::from(self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(id.clone(), tx);
+        }
+        if !replies.send(Message::request(id.clone(), method, Some(params))) {
+            self.forget_pending(&id);
+            return Err(ClientRequestError::Disconnected);
+        }
+        let timeout = self.server.client_request_timeout();
+        let outcome = tokio::select! {
+            answer = tokio::time::timeout(timeout, rx) => answer,
+            _ = cancel.cancelled() => {
+                self.forget_pending(&id);
+                return Err(ClientRequestError::Disconnected);
+            }
+        };
+        match outcome {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(error))) => Err(ClientRequestError::Refused(error)),
+            Ok(Err(_)) => Err(ClientRequestError::Disconnected),
+            Err(_) => {
+                self.forget_pending(&id);
+                let params = serde_json::json!({ "requestId": id, "reason": "timed out" });
+                replies.send(Message::notification(method::CANCELLED, Some(params)));
+                Err(ClientRequestError::Timeout(timeout))
+            }
+        }
+    }
+
+    fn forget_pending(&self, id: &RequestId) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(id);
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(params: Option<Value>) -> Result<T, McpError> {
+    let params = params.unwrap_or(Value::Object(Map::new()));
+    serde_json::from_value(params).map_err(|e| McpError::invalid_params(format!("Invalid params: {e}")))
+}
+
+fn parse_or_default<T: DeserializeOwned + Default>(params: Option<Value>) -> Result<T, McpError> {
+    match params {
+        None => Ok(T::default()),
+        some => parse(some),
+    }
+}
+
+fn to_value<T: Serialize>(value: T) -> Result<Value, McpError> {
+    serde_json::to_value(value).map_err(McpError::internal)
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a non-string payload".into())
+}

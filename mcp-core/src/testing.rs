@@ -1,0 +1,284 @@
+//! An in-process MCP client for unit tests: drive a [`Server`] through the real protocol
+//! (JSON-RPC messages, the initialize handshake, notifications, server-to-client requests)
+//! without spawning a process or opening a socket.
+//!
+//! ```
+//! use mcp_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let server = Server::builder("t", "1")
+//!     .tool(Tool::read("now").handler(|_c, _a| async { Ok(CallToolResult::text("12:00")) }))
+//!     .build()
+//!     .unwrap();
+//! let client = TestClient::connect(server).await;
+//! let tools = client.list_tools().await.unwrap();
+//! assert_eq!(tools[0]["name"], "now");
+//! let result = client.call_tool("now", json!({})).await.unwrap();
+//! assert_eq!(result.content[0].as_text(), Some("12:00"));
+//! # });
+//! ```
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+
+use crate::jsonrpc::{ErrorObject, Message, Request, code};
+use crate::protocol::{CallToolResult, ClientCapabilities, ProtocolVersion};
+use crate::{Extensions, Outbound, Server, Session};
+
+type Responder = Arc<dyn Fn(&str, Value) -> Result<Value, ErrorObject> + Send + Sync>;
+
+/// Configures a [`TestClient`] before it connects.
+pub struct TestClientBuilder {
+    server: Server,
+    capabilities: ClientCapabilities,
+    protocol_version: String,
+    responder: Option<Responder>,
+    extensions: Extensions,
+}
+
+impl TestClientBuilder {
+    /// Capabilities to declare in `initialize` (default: none).
+    pub fn capabilities(mut self, capabilities: Value) -> Self {
+        self.capabilities = serde_json::from_value(capabilities).unwrap_or_default();
+        self
+    }
+
+    /// The protocol version to ask for (default: the newest).
+    pub fn protocol_version(mut self, version: &str) -> Self {
+        self.protocol_version = version.to_owned();
+        self
+    }
+
+    /// How the client answers the server's requests (`elicitation/create`,
+    /// `sampling/createMessage`, `roots/list`): gets the method and params, returns the result
+    /// or an error.
+    pub fn on_request(
+        mut self,
+        responder: impl Fn(&str, Value) -> Result<Value, ErrorObject> + Send + Sync + 'static,
+    ) -> Self {
+        self.responder = Some(Arc::new(responder));
+        self
+    }
+
+    /// Values attached to every request, as a transport would attach auth claims.
+    pub fn extensions(mut self, extensions: Extensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Connects: sends `initialize` and `notifications/initialized`.
+    ///
+    /// # Panics
+    /// When the server refuses `initialize`, which is a bug in the server under test.
+    pub async fn connect(self) -> TestClient {
+        let client = self.connect_without_initialize();
+        let params = json!({
+            "protocolVersion": client.protocol_version,
+            "capabilities": client.capabilities,
+            "clientInfo": { "name": "mcp-core-test-client", "version": env!("CARGO_PKG_VERSION") }
+        });
+        let init = client.request("initialize", params).await;
+        assert!(init.is_ok(), "the server refused initialize: {init:?}");
+        client.notify("notifications/initialized", None).await;
+        client
+    }
+
+    /// A client that has not initialized, to test what a server does before the handshake.
+    pub fn connect_without_initialize(self) -> TestClient {
+        let (outbound, rx) = Outbound::channel();
+        let session = self.server.session(outbound.clone());
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Notify::new());
+        let pump = tokio::spawn(pump(
+            rx,
+            session.clone(),
+            outbound.clone(),
+            self.responder,
+            received.clone(),
+            arrived.clone(),
+        ));
+        TestClient {
+            session,
+            outbound,
+            next_id: AtomicI64::new(0),
+            received,
+            arrived,
+            capabilities: serde_json::to_value(&self.capabilities).unwrap_or(Value::Null),
+            protocol_version: self.protocol_version,
+            extensions: self.extensions,
+            pump,
+        }
+    }
+}
+
+/// An in-process MCP client connected to a [`Server`]. See the [module docs](self).
+pub struct TestClient {
+    session: Session,
+    outbound: Outbound,
+    next_id: AtomicI64,
+    received: Arc<Mutex<Vec<Message>>>,
+    arrived: Arc<Notify>,
+    capabilities: Value,
+    protocol_version: String,
+    extensions: Extensions,
+    pump: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestClient {
+    fn drop(&mut self) {
+        self.session.close();
+        self.pump.abort();
+    }
+}
+
+impl TestClient {
+    /// A builder to set capabilities, protocol version or request handlers first.
+    pub fn builder(server: Server) -> TestClientBuilder {
+        TestClientBuilder {
+            server,
+            capabilities: ClientCapabilities::default(),
+            protocol_version: ProtocolVersion::latest().to_string(),
+            responder: None,
+            extensions: Extensions::new(),
+        }
+    }
+
+    /// Connects with no capabilities at the newest protocol version.
+    pub async fn connect(server: Server) -> TestClient {
+        Self::builder(server).connect().await
+    }
+
+    /// The session on the server's side.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Sends a request and waits for its result or error.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, ErrorObject> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let message =
+            Message::Request(Request { id: id.into(), method: method.to_owned(), params: Some(params) });
+        match self.session.handle(message, &self.outbound, self.extensions.clone()).await {
+            Some(Message::Response(r)) => Ok(r.result),
+            Some(Message::Error(e)) => Err(e.error),
+            Some(other) => Err(ErrorObject::new(code::INTERNAL_ERROR, format!("unexpected reply {other:?}"))),
+            None => Err(ErrorObject::new(code::INTERNAL_ERROR, "no response (the request was cancelled)")),
+        }
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&self, method: &str, params: Option<Value>) {
+        let _ = self
+            .session
+            .handle(Message::notification(method, params), &self.outbound, self.extensions.clone())
+            .await;
+    }
+
+    /// Sends raw text as one frame, exactly as a transport would, and returns the JSON reply.
+    pub async fn send_raw(&self, text: &str) -> Option<Value> {
+        self.session.handle_frame(text.as_bytes(), &self.outbound, self.extensions.clone()).await
+    }
+
+    /// Calls a tool. `Err` is a protocol error (unknown tool, bad params); a tool's own failure
+    /// is `Ok` with `is_error: Some(true)`, as on the wire.
+    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<CallToolResult, ErrorObject> {
+        let value = self.request("tools/call", json!({ "name": name, "arguments": arguments })).await?;
+        serde_json::from_value(value).map_err(|e| ErrorObject::new(code::INTERNAL_ERROR, e.to_string()))
+    }
+
+    /// Lists every tool, following `nextCursor` across pages.
+    pub async fn list_tools(&self) -> Result<Vec<Value>, ErrorObject> {
+        self.list_all("tools/list", "tools").await
+    }
+
+    /// Follows `nextCursor` across pages of any `*/list` method and returns all items.
+    pub async fn list_all(&self, method: &str, field: &str) -> Result<Vec<Value>, ErrorObject> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let params = match &cursor {
+                Some(c) => json!({ "cursor": c }),
+                None => json!({}),
+            };
+            let page = self.request(method, params).await?;
+            if let Some(Value::Array(page_items)) = page.get(field) {
+                items.extend(page_items.iter().cloned());
+            }
+            match page.get("nextCursor").and_then(Value::as_str) {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Every message the server sent outside responses so far (notifications, and requests
+    /// to the client), oldest first.
+    pub fn received(&self) -> Vec<Message> {
+        self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Notifications received so far with this method, as their params.
+    pub fn notifications(&self, method: &str) -> Vec<Value> {
+        self.received()
+            .into_iter()
+            .filter_map(|m| match m {
+                Message::Notification(n) if n.method == method => Some(n.params.unwrap_or(Value::Null)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until a notification with this method has arrived (at most `timeout`).
+    pub async fn wait_for_notification(&self, method: &str, timeout: std::time::Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.arrived.notified();
+            if let Some(found) = self.notifications(method).into_iter().next() {
+                return Some(found);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+}
+
+async fn pump(
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    session: Session,
+    outbound: Outbound,
+    responder: Option<Responder>,
+    received: Arc<Mutex<Vec<Message>>>,
+    arrived: Arc<Notify>,
+) {
+    while let Some(message) = rx.recv().await {
+        if let Ok(mut r) = received.lock() {
+            r.push(message.clone());
+        }
+        arrived.notify_waiters();
+        if let Message::Request(request) = message {
+            let reply = match &responder {
+                Some(respond) => match respond(&request.method, request.params.unwrap_or(Value::Null)) {
+                    Ok(result) => Message::response(request.id, result),
+                    Err(error) => Message::error(Some(request.id), error),
+                },
+                None => Message::error(
+                    Some(request.id),
+                    ErrorObject::new(
+                        code::METHOD_NOT_FOUND,
+                        "the test client has no handler for server requests",
+                    ),
+                ),
+            };
+            let session = session.clone();
+            let outbound = outbound.clone();
+            tokio::spawn(async move {
+                session.handle(reply, &outbound, Extensions::new()).await;
+            });
+        }
+    }
+}
