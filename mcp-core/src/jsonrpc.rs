@@ -401,7 +401,7 @@ mod tests {
         assert_eq!(err.id, Some(RequestId::from(2)));
         let err = single(r#"{"jsonrpc":"2.0","id":2,"method":"x","params":"s"}"#).unwrap_err();
         assert_eq!(err.error.code, code::INVALID_REQUEST);
-        let err = single(r#"[1]"#.trim_start_matches('[').trim_end_matches(']')).unwrap_err();
+        let err = single("1").unwrap_err();
         assert_eq!(err.error.code, code::INVALID_REQUEST);
         let err = single(r#"{"jsonrpc":"2.0","id":1}"#).unwrap_err();
         assert_eq!(err.error.code, code::INVALID_REQUEST);

@@ -23,11 +23,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::jsonrpc::{ErrorObject, Message, Request, code};
 use crate::protocol::{CallToolResult, ClientCapabilities, ProtocolVersion};
 use crate::{Extensions, Outbound, Server, Session};
+
+/// A marker the client sends itself through the server's outbound queue; never on the wire.
+const BARRIER: &str = "$test-client/barrier";
 
 type Responder = Arc<dyn Fn(&str, Value) -> Result<Value, ErrorObject> + Send + Sync>;
 
@@ -93,6 +96,7 @@ impl TestClientBuilder {
         let session = self.server.session(outbound.clone());
         let received = Arc::new(Mutex::new(Vec::new()));
         let arrived = Arc::new(Notify::new());
+        let (barrier_tx, barrier_seen) = watch::channel(0i64);
         let pump = tokio::spawn(pump(
             rx,
             session.clone(),
@@ -100,8 +104,11 @@ impl TestClientBuilder {
             self.responder,
             received.clone(),
             arrived.clone(),
+            barrier_tx,
         ));
         TestClient {
+            next_barrier: AtomicI64::new(0),
+            barrier_seen,
             session,
             outbound,
             next_id: AtomicI64::new(0),
@@ -126,6 +133,8 @@ pub struct TestClient {
     protocol_version: String,
     extensions: Extensions,
     pump: tokio::task::JoinHandle<()>,
+    next_barrier: AtomicI64,
+    barrier_seen: watch::Receiver<i64>,
 }
 
 impl Drop for TestClient {
@@ -162,7 +171,9 @@ impl TestClient {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let message =
             Message::Request(Request { id: id.into(), method: method.to_owned(), params: Some(params) });
-        match self.session.handle(message, &self.outbound, self.extensions.clone()).await {
+        let reply = self.session.handle(message, &self.outbound, self.extensions.clone()).await;
+        self.settle().await;
+        match reply {
             Some(Message::Response(r)) => Ok(r.result),
             Some(Message::Error(e)) => Err(e.error),
             Some(other) => Err(ErrorObject::new(code::INTERNAL_ERROR, format!("unexpected reply {other:?}"))),
@@ -176,11 +187,27 @@ impl TestClient {
             .session
             .handle(Message::notification(method, params), &self.outbound, self.extensions.clone())
             .await;
+        self.settle().await;
     }
 
     /// Sends raw text as one frame, exactly as a transport would, and returns the JSON reply.
     pub async fn send_raw(&self, text: &str) -> Option<Value> {
-        self.session.handle_frame(text.as_bytes(), &self.outbound, self.extensions.clone()).await
+        let reply = self.session.handle_frame(text.as_bytes(), &self.outbound, self.extensions.clone()).await;
+        self.settle().await;
+        reply
+    }
+
+    /// Waits until every message the server sent before now has been recorded, so that a
+    /// test sees a request's notifications as soon as the request returns (a transport keeps
+    /// that order on the wire; this makes the in-process client keep it too).
+    async fn settle(&self) {
+        let mark = self.next_barrier.fetch_add(1, Ordering::Relaxed) + 1;
+        let barrier = Message::notification(BARRIER, Some(json!(mark)));
+        if !self.outbound.send(barrier) {
+            return;
+        }
+        let mut seen = self.barrier_seen.clone();
+        let _ = seen.wait_for(|&s| s >= mark).await;
     }
 
     /// Calls a tool. `Err` is a protocol error (unknown tool, bad params); a tool's own failure
@@ -254,8 +281,16 @@ async fn pump(
     responder: Option<Responder>,
     received: Arc<Mutex<Vec<Message>>>,
     arrived: Arc<Notify>,
+    barrier: watch::Sender<i64>,
 ) {
     while let Some(message) = rx.recv().await {
+        if let Message::Notification(n) = &message
+            && n.method == BARRIER
+        {
+            let mark = n.params.as_ref().and_then(Value::as_i64).unwrap_or(0);
+            barrier.send_modify(|seen| *seen = (*seen).max(mark));
+            continue;
+        }
         if let Ok(mut r) = received.lock() {
             r.push(message.clone());
         }

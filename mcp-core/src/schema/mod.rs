@@ -26,8 +26,8 @@ pub fn schema_for<T: JsonSchema>() -> Map<String, Value> {
     let schema = settings.into_generator().into_root_schema_for::<T>();
     let mut map = match schema.to_value() {
         Value::Object(map) => map,
-        // A boolean schema: `true` accepts everything.
-        Value::Bool(_) | _ => Map::new(),
+        // A boolean schema (`true` accepts everything) or nothing usable: no constraints.
+        _ => Map::new(),
     };
     map.remove("title");
     map

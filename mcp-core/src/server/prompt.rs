@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use super::completion::Completer;
+use super::completion::{Completer, CompletionRequest};
 use crate::Context;
 use crate::error::McpError;
 use crate::protocol::{GetPromptResult, Icon, Meta, PromptArgument, PromptDefinition};
@@ -62,6 +62,8 @@ impl std::fmt::Debug for Prompt {
 
 impl Prompt {
     /// Starts a prompt named `name`.
+    // Returns the builder: a prompt or resource without its handler is not yet usable.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(name: impl Into<String>) -> PromptBuilder {
         PromptBuilder {
             definition: PromptDefinition {
@@ -136,13 +138,31 @@ impl PromptBuilder {
     }
 
     /// Completion for an argument (`completion/complete` with `ref/prompt`).
-    pub fn complete(mut self, argument: impl Into<String>, completer: impl Completer) -> Self {
+    pub fn complete<F, Fut>(self, argument: impl Into<String>, completer: F) -> Self
+    where
+        F: Fn(CompletionRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<String>, McpError>> + Send + 'static,
+    {
+        self.with_completer(argument, completer)
+    }
+
+    /// Like [`PromptBuilder::complete`], with any [`Completer`].
+    pub fn with_completer(mut self, argument: impl Into<String>, completer: impl Completer) -> Self {
         self.completers.insert(argument.into(), Arc::new(completer));
         self
     }
 
-    /// Finishes the prompt with its handler.
-    pub fn handler(self, handler: impl PromptHandler) -> Prompt {
+    /// Finishes the prompt with an async closure or function as its handler.
+    pub fn handler<F, Fut>(self, handler: F) -> Prompt
+    where
+        F: Fn(Context, BTreeMap<String, String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GetPromptResult, McpError>> + Send + 'static,
+    {
+        self.with_handler(handler)
+    }
+
+    /// Finishes the prompt with any [`PromptHandler`].
+    pub fn with_handler(self, handler: impl PromptHandler) -> Prompt {
         Prompt { definition: self.definition, handler: Arc::new(handler), completers: self.completers }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use super::completion::Completer;
+use super::completion::{Completer, CompletionRequest};
 use super::uri_template::UriTemplate;
 use crate::Context;
 use crate::error::{BuildError, McpError};
@@ -91,6 +91,8 @@ impl std::fmt::Debug for Resource {
 
 impl Resource {
     /// A concrete resource at `uri`.
+    // Returns the builder: a prompt or resource without its handler is not yet usable.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(uri: impl Into<String>, name: impl Into<String>) -> ResourceBuilder {
         ResourceBuilder {
             kind: ResourceKind::Concrete(ResourceDefinition {
@@ -228,13 +230,31 @@ impl ResourceBuilder {
     }
 
     /// Completion for a template variable (`completion/complete` with `ref/resource`).
-    pub fn complete(mut self, variable: impl Into<String>, completer: impl Completer) -> Self {
+    pub fn complete<F, Fut>(self, variable: impl Into<String>, completer: F) -> Self
+    where
+        F: Fn(CompletionRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<String>, McpError>> + Send + 'static,
+    {
+        self.with_completer(variable, completer)
+    }
+
+    /// Like [`ResourceBuilder::complete`], with any [`Completer`].
+    pub fn with_completer(mut self, variable: impl Into<String>, completer: impl Completer) -> Self {
         self.completers.insert(variable.into(), Arc::new(completer));
         self
     }
 
-    /// Finishes the resource with its handler.
-    pub fn handler(self, handler: impl ResourceHandler) -> Resource {
+    /// Finishes the resource with an async closure or function as its handler.
+    pub fn handler<F, Fut>(self, handler: F) -> Resource
+    where
+        F: Fn(Context, ResourceRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<ResourceContents>, McpError>> + Send + 'static,
+    {
+        self.with_handler(handler)
+    }
+
+    /// Finishes the resource with any [`ResourceHandler`].
+    pub fn with_handler(self, handler: impl ResourceHandler) -> Resource {
         Resource { kind: self.kind, handler: Arc::new(handler), completers: self.completers }
     }
 }

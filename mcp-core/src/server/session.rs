@@ -1,8 +1,8 @@
 //! One connection's state and the dispatch of its messages to the server's handlers.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
@@ -67,6 +67,7 @@ pub(crate) struct SessionShared {
     pending: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
     next_request_id: AtomicI64,
     notifications: Outbound,
+    input_closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -89,6 +90,7 @@ impl Session {
                 pending: Mutex::new(HashMap::new()),
                 next_request_id: AtomicI64::new(0),
                 notifications,
+                input_closed: AtomicBool::new(false),
             }),
         }
     }
@@ -205,6 +207,16 @@ impl Session {
                 token.cancel();
             }
         }
+        if let Ok(mut pending) = self.shared.pending.lock() {
+            pending.clear();
+        }
+    }
+
+    /// Says that no more input will arrive (stdin reached end of file): requests the server
+    /// is waiting on the client for fail at once with [`ClientRequestError::Disconnected`],
+    /// while requests already in flight run to completion and still get their responses.
+    pub fn end_of_input(&self) {
+        self.shared.input_closed.store(true, Ordering::Relaxed);
         if let Ok(mut pending) = self.shared.pending.lock() {
             pending.clear();
         }
@@ -515,7 +527,7 @@ impl Session {
         let request = CompletionRequest {
             argument: params.argument.name,
             value: params.argument.value,
-            context: params.context.map(|c| c.arguments).unwrap_or_else(BTreeMap::new),
+            context: params.context.map(|c| c.arguments).unwrap_or_default(),
         };
         let values = completer.complete(request).await?;
         Ok(CompleteResult { completion: Completion::from_values(values) })
@@ -610,6 +622,9 @@ impl SessionShared {
         replies: &Outbound,
         cancel: &CancellationToken,
     ) -> Result<Value, ClientRequestError> {
+        if self.input_closed.load(Ordering::Relaxed) {
+            return Err(ClientRequestError::Disconnected);
+        }
         let id = RequestId::from(self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1);
         let (tx, rx) = oneshot::channel();
         if let Ok(mut pending) = self.pending.lock() {

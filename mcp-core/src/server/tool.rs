@@ -240,8 +240,17 @@ impl ToolBuilder {
         self.definition.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
     }
 
-    /// Finishes the tool with its handler.
-    pub fn handler(self, handler: impl ToolHandler) -> Tool {
+    /// Finishes the tool with an async closure or function as its handler.
+    pub fn handler<F, Fut>(self, handler: F) -> Tool
+    where
+        F: Fn(Context, Map<String, Value>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
+        self.with_handler(handler)
+    }
+
+    /// Finishes the tool with any [`ToolHandler`] (a type of your own that carries state).
+    pub fn with_handler(self, handler: impl ToolHandler) -> Tool {
         let origin = self.origin.unwrap_or_else(|| format!("the tool `{}`", self.definition.name));
         Tool { definition: self.definition, handler: Arc::new(handler), scopes: self.scopes, origin }
     }

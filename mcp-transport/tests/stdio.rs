@@ -1,0 +1,104 @@
+//! The stdio transport, bytes in and bytes out (2025-11-25: basic/transports, "stdio").
+
+use std::time::Duration;
+
+use mcp_core::protocol::CallToolResult;
+use mcp_core::{Server, Tool};
+use mcp_transport::stdio::{StdioConfig, serve_with};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+fn server() -> Server {
+    Server::builder("stdio-test", "1")
+        .tool(Tool::read("sleep").handler(|_ctx, args| async move {
+            let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(CallToolResult::text(format!("slept {ms}")))
+        }))
+        .build()
+        .expect("a valid server")
+}
+
+async fn run(input: &str, config: StdioConfig) -> Vec<Value> {
+    let mut output = Vec::new();
+    serve_with(server(), input.as_bytes(), &mut output, config).await.expect("serves until end of input");
+    let text = String::from_utf8(output).expect("stdout is UTF-8");
+    assert!(text.is_empty() || text.ends_with('\n'), "every message ends with a newline");
+    text.lines()
+        .map(|line| {
+            assert!(!line.is_empty());
+            serde_json::from_str(line).expect("stdout carries only valid JSON-RPC messages")
+        })
+        .collect()
+}
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+
+#[tokio::test]
+async fn each_request_line_gets_one_response_line_and_eof_ends_cleanly() {
+    let input = format!(
+        "{INIT}\n{}\n{}\n",
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":5}}}"#
+    );
+    let replies = run(&input, StdioConfig::default()).await;
+    assert_eq!(replies.len(), 2);
+    assert_eq!(replies[0]["result"]["serverInfo"]["name"], "stdio-test");
+    assert_eq!(
+        replies[1],
+        json!({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"slept 5"}]}})
+    );
+}
+
+#[tokio::test]
+async fn garbage_lines_get_errors_and_the_rest_is_still_served() {
+    let input =
+        format!("{INIT}\nnot json at all\n\n{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}}\r\n");
+    let replies = run(&input, StdioConfig::default()).await;
+    assert_eq!(replies.len(), 3, "{replies:?}");
+    assert!(replies.iter().any(|r| r["error"]["code"] == -32700 && r["id"].is_null()));
+    assert!(replies.iter().any(|r| r == &json!({"jsonrpc":"2.0","id":2,"result":{}})));
+}
+
+#[tokio::test]
+async fn an_oversized_line_is_refused_without_killing_the_process() {
+    let big =
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#, "x".repeat(5000));
+    let input = format!("{big}\n{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}}\n");
+    let replies = run(&input, StdioConfig::default().max_message_bytes(1024)).await;
+    assert_eq!(replies.len(), 2);
+    assert_eq!(replies[0]["error"]["code"], -32600);
+    assert!(
+        replies[0]["error"]["message"].as_str().unwrap().contains("over this server's limit of 1024 bytes")
+    );
+    assert_eq!(replies[1], json!({"jsonrpc":"2.0","id":2,"result":{}}));
+}
+
+#[tokio::test]
+async fn slow_requests_do_not_block_later_ones() {
+    let (client, server_io) = tokio::io::duplex(64 * 1024);
+    let (server_read, server_write) = tokio::io::split(server_io);
+    let serving = tokio::spawn(serve_with(server(), server_read, server_write, StdioConfig::default()));
+    let (client_read, mut client_write) = tokio::io::split(client);
+    let mut lines = BufReader::new(client_read).lines();
+    let slow = r#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"sleep","arguments":{"ms":3000}}}"#;
+    client_write.write_all(format!("{INIT}\n{slow}\n").as_bytes()).await.unwrap();
+    client_write.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":\"fast\",\"method\":\"ping\"}\n").await.unwrap();
+    let first = lines.next_line().await.unwrap().unwrap();
+    assert!(first.contains("initialize") || first.contains("protocolVersion"));
+    let second: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(second["id"], "fast", "the ping must overtake the slow call");
+    // Cancel the slow call; it gets no response, and closing stdin ends the server.
+    client_write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"slow\"}}\n")
+        .await
+        .unwrap();
+    client_write.shutdown().await.unwrap();
+    drop(client_write);
+    tokio::time::timeout(Duration::from_secs(2), serving)
+        .await
+        .expect("exits at end of input")
+        .unwrap()
+        .unwrap();
+    assert_eq!(lines.next_line().await.unwrap(), None, "no response for the cancelled call");
+}
