@@ -96,4 +96,7 @@ impl Completion {
 pub struct CompleteResult {
     /// The suggestions.
     pub completion: Completion,
+    /// Result metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
 }

@@ -70,6 +70,9 @@ pub struct ListResourcesResult {
     /// Where the next page starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// Result metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
 }
 
 /// Result of `resources/templates/list`.
@@ -81,6 +84,9 @@ pub struct ListResourceTemplatesResult {
     /// Where the next page starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// Result metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
 }
 
 /// Parameters of `resources/read`, `resources/subscribe` and `resources/unsubscribe`.

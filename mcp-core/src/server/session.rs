@@ -322,7 +322,7 @@ impl Session {
                 let defs: Vec<_> =
                     self.shared.server.tool_catalog().into_iter().map(|t| t.definition).collect();
                 let (tools, next_cursor) = page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
-                to_value(ListToolsResult { tools, next_cursor })
+                to_value(ListToolsResult { tools, next_cursor, meta: None })
             }
             method::TOOLS_CALL => {
                 feature(caps.tools.is_some())?;
@@ -343,7 +343,7 @@ impl Session {
                     .collect();
                 let (resources, next_cursor) =
                     page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
-                to_value(ListResourcesResult { resources, next_cursor })
+                to_value(ListResourcesResult { resources, next_cursor, meta: None })
             }
             method::RESOURCE_TEMPLATES_LIST => {
                 feature(caps.resources.is_some())?;
@@ -360,7 +360,7 @@ impl Session {
                     .collect();
                 let (resource_templates, next_cursor) =
                     page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
-                to_value(ListResourceTemplatesResult { resource_templates, next_cursor })
+                to_value(ListResourceTemplatesResult { resource_templates, next_cursor, meta: None })
             }
             method::RESOURCES_READ => {
                 feature(caps.resources.is_some())?;
@@ -383,7 +383,7 @@ impl Session {
                 let defs: Vec<_> = self.shared.server.prompts().into_iter().map(|p| p.definition).collect();
                 let (prompts, next_cursor) =
                     page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
-                to_value(ListPromptsResult { prompts, next_cursor })
+                to_value(ListPromptsResult { prompts, next_cursor, meta: None })
             }
             method::PROMPTS_GET => {
                 feature(caps.prompts.is_some())?;
@@ -522,6 +522,7 @@ impl Session {
         let Some(completer) = completer else {
             return Ok(CompleteResult {
                 completion: Completion { values: vec![], total: Some(0), has_more: Some(false) },
+                meta: None,
             });
         };
         let request = CompletionRequest {
@@ -530,7 +531,7 @@ impl Session {
             context: params.context.map(|c| c.arguments).unwrap_or_default(),
         };
         let values = completer.complete(request).await?;
-        Ok(CompleteResult { completion: Completion::from_values(values) })
+        Ok(CompleteResult { completion: Completion::from_values(values), meta: None })
     }
 }
 
