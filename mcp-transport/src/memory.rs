@@ -60,10 +60,9 @@ pub fn connect_with(server: Server, extensions: Extensions) -> ClientEnd {
     let (to_client, from_server) = mpsc::unbounded_channel::<Message>();
     let session = server.session(outbound.clone());
 
-    let forward = to_client.clone();
     tokio::spawn(async move {
         while let Some(message) = outbound_rx.recv().await {
-            if forward.send(message).is_err() {
+            if to_client.send(message).is_err() {
                 break;
             }
         }
@@ -72,11 +71,12 @@ pub fn connect_with(server: Server, extensions: Extensions) -> ClientEnd {
         while let Some(message) = inbox.recv().await {
             let session = session.clone();
             let outbound = outbound.clone();
-            let to_client = to_client.clone();
             let extensions = extensions.clone();
             tokio::spawn(async move {
+                // The reply goes through the same queue as the request's notifications, so it
+                // never overtakes them.
                 if let Some(reply) = session.handle(message, &outbound, extensions).await {
-                    let _ = to_client.send(reply);
+                    outbound.send(reply);
                 }
             });
         }

@@ -92,7 +92,10 @@ where
     let write_loop = async {
         let mut writer = writer;
         loop {
+            // Biased towards notifications: a handler queues its progress and log messages
+            // before its response, so draining them first keeps that order on the wire.
             let value = tokio::select! {
+                biased;
                 Some(message) = outbound_rx.recv() => message.to_value(),
                 Some(value) = responses_rx.recv() => value,
                 else => break,

@@ -15,6 +15,10 @@ fn server() -> Server {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             Ok(CallToolResult::text(format!("slept {ms}")))
         }))
+        .tool(Tool::read("chatty").handler(|ctx, _args| async move {
+            ctx.progress(1.0, Some(1.0), Some("almost"));
+            Ok(CallToolResult::text("said"))
+        }))
         .build()
         .expect("a valid server")
 }
@@ -101,4 +105,29 @@ async fn slow_requests_do_not_block_later_ones() {
         .unwrap()
         .unwrap();
     assert_eq!(lines.next_line().await.unwrap(), None, "no response for the cancelled call");
+}
+
+#[tokio::test]
+async fn a_requests_notifications_are_written_before_its_response() {
+    // The client reads the response as the end of the request; a progress notification that
+    // arrives after it is reported by clients as an unknown token. Many calls at once give
+    // the writer every chance to reorder.
+    let calls: String = (1..=200)
+        .map(|i| {
+            format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{i},\"method\":\"tools/call\",\"params\":{{\"name\":\"chatty\",\"_meta\":{{\"progressToken\":{i}}}}}}}\n"
+            )
+        })
+        .collect();
+    let replies = run(&format!("{INIT}\n{calls}"), StdioConfig::default()).await;
+    let mut progressed = std::collections::HashSet::new();
+    for reply in replies.iter().filter(|r| r["id"] != 0) {
+        if reply["method"] == "notifications/progress" {
+            progressed.insert(reply["params"]["progressToken"].as_u64().expect("numeric token"));
+        } else {
+            let id = reply["id"].as_u64().expect("a response id");
+            assert!(progressed.contains(&id), "the response to {id} overtook its progress notification");
+        }
+    }
+    assert_eq!(progressed.len(), 200);
 }
