@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in
+# package.json) against the `conformance` example served over streamable HTTP, and exits with
+# the suite's exit code (0 when every scored scenario passes).
+#
+#   interop/conformance/run.sh                  # the 2025-11-25 requirement set
+#   interop/conformance/run.sh --verbose        # extra arguments go to `conformance server`
+#   interop/conformance/run.sh -o results       # also write per-check JSON under results/
+#
+# Environment:
+#   CONFORMANCE_REQUIREMENTS  requirement set to run (default 2025-11-25)
+#   CONFORMANCE_BIN           a prebuilt `conformance` example binary (default: cargo builds it)
+#
+# Installs the suite with `npm ci` on first use. The suite needs Node 22+; the `node` package in
+# package.json provides it in node_modules/.bin, which goes first in PATH here.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+requirements="${CONFORMANCE_REQUIREMENTS:-2025-11-25}"
+
+if [ ! -x "$here/node_modules/.bin/conformance" ] || [ ! -x "$here/node_modules/.bin/node" ]; then
+  echo "==> installing the conformance suite (npm ci in $here)"
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
+export PATH="$here/node_modules/.bin:$PATH"
+node_version="$(node --version)"
+case "$node_version" in
+  v2[2-9].* | v[3-9][0-9].*) ;;
+  *) echo "run.sh: the suite needs Node 22 or newer, found $node_version" >&2; exit 2 ;;
+esac
+
+if [ -n "${CONFORMANCE_BIN:-}" ]; then
+  bin="$CONFORMANCE_BIN"
+else
+  echo "==> building the conformance example"
+  (cd "$root" && cargo build --quiet -p examples --bin conformance)
+  target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps \
+    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+  bin="$target_dir/debug/conformance"
+fi
+[ -x "$bin" ] || { echo "run.sh: no server binary at $bin" >&2; exit 2; }
+
+# A free loopback port, chosen by the OS.
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+url="http://127.0.0.1:$port/mcp"
+
+work="$(mktemp -d)"
+server_log="$work/server.log"
+suite_log="$work/suite.log"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "==> starting $bin --http 127.0.0.1:$port"
+RUST_LOG="${RUST_LOG:-warn}" "$bin" --http "127.0.0.1:$port" >"$server_log" 2>&1 &
+server_pid=$!
+
+# Wait until the server answers HTTP on the endpoint (any status will do: it is listening and
+# speaking HTTP), for at most 30 s; give up at once if it exits.
+for _ in $(seq 1 300); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "run.sh: the server exited before answering; its output:" >&2
+    cat "$server_log" >&2
+    exit 2
+  fi
+  if node -e '
+      fetch(process.argv[1], {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "ping" }),
+        signal: AbortSignal.timeout(1000),
+      }).then(() => process.exit(0), () => process.exit(1));' "$url" 2>/dev/null; then
+    break
+  fi
+  sleep 0.1
+done
+
+echo "==> conformance server --url $url --requirements $requirements $*"
+set +e
+conformance server --url "$url" --requirements "$requirements" "$@" 2>&1 | tee "$suite_log"
+status=${PIPESTATUS[0]}
+set -e
+
+# The suite prints one line per scenario after "=== SUMMARY ===" (a check mark or a cross, the
+# scenario, its check counts), then lists the scenarios it ran without scoring. Repeat the
+# verdicts compactly, scored and not scored apart, so they end the output.
+echo
+echo "==> conformance $requirements against the conformance example: exit code $status"
+awk '
+  /^=== SUMMARY ===/ { in_summary = 1; next }
+  /^Total:/ { in_summary = 0 }
+  /^Not scored/ { in_unscored = 1; next }
+  in_summary && /^(✓|✗) / {
+    name = $2; sub(/:$/, "", name); order[++n] = name; ok[name] = ($1 == "✓")
+  }
+  in_unscored && /^  (✓|✗) / { unscored[$2] = 1 }
+  END {
+    for (i = 1; i <= n; i++) {
+      name = order[i]
+      if (name in unscored) { if (ok[name]) up++; else { uf++; ufail = ufail "  " name "\n" } }
+      else { if (ok[name]) sp++; else { sf++; sfail = sfail "  " name "\n" } }
+    }
+    printf "scored scenarios: %d passed, %d failed\n", sp, sf
+    if (sf) printf "%s", sfail
+    printf "not scored (run for visibility): %d passed, %d failed\n", up, uf
+    if (uf) printf "%s", ufail
+  }' "$suite_log"
+if [ "$status" -ne 0 ] && ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "the server had exited; its output:"
+  cat "$server_log"
+fi
+exit "$status"

@@ -1,0 +1,467 @@
+//! [`HttpTransport`]: the options of the HTTP transport and what builds the router from them.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Method, header};
+use axum::routing::{get, post};
+use mcp_core::Server;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+use super::allow::{HostRule, OriginRule};
+use super::event_store::{EventStore, InMemoryEventStore};
+use super::session::Sessions;
+use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard, legacy, serve};
+
+/// The streamable HTTP transport and its options. [`router`](super::router) and
+/// [`serve`](super::serve) use the defaults; build one of these to change them.
+///
+/// | option | default |
+/// | --- | --- |
+/// | [`path`](Self::path) | `/mcp` |
+/// | [`stateful`](Self::stateful) | `false`: every POST stands alone, no `Mcp-Session-Id` |
+/// | [`session_idle_timeout`](Self::session_idle_timeout) | 30 minutes (stateful mode) |
+/// | [`max_sessions`](Self::max_sessions) | 10 000 (stateful and legacy together) |
+/// | [`allow_host`](Self::allow_host) | `localhost`, `127.0.0.1`, `[::1]`, any port |
+/// | [`allow_origin`](Self::allow_origin) | `http(s)://localhost`, `127.0.0.1`, `[::1]`, any port |
+/// | [`body_limit`](Self::body_limit) | 4 MiB |
+/// | [`keep_alive`](Self::keep_alive) | a comment every 15 s on an idle SSE stream |
+/// | [`legacy_sse`](Self::legacy_sse) | off |
+/// | [`cors`](Self::cors) | on, for the allowed origins only |
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_transport::http::HttpTransport;
+///
+/// let server = mcp_core::Server::builder("tickets", "1.0.0").build().unwrap();
+/// let app: axum::Router = HttpTransport::new(server)
+///     .stateful(true)
+///     .session_idle_timeout(Duration::from_secs(600))
+///     .allow_host("mcp.example.com")
+///     .legacy_sse(true)
+///     .router();
+/// # drop(app);
+/// ```
+#[derive(Clone)]
+pub struct HttpTransport {
+    pub(crate) server: Server,
+    pub(crate) config: Config,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("server", &self.server)
+            .field("path", &self.config.path)
+            .field("stateful", &self.config.stateful)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) path: String,
+    pub(crate) stateful: bool,
+    pub(crate) session_idle_timeout: Duration,
+    pub(crate) max_sessions: usize,
+    pub(crate) hosts: HostRule,
+    pub(crate) origins: OriginRule,
+    pub(crate) body_limit: usize,
+    pub(crate) keep_alive: Option<Duration>,
+    pub(crate) legacy_sse: bool,
+    pub(crate) cors: bool,
+    pub(crate) event_store: Option<Arc<dyn EventStore>>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) shutdown_grace: Duration,
+}
+
+/// What every handler of one router shares.
+pub(crate) struct Shared {
+    pub(crate) server: Server,
+    pub(crate) config: Config,
+    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) legacy: legacy::Registry,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl HttpTransport {
+    /// The transport for `server`, with the defaults listed above.
+    ///
+    /// ```
+    /// let server = mcp_core::Server::builder("demo", "1.0.0").build().unwrap();
+    /// let transport = mcp_transport::http::HttpTransport::new(server);
+    /// # drop(transport);
+    /// ```
+    pub fn new(server: Server) -> Self {
+        HttpTransport {
+            server,
+            config: Config {
+                path: DEFAULT_PATH.to_owned(),
+                stateful: false,
+                session_idle_timeout: Duration::from_secs(30 * 60),
+                max_sessions: 10_000,
+                hosts: HostRule::loopback(),
+                origins: OriginRule::loopback(),
+                body_limit: 4 * 1024 * 1024,
+                keep_alive: Some(Duration::from_secs(15)),
+                legacy_sse: false,
+                cors: true,
+                event_store: None,
+                shutdown: CancellationToken::new(),
+                shutdown_grace: Duration::from_secs(30),
+            },
+        }
+    }
+
+    /// The MCP endpoint's path (default `/mcp`).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_transport::http::HttpTransport::new(server).path("/").router();
+    /// # drop(app);
+    /// ```
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        self.config.path = if path.starts_with('/') { path } else { format!("/{path}") };
+        self
+    }
+
+    /// Stateful mode: `initialize` opens a session whose id comes back in `Mcp-Session-Id`;
+    /// later requests must carry it (400 without, 404 once it is unknown or expired). Sessions
+    /// give server-initiated messages a home (a GET stream), let the server ask the client
+    /// things mid-request (elicitation, sampling), and make SSE streams resumable.
+    ///
+    /// Off by default: in stateless mode every POST stands alone, which is what ChatGPT needs
+    /// (its tool calls arrive without a session header) and what scales behind a load
+    /// balancer without sticky sessions.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_transport::http::HttpTransport::new(server).stateful(true).router();
+    /// # drop(app);
+    /// ```
+    pub fn stateful(mut self, stateful: bool) -> Self {
+        self.config.stateful = stateful;
+        self
+    }
+
+    /// How long a stateful session may sit idle (no request in flight, no stream open)
+    /// before it expires (default 30 minutes).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server)
+    ///     .stateful(true)
+    ///     .session_idle_timeout(Duration::from_secs(300));
+    /// # drop(t);
+    /// ```
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.session_idle_timeout = timeout;
+        self
+    }
+
+    /// The most sessions (stateful and legacy SSE together) open at once (default 10 000).
+    /// An `initialize` beyond it gets `503 Service Unavailable` with `Retry-After`.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).stateful(true).max_sessions(100);
+    /// # drop(t);
+    /// ```
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.config.max_sessions = max;
+        self
+    }
+
+    /// Also accepts requests whose `Host` is `host`: a name (`mcp.example.com`, any port), a
+    /// name and port (`mcp.example.com:8443`), or any subdomain (`*.ngrok-free.app`). Needed
+    /// behind a reverse proxy or tunnel that forwards the public `Host`.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server)
+    ///     .allow_host("mcp.example.com")
+    ///     .allow_host("*.trycloudflare.com");
+    /// # drop(t);
+    /// ```
+    pub fn allow_host(mut self, host: impl AsRef<str>) -> Self {
+        self.config.hosts.add(host.as_ref());
+        self
+    }
+
+    /// Replaces the `Host` allow-list, loopback names included.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).allowed_hosts(["mcp.example.com"]);
+    /// # drop(t);
+    /// ```
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.config.hosts = HostRule::Only(Vec::new());
+        for host in hosts {
+            self.config.hosts.add(host.as_ref());
+        }
+        self
+    }
+
+    /// Turns the `Host` check off, for deployments where a proxy in front already pins the
+    /// name. Keep the Origin check and authentication on.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).allow_any_host();
+    /// # drop(t);
+    /// ```
+    pub fn allow_any_host(mut self) -> Self {
+        self.config.hosts = HostRule::Any;
+        self
+    }
+
+    /// Also accepts requests whose `Origin` is `origin`: `https://app.example.com` (exactly
+    /// that origin), `http://localhost:*` (any port) or `https://*.example.com`. Requests
+    /// without an `Origin` (every non-browser client) are never refused for lacking one.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).allow_origin("https://app.example.com");
+    /// # drop(t);
+    /// ```
+    pub fn allow_origin(mut self, origin: impl AsRef<str>) -> Self {
+        self.config.origins.add(origin.as_ref());
+        self
+    }
+
+    /// Replaces the `Origin` allow-list, loopback origins included.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).allowed_origins(["https://app.example.com"]);
+    /// # drop(t);
+    /// ```
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.config.origins = OriginRule::Only(Vec::new());
+        for origin in origins {
+            self.config.origins.add(origin.as_ref());
+        }
+        self
+    }
+
+    /// Accepts any `Origin` (and answers CORS for any). Only for servers that authenticate
+    /// every request and are not reachable on a loopback address.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).allow_any_origin();
+    /// # drop(t);
+    /// ```
+    pub fn allow_any_origin(mut self) -> Self {
+        self.config.origins = OriginRule::Any;
+        self
+    }
+
+    /// The largest POST body accepted, in bytes (default 4 MiB); larger ones get 413.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).body_limit(1 << 20);
+    /// # drop(t);
+    /// ```
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.config.body_limit = bytes;
+        self
+    }
+
+    /// How often an idle SSE stream gets a keep-alive comment (default 15 s; `None` for
+    /// never). Proxies close connections that stay silent too long, and the write is how the
+    /// server notices a client that went away.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server).keep_alive(Some(Duration::from_secs(5)));
+    /// # drop(t);
+    /// ```
+    pub fn keep_alive(mut self, every: Option<Duration>) -> Self {
+        self.config.keep_alive = every.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// Also serves the legacy HTTP+SSE transport (protocol 2024-11-05) for old clients:
+    /// `GET /sse` opens the stream and announces the POST endpoint, `POST /messages?sessionId=…`
+    /// carries messages. Off by default.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_transport::http::HttpTransport::new(server).legacy_sse(true).router();
+    /// # drop(app);
+    /// ```
+    pub fn legacy_sse(mut self, enabled: bool) -> Self {
+        self.config.legacy_sse = enabled;
+        self
+    }
+
+    /// Answers CORS (preflight included) for the allowed origins, exposing `Mcp-Session-Id`,
+    /// `MCP-Protocol-Version` and `WWW-Authenticate` to browser clients (default on). Turn
+    /// it off to apply your own CORS layer to the router.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).cors(false);
+    /// # drop(t);
+    /// ```
+    pub fn cors(mut self, enabled: bool) -> Self {
+        self.config.cors = enabled;
+        self
+    }
+
+    /// Where stateful sessions keep SSE events for redelivery (default:
+    /// [`InMemoryEventStore`]).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use mcp_transport::http::{HttpTransport, InMemoryEventStore};
+    /// let t = HttpTransport::new(server).stateful(true).event_store(InMemoryEventStore::with_capacity(64));
+    /// # drop(t);
+    /// ```
+    pub fn event_store(mut self, store: impl EventStore) -> Self {
+        self.config.event_store = Some(Arc::new(store));
+        self
+    }
+
+    /// A token that starts a graceful shutdown of the router when cancelled: GET streams
+    /// (standalone and legacy) close once their pending messages are written, new sessions
+    /// are refused, and requests in flight finish. [`serve`](Self::serve) cancels it on
+    /// SIGINT/SIGTERM; cancel it yourself when the router is mounted in your own server.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let shutdown = mcp_core::CancellationToken::new();
+    /// let app = mcp_transport::http::HttpTransport::new(server).shutdown_token(shutdown.clone()).router();
+    /// // ... later, in your own shutdown path:
+    /// shutdown.cancel();
+    /// # drop(app);
+    /// ```
+    pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
+        self.config.shutdown = token;
+        self
+    }
+
+    /// How long [`serve`](Self::serve) waits for requests in flight after a shutdown signal
+    /// before it drops the remaining connections (default 30 s).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server).shutdown_grace(Duration::from_secs(5));
+    /// # drop(t);
+    /// ```
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// The axum router: the MCP endpoint (and the legacy endpoints when enabled) behind the
+    /// Host/Origin checks and CORS. Mount it in your app with `merge` or `nest`, and add
+    /// your own layers (auth, tracing, rate limits) around it.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use axum::{Router, routing::get};
+    /// let app = Router::new()
+    ///     .route("/health", get(|| async { "ok" }))
+    ///     .merge(mcp_transport::http::HttpTransport::new(server).router());
+    /// # drop(app);
+    /// ```
+    pub fn router(self) -> Router {
+        let HttpTransport { server, config } = self;
+        let store = config.event_store.clone().unwrap_or_else(|| Arc::new(InMemoryEventStore::default()));
+        let shutdown = config.shutdown.clone();
+        let sessions = Arc::new(Sessions::new(
+            config.session_idle_timeout,
+            config.max_sessions,
+            store,
+            shutdown.clone(),
+        ));
+        let shared =
+            Arc::new(Shared { server, config, sessions, legacy: legacy::Registry::default(), shutdown });
+        let config = &shared.config;
+
+        let mut router = Router::new()
+            .route(&config.path, post(endpoint::post).get(endpoint::get).delete(endpoint::delete));
+        if config.legacy_sse {
+            router = router
+                .route(legacy::SSE_PATH, get(legacy::open))
+                .route(&format!("{}/", legacy::SSE_PATH), get(legacy::open))
+                .route(legacy::MESSAGES_PATH, post(legacy::message))
+                .route(&format!("{}/", legacy::MESSAGES_PATH), post(legacy::message));
+        }
+        let mut router = router.with_state(shared.clone());
+        if config.cors {
+            let origins = config.origins.clone();
+            let cors = CorsLayer::new()
+                .allow_origin(AllowOrigin::predicate(move |origin, _| {
+                    origin.to_str().is_ok_and(|o| origins.allows(o))
+                }))
+                .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+                .allow_headers(AllowHeaders::mirror_request())
+                .expose_headers([
+                    HeaderName::from_static(MCP_SESSION_ID),
+                    HeaderName::from_static(MCP_PROTOCOL_VERSION),
+                    header::WWW_AUTHENTICATE,
+                ])
+                .max_age(Duration::from_secs(600));
+            router = router.layer(cors);
+        }
+        // Outermost: a foreign Host or Origin is refused before anything else runs.
+        router.layer(axum::middleware::from_fn_with_state(shared, guard::dns_rebinding))
+    }
+
+    /// Binds `addr` and serves until SIGINT or SIGTERM, then shuts down gracefully.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// let server = mcp_core::Server::builder("tickets", "1.0.0").build().unwrap();
+    /// mcp_transport::http::HttpTransport::new(server).stateful(true).serve("127.0.0.1:8000").await
+    /// # }
+    /// ```
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve_until(listener, serve::shutdown_signal()).await
+    }
+
+    /// Serves on `listener` until `shutdown` resolves (or the
+    /// [`shutdown_token`](Self::shutdown_token) is cancelled), then stops accepting
+    /// connections, closes GET streams, lets requests in flight finish for up to the grace
+    /// period, and returns.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// let server = mcp_core::Server::builder("tickets", "1.0.0").build().unwrap();
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// println!("listening on {}", listener.local_addr()?);
+    /// let stop = async { let _ = tokio::signal::ctrl_c().await; };
+    /// mcp_transport::http::HttpTransport::new(server).serve_until(listener, stop).await
+    /// # }
+    /// ```
+    pub async fn serve_until(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()> {
+        serve::serve_until(self, listener, shutdown).await
+    }
+}

@@ -1,0 +1,502 @@
+//! The MCP endpoint: POST, GET and DELETE (2025-11-25, basic/transports, "Streamable HTTP").
+//!
+//! Each handler checks the request, finds or makes the [`Session`] it belongs to, and hands
+//! the message to [`Exchange`]; session bookkeeping stays in [`super::session`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use mcp_core::jsonrpc::{self, Decoded, ErrorResponse, Message, Request as RpcRequest, code};
+use mcp_core::protocol::{ClientCapabilities, ProtocolVersion, method};
+use mcp_core::{Extensions, Outbound, Session};
+use tokio::sync::mpsc;
+use tracing::{Instrument, Span, field};
+
+use super::event_store::StoredEvent;
+use super::exchange::{Exchange, Stream, Work};
+use super::guard::{self, Accepts};
+use super::reject::Rejection;
+use super::session::{HttpSession, OpenError, replay_frame};
+use super::{LAST_EVENT_ID, MCP_SESSION_ID, SessionId, Shared, sse};
+
+/// What a POST body turned out to be.
+enum Incoming {
+    Request(RpcRequest),
+    /// Notifications and responses: accepted with 202.
+    NoAnswer(Message),
+    Batch {
+        body: Bytes,
+        ids: Vec<jsonrpc::RequestId>,
+        first_method: Option<String>,
+    },
+}
+
+/// Decodes a POST body; `Err` holds the JSON-RPC error to answer with 400.
+fn classify(body: Bytes) -> Result<Incoming, ErrorResponse> {
+    Ok(match jsonrpc::decode(&body) {
+        Decoded::Invalid(error) | Decoded::Single(Err(error)) => return Err(error),
+        Decoded::Single(Ok(Message::Request(request))) => Incoming::Request(request),
+        Decoded::Single(Ok(other)) => Incoming::NoAnswer(other),
+        Decoded::Batch(items) => {
+            let ids = items
+                .iter()
+                .filter_map(|item| match item {
+                    Ok(Message::Request(r)) => Some(r.id.clone()),
+                    _ => None,
+                })
+                .collect();
+            let first_method = items.iter().find_map(|i| i.as_ref().ok()?.method().map(str::to_owned));
+            Incoming::Batch { body, ids, first_method }
+        }
+    })
+}
+
+/// A span per HTTP request; the JSON-RPC method and tool name are filled in once known.
+fn request_span(http_method: &str) -> Span {
+    tracing::info_span!(
+        "mcp.http",
+        http.method = http_method,
+        rpc.method = field::Empty,
+        tool = field::Empty,
+        session = field::Empty,
+    )
+}
+
+fn rejected(span: &Span, started: Instant, rejection: Rejection) -> Response {
+    span.in_scope(|| {
+        tracing::info!(
+            status = rejection.status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "refused"
+        )
+    });
+    rejection.into_response()
+}
+
+/// Values attached to every message of this HTTP request, for handlers and for later auth
+/// layers: the headers, and whatever the app's own middleware put in the request's
+/// extensions.
+fn extensions_for(parts: &Parts, session: Option<&str>) -> Extensions {
+    let mut extensions = Extensions::new();
+    extensions.insert(parts.headers.clone());
+    extensions.insert(parts.extensions.clone());
+    if let Some(id) = session {
+        extensions.insert(SessionId(id.to_owned()));
+    }
+    extensions
+}
+
+/// POST: one JSON-RPC message (or, before 2025-06-18, a batch).
+pub(crate) async fn post(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let span = request_span("POST");
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    match post_inner(&shared, parts, body, &span, started).instrument(span.clone()).await {
+        Ok(response) => response,
+        Err(rejection) => rejected(&span, started, rejection),
+    }
+}
+
+async fn post_inner(
+    shared: &Arc<Shared>,
+    parts: Parts,
+    body: Body,
+    span: &Span,
+    started: Instant,
+) -> Result<Response, Rejection> {
+    let accepts = Accepts::from_headers(&parts.headers);
+    guard::require_json_or_sse(accepts)?;
+    guard::require_json_body(&parts.headers)?;
+    let body = guard::read_body(&parts.headers, body, shared.config.body_limit).await?;
+    let incoming =
+        classify(body).map_err(|error| Rejection::from_error(StatusCode::BAD_REQUEST, error.error))?;
+    match &incoming {
+        Incoming::Request(request) => {
+            span.record("rpc.method", request.method.as_str());
+            if request.method == method::TOOLS_CALL
+                && let Some(name) =
+                    request.params.as_ref().and_then(|p| p.get("name")).and_then(|n| n.as_str())
+            {
+                span.record("tool", name);
+            }
+        }
+        Incoming::NoAnswer(message) => {
+            span.record("rpc.method", message.method().unwrap_or("(response)"));
+        }
+        Incoming::Batch { first_method, .. } => {
+            span.record("rpc.method", format!("batch: {}", first_method.as_deref().unwrap_or("-")).as_str());
+        }
+    }
+    // Checked after decoding only so that the span names the method of a refused request.
+    let header_version = guard::protocol_version(&parts.headers)?;
+    let post = Post { shared, parts, accepts, header_version, span, started };
+    if shared.config.stateful { post.stateful(incoming).await } else { post.stateless(incoming).await }
+}
+
+struct Post<'a> {
+    shared: &'a Arc<Shared>,
+    parts: Parts,
+    accepts: Accepts,
+    header_version: Option<ProtocolVersion>,
+    span: &'a Span,
+    started: Instant,
+}
+
+impl Post<'_> {
+    fn exchange(&self, session: Session, work: Work, stream: Stream, extensions: Extensions) -> Exchange {
+        // A stateful session stays alive while its request runs, however long that is.
+        let busy = match &stream {
+            Stream::Resumable(http_session) => Some(http_session.busy()),
+            Stream::Ephemeral => None,
+        };
+        Exchange {
+            session,
+            work,
+            extensions,
+            accepts: self.accepts,
+            stream,
+            keep_alive: self.shared.config.keep_alive,
+            headers: HeaderMap::new(),
+            busy,
+            span: self.span.clone(),
+            started: self.started,
+        }
+    }
+
+    /// Stateless: a fresh session per POST. No `Mcp-Session-Id` is needed or issued, the
+    /// version comes from `MCP-Protocol-Version` (2025-03-26 when absent, as the spec says),
+    /// and nothing of the client's `initialize` is known: its capabilities are assumed empty.
+    /// A handler's request to the client (elicitation, sampling, roots) therefore fails at
+    /// once (`CapabilityMissing` from the typed helpers, `Refused` from `Context::request`, see
+    /// `exchange::refused`) instead of waiting for an answer that could only arrive on
+    /// another, unrelated POST.
+    async fn stateless(self, incoming: Incoming) -> Result<Response, Rejection> {
+        // Server-wide notifications have nowhere to go without a GET stream.
+        let (notifications, _) = Outbound::channel();
+        let session = self.shared.server.session(notifications);
+        let initialize = matches!(&incoming, Incoming::Request(r) if r.method == method::INITIALIZE);
+        if !initialize {
+            let version = self
+                .header_version
+                .clone()
+                .unwrap_or_else(|| ProtocolVersion::new(ProtocolVersion::V2025_03_26));
+            session.assume_protocol_version(version, ClientCapabilities::default());
+        }
+        let extensions = extensions_for(&self.parts, None);
+        match incoming {
+            Incoming::Request(request) => {
+                Ok(self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions).run().await)
+            }
+            Incoming::NoAnswer(message) => {
+                if matches!(message, Message::Response(_) | Message::Error(_)) {
+                    tracing::debug!(
+                        "a response arrived in stateless mode, where the server sends no requests; ignored"
+                    );
+                } else {
+                    session.handle(message, &Outbound::channel().0, extensions).await;
+                }
+                Ok(self.accepted())
+            }
+            Incoming::Batch { body, ids, .. } => {
+                self.batch(session, body, ids, Stream::Ephemeral, extensions).await
+            }
+        }
+    }
+
+    /// Stateful: `initialize` opens a session; everything else must name one.
+    async fn stateful(self, incoming: Incoming) -> Result<Response, Rejection> {
+        let incoming = match incoming {
+            Incoming::Request(request) if request.method == method::INITIALIZE => {
+                return self.initialize(request).await;
+            }
+            other => other,
+        };
+        let http_session = self.require_session()?;
+        self.span.record("session", http_session.id.as_str());
+        let _busy = http_session.busy();
+        let extensions = extensions_for(&self.parts, Some(&http_session.id));
+        let session = http_session.core.clone();
+        match incoming {
+            Incoming::Request(request) => {
+                let stream = Stream::Resumable(http_session.clone());
+                Ok(self.exchange(session, Work::Single(request), stream, extensions).run().await)
+            }
+            Incoming::NoAnswer(message) => {
+                // Responses to the server's own requests (elicitation answers) and client
+                // notifications such as `notifications/cancelled` reach the same session.
+                session.handle(message, &Outbound::channel().0, extensions).await;
+                Ok(self.accepted())
+            }
+            Incoming::Batch { body, ids, .. } => {
+                self.batch(session, body, ids, Stream::Resumable(http_session.clone()), extensions).await
+            }
+        }
+    }
+
+    async fn initialize(self, request: RpcRequest) -> Result<Response, Rejection> {
+        if self.shared.shutdown.is_cancelled() {
+            return Err(unavailable("Service Unavailable: the server is shutting down"));
+        }
+        let http_session = self.shared.sessions.open(&self.shared.server).map_err(|e| match e {
+            OpenError::Full(max) => {
+                tracing::warn!(max, "refused a new session: at the configured maximum");
+                unavailable(format!(
+                    "Service Unavailable: this server holds at most {max} sessions; retry later or end unused sessions with DELETE"
+                ))
+            }
+            OpenError::Random(error) => {
+                tracing::error!(%error, "the OS random source failed");
+                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: cannot make a session id")
+                    .with_code(code::INTERNAL_ERROR)
+            }
+        })?;
+        self.span.record("session", http_session.id.as_str());
+        let extensions = extensions_for(&self.parts, Some(&http_session.id));
+        let busy = http_session.busy();
+        let answer = http_session
+            .core
+            .handle(Message::Request(request), &Outbound::channel().0, extensions)
+            .await
+            .map(|m| m.to_value());
+        drop(busy);
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        // `initialize` cannot be cancelled, so an answer always comes.
+        let answer = answer.unwrap_or_else(|| {
+            let error = jsonrpc::ErrorObject::new(
+                code::INTERNAL_ERROR,
+                "Internal error: initialize produced no answer",
+            );
+            Message::error(None, error).to_value()
+        });
+        if answer.get("result").is_none() {
+            // A refused initialize opens nothing.
+            self.shared.sessions.remove(&http_session.id);
+            tracing::info!(status = 200, elapsed_ms, "initialize refused; no session opened");
+            return Ok(one_answer(&answer, self.accepts, HeaderMap::new()));
+        }
+        tracing::info!(status = 200, elapsed_ms, "session opened");
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(&http_session.id) {
+            headers.insert(MCP_SESSION_ID, value);
+        }
+        Ok(one_answer(&answer, self.accepts, headers))
+    }
+
+    /// 400 without `Mcp-Session-Id`, 404 for an unknown or expired one (2025-11-25,
+    /// basic/transports, "Session Management", items 2 and 3).
+    fn require_session(&self) -> Result<Arc<HttpSession>, Rejection> {
+        find_session(self.shared, &self.parts.headers)
+    }
+
+    async fn batch(
+        self,
+        session: Session,
+        body: Bytes,
+        ids: Vec<jsonrpc::RequestId>,
+        stream: Stream,
+        extensions: Extensions,
+    ) -> Result<Response, Rejection> {
+        let version = session.protocol_version();
+        if !version.allows_batches() {
+            return Err(Rejection::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message per POST"
+                ),
+            ));
+        }
+        if ids.is_empty() {
+            // Notifications and responses only: no answer is owed unless some were invalid.
+            let errors = session.handle_frame(&body, &Outbound::channel().0, extensions).await;
+            return Ok(match errors {
+                Some(errors) => (StatusCode::BAD_REQUEST, json_headers(), errors.to_string()).into_response(),
+                None => self.accepted(),
+            });
+        }
+        Ok(self.exchange(session, Work::Batch { body, ids }, stream, extensions).run().await)
+    }
+
+    fn accepted(&self) -> Response {
+        self.span.in_scope(|| {
+            tracing::info!(status = 202, elapsed_ms = self.started.elapsed().as_millis() as u64, "accepted")
+        });
+        StatusCode::ACCEPTED.into_response()
+    }
+}
+
+fn find_session(shared: &Shared, headers: &HeaderMap) -> Result<Arc<HttpSession>, Rejection> {
+    let Some(id) = guard::session_id(headers) else {
+        return Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: this server keeps sessions; send the Mcp-Session-Id header you got from initialize",
+        ));
+    };
+    shared.sessions.get(id).ok_or_else(|| {
+        Rejection::new(
+            StatusCode::NOT_FOUND,
+            "Not Found: no such session (it ended or expired); send a new initialize without Mcp-Session-Id",
+        )
+    })
+}
+
+fn unavailable(message: impl Into<String>) -> Rejection {
+    Rejection::new(StatusCode::SERVICE_UNAVAILABLE, message).retry_after(5)
+}
+
+fn json_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers
+}
+
+/// An answer known in full: JSON, or one SSE event for a client that takes only SSE.
+fn one_answer(answer: &serde_json::Value, accepts: Accepts, extra: HeaderMap) -> Response {
+    if accepts.json {
+        let mut headers = json_headers();
+        headers.extend(extra);
+        return (StatusCode::OK, headers, answer.to_string()).into_response();
+    }
+    let (frames, rx) = mpsc::unbounded_channel();
+    let _ = frames.send(sse::message(None, &answer.to_string()));
+    drop(frames);
+    sse::response(sse::Source::new(rx, None), extra)
+}
+
+/// GET: the standalone SSE stream of a stateful session, or the resumption of any of its
+/// streams with `Last-Event-ID` (2025-11-25, basic/transports, "Listening for Messages from
+/// the Server" and "Resumability and Redelivery"). 405 in stateless mode, which has nothing to
+/// send outside a POST.
+pub(crate) async fn get(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let span = request_span("GET");
+    let started = Instant::now();
+    match get_inner(&shared, &headers, &span).instrument(span.clone()).await {
+        Ok(response) => response,
+        Err(rejection) => rejected(&span, started, rejection),
+    }
+}
+
+async fn get_inner(shared: &Arc<Shared>, headers: &HeaderMap, span: &Span) -> Result<Response, Rejection> {
+    if !shared.config.stateful {
+        return Err(Rejection::method_not_allowed(
+            "POST",
+            "Method Not Allowed: this server is stateless and sends nothing outside a POST's answer",
+        ));
+    }
+    guard::require_sse(Accepts::from_headers(headers))?;
+    guard::protocol_version(headers)?;
+    let http_session = find_session(shared, headers)?;
+    span.record("session", http_session.id.as_str());
+    let (connection, frames) = mpsc::unbounded_channel::<Bytes>();
+    let source = sse::Source::new(frames, shared.config.keep_alive).guard(http_session.busy());
+    let closed = http_session.closed.clone();
+    let shutdown = shared.shutdown.clone();
+    // The standalone stream closes on shutdown; a resumed request's stream runs until its
+    // answer, like the POST it continues ("in-flight requests finish").
+    let standalone_stop = async move {
+        tokio::select! {
+            () = closed.cancelled() => {}
+            () = shutdown.cancelled() => {}
+        }
+    };
+
+    if let Some(last) = headers.get(LAST_EVENT_ID).and_then(|v| v.to_str().ok()) {
+        match resume(&http_session, last, &connection).await {
+            Some(Resumed::Standalone) => {
+                tracing::info!(status = 200, last_event_id = last, "resuming the standalone stream");
+                return Ok(sse::response(source.stop_when(standalone_stop), HeaderMap::new()));
+            }
+            Some(Resumed::Request) => {
+                tracing::info!(status = 200, last_event_id = last, "resuming a request's stream");
+                let closed = http_session.closed.clone();
+                let source = source.stop_when(async move { closed.cancelled().await });
+                return Ok(sse::response(source, HeaderMap::new()));
+            }
+            None => {
+                tracing::info!(last_event_id = last, "unknown Last-Event-ID; opening a fresh stream instead")
+            }
+        }
+    }
+    let standalone = http_session.standalone().clone();
+    standalone.lock().await.attach(connection);
+    if http_session.core.protocol_version().at_least(ProtocolVersion::V2025_11_25) {
+        standalone.emit(String::new()).await;
+    }
+    tracing::info!(status = 200, "opened the standalone stream");
+    Ok(sse::response(source.stop_when(standalone_stop), HeaderMap::new()))
+}
+
+/// Which stream a `Last-Event-ID` resumed.
+enum Resumed {
+    Standalone,
+    Request,
+}
+
+/// Replays what followed `last` on its stream and, when that stream is still running,
+/// attaches the connection to it. `None` when the id is unknown (never issued, evicted).
+async fn resume(
+    http_session: &HttpSession,
+    last: &str,
+    connection: &mpsc::UnboundedSender<Bytes>,
+) -> Option<Resumed> {
+    let replay = |events: Vec<StoredEvent>| {
+        for event in &events {
+            let _ = connection.send(replay_frame(event));
+        }
+    };
+    let live = http_session.live_stream_of(last);
+    let kind = match &live {
+        Some(live) if Arc::ptr_eq(live, http_session.standalone()) => Resumed::Standalone,
+        _ => Resumed::Request,
+    };
+    match live {
+        Some(live) => {
+            // Under the stream's lock: nothing is emitted between the replay and the attach.
+            let mut state = live.lock().await;
+            replay(events_after(http_session, last).await?);
+            state.attach(connection.clone());
+        }
+        // The stream already ended: replay, then the connection closes.
+        None => replay(events_after(http_session, last).await?),
+    }
+    Some(kind)
+}
+
+async fn events_after(http_session: &HttpSession, last: &str) -> Option<Vec<StoredEvent>> {
+    match http_session.store().events_after(&http_session.id, last).await {
+        Ok(events) => events,
+        Err(error) => {
+            tracing::warn!(%error, "the event store failed; cannot replay");
+            None
+        }
+    }
+}
+
+/// DELETE: ends a stateful session (2025-11-25, basic/transports, "Session Management", item
+/// 5); 405 in stateless mode, where there is nothing to end.
+pub(crate) async fn delete(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let span = request_span("DELETE");
+    let started = Instant::now();
+    let _enter = span.enter();
+    if !shared.config.stateful {
+        return rejected(
+            &span,
+            started,
+            Rejection::method_not_allowed(
+                "POST",
+                "Method Not Allowed: this server is stateless; there is no session to end",
+            ),
+        );
+    }
+    let http_session = match find_session(&shared, &headers) {
+        Ok(s) => s,
+        Err(rejection) => return rejected(&span, started, rejection),
+    };
+    span.record("session", http_session.id.as_str());
+    shared.sessions.remove(&http_session.id);
+    tracing::info!(status = 204, "session deleted by the client");
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,347 @@
+//! One POSTed request and its answer: `application/json` when the handler just returns,
+//! `text/event-stream` when it sends related messages first (progress, logs, requests to the
+//! client). Knows nothing about where the [`Session`] came from.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mcp_core::jsonrpc::{ErrorObject, Message, Request, RequestId, code};
+use mcp_core::protocol::ProtocolVersion;
+use mcp_core::{Extensions, Outbound, Session};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{Instrument, Span};
+
+use super::guard::Accepts;
+use super::reject::Rejection;
+use super::session::{Busy, HttpSession, LiveStream};
+use super::sse;
+
+/// What the POST carried.
+pub(crate) enum Work {
+    /// One request.
+    Single(Request),
+    /// A JSON-RPC batch with at least one request in it (protocol 2025-03-26 and older).
+    Batch { body: Bytes, ids: Vec<RequestId> },
+}
+
+impl Work {
+    fn ids(&self) -> Vec<RequestId> {
+        match self {
+            Work::Single(request) => vec![request.id.clone()],
+            Work::Batch { ids, .. } => ids.clone(),
+        }
+    }
+}
+
+/// Where a streamed answer goes.
+pub(crate) enum Stream {
+    /// Straight to this connection and nowhere else; a client that goes away cancels the
+    /// request, since nothing it asked for can reach it any more (stateless mode).
+    Ephemeral,
+    /// Through the session's event store with event ids, so that a client that loses the
+    /// connection can resume with `Last-Event-ID`; the handler keeps running (stateful mode,
+    /// as 2025-11-25, basic/transports, item 6 of "Sending Messages to the Server" asks:
+    /// disconnection SHOULD NOT be interpreted as cancellation).
+    Resumable(Arc<HttpSession>),
+}
+
+/// One request to answer.
+pub(crate) struct Exchange {
+    pub(crate) session: Session,
+    pub(crate) work: Work,
+    pub(crate) extensions: Extensions,
+    pub(crate) accepts: Accepts,
+    pub(crate) stream: Stream,
+    pub(crate) keep_alive: Option<Duration>,
+    /// Extra response headers.
+    pub(crate) headers: HeaderMap,
+    pub(crate) busy: Option<Busy>,
+    pub(crate) span: Span,
+    pub(crate) started: Instant,
+}
+
+/// Cancels the request(s) unless disarmed: dropped with the handler's future when the client
+/// disconnects while waiting for a JSON answer.
+struct CancelOnDrop {
+    session: Session,
+    ids: Vec<RequestId>,
+    armed: bool,
+}
+
+impl CancelOnDrop {
+    fn fire(&mut self) {
+        if std::mem::take(&mut self.armed) {
+            tracing::info!("the client went away; cancelling its request");
+            for id in &self.ids {
+                self.session.cancel(id);
+            }
+        }
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.fire();
+    }
+}
+
+type Outcome = Result<Option<Value>, oneshot::error::RecvError>;
+
+impl Exchange {
+    /// Runs the request and answers it.
+    pub(crate) async fn run(self) -> Response {
+        let Exchange { session, work, extensions, accepts, stream, keep_alive, headers, busy, span, started } =
+            self;
+        let (replies, mut replies_rx) = Outbound::channel();
+        // Requests to the client need a stream to travel on and a session to bring the
+        // answer back to; without both they are refused at once (see `refused`).
+        let refuse_requests = !accepts.sse || matches!(stream, Stream::Ephemeral);
+        let (done_tx, mut done_rx) = oneshot::channel::<Option<Value>>();
+        let mut cancel = CancelOnDrop { session: session.clone(), ids: work.ids(), armed: true };
+        let handler_session = session.clone();
+        tokio::spawn(
+            async move {
+                let answer = match work {
+                    Work::Single(request) => handler_session
+                        .handle(Message::Request(request), &replies, extensions)
+                        .await
+                        .map(|m| m.to_value()),
+                    Work::Batch { body, .. } => {
+                        handler_session.handle_frame(&body, &replies, extensions).await
+                    }
+                };
+                let _ = done_tx.send(answer);
+            }
+            .instrument(span.clone()),
+        );
+
+        // JSON unless the handler speaks before it answers ("first one wins"), or the client
+        // takes only SSE.
+        let mut first = Vec::new();
+        let mut outcome: Option<Outcome> = None;
+        if accepts.json {
+            loop {
+                tokio::select! {
+                    biased;
+                    done = &mut done_rx => {
+                        // Messages sent just before the answer still need a stream.
+                        while let Ok(message) = replies_rx.try_recv() {
+                            if !(refuse_requests && refused(&session, &message).await) && accepts.sse {
+                                first.push(message);
+                            }
+                        }
+                        outcome = Some(done);
+                        break;
+                    }
+                    // `None` (every sender gone) disables this branch: wait for the answer.
+                    Some(message) = replies_rx.recv() => {
+                        if refuse_requests && refused(&session, &message).await {
+                            continue;
+                        }
+                        first.push(message);
+                        if accepts.sse {
+                            break;
+                        }
+                        // A client that takes only JSON cannot see progress or logs.
+                        first.clear();
+                    }
+                }
+            }
+            if let Some(done) = outcome.take_if(|_| first.is_empty()) {
+                cancel.armed = false;
+                drop(busy);
+                return json_answer(done, headers, &span, started);
+            }
+        }
+
+        // Streaming from here on: the forwarder owns the rest of the exchange.
+        let (connection, frames) = mpsc::unbounded_channel::<Bytes>();
+        let version = session.protocol_version();
+        let sink = match stream {
+            Stream::Ephemeral => Sink::Direct(connection),
+            Stream::Resumable(http_session) => {
+                cancel.armed = false;
+                let live = http_session.open_stream();
+                live.lock().await.attach(connection);
+                // Prime the client with an event id before anything else (2025-11-25,
+                // "Sending Messages to the Server", item 6); older clients do not expect it.
+                if version.at_least(ProtocolVersion::V2025_11_25) {
+                    live.emit(String::new()).await;
+                }
+                Sink::Stored { session: http_session, live }
+            }
+        };
+        span.in_scope(|| tracing::debug!("answering with an SSE stream"));
+        let forward = Forwarder {
+            sink,
+            first,
+            outcome,
+            replies_rx: Some(replies_rx),
+            refuse_requests,
+            done_rx,
+            cancel,
+            busy,
+            started,
+        };
+        tokio::spawn(forward.run().instrument(span));
+        sse::response(sse::Source::new(frames, keep_alive), headers)
+    }
+}
+
+fn json_answer(done: Outcome, mut headers: HeaderMap, span: &Span, started: Instant) -> Response {
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let _enter = span.enter();
+    match done {
+        Ok(Some(answer)) => {
+            tracing::info!(status = 200, elapsed_ms, "answered with JSON");
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            (StatusCode::OK, headers, answer.to_string()).into_response()
+        }
+        Ok(None) => {
+            // The client cancelled the request: no response is owed (2025-11-25,
+            // basic/utilities/cancellation), and the HTTP exchange still needs an end.
+            tracing::info!(status = 202, elapsed_ms, "request cancelled; nothing to answer");
+            (StatusCode::ACCEPTED, headers).into_response()
+        }
+        Err(_) => {
+            tracing::error!(status = 500, elapsed_ms, "the request's task ended without an answer");
+            Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: the request was dropped")
+                .with_code(mcp_core::jsonrpc::code::INTERNAL_ERROR)
+                .into_response()
+        }
+    }
+}
+
+/// Answers a handler's request to the client (elicitation, sampling, roots) with an error on
+/// the client's behalf when the client could never answer it: in stateless mode its answer
+/// would arrive on another POST where nothing waits for it, and a client that takes only JSON
+/// has no stream to receive the request on. The handler gets
+/// `ClientRequestError::Refused` at once instead of waiting for a timeout.
+async fn refused(session: &Session, message: &Message) -> bool {
+    let Message::Request(request) = message else {
+        return false;
+    };
+    tracing::debug!(method = %request.method, "refused a request to the client: no way to get its answer back");
+    let error = ErrorObject::new(
+        code::INVALID_REQUEST,
+        format!(
+            "`{}` cannot reach the client on this request: the server runs stateless HTTP (or the client \
+             accepts only JSON), so the client's answer could not come back; use stateful mode for requests \
+             to the client",
+            request.method
+        ),
+    );
+    session
+        .handle(Message::error(Some(request.id.clone()), error), &Outbound::channel().0, Extensions::new())
+        .await;
+    true
+}
+
+enum Sink {
+    Direct(mpsc::UnboundedSender<Bytes>),
+    Stored { session: Arc<HttpSession>, live: Arc<LiveStream> },
+}
+
+impl Sink {
+    async fn emit(&self, value: &Value) {
+        let data = value.to_string();
+        match self {
+            Sink::Direct(connection) => {
+                let _ = connection.send(sse::message(None, &data));
+            }
+            Sink::Stored { live, .. } => live.emit(data).await,
+        }
+    }
+
+    /// Resolves when the client can no longer receive anything from this stream.
+    async fn gone(&self) {
+        match self {
+            Sink::Direct(connection) => connection.closed().await,
+            Sink::Stored { .. } => std::future::pending().await,
+        }
+    }
+
+    async fn finish(self) {
+        if let Sink::Stored { session, live } = self {
+            live.finish().await;
+            session.close_stream(&live);
+        }
+    }
+}
+
+/// Moves a streamed exchange from the handler to the client: related messages in order, then
+/// the answer, then the end of the stream.
+struct Forwarder {
+    sink: Sink,
+    first: Vec<Message>,
+    outcome: Option<Outcome>,
+    replies_rx: Option<mpsc::UnboundedReceiver<Message>>,
+    refuse_requests: bool,
+    done_rx: oneshot::Receiver<Option<Value>>,
+    cancel: CancelOnDrop,
+    busy: Option<Busy>,
+    started: Instant,
+}
+
+impl Forwarder {
+    async fn run(mut self) {
+        for message in std::mem::take(&mut self.first) {
+            self.sink.emit(&message.to_value()).await;
+        }
+        let outcome = match self.outcome.take() {
+            Some(outcome) => outcome,
+            None => loop {
+                let next = async {
+                    match self.replies_rx.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    done = &mut self.done_rx => break done,
+                    message = next => match message {
+                        Some(message) => {
+                            if !(self.refuse_requests && refused(&self.cancel.session, &message).await) {
+                                self.sink.emit(&message.to_value()).await;
+                            }
+                        }
+                        None => self.replies_rx = None,
+                    },
+                    () = self.sink.gone() => {
+                        self.cancel.fire();
+                        tracing::info!(
+                            elapsed_ms = self.started.elapsed().as_millis() as u64,
+                            "the client closed the stream before the answer"
+                        );
+                        return;
+                    }
+                }
+            },
+        };
+        if let Some(mut rx) = self.replies_rx.take() {
+            while let Ok(message) = rx.try_recv() {
+                if !(self.refuse_requests && refused(&self.cancel.session, &message).await) {
+                    self.sink.emit(&message.to_value()).await;
+                }
+            }
+        }
+        self.cancel.armed = false;
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        match outcome {
+            Ok(Some(answer)) => {
+                self.sink.emit(&answer).await;
+                tracing::info!(status = 200, elapsed_ms, "answered on an SSE stream");
+            }
+            Ok(None) => tracing::info!(status = 200, elapsed_ms, "request cancelled; stream closed"),
+            Err(_) => tracing::error!(elapsed_ms, "the request's task ended without an answer"),
+        }
+        // After the response the stream ends (2025-11-25, "Sending Messages to the Server").
+        self.sink.finish().await;
+        drop(self.busy.take());
+    }
+}

@@ -1,0 +1,217 @@
+//! The checks every request passes before it reaches a session: Host and Origin (DNS
+//! rebinding), Accept, Content-Type, body size and `MCP-Protocol-Version`.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use mcp_core::protocol::ProtocolVersion;
+use serde_json::json;
+
+use super::reject::Rejection;
+use super::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID, Shared};
+
+/// Refuses requests whose `Host` or `Origin` names a site that is not on the allow-lists
+/// (2025-11-25, basic/transports, "Security Warning": an invalid Origin MUST get 403).
+pub(crate) async fn dns_rebinding(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let config = &shared.config;
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
+    if let Some(host) = host
+        && !config.hosts.allows(&host)
+    {
+        tracing::warn!(
+            host,
+            "refused a request whose Host is not allowed (DNS rebinding protection); behind a \
+             reverse proxy, add the public name with HttpTransport::allow_host"
+        );
+        return Rejection::new(
+            StatusCode::FORBIDDEN,
+            format!("Forbidden: the Host `{host}` is not allowed by this server"),
+        )
+        .into_response();
+    }
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !config.origins.allows(origin) {
+            tracing::warn!(origin, "refused a request from an Origin that is not allowed");
+            return Rejection::new(
+                StatusCode::FORBIDDEN,
+                format!("Forbidden: the Origin `{origin}` is not allowed by this server"),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Which of the two response media types the client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Accepts {
+    pub(crate) json: bool,
+    pub(crate) sse: bool,
+}
+
+impl Accepts {
+    /// Reads `Accept`. No header at all means anything goes (RFC 9110, section 12.5.1); a
+    /// range with `q=0` is a refusal.
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
+        let mut values = headers.get_all(header::ACCEPT).iter().peekable();
+        if values.peek().is_none() {
+            return Accepts { json: true, sse: true };
+        }
+        let mut accepts = Accepts { json: false, sse: false };
+        for value in values {
+            let Ok(value) = value.to_str() else { continue };
+            for range in value.split(',') {
+                let mut parts = range.split(';');
+                let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+                let refused = parts.any(|p| {
+                    let p = p.trim();
+                    p.strip_prefix("q=")
+                        .or_else(|| p.strip_prefix("Q="))
+                        .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+                });
+                if refused {
+                    continue;
+                }
+                match media.as_str() {
+                    "*/*" => {
+                        accepts.json = true;
+                        accepts.sse = true;
+                    }
+                    "application/*" | "application/json" => accepts.json = true,
+                    "text/*" | "text/event-stream" => accepts.sse = true,
+                    _ => {}
+                }
+            }
+        }
+        accepts
+    }
+}
+
+/// 406 unless the client accepts JSON or SSE (2025-11-25, basic/transports, "Sending Messages
+/// to the Server", item 2: clients list both; we answer either way as long as one works).
+pub(crate) fn require_json_or_sse(accepts: Accepts) -> Result<(), Rejection> {
+    if accepts.json || accepts.sse {
+        Ok(())
+    } else {
+        Err(Rejection::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: the client must accept application/json or text/event-stream",
+        ))
+    }
+}
+
+/// 406 unless the client accepts SSE (a GET stream).
+pub(crate) fn require_sse(accepts: Accepts) -> Result<(), Rejection> {
+    if accepts.sse {
+        Ok(())
+    } else {
+        Err(Rejection::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: the client must accept text/event-stream",
+        ))
+    }
+}
+
+/// 415 unless the body is declared as JSON.
+pub(crate) fn require_json_body(headers: &HeaderMap) -> Result<(), Rejection> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/json") => Ok(()),
+        Some(other) => Err(Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Unsupported Media Type: expected Content-Type application/json, got `{other}`"),
+        )),
+        None => Err(Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: the body must be sent with Content-Type application/json",
+        )),
+    }
+}
+
+/// Reads the whole body, never holding more than `limit` bytes: 413 beyond it.
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    let too_large = || {
+        Rejection::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Payload Too Large: this server accepts messages of at most {limit} bytes"),
+        )
+    };
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(error) => Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            format!("Bad Request: could not read the request body: {error}"),
+        )),
+    }
+}
+
+/// The version the client names in `MCP-Protocol-Version`, if any; 400 when it names one this
+/// server does not speak (2025-11-25, basic/transports, "Protocol Version Header").
+pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, Rejection> {
+    let Some(value) = headers.get(MCP_PROTOCOL_VERSION) else {
+        return Ok(None);
+    };
+    let requested = value.to_str().unwrap_or("").trim();
+    let version = ProtocolVersion::new(requested);
+    if version.is_supported() {
+        return Ok(Some(version));
+    }
+    Err(Rejection::new(
+        StatusCode::BAD_REQUEST,
+        format!("Bad Request: unsupported MCP-Protocol-Version `{requested}`"),
+    )
+    .with_data(json!({ "supported": ProtocolVersion::SUPPORTED, "requested": requested })))
+}
+
+/// The `Mcp-Session-Id` header, if present and readable.
+pub(crate) fn session_id(headers: &HeaderMap) -> Option<&str> {
+    headers.get(MCP_SESSION_ID).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn accepts(value: Option<&str>) -> Accepts {
+        let mut headers = HeaderMap::new();
+        if let Some(v) = value {
+            headers.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        }
+        Accepts::from_headers(&headers)
+    }
+
+    #[test]
+    fn accept_header_parsing() {
+        assert_eq!(accepts(None), Accepts { json: true, sse: true });
+        assert_eq!(accepts(Some("application/json, text/event-stream")), Accepts { json: true, sse: true });
+        assert_eq!(accepts(Some("text/event-stream")), Accepts { json: false, sse: true });
+        assert_eq!(accepts(Some("Application/JSON; charset=utf-8")), Accepts { json: true, sse: false });
+        assert_eq!(accepts(Some("*/*;q=0.8")), Accepts { json: true, sse: true });
+        assert_eq!(accepts(Some("text/html, application/json;q=0")), Accepts { json: false, sse: false });
+        assert_eq!(accepts(Some("text/*")), Accepts { json: false, sse: true });
+    }
+}

@@ -1,0 +1,76 @@
+//! HTTP error responses. Each carries a JSON-RPC error response with no id in its body (the
+//! spec allows one: 2025-11-25, basic/transports, "Sending Messages to the Server", item 4),
+//! so that clients which surface the body show the reason, not just the status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mcp_core::jsonrpc::{ErrorObject, Message, code};
+use serde_json::Value;
+
+/// A refused HTTP request.
+#[derive(Debug)]
+pub(crate) struct Rejection {
+    pub(crate) status: StatusCode,
+    code: i64,
+    message: String,
+    data: Option<Value>,
+    allow: Option<&'static str>,
+    retry_after: Option<u32>,
+}
+
+impl Rejection {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Rejection {
+            status,
+            code: code::INVALID_REQUEST,
+            message: message.into(),
+            data: None,
+            allow: None,
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn with_code(mut self, code: i64) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub(crate) fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// Asks the client to wait this many seconds before retrying (503).
+    pub(crate) fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// 405 with the `Allow` header HTTP requires.
+    pub(crate) fn method_not_allowed(allow: &'static str, message: impl Into<String>) -> Self {
+        Rejection { allow: Some(allow), ..Rejection::new(StatusCode::METHOD_NOT_ALLOWED, message) }
+    }
+
+    /// The body for a JSON-RPC error the decoder produced (parse error, invalid request).
+    pub(crate) fn from_error(status: StatusCode, error: ErrorObject) -> Self {
+        Rejection { data: error.data, ..Rejection::new(status, error.message).with_code(error.code) }
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        let mut error = ErrorObject::new(self.code, self.message);
+        error.data = self.data;
+        let body = Message::error(None, error).to_value().to_string();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

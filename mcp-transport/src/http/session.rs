@@ -1,0 +1,416 @@
+//! Session bookkeeping for stateful mode: ids, idle expiry, the cap, and the SSE streams of
+//! each session with their event ids (2025-11-25, basic/transports, "Session Management" and
+//! "Resumability and Redelivery").
+//!
+//! Nothing here handles a request: [`super::exchange`] does that for any [`Session`], whether
+//! it came from this registry or was made for one stateless POST.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use mcp_core::{Outbound, Server, Session};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::event_store::{EventStore, StoredEvent};
+use super::sse;
+
+/// The id of the standalone GET stream within a session; POST streams are `p1`, `p2`, ...
+const STANDALONE: &str = "g";
+
+/// Why a new session could not be opened.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// At the configured maximum.
+    Full(usize),
+    /// The OS random source failed.
+    Random(getrandom::Error),
+}
+
+/// All sessions of one router: stateful streamable HTTP sessions and legacy SSE connections,
+/// which count against the same cap.
+pub(crate) struct Sessions {
+    map: Mutex<HashMap<String, Arc<HttpSession>>>,
+    legacy_count: AtomicU64,
+    idle_timeout: Duration,
+    max: usize,
+    store: Arc<dyn EventStore>,
+    shutdown: CancellationToken,
+    reaper_started: AtomicBool,
+}
+
+impl Sessions {
+    pub(crate) fn new(
+        idle_timeout: Duration,
+        max: usize,
+        store: Arc<dyn EventStore>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Sessions {
+            map: Mutex::new(HashMap::new()),
+            legacy_count: AtomicU64::new(0),
+            idle_timeout,
+            max,
+            store,
+            shutdown,
+            reaper_started: AtomicBool::new(false),
+        }
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<HttpSession>>> {
+        // Inserts and removals are single operations; a poisoned map is still consistent.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn total(&self, map: &HashMap<String, Arc<HttpSession>>) -> usize {
+        map.len() + self.legacy_count.load(Ordering::Relaxed) as usize
+    }
+
+    /// Opens a stateful session: a new core session whose server-wide notifications feed the
+    /// session's standalone stream.
+    pub(crate) fn open(self: &Arc<Self>, server: &Server) -> Result<Arc<HttpSession>, OpenError> {
+        let id = new_session_id().map_err(OpenError::Random)?;
+        let (notifications, mut notifications_rx) = Outbound::channel();
+        let closed = CancellationToken::new();
+        let log = Arc::new(EventLog {
+            session_id: id.clone(),
+            store: self.store.clone(),
+            seq: AtomicU64::new(0),
+            ended: closed.clone(),
+        });
+        let standalone = Arc::new(LiveStream::new(STANDALONE.to_owned(), log.clone()));
+        let session = Arc::new(HttpSession {
+            id: id.clone(),
+            core: server.session(notifications),
+            activity: Mutex::new(Activity { busy: 0, last: Instant::now() }),
+            log,
+            standalone: standalone.clone(),
+            streams: Mutex::new(HashMap::new()),
+            next_stream: AtomicU64::new(0),
+            closed: closed.clone(),
+        });
+        {
+            let mut map = self.map();
+            if self.total(&map) >= self.max {
+                drop(map);
+                self.sweep();
+                map = self.map();
+                if self.total(&map) >= self.max {
+                    return Err(OpenError::Full(self.max));
+                }
+            }
+            map.insert(id, session.clone());
+        }
+        // Server-wide notifications (list_changed, resources/updated) travel on the standalone
+        // GET stream, stored for redelivery even while no GET is open.
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    message = notifications_rx.recv() => match message {
+                        Some(message) => standalone.emit(message.to_value().to_string()).await,
+                        None => break,
+                    },
+                    () = closed.cancelled() => break,
+                }
+            }
+        });
+        self.start_reaper();
+        Ok(session)
+    }
+
+    /// The live session with this id; an idle one past its timeout is ended and not returned.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<HttpSession>> {
+        let session = self.map().get(id).cloned()?;
+        if session.is_expired(self.idle_timeout) {
+            self.remove(id);
+            return None;
+        }
+        Some(session)
+    }
+
+    /// Ends and forgets a session; `false` when there was none.
+    pub(crate) fn remove(&self, id: &str) -> bool {
+        let removed = self.map().remove(id);
+        match removed {
+            Some(session) => {
+                self.end(&session);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn end(&self, session: &HttpSession) {
+        tracing::debug!(session = %session.id, "session ended");
+        session.core.close();
+        session.closed.cancel();
+        let store = self.store.clone();
+        let id = session.id.clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.remove_session(&id).await {
+                tracing::warn!(%error, "the event store failed to forget a session");
+            }
+        });
+    }
+
+    /// Ends every idle session past its timeout.
+    pub(crate) fn sweep(&self) {
+        let expired: Vec<Arc<HttpSession>> = {
+            let mut map = self.map();
+            let ids: Vec<String> = map
+                .iter()
+                .filter(|(_, s)| s.is_expired(self.idle_timeout))
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.iter().filter_map(|id| map.remove(id)).collect()
+        };
+        for session in expired {
+            tracing::info!(session = %session.id, "session expired after being idle");
+            self.end(&session);
+        }
+    }
+
+    fn start_reaper(self: &Arc<Self>) {
+        if self.reaper_started.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let tick = (self.idle_timeout / 4).clamp(Duration::from_millis(20), Duration::from_secs(60));
+        let weak: Weak<Sessions> = Arc::downgrade(self);
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(tick) => {}
+                    () = shutdown.cancelled() => break,
+                }
+                // The registry is gone with its router: nothing left to sweep.
+                let Some(sessions) = weak.upgrade() else { break };
+                sessions.sweep();
+            }
+        });
+    }
+
+    /// Reserves a place for a legacy SSE connection; `None` at the cap.
+    pub(crate) fn reserve_legacy(self: &Arc<Self>) -> Option<LegacySlot> {
+        let map = self.map();
+        if self.total(&map) >= self.max {
+            drop(map);
+            self.sweep();
+            if self.total(&self.map()) >= self.max {
+                return None;
+            }
+        }
+        self.legacy_count.fetch_add(1, Ordering::Relaxed);
+        Some(LegacySlot { sessions: self.clone() })
+    }
+
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+}
+
+/// A legacy connection's place under the cap, given back on drop.
+pub(crate) struct LegacySlot {
+    sessions: Arc<Sessions>,
+}
+
+impl Drop for LegacySlot {
+    fn drop(&mut self) {
+        self.sessions.legacy_count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// 128 bits from the OS, as 32 lowercase hex digits: visible ASCII (0x21-0x7E) as the spec
+/// requires, and unguessable.
+pub(crate) fn new_session_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+struct Activity {
+    /// Requests in flight and streams open: a busy session never expires.
+    busy: usize,
+    /// When it last stopped being busy.
+    last: Instant,
+}
+
+/// One stateful session.
+pub(crate) struct HttpSession {
+    pub(crate) id: String,
+    pub(crate) core: Session,
+    activity: Mutex<Activity>,
+    log: Arc<EventLog>,
+    standalone: Arc<LiveStream>,
+    streams: Mutex<HashMap<String, Arc<LiveStream>>>,
+    next_stream: AtomicU64,
+    /// Cancelled when the session ends: its GET streams close.
+    pub(crate) closed: CancellationToken,
+}
+
+impl HttpSession {
+    fn activity(&self) -> MutexGuard<'_, Activity> {
+        self.activity.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_expired(&self, idle_timeout: Duration) -> bool {
+        let activity = self.activity();
+        activity.busy == 0 && activity.last.elapsed() >= idle_timeout
+    }
+
+    /// Marks the session busy until the guard drops.
+    pub(crate) fn busy(self: &Arc<Self>) -> Busy {
+        self.activity().busy += 1;
+        Busy { session: self.clone() }
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn EventStore> {
+        &self.log.store
+    }
+
+    /// A new stream for one POST's messages.
+    pub(crate) fn open_stream(&self) -> Arc<LiveStream> {
+        let n = self.next_stream.fetch_add(1, Ordering::Relaxed) + 1;
+        let stream = Arc::new(LiveStream::new(format!("p{n}"), self.log.clone()));
+        self.streams_map().insert(stream.id.clone(), stream.clone());
+        stream
+    }
+
+    /// Forgets a POST stream once its response is sent; its events stay in the store.
+    pub(crate) fn close_stream(&self, stream: &LiveStream) {
+        self.streams_map().remove(&stream.id);
+    }
+
+    pub(crate) fn standalone(&self) -> &Arc<LiveStream> {
+        &self.standalone
+    }
+
+    /// The unfinished stream an event id belongs to.
+    pub(crate) fn live_stream_of(&self, event_id: &str) -> Option<Arc<LiveStream>> {
+        let (stream, _) = event_id.split_once('-')?;
+        if stream == STANDALONE {
+            return Some(self.standalone.clone());
+        }
+        self.streams_map().get(stream).cloned()
+    }
+
+    fn streams_map(&self) -> MutexGuard<'_, HashMap<String, Arc<LiveStream>>> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Keeps a session from expiring while a request runs or a stream is open.
+pub(crate) struct Busy {
+    session: Arc<HttpSession>,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut activity = self.session.activity();
+        activity.busy = activity.busy.saturating_sub(1);
+        activity.last = Instant::now();
+    }
+}
+
+/// What every stream of a session shares: the event id counter and the store.
+pub(crate) struct EventLog {
+    session_id: String,
+    store: Arc<dyn EventStore>,
+    seq: AtomicU64,
+    /// Once the session ended, nothing more is stored: the store has forgotten it.
+    ended: CancellationToken,
+}
+
+/// One SSE stream of a session. Its events go to the store first, then to the connection
+/// attached to it, if any; a client that reconnects with `Last-Event-ID` is attached again
+/// after a replay, with no gap and no duplicate (both happen under the stream's lock).
+pub(crate) struct LiveStream {
+    pub(crate) id: String,
+    log: Arc<EventLog>,
+    state: tokio::sync::Mutex<LiveState>,
+}
+
+pub(crate) struct LiveState {
+    connection: Option<mpsc::UnboundedSender<Bytes>>,
+    finished: bool,
+}
+
+impl LiveState {
+    /// Sends a replayed event to a connection being attached.
+    pub(crate) fn attach(&mut self, connection: mpsc::UnboundedSender<Bytes>) {
+        // A stream is written to one connection at a time (2025-11-25, "Multiple
+        // Connections": no message on two streams); a newer connection takes over.
+        if !self.finished {
+            self.connection = Some(connection);
+        }
+    }
+}
+
+impl LiveStream {
+    fn new(id: String, log: Arc<EventLog>) -> Self {
+        LiveStream {
+            id,
+            log,
+            state: tokio::sync::Mutex::new(LiveState { connection: None, finished: false }),
+        }
+    }
+
+    pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, LiveState> {
+        self.state.lock().await
+    }
+
+    /// Stores an event (a JSON-RPC message, or empty `data` for the priming event) and
+    /// writes it to the attached connection.
+    pub(crate) async fn emit(&self, data: String) {
+        let mut state = self.state.lock().await;
+        let n = self.log.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("{}-{n}", self.id);
+        let frame =
+            if data.is_empty() { sse::event(Some(&id), None, "") } else { sse::message(Some(&id), &data) };
+        let event = StoredEvent { id, stream: self.id.clone(), data };
+        if self.log.ended.is_cancelled() {
+            // Nothing can resume an ended session.
+        } else if let Err(error) = self.log.store.append(&self.log.session_id, event).await {
+            tracing::warn!(%error, "the event store failed to record an event; it cannot be redelivered");
+        }
+        if let Some(connection) = &state.connection
+            && connection.send(frame).is_err()
+        {
+            // The client went away; keep storing so that it can resume.
+            state.connection = None;
+        }
+    }
+
+    /// Ends the stream: the attached connection closes once it has written what it has.
+    pub(crate) async fn finish(&self) {
+        let mut state = self.state.lock().await;
+        state.finished = true;
+        state.connection = None;
+    }
+}
+
+/// The SSE frame for a stored event, when replaying.
+pub(crate) fn replay_frame(event: &StoredEvent) -> Bytes {
+    if event.data.is_empty() {
+        sse::event(Some(&event.id), None, "")
+    } else {
+        sse::message(Some(&event.id), &event.data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_visible_ascii_and_distinct() {
+        let a = new_session_id().unwrap();
+        let b = new_session_id().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| (0x21..=0x7e).contains(&c)));
+        assert_ne!(a, b);
+    }
+}
