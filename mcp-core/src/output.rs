@@ -12,7 +12,9 @@ use crate::protocol::{CallToolResult, Content};
 /// `outputSchema`.
 ///
 /// The spec requires an object at the root of structured output, so `T` should be a struct
-/// (or a map). The `#[tool]` macro refuses other types at compile time.
+/// (or a map). A tool written with `#[tool]` wraps any other `T` (a `Vec`, a number, an enum)
+/// as `{"result": value}` and declares the matching `outputSchema`; by hand, the value must
+/// serialise to an object.
 ///
 /// ```
 /// use mcp_core::{Json, IntoCallToolResult};

@@ -1,22 +1,38 @@
-//! Placeholder during development.
+//! `#[tool]`, `#[tools]`, `#[resource]` and `#[prompt]`: turn Rust functions into
+//! schema-bearing MCP handlers. Use them through `mcp_core`, which re-exports them.
+//!
+//! Each macro parses (`parse`), checks (`check`) and expands (`expand`), collecting every
+//! problem (`diag`) so all of them are reported at once, each at the user's own token. The
+//! generated code calls `mcp_core::__private`, which holds the runtime half of the macros.
+
+mod check;
+mod diag;
+mod expand;
+mod parse;
+mod uri_template;
+
 use proc_macro::TokenStream;
-/// tool
+
+#[doc = include_str!("../docs/tool.md")]
 #[proc_macro_attribute]
-pub fn tool(_a: TokenStream, i: TokenStream) -> TokenStream {
-    i
+pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::tool::entry(attr.into(), item.into()).into()
 }
-/// tools
+
+#[doc = include_str!("../docs/tools.md")]
 #[proc_macro_attribute]
-pub fn tools(_a: TokenStream, i: TokenStream) -> TokenStream {
-    i
+pub fn tools(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::tools::entry(attr.into(), item.into()).into()
 }
-/// resource
+
+#[doc = include_str!("../docs/resource.md")]
 #[proc_macro_attribute]
-pub fn resource(_a: TokenStream, i: TokenStream) -> TokenStream {
-    i
+pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::resource::entry(attr.into(), item.into()).into()
 }
-/// prompt
+
+#[doc = include_str!("../docs/prompt.md")]
 #[proc_macro_attribute]
-pub fn prompt(_a: TokenStream, i: TokenStream) -> TokenStream {
-    i
+pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::prompt::entry(attr.into(), item.into()).into()
 }

@@ -90,29 +90,7 @@ async fn serve_http(server: mcp_core::Server, addr: &str) -> Result<(), String> 
     eprintln!("conformance: serving MCP on http://{bound}{}", mcp_transport::http::DEFAULT_PATH);
     mcp_transport::http::HttpTransport::new(server)
         .stateful(true)
-        .serve_until(listener, shutdown_signal())
+        .serve_until(listener, mcp_transport::http::shutdown_signal())
         .await
         .map_err(|e| e.to_string())
-}
-
-/// Resolves on Ctrl-C or, on Unix, SIGTERM (what `run.sh` sends).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }

@@ -121,6 +121,7 @@ use tokio::net::ToSocketAddrs;
 
 pub use config::HttpTransport;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, StoredEvent};
+pub use serve::shutdown_signal;
 
 /// The attribute for implementing [`EventStore`] (re-exported from the `async-trait` crate).
 pub use async_trait::async_trait;

@@ -51,8 +51,20 @@ pub(crate) async fn serve_until(
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM (what container runtimes send).
-pub(crate) async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM (what container runtimes send): the
+/// signal [`HttpTransport::serve`](super::HttpTransport::serve) stops on, for callers of
+/// [`serve_until`](super::HttpTransport::serve_until) that bind their own listener.
+///
+/// ```no_run
+/// # async fn run(server: mcp_core::Server) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// eprintln!("listening on http://{}/mcp", listener.local_addr()?);
+/// mcp_transport::http::HttpTransport::new(server)
+///     .serve_until(listener, mcp_transport::http::shutdown_signal())
+///     .await
+/// # }
+/// ```
+pub async fn shutdown_signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");

@@ -1,0 +1,175 @@
+//! `#[resource]`: a function that reads a resource, or a resource template whose variables
+//! are the function's parameters.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ItemFn;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use super::{Paths, arg_var, common_calls, free_fn_shell, lit, respan, text_param, text_traits, with_errors};
+use crate::check;
+use crate::diag::Errors;
+use crate::parse::docs::docs;
+use crate::parse::params::{self, ParamKind, Site};
+use crate::parse::{self, ResourceAttr};
+use crate::uri_template;
+
+pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::new();
+    let mut item: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(e) => return with_errors(e.to_compile_error(), item),
+    };
+    let resource = parse::resource_attr(attr, Span::call_site(), &mut errors);
+    let sig = params::signature(&mut item.sig, Site::Resource, false, &mut errors);
+    check::signature_shape(&item.sig, "resource", &mut errors);
+    let is_template = check_variables(&resource, &sig.params, &mut errors);
+    if !errors.is_empty() {
+        return with_errors(errors.into_compile_errors(), item);
+    }
+    let paths = Paths::new(resource.common.krate.as_ref());
+    let body = registration(&paths, &item, &resource, &sig.params, is_template);
+    let krate = &paths.krate;
+    free_fn_shell(&item, "resource", quote!(#krate::Resource), body)
+}
+
+/// Every template variable has a parameter and every argument parameter is a variable;
+/// completions name variables. Returns whether the URI is a template.
+fn check_variables(resource: &ResourceAttr, params: &[params::Param], errors: &mut Errors) -> bool {
+    let Some(uri) = &resource.uri else { return false };
+    let vars = match uri_template::variables(&uri.value()) {
+        Ok(vars) => vars,
+        Err(why) => {
+            errors.spanned(uri, format!("invalid URI template: {why}"));
+            return false;
+        }
+    };
+    let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+    let listed = if names.is_empty() {
+        "the URI has no variables, so the function takes no arguments (only extractors such as `Context`)"
+            .to_owned()
+    } else {
+        format!("its variables are: {}", names.join(", "))
+    };
+    let mut seen = Vec::new();
+    for param in params {
+        let ParamKind::Arg(arg) = &param.kind else { continue };
+        if names.contains(&arg.name.as_str()) {
+            if seen.contains(&arg.name) {
+                errors.at(arg.span, format!("two parameters take the variable `{}`", arg.name));
+            }
+            seen.push(arg.name.clone());
+        } else {
+            errors.at(
+                arg.span,
+                format!("`{}` is not a variable of the URI template {:?}; {listed}", arg.name, uri.value()),
+            );
+        }
+    }
+    for var in &vars {
+        if !seen.contains(&var.name) {
+            errors.spanned(
+                uri,
+                format!(
+                    "the URI template variable `{}` has no parameter: add `{}: String` (or any type that implements \
+                     `FromStr`{})",
+                    var.name,
+                    var.name,
+                    if var.optional { ", inside `Option` since a query variable may be absent" } else { "" }
+                ),
+            );
+        }
+    }
+    for completion in &resource.completions {
+        if !names.contains(&completion.name.as_str()) {
+            errors.at(
+                completion.span,
+                format!("`{}` is not a variable of the URI template; {listed}", completion.name),
+            );
+        }
+    }
+    let is_template = !vars.is_empty() || uri.value().contains('{');
+    if let (true, Some(size)) = (is_template, &resource.size) {
+        errors.spanned(
+            size,
+            "`size` is for a concrete resource; a template stands for many resources of different sizes",
+        );
+    }
+    is_template
+}
+
+fn registration(
+    paths: &Paths,
+    item: &ItemFn,
+    resource: &ResourceAttr,
+    params: &[params::Param],
+    is_template: bool,
+) -> TokenStream {
+    let krate = &paths.krate;
+    let p = &paths.private;
+    let std = &paths.std;
+    let ident = &item.sig.ident;
+    let name = match &resource.common.name {
+        Some(n) => n.value(),
+        None => ident.unraw().to_string(),
+    };
+    let uri = &resource.uri;
+    let docs = docs(&item.attrs, std);
+    let mut builder = quote!(#p::resource_builder(#uri, #name, #is_template));
+    builder.extend(common_calls(paths, &resource.common, &docs));
+    if let Some(mime) = &resource.mime_type {
+        builder.extend(quote!(.mime_type(#mime)));
+    }
+    if let Some(size) = &resource.size {
+        builder.extend(quote!(.size(#size)));
+    }
+    for completion in &resource.completions {
+        let var = lit(&completion.name, completion.span);
+        let completer = &completion.completer;
+        builder.extend(quote_spanned!(completer.span()=> .complete(#var, #completer)));
+    }
+
+    let mut binds = TokenStream::new();
+    for (i, param) in params.iter().enumerate() {
+        let var = arg_var(i);
+        let ty = &param.ty;
+        binds.extend(match &param.kind {
+            ParamKind::Extract | ParamKind::Whole => {
+                let extract = respan(quote!(#p::extract_for_request::<#ty>), ty.span());
+                quote!(let #var = #extract(&__mcp_ctx)?;)
+            }
+            ParamKind::Request => quote!(let #var: #ty = #std::clone::Clone::clone(&__mcp_req);),
+            ParamKind::Arg(arg) => {
+                let wire = lit(&arg.name, arg.span);
+                text_param(
+                    paths,
+                    &var,
+                    ty,
+                    arg.default.as_ref(),
+                    quote!(__mcp_req.var(#wire)),
+                    quote!(#p::invalid_variable(&__mcp_req.uri, #wire, __mcp_e)),
+                )
+            }
+        });
+    }
+    let vars = (0..params.len()).map(arg_var);
+    let call = if item.sig.asyncness.is_some() {
+        quote!(#ident(#(#vars),*).await)
+    } else {
+        quote!(#ident(#(#vars),*))
+    };
+    let ret = check::return_type(&item.sig);
+    let mime = paths.opt_str(resource.mime_type.as_ref().map(|m| m.value()).as_deref());
+    let convert = respan(quote!(#p::resource_contents::<#ret>), ret.span());
+    let convert = quote!(#convert(__mcp_ret, &__mcp_req.uri, #mime));
+    let traits = text_traits(paths);
+    quote! {
+        #builder.handler(move |__mcp_ctx: #krate::Context, __mcp_req: #krate::ResourceRequest| async move {
+            #traits
+            #binds
+            let __mcp_ret = #call;
+            #convert
+        })
+    }
+}

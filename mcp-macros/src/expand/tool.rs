@@ -1,0 +1,258 @@
+//! `#[tool]`: the `Tool` a function or method becomes, and the registration of a free one.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::spanned::Spanned;
+use syn::{ItemFn, Type};
+
+use syn::ext::IdentExt;
+
+use super::{Paths, arg_var, common_calls, free_fn_shell, lit, respan, with_errors};
+use crate::check;
+use crate::diag::Errors;
+use crate::parse::docs::{Docs, docs};
+use crate::parse::params::{self, ArgDefault, Param, ParamKind, Receiver, Site};
+use crate::parse::{self, Access, ToolAttr};
+
+/// Everything known about one tool.
+pub(crate) struct ToolDef<'a> {
+    pub(crate) attr: &'a ToolAttr,
+    pub(crate) docs: &'a Docs,
+    /// The name on the wire.
+    pub(crate) name: String,
+    pub(crate) params: &'a [Param],
+    pub(crate) ret: Type,
+    pub(crate) is_async: bool,
+    /// An expression for the tool's origin, shown when two tools share a name.
+    pub(crate) origin: TokenStream,
+}
+
+/// How the handler calls the user's function.
+pub(crate) enum Call<'a> {
+    /// A free function, by its name.
+    Free(&'a Ident),
+    /// `Self::method(..)` inside `impl ToolSet for T`, with `self: Arc<Self>` in scope.
+    Method(&'a Ident, Receiver),
+}
+
+/// A free `#[tool]` function, and `name::tool()` beside it.
+pub(crate) fn free(paths: &Paths, item: &ItemFn, def: &ToolDef<'_>) -> TokenStream {
+    let krate = &paths.krate;
+    let tool = tool_expr(paths, def, Call::Free(&item.sig.ident));
+    free_fn_shell(item, "tool", quote!(#krate::Tool), tool)
+}
+
+/// An expression that builds the `Tool`.
+pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> TokenStream {
+    let krate = &paths.krate;
+    let p = &paths.private;
+    let std = &paths.std;
+    let name = lit(&def.name, Span::call_site());
+    let ret = &def.ret;
+
+    let access = match def.attr.access {
+        Some((Access::Write, _)) => quote!(write),
+        _ => quote!(read),
+    };
+    let mut builder = quote!(#krate::Tool::#access(#name));
+    for (hint, method) in [
+        (def.attr.destructive, quote!(destructive)),
+        (def.attr.idempotent, quote!(idempotent)),
+        (def.attr.open_world, quote!(open_world)),
+    ] {
+        if let Some((value, _)) = hint {
+            builder.extend(quote!(.#method(#value)));
+        }
+    }
+    builder.extend(common_calls(paths, &def.attr.common, def.docs));
+    for scope in &def.attr.scopes {
+        builder.extend(quote!(.scope(#scope)));
+    }
+    let origin = &def.origin;
+    builder.extend(quote!(.origin(#origin)));
+
+    let inputs = Inputs::new(paths, def);
+    let setup = &inputs.setup;
+    let schema = &inputs.schema;
+    let body = &inputs.body;
+    let vars: Vec<Ident> = (0..def.params.len()).map(arg_var).collect();
+
+    let (this_setup, this_clone, call) = match call {
+        Call::Free(ident) => (quote!(), quote!(), quote!(#ident(#(#vars),*))),
+        Call::Method(method, receiver) => {
+            let this = match receiver {
+                Receiver::None => None,
+                Receiver::Ref => Some(quote!(&*__mcp_this,)),
+                Receiver::Arc => Some(quote!(__mcp_this,)),
+            };
+            match this {
+                Some(this) => (
+                    quote!(let __mcp_this = <#std::sync::Arc<Self> as #std::clone::Clone>::clone(&self);),
+                    quote!(let __mcp_this = <#std::sync::Arc<Self> as #std::clone::Clone>::clone(&__mcp_this);),
+                    quote!(Self::#method(#this #(#vars),*)),
+                ),
+                None => (quote!(), quote!(), quote!(Self::#method(#(#vars),*))),
+            }
+        }
+    };
+    let call = if def.is_async { quote!(#call.await) } else { call };
+    let plan = respan(quote!((&#p::OutputProbe::<#ret>::new()).plan()), ret.span());
+
+    quote! {{
+        let __mcp_plan = {
+            #[allow(unused_imports)]
+            use #p::{PlainReturn as _, StructuredReturn as _};
+            #plan
+        };
+        let __mcp_output = __mcp_plan.output;
+        #setup
+        #this_setup
+        #p::with_output_schema(#builder.input_schema(#schema), __mcp_plan.schema).handler(
+            move |__mcp_ctx: #krate::Context, __mcp_args: #p::ArgMap| {
+                #this_clone
+                async move {
+                    #body
+                    let __mcp_ret = #call;
+                    __mcp_output.convert(__mcp_ret)
+                }
+            },
+        )
+    }}
+}
+
+/// The input side of a tool: per-parameter setup, the `inputSchema` and the statements that
+/// bind each parameter's value in the handler.
+struct Inputs {
+    setup: TokenStream,
+    schema: TokenStream,
+    body: TokenStream,
+}
+
+impl Inputs {
+    fn new(paths: &Paths, def: &ToolDef<'_>) -> Inputs {
+        let p = &paths.private;
+        let std = &paths.std;
+        let name = lit(&def.name, Span::call_site());
+        let mut setup = TokenStream::new();
+        let mut schema = quote!(#p::ArgsSchema::new());
+        let mut whole_schema = None;
+        let mut reads = TokenStream::new();
+        let mut pending = Vec::new();
+        let mut extracts = TokenStream::new();
+        let mut whole = TokenStream::new();
+
+        for (i, param) in def.params.iter().enumerate() {
+            let ty = &param.ty;
+            let var = arg_var(i);
+            let field = format_ident!("__mcp_f{}", i);
+            match &param.kind {
+                ParamKind::Extract | ParamKind::Request => {
+                    let extract = respan(quote!(#p::extract::<#ty>), ty.span());
+                    extracts.extend(quote!(let #var = #extract(&__mcp_ctx)?;));
+                }
+                ParamKind::Whole => {
+                    let make = respan(quote!(#p::arg_field::<#ty>), ty.span());
+                    setup.extend(quote!(let #field = #make();));
+                    whole_schema = Some(quote!(#field.whole_schema()));
+                    whole.extend(quote! {
+                        let #var = #p::Arguments::whole(#field, #name, __mcp_args)?;
+                    });
+                }
+                ParamKind::Arg(arg) => {
+                    let make = respan(quote!(#p::arg_field::<#ty>), ty.span());
+                    setup.extend(quote!(let #field = #make();));
+                    let wire = lit(&arg.name, arg.span);
+                    let description = paths.opt_str(arg.description.as_deref());
+                    let option = format_ident!("__mcp_o{}", i);
+                    match &arg.default {
+                        None => {
+                            schema.extend(quote!(.arg(#field, #wire, #description)));
+                            reads.extend(quote!(let #option = __mcp_in.required(#field, #wire);));
+                        }
+                        Some(default) => {
+                            let expr = match default {
+                                ArgDefault::Trait => quote!(<#ty as #std::default::Default>::default()),
+                                ArgDefault::Expr(e) => quote!(#e),
+                            };
+                            let default_fn = format_ident!("__mcp_d{}", i);
+                            setup.extend(quote! {
+                                let #default_fn = || -> #ty { #expr };
+                            });
+                            schema.extend(quote! {
+                                .arg_with_default(#field, #wire, #description, {
+                                    let __mcp_default: #ty = #default_fn();
+                                    #[allow(unused_imports)]
+                                    use #p::{NoSerializeDefault as _, SerializeDefault as _};
+                                    (&#p::DefaultProbe(&__mcp_default)).to_json()
+                                })
+                            });
+                            reads.extend(
+                                quote!(let #option = __mcp_in.or_default(#field, #wire, #default_fn);),
+                            );
+                        }
+                    }
+                    pending.push((option, var));
+                }
+            }
+        }
+
+        let mut body = TokenStream::new();
+        if !pending.is_empty() {
+            let options = pending.iter().map(|(o, _)| o);
+            let vars: Vec<&Ident> = pending.iter().map(|(_, v)| v).collect();
+            body.extend(quote! {
+                let mut __mcp_in = #p::Arguments::new(#name, __mcp_args);
+                #reads
+                let (#(#vars,)*) = match (#(#options,)*) {
+                    (#(#std::option::Option::Some(#vars),)*) => (#(#vars,)*),
+                    _ => return #std::result::Result::Err(__mcp_in.into_error()),
+                };
+            });
+        }
+        body.extend(whole);
+        body.extend(extracts);
+        let schema = whole_schema.unwrap_or_else(|| quote!(#schema.finish()));
+        Inputs { setup, schema, body }
+    }
+}
+
+/// `#[tool(...)]` on a free function.
+pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::new();
+    let mut item: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(e) => return with_errors(e.to_compile_error(), item),
+    };
+    let tool = parse::tool_attr(attr, Span::call_site(), &mut errors);
+    let paths = Paths::new(tool.common.krate.as_ref());
+    let docs = docs(&item.attrs, &paths.std);
+    let sig = params::signature(&mut item.sig, Site::Tool, false, &mut errors);
+    check::signature_shape(&item.sig, "tool", &mut errors);
+    check::inputs(&sig.params, &mut errors);
+    let name = tool_name(&tool, &item.sig.ident, &mut errors);
+    if !errors.is_empty() {
+        return with_errors(errors.into_compile_errors(), item);
+    }
+    let fn_name = item.sig.ident.unraw().to_string();
+    let std = &paths.std;
+    let def = ToolDef {
+        attr: &tool,
+        docs: &docs,
+        name,
+        params: &sig.params,
+        ret: check::return_type(&item.sig),
+        is_async: item.sig.asyncness.is_some(),
+        origin: quote!(#std::concat!("`", #std::module_path!(), "::", #fn_name, "`")),
+    };
+    free(&paths, &item, &def)
+}
+
+/// The tool's name: `name = "..."`, else the function's; checked against the spec.
+pub(crate) fn tool_name(tool: &ToolAttr, ident: &Ident, errors: &mut Errors) -> String {
+    let (name, span, from_fn) = match &tool.common.name {
+        Some(n) => (n.value(), n.span(), false),
+        None => (ident.unraw().to_string(), ident.span(), true),
+    };
+    check::check_tool_name(&name, span, from_fn, errors);
+    name
+}

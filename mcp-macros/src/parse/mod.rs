@@ -1,0 +1,286 @@
+//! Reading what the author wrote: the options of each attribute, doc comments and
+//! signatures. Every problem is recorded in the `Errors` collector and parsing goes on, so
+//! one compile shows them all.
+
+pub(crate) mod attr;
+pub(crate) mod docs;
+pub(crate) mod json;
+pub(crate) mod params;
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Expr, LitInt, LitStr};
+
+use self::attr::{Opt, OptValue, once, parse_options};
+use crate::diag::{Errors, unknown_option};
+
+/// `meta = { json }` or `meta = expr`.
+pub(crate) enum MetaValue {
+    Json(json::Json),
+    Expr(Expr),
+}
+
+/// Options every macro takes.
+#[derive(Default)]
+pub(crate) struct Common {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) title: Option<LitStr>,
+    pub(crate) description: Option<LitStr>,
+    pub(crate) icons: Option<Expr>,
+    pub(crate) meta: Option<MetaValue>,
+    pub(crate) krate: Option<syn::Path>,
+}
+
+impl Common {
+    /// Takes `opt` when it is a common option; `false` when it is not one.
+    fn take(&mut self, opt: &Opt, errors: &mut Errors) -> bool {
+        match opt.name().as_str() {
+            "name" => once(&mut self.name, opt, opt.string(errors), errors),
+            "title" => once(&mut self.title, opt, opt.string(errors), errors),
+            "description" => once(&mut self.description, opt, opt.string(errors), errors),
+            "icons" => once(&mut self.icons, opt, opt.expr(errors), errors),
+            "meta" => {
+                let value = match &opt.value {
+                    OptValue::Json(json) => Some(MetaValue::Json(json.clone())),
+                    _ => opt.expr(errors).map(MetaValue::Expr),
+                };
+                once(&mut self.meta, opt, value, errors)
+            }
+            "crate" => once(&mut self.krate, opt, krate(opt, errors), errors),
+            _ => return false,
+        }
+        true
+    }
+}
+
+const COMMON: &[&str] = &["name", "title", "description", "icons", "meta", "crate"];
+
+fn krate(opt: &Opt, errors: &mut Errors) -> Option<syn::Path> {
+    let lit = opt.string(errors)?;
+    match lit.parse::<syn::Path>() {
+        Ok(path) => Some(path),
+        Err(_) => {
+            errors.spanned(
+                &lit,
+                "`crate` takes the path of mcp-core as a string, such as `crate = \"::my_sdk::mcp_core\"`",
+            );
+            None
+        }
+    }
+}
+
+fn options(list: &[&'static str]) -> Vec<&'static str> {
+    list.iter().chain(COMMON).copied().collect()
+}
+
+/// `read` or `write`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+/// `#[tool(...)]`
+#[derive(Default)]
+pub(crate) struct ToolAttr {
+    pub(crate) access: Option<(Access, Span)>,
+    pub(crate) destructive: Option<(bool, Span)>,
+    pub(crate) idempotent: Option<(bool, Span)>,
+    pub(crate) open_world: Option<(bool, Span)>,
+    pub(crate) scopes: Vec<LitStr>,
+    pub(crate) common: Common,
+}
+
+const TOOL_OPTIONS: &[&str] = &[
+    "read",
+    "write",
+    "destructive",
+    "not_destructive",
+    "idempotent",
+    "not_idempotent",
+    "open_world",
+    "not_open_world",
+    "closed_world",
+    "scope",
+];
+
+/// Reads `#[tool(...)]`. `attr_span` points at the attribute, for "say read or write".
+pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Errors) -> ToolAttr {
+    let mut tool = ToolAttr::default();
+    for opt in parse_options(tokens, errors) {
+        let name = opt.name();
+        let hint = |slot: &mut Option<(bool, Span)>, value: Option<bool>, errors: &mut Errors| {
+            if let Some(value) = value {
+                if slot.is_some() {
+                    errors
+                        .at(opt.span(), format!("`{name}` contradicts or repeats an earlier hint; keep one"));
+                } else {
+                    *slot = Some((value, opt.span()));
+                }
+            }
+        };
+        match name.as_str() {
+            "read" | "write" => {
+                let access = if name == "read" { Access::Read } else { Access::Write };
+                if !opt.bare(errors) {
+                    continue;
+                }
+                match tool.access {
+                    Some((earlier, _)) if earlier != access => errors.at(
+                        opt.span(),
+                        "a tool is either `read` or `write`, not both: keep `write` if it changes anything, \
+                         else keep `read`",
+                    ),
+                    Some(_) => errors.at(opt.span(), format!("`{name}` is given twice; keep one")),
+                    None => tool.access = Some((access, opt.span())),
+                }
+            }
+            "destructive" => hint(&mut tool.destructive, opt.flag(errors), errors),
+            "not_destructive" => hint(&mut tool.destructive, opt.bare(errors).then_some(false), errors),
+            "idempotent" => hint(&mut tool.idempotent, opt.flag(errors), errors),
+            "not_idempotent" => hint(&mut tool.idempotent, opt.bare(errors).then_some(false), errors),
+            "open_world" => hint(&mut tool.open_world, opt.flag(errors), errors),
+            "not_open_world" | "closed_world" => {
+                hint(&mut tool.open_world, opt.bare(errors).then_some(false), errors)
+            }
+            "scope" => {
+                if let Some(scope) = opt.string(errors) {
+                    if scope.value().is_empty() || scope.value().contains(char::is_whitespace) {
+                        errors.spanned(&scope, "an OAuth scope is one non-empty word without spaces; repeat `scope = \"...\"` for several");
+                    }
+                    tool.scopes.push(scope);
+                }
+            }
+            _ => {
+                if !tool.common.take(&opt, errors) {
+                    errors.at(opt.span(), unknown_option("#[tool]", &name, &options(TOOL_OPTIONS)));
+                }
+            }
+        }
+    }
+    match tool.access {
+        None => errors.at(
+            attr_span,
+            "every tool must say whether it only reads or changes something: write `#[tool(read)]`, \
+             or `#[tool(write)]` (refined with `destructive`, `idempotent`, `open_world`); clients such as \
+             ChatGPT ask the user to confirm every tool that is not `read`",
+        ),
+        Some((Access::Read, _)) => {
+            for (slot, what) in [(&tool.destructive, "destructive"), (&tool.idempotent, "idempotent")] {
+                if let Some((_, span)) = slot {
+                    errors.at(
+                        *span,
+                        format!(
+                            "`{what}` refines a `write` tool; a `read` tool is never destructive and always \
+                             idempotent, so remove it (or make the tool `write`)"
+                        ),
+                    );
+                }
+            }
+        }
+        Some((Access::Write, _)) => {}
+    }
+    tool
+}
+
+/// `#[tools(...)]`
+pub(crate) fn tools_attr(tokens: TokenStream, errors: &mut Errors) -> Option<syn::Path> {
+    let mut krate_path = None;
+    for opt in parse_options(tokens, errors) {
+        match opt.name().as_str() {
+            "crate" => once(&mut krate_path, &opt, krate(&opt, errors), errors),
+            other => errors.at(
+                opt.span(),
+                format!(
+                    "unknown #[tools] option `{other}`: options such as `read` go on each method's `#[tool(...)]`; \
+                     `#[tools]` takes only `crate = \"...\"`"
+                ),
+            ),
+        }
+    }
+    krate_path
+}
+
+/// `complete(var = completer, ...)`
+pub(crate) struct Completion {
+    pub(crate) name: String,
+    pub(crate) span: Span,
+    pub(crate) completer: Expr,
+}
+
+fn completions(opt: &Opt, into: &mut Vec<Completion>, errors: &mut Errors) {
+    for item in opt.list(errors).unwrap_or_default() {
+        let name = item.name();
+        if into.iter().any(|c| c.name == name) {
+            errors.at(item.span(), format!("`{name}` has two completers; keep one"));
+            continue;
+        }
+        if let Some(completer) = item.expr(errors) {
+            into.push(Completion { name, span: item.span(), completer });
+        }
+    }
+}
+
+/// `#[resource(...)]`
+#[derive(Default)]
+pub(crate) struct ResourceAttr {
+    pub(crate) uri: Option<LitStr>,
+    pub(crate) mime_type: Option<LitStr>,
+    pub(crate) size: Option<LitInt>,
+    pub(crate) completions: Vec<Completion>,
+    pub(crate) common: Common,
+}
+
+const RESOURCE_OPTIONS: &[&str] = &["uri", "mime_type", "size", "complete"];
+
+pub(crate) fn resource_attr(tokens: TokenStream, attr_span: Span, errors: &mut Errors) -> ResourceAttr {
+    let mut resource = ResourceAttr::default();
+    for opt in parse_options(tokens, errors) {
+        match opt.name().as_str() {
+            "uri" => once(&mut resource.uri, &opt, opt.string(errors), errors),
+            "mime_type" => once(&mut resource.mime_type, &opt, opt.string(errors), errors),
+            "size" => {
+                let size = match opt.expr(errors) {
+                    Some(Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) => Some(i),
+                    Some(other) => {
+                        errors.spanned(other, "`size` takes an integer literal (bytes)");
+                        None
+                    }
+                    None => None,
+                };
+                once(&mut resource.size, &opt, size, errors)
+            }
+            "complete" => completions(&opt, &mut resource.completions, errors),
+            name => {
+                if !resource.common.take(&opt, errors) {
+                    errors.at(opt.span(), unknown_option("#[resource]", name, &options(RESOURCE_OPTIONS)));
+                }
+            }
+        }
+    }
+    if resource.uri.is_none() {
+        errors.at(attr_span, "a resource needs its URI: `#[resource(uri = \"tickets://{id}\")]`");
+    }
+    resource
+}
+
+/// `#[prompt(...)]`
+#[derive(Default)]
+pub(crate) struct PromptAttr {
+    pub(crate) completions: Vec<Completion>,
+    pub(crate) common: Common,
+}
+
+pub(crate) fn prompt_attr(tokens: TokenStream, errors: &mut Errors) -> PromptAttr {
+    let mut prompt = PromptAttr::default();
+    for opt in parse_options(tokens, errors) {
+        match opt.name().as_str() {
+            "complete" => completions(&opt, &mut prompt.completions, errors),
+            name => {
+                if !prompt.common.take(&opt, errors) {
+                    errors.at(opt.span(), unknown_option("#[prompt]", name, &options(&["complete"])));
+                }
+            }
+        }
+    }
+    prompt
+}

@@ -1,0 +1,21 @@
+use mcp_core::{Context, tools};
+
+struct Notes {
+    text: String,
+}
+
+#[tools]
+impl Notes {
+    #[tool(read)]
+    fn read(&self) -> &str {
+        &self.text
+    }
+
+    #[tool(read)]
+    async fn find(&self, needle: &str, ctx: &Context) -> String {
+        let _ = ctx;
+        needle.to_owned()
+    }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use std::rc::Rc;
+
+use mcp_core::tool;
+
+#[tool(read)]
+async fn count() -> String {
+    let shared = Rc::new(3);
+    tokio::task::yield_now().await;
+    shared.to_string()
+}
+
+fn main() {}

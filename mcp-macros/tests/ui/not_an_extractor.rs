@@ -1,0 +1,11 @@
+use mcp_core::tool;
+
+struct Database;
+
+#[tool(read)]
+async fn search(#[ctx] db: Database, query: String) -> String {
+    let _ = db;
+    query
+}
+
+fn main() {}

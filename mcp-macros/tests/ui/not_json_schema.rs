@@ -1,0 +1,13 @@
+use mcp_core::tool;
+
+#[derive(serde::Deserialize)]
+struct Filter {
+    status: String,
+}
+
+#[tool(read)]
+async fn search(filter: Filter) -> String {
+    filter.status
+}
+
+fn main() {}

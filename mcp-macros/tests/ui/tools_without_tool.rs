@@ -1,0 +1,17 @@
+use mcp_core::tools;
+
+struct Tickets;
+
+#[tools]
+impl Tickets {
+    async fn search(&self) -> String {
+        String::new()
+    }
+}
+
+trait Search {}
+
+#[tools]
+impl Search for Tickets {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use mcp_core::tool;
+
+#[tool(reed, descripton = "Search.")]
+async fn search(#[arg(defualt = 10)] limit: u32) -> String {
+    limit.to_string()
+}
+
+fn main() {}
