@@ -60,7 +60,7 @@ impl<T: DeserializeOwned + JsonSchema> ToolArgument for T {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor: it does not implement `mcp_core::FromContext`",
     label = "not filled from the request",
-    note = "`Context`, `CancellationToken`, `Extensions` and parameters marked `#[ctx]` are extractors; implement `mcp_core::FromContext` for your type",
+    note = "`Context`, `CancellationToken`, `Extensions`, `State<T>` and parameters marked `#[ctx]` are extractors; implement `mcp_core::FromContext` for your type",
     note = "if this is an argument the client sends, mark it `#[arg]` instead"
 )]
 pub trait Extractor: FromContext {}

@@ -35,6 +35,7 @@
 //! Most authors write tools with the `#[tool]` and `#[tools]` macros (re-exported here from
 //! `mcp-macros` with the default `macros` feature) rather than by hand.
 
+pub mod auth;
 pub mod error;
 pub mod jsonrpc;
 pub mod protocol;
@@ -53,7 +54,7 @@ pub use output::{IntoCallToolResult, Json};
 pub use server::{
     Completer, CompletionRequest, Context, Extensions, FromContext, IntoPrompt, IntoResource, IntoTool,
     IntoTools, Outbound, Prompt, PromptBuilder, PromptHandler, Resource, ResourceBuilder, ResourceHandler,
-    ResourceRequest, Server, ServerBuilder, Session, Tool, ToolBuilder, ToolHandler, UriTemplate,
+    ResourceRequest, Server, ServerBuilder, Session, State, Tool, ToolBuilder, ToolHandler, UriTemplate,
     validate_tool_name,
 };
 

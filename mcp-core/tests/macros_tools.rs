@@ -178,7 +178,7 @@ async fn tools_list_describes_plain_parameters_docs_and_read_hints() {
                 "properties": {
                     "text": { "type": "string", "description": "What to echo." },
                     "times": {
-                        "type": "integer", "format": "uint32", "minimum": 0,
+                        "type": "integer", "minimum": 0,
                         "default": 1, "description": "How many times"
                     }
                 },
@@ -203,14 +203,14 @@ async fn tools_list_has_an_output_schema_for_json_results() {
             "inputSchema": {
                 "type": "object",
                 "properties": {
-                    "a": { "type": "integer", "format": "int64" },
-                    "b": { "type": "integer", "format": "int64" }
+                    "a": { "type": "integer" },
+                    "b": { "type": "integer" }
                 },
                 "required": ["a", "b"]
             },
             "outputSchema": {
                 "type": "object",
-                "properties": { "total": { "type": "integer", "format": "int64" } },
+                "properties": { "total": { "type": "integer" } },
                 "required": ["total"]
             },
             "annotations": hints
@@ -226,7 +226,7 @@ async fn a_non_object_output_schema_is_wrapped_in_a_result_property() {
         json!({
             "type": "object",
             "properties": {
-                "result": { "type": "array", "items": { "type": "integer", "format": "uint32", "minimum": 0 } }
+                "result": { "type": "array", "items": { "type": "integer", "minimum": 0 } }
             },
             "required": ["result"]
         })
@@ -235,7 +235,7 @@ async fn a_non_object_output_schema_is_wrapped_in_a_result_property() {
         tool(&tools, "open_ids")["inputSchema"],
         json!({
             "type": "object",
-            "properties": { "limit": { "type": ["integer", "null"], "format": "uint32", "minimum": 0 } }
+            "properties": { "limit": { "type": ["integer", "null"], "minimum": 0 } }
         }),
         "an Option parameter is not required"
     );
@@ -271,14 +271,14 @@ async fn tools_list_shows_write_hints_scopes_icons_meta_and_renames() {
             "inputSchema": {
                 "type": "object",
                 "properties": {
-                    "id": { "type": "integer", "format": "uint32", "minimum": 0 },
+                    "id": { "type": "integer", "minimum": 0 },
                     "newTitle": { "type": "string" }
                 },
                 "required": ["id", "newTitle"]
             },
             "outputSchema": {
                 "type": "object",
-                "properties": { "total": { "type": "integer", "format": "int64" } },
+                "properties": { "total": { "type": "integer" } },
                 "required": ["total"]
             },
             "annotations": {
@@ -313,7 +313,7 @@ async fn extractors_are_not_in_the_schema_and_args_structs_are_the_whole_schema(
             "type": "object",
             "properties": {
                 "query": { "type": "string", "description": "Words to look for." },
-                "limit": { "type": ["integer", "null"], "format": "uint32", "minimum": 0, "default": null }
+                "limit": { "type": ["integer", "null"], "minimum": 0, "default": null }
             },
             "required": ["query"]
         })

@@ -10,3 +10,6 @@ pub mod memory;
 
 #[cfg(feature = "http")]
 pub mod http;
+
+#[cfg(feature = "auth")]
+pub mod auth;

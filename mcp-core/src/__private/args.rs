@@ -129,6 +129,7 @@ impl ArgsSchema {
         if !definitions.is_empty() {
             schema.insert("$defs".into(), Value::Object(definitions));
         }
+        crate::schema::strip_rust_formats(&mut schema);
         Value::Object(schema)
     }
 }

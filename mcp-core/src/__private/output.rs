@@ -224,7 +224,7 @@ mod tests {
             Value::Object(plan.schema.clone().unwrap_or_default()),
             json!({
                 "type": "object",
-                "properties": { "result": { "type": "array", "items": { "type": "integer", "format": "uint32", "minimum": 0 } } },
+                "properties": { "result": { "type": "array", "items": { "type": "integer", "minimum": 0 } } },
                 "required": ["result"]
             })
         );

@@ -60,6 +60,10 @@ pub struct ToolDefinition {
     /// Icons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icons: Option<Vec<Icon>>,
+    /// How the tool may be called (`noauth`, `oauth2` with scopes), as ChatGPT reads it; set by
+    /// the auth layer (see [`crate::auth::set_security_schemes`]), which mirrors it in `_meta`.
+    #[serde(rename = "securitySchemes", default, skip_serializing_if = "Option::is_none")]
+    pub security_schemes: Option<Vec<crate::auth::SecurityScheme>>,
     /// Metadata, such as OpenAI Apps SDK keys.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,

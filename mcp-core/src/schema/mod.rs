@@ -8,6 +8,8 @@
 //! let schema = mcp_core::schema::object_schema_for::<Search>().unwrap();
 //! assert_eq!(schema["type"], "object");
 //! assert_eq!(schema["required"], serde_json::json!(["query"]));
+//! // Rust integer widths are not JSON Schema formats; the bound stays.
+//! assert_eq!(schema["properties"]["limit"], serde_json::json!({"type": ["integer", "null"], "minimum": 0}));
 //! ```
 
 pub mod validate;
@@ -30,7 +32,35 @@ pub fn schema_for<T: JsonSchema>() -> Map<String, Value> {
         _ => Map::new(),
     };
     map.remove("title");
+    strip_rust_formats(&mut map);
     map
+}
+
+/// schemars marks integer widths with `format: "uint32"` and the like. These are not JSON
+/// Schema formats: validators such as Ajv (in the TypeScript client) warn about each one, and
+/// the bounds that matter are already in `minimum`/`maximum`. Standard formats (`date-time`,
+/// `uuid`, `email`, ...) stay.
+pub(crate) fn strip_rust_formats(map: &mut Map<String, Value>) {
+    const RUST_FORMATS: &[&str] = &[
+        "int", "int8", "int16", "int32", "int64", "int128", "uint", "uint8", "uint16", "uint32", "uint64",
+        "uint128", "float", "double",
+    ];
+    if map.get("format").and_then(Value::as_str).is_some_and(|f| RUST_FORMATS.contains(&f)) {
+        map.remove("format");
+    }
+    for value in map.values_mut() {
+        match value {
+            Value::Object(inner) => strip_rust_formats(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        strip_rust_formats(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The schema of `T`, which must describe a JSON object (the spec requires `type: "object"`

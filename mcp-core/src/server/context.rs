@@ -131,6 +131,12 @@ impl Context {
         &self.inner.extensions
     }
 
+    /// A value shared with every handler through
+    /// [`ServerBuilder::state`](crate::ServerBuilder::state); see [`State`].
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.session.server().state().get::<T>()
+    }
+
     /// Resolves when the client cancels this request (`notifications/cancelled`) or goes away.
     /// The server also drops the handler's future at that point; this token lets a handler
     /// stop work it started elsewhere (a spawned task, a remote job).
@@ -295,6 +301,38 @@ impl FromContext for Context {
 impl FromContext for CancellationToken {
     fn from_context(ctx: &Context) -> Result<Self, ToolError> {
         Ok(ctx.cancellation())
+    }
+}
+
+/// A value shared with every handler through [`ServerBuilder::state`](crate::ServerBuilder::state),
+/// taken by type, as axum's `State`. The macros recognise a parameter of type `State<T>`.
+///
+/// ```
+/// use mcp_core::{Server, State, ToolError, tool};
+///
+/// #[derive(Clone)]
+/// struct Db { name: &'static str }
+///
+/// /// Which database is this?
+/// #[tool(read)]
+/// async fn which_db(db: State<Db>) -> String {
+///     db.0.name.to_owned()
+/// }
+///
+/// let server = Server::builder("s", "1").state(Db { name: "main" }).tool(which_db::tool()).build().unwrap();
+/// # let _ = server;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct State<T>(pub T);
+
+impl<T: Clone + Send + Sync + 'static> FromContext for State<T> {
+    fn from_context(ctx: &Context) -> Result<Self, ToolError> {
+        ctx.state::<T>().cloned().map(State).ok_or_else(|| {
+            ToolError::new(format!(
+                "the server has no shared `{}`: register it with ServerBuilder::state",
+                std::any::type_name::<T>()
+            ))
+        })
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 pub use completion::{Completer, CompletionRequest};
-pub use context::{Context, FromContext, Outbound};
+pub use context::{Context, FromContext, Outbound, State};
 pub use extensions::Extensions;
 pub use prompt::{Prompt, PromptBuilder, PromptHandler};
 pub use resource::{Resource, ResourceBuilder, ResourceHandler, ResourceRequest};
@@ -160,6 +160,7 @@ struct ServerInner {
     resources: RwLock<Vec<Resource>>,
     prompts: RwLock<Catalog<Prompt>>,
     sessions: Mutex<Vec<Weak<SessionShared>>>,
+    state: Arc<Extensions>,
 }
 
 impl Server {
@@ -181,6 +182,7 @@ impl Server {
             resources: Vec::new(),
             prompts: Vec::new(),
             force: ForcedCapabilities::default(),
+            state: Extensions::new(),
         }
     }
 
@@ -334,6 +336,13 @@ impl Server {
         }
     }
 
+    /// The values given to [`ServerBuilder::state`]. Kept apart from the extensions a
+    /// transport attaches to a request, so server state can never pose as, say, the caller's
+    /// verified claims.
+    pub(crate) fn state(&self) -> &Arc<Extensions> {
+        &self.inner.state
+    }
+
     pub(crate) fn page_size(&self) -> usize {
         self.inner.page_size
     }
@@ -426,6 +435,7 @@ pub struct ServerBuilder {
     resources: Vec<Resource>,
     prompts: Vec<Prompt>,
     force: ForcedCapabilities,
+    state: Extensions,
 }
 
 impl ServerBuilder {
@@ -494,6 +504,30 @@ impl ServerBuilder {
     /// answer (default 10 minutes: a person may be filling in a form).
     pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
         self.client_request_timeout = timeout;
+        self
+    }
+
+    /// Shares a value with every handler: a database pool, an HTTP client, a store. Handlers
+    /// take it with a [`State<T>`](crate::State) parameter, or [`Context::state`]. It is
+    /// separate from what a transport attaches to each request ([`Context::extensions`]).
+    ///
+    /// ```
+    /// use mcp_core::{Server, State, resource, protocol::ResourceContents, McpError, ResourceRequest};
+    ///
+    /// #[derive(Clone)]
+    /// struct Greeting(&'static str);
+    ///
+    /// /// Today's greeting.
+    /// #[resource(uri = "greeting://today", mime_type = "text/plain")]
+    /// async fn greeting(greeting: State<Greeting>, request: ResourceRequest) -> Result<Vec<ResourceContents>, McpError> {
+    ///     Ok(vec![ResourceContents::text(request.uri, greeting.0.0)])
+    /// }
+    ///
+    /// let server = Server::builder("hello", "1").state(Greeting("hi")).resource(greeting::resource()).build().unwrap();
+    /// # let _ = server;
+    /// ```
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
         self
     }
 
@@ -575,6 +609,7 @@ impl ServerBuilder {
                 resources: RwLock::new(resources),
                 prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
+                state: Arc::new(self.state),
             }),
         })
     }

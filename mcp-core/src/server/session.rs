@@ -319,8 +319,21 @@ impl Session {
             method::TOOLS_LIST => {
                 feature(caps.tools.is_some())?;
                 let p: PaginatedParams = parse_or_default(params)?;
-                let defs: Vec<_> =
-                    self.shared.server.tool_catalog().into_iter().map(|t| t.definition).collect();
+                let guard = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>();
+                let defs: Vec<_> = self
+                    .shared
+                    .server
+                    .tool_catalog()
+                    .into_iter()
+                    .map(|t| match guard {
+                        Some(guard) => {
+                            let mut definition = t.definition.clone();
+                            guard.describe(&t, &mut definition);
+                            definition
+                        }
+                        None => t.definition,
+                    })
+                    .collect();
                 let (tools, next_cursor) = page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
                 to_value(ListToolsResult { tools, next_cursor, meta: None })
             }
@@ -450,6 +463,27 @@ impl Session {
             .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {}", params.name)))?;
         tracing::Span::current().record("tool", tool.name());
         let arguments = params.arguments.unwrap_or_default();
+        // A transport's auth layer (per-tool scopes, audit) runs around the call, before the
+        // arguments are even validated.
+        let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>().cloned() else {
+            return self.run_tool(&tool, arguments, ctx).await;
+        };
+        let started = std::time::Instant::now();
+        let result = match guard.before(&tool, &ctx, &arguments) {
+            Ok(()) => self.run_tool(&tool, arguments.clone(), ctx.clone()).await?,
+            Err(refused) => refused.into_result(),
+        };
+        guard.after(&tool, &ctx, &arguments, &result, started.elapsed());
+        Ok(result)
+    }
+
+    async fn run_tool(
+        &self,
+        tool: &super::Tool,
+        arguments: Map<String, Value>,
+        ctx: Context,
+    ) -> Result<CallToolResult, McpError> {
+        let tool = tool.clone();
         // 2025-11-25 (server/tools, "Error Handling"): input validation errors are tool
         // execution errors, so the model sees them and can correct its call.
         let schema = Value::Object(tool.definition.input_schema.clone());
@@ -574,6 +608,10 @@ impl SessionShared {
         // A panic while holding this lock cannot leave the state half-written (every write is
         // a single assignment), so a poisoned lock is still safe to use.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn server(&self) -> &Server {
+        &self.server
     }
 
     pub(crate) fn protocol_version(&self) -> ProtocolVersion {

@@ -141,6 +141,7 @@ impl ToolBuilder {
                 annotations: Some(annotations),
                 execution: None,
                 icons: None,
+                security_schemes: None,
                 meta: None,
             },
             scopes: Vec::new(),

@@ -29,7 +29,8 @@ impl Site {
 
 /// The built-in extractors, recognised by the last segment of the type's path. Any other type
 /// that implements `FromContext` is an extractor when the parameter is marked `#[ctx]`.
-pub(crate) const EXTRACTOR_TYPES: &[&str] = &["Context", "CancellationToken", "Extensions"];
+pub(crate) const EXTRACTOR_TYPES: &[&str] =
+    &["Context", "CancellationToken", "Extensions", "State", "Claims"];
 
 /// How a method receives `self`.
 #[derive(Clone, Copy, PartialEq, Eq)]

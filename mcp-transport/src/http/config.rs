@@ -78,6 +78,8 @@ pub(crate) struct Config {
     pub(crate) event_store: Option<Arc<dyn EventStore>>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) shutdown_grace: Duration,
+    #[cfg(feature = "auth")]
+    pub(crate) auth: Option<crate::auth::Auth>,
 }
 
 /// What every handler of one router shares.
@@ -114,6 +116,8 @@ impl HttpTransport {
                 event_store: None,
                 shutdown: CancellationToken::new(),
                 shutdown_grace: Duration::from_secs(30),
+                #[cfg(feature = "auth")]
+                auth: None,
             },
         }
     }
@@ -374,6 +378,26 @@ impl HttpTransport {
         self
     }
 
+    /// Protects the endpoint as an OAuth 2.1 resource server (feature `auth`): bearer tokens
+    /// checked on every request, per-tool scopes, Protected Resource Metadata served at
+    /// `/.well-known/oauth-protected-resource` (and its path-suffixed form). See
+    /// [`crate::auth`].
+    ///
+    /// ```
+    /// use mcp_transport::auth::{Auth, StaticTokens};
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let tokens = StaticTokens::new().user("dev-token", "dev", ["tickets:write"]);
+    /// let app = mcp_transport::http::HttpTransport::new(server)
+    ///     .auth(Auth::required("http://127.0.0.1:8000/mcp", tokens))
+    ///     .router();
+    /// # drop(app);
+    /// ```
+    #[cfg(feature = "auth")]
+    pub fn auth(mut self, auth: crate::auth::Auth) -> Self {
+        self.config.auth = Some(auth);
+        self
+    }
+
     /// The axum router: the MCP endpoint (and the legacy endpoints when enabled) behind the
     /// Host/Origin checks and CORS. Mount it in your app with `merge` or `nest`, and add
     /// your own layers (auth, tracing, rate limits) around it.
@@ -410,6 +434,14 @@ impl HttpTransport {
                 .route(&format!("{}/", legacy::MESSAGES_PATH), post(legacy::message));
         }
         let mut router = router.with_state(shared.clone());
+        #[cfg(feature = "auth")]
+        if let Some(auth) = config.auth.clone() {
+            // Only the MCP routes need a token; the metadata must stay reachable without one.
+            let state = crate::auth::AuthState::new(auth, shared.server.clone());
+            router = router
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+                .merge(crate::auth::metadata_routes(state.auth.clone(), shared.server.clone(), &config.path));
+        }
         if config.cors {
             let origins = config.origins.clone();
             let cors = CorsLayer::new()

@@ -87,6 +87,8 @@ fn extensions_for(parts: &Parts, session: Option<&str>) -> Extensions {
     if let Some(id) = session {
         extensions.insert(SessionId(id.to_owned()));
     }
+    #[cfg(feature = "auth")]
+    crate::auth::attach(parts, &mut extensions);
     extensions
 }
 
@@ -133,6 +135,12 @@ async fn post_inner(
     }
     // Checked after decoding only so that the span names the method of a refused request.
     let header_version = guard::protocol_version(&parts.headers)?;
+    #[cfg(feature = "auth")]
+    if let Incoming::Request(request) = &incoming
+        && let Some(refused) = crate::auth::check_call(&shared.server, &parts, request)
+    {
+        return Ok(refused);
+    }
     let post = Post { shared, parts, accepts, header_version, span, started };
     if shared.config.stateful { post.stateful(incoming).await } else { post.stateless(incoming).await }
 }

@@ -237,6 +237,8 @@ async fn message_inner(
     extensions.insert(parts.headers.clone());
     extensions.insert(parts.extensions.clone());
     extensions.insert(SessionId(id.clone()));
+    #[cfg(feature = "auth")]
+    crate::auth::attach(&parts, &mut extensions);
     let task_session = session.clone();
     session.tracker.spawn(
         async move {

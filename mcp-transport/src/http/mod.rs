@@ -109,7 +109,7 @@ mod event_store;
 mod exchange;
 mod guard;
 mod legacy;
-mod reject;
+pub(crate) mod reject;
 mod serve;
 mod session;
 mod sse;

@@ -1,0 +1,175 @@
+//! The HTTP side: the middleware in front of the MCP endpoint that reads and verifies bearer
+//! tokens, the per-call scope check that answers 403, and what each request hands the core.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use mcp_core::auth::{Claims, ToolGuard};
+use mcp_core::jsonrpc::Request as RpcRequest;
+use mcp_core::protocol::method;
+use mcp_core::{Extensions, Server};
+
+use super::guard::AuthGuard;
+use super::verifier::VerifyError;
+use super::{Auth, AuthMode, audit};
+use crate::http::reject::Rejection;
+
+/// What the middleware and the guards of one router share.
+pub(crate) struct AuthState {
+    pub(crate) auth: Arc<Auth>,
+    pub(crate) server: Server,
+}
+
+impl AuthState {
+    pub(crate) fn new(auth: Auth, server: Server) -> Arc<Self> {
+        Arc::new(AuthState { auth: Arc::new(auth), server })
+    }
+}
+
+/// The outcome of authentication, in the HTTP request's extensions.
+#[derive(Clone)]
+pub(crate) struct RequestAuth {
+    claims: Option<Claims>,
+    state: Arc<AuthState>,
+}
+
+/// The bearer token of the `Authorization` header (RFC 6750, section 2.1). Tokens in the
+/// query string or the body are never read (2025-11-25, basic/authorization, "Access Token
+/// Usage", item 2).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Middleware on the MCP endpoint: verifies the token when there is one; without one, 401 in
+/// required mode and an anonymous request in mixed mode.
+pub(crate) async fn authenticate(
+    State(state): State<Arc<AuthState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    let claims = match bearer(request.headers()) {
+        Some(token) => match state.auth.verifier.verify(token).await {
+            Ok(claims) => Some(claims),
+            Err(VerifyError::Invalid(why)) => {
+                tracing::info!(status = 401, reason = %why, "refused a bearer token");
+                let description = format!("The access token is invalid: {why}");
+                return unauthorized(&state, Some(("invalid_token", &description)));
+            }
+            Err(VerifyError::Unavailable(why)) => {
+                tracing::warn!(status = 503, reason = %why, "cannot verify a bearer token");
+                return Rejection::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable: the access token cannot be verified right now; retry shortly",
+                )
+                .retry_after(5)
+                .into_response();
+            }
+        },
+        None if state.auth.mode == AuthMode::Required => {
+            tracing::info!(status = 401, "refused a request without a bearer token");
+            return unauthorized(&state, None);
+        }
+        None => None,
+    };
+    request.extensions_mut().insert(RequestAuth { claims, state: state.clone() });
+    next.run(request).await
+}
+
+/// 401 with the challenge that lets a client discover where to get a token (2025-11-25,
+/// basic/authorization, "Protected Resource Metadata Discovery Requirements").
+fn unauthorized(state: &AuthState, error: Option<(&str, &str)>) -> Response {
+    let scopes = state.auth.supported_scopes(&state.server);
+    let challenge = state.auth.challenge(error, &scopes);
+    let message = match error {
+        Some((_, description)) => format!("Unauthorized: {description}"),
+        None => {
+            "Unauthorized: this server needs an OAuth access token in the Authorization header".to_owned()
+        }
+    };
+    with_challenge(Rejection::new(StatusCode::UNAUTHORIZED, message), &challenge)
+}
+
+fn with_challenge(rejection: Rejection, challenge: &str) -> Response {
+    let mut response = rejection.into_response();
+    if let Ok(value) = HeaderValue::from_str(challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The scopes a step-up challenge asks for: those already granted and those needed, so the
+/// client does not lose what it had (2025-11-25, basic/authorization, "Runtime Insufficient
+/// Scope Errors", recommended approach).
+pub(crate) fn challenge_scopes(claims: &Claims, needed: &[String]) -> Vec<String> {
+    let mut scopes = claims.scopes.clone();
+    for scope in needed {
+        if !scopes.contains(scope) {
+            scopes.push(scope.clone());
+        }
+    }
+    scopes
+}
+
+/// A `tools/call` whose token lacks the tool's scopes: 403 with `error="insufficient_scope"`
+/// (2025-11-25, basic/authorization, "Runtime Insufficient Scope Errors"). Calls without a
+/// token (mixed mode) go on to the core, whose guard answers with a tool-level challenge.
+/// `Some` holds the refusal.
+pub(crate) fn check_call(server: &Server, parts: &Parts, request: &RpcRequest) -> Option<Response> {
+    if request.method != method::TOOLS_CALL {
+        return None;
+    }
+    let Some(RequestAuth { claims: Some(claims), state }) = parts.extensions.get::<RequestAuth>() else {
+        return None;
+    };
+    let tool = request.params.as_ref()?.get("name")?.as_str().and_then(|n| server.tool(n))?;
+    let missing = claims.missing_scopes(tool.scopes());
+    if missing.is_empty() {
+        return None;
+    }
+    if !tool.is_read_only() {
+        let arguments = request
+            .params
+            .as_ref()
+            .and_then(|p| p.get("arguments"))
+            .and_then(|a| a.as_object())
+            .cloned()
+            .unwrap_or_default();
+        audit::record(tool.name(), Some(claims), &arguments, "denied", Duration::ZERO);
+    }
+    let description = format!("The tool `{}` needs the scope(s) {}", tool.name(), missing.join(" "));
+    tracing::info!(status = 403, tool = tool.name(), missing = %missing.join(" "), "insufficient scope");
+    let challenge = state
+        .auth
+        .challenge(Some(("insufficient_scope", &description)), &challenge_scopes(claims, tool.scopes()));
+    Some(with_challenge(
+        Rejection::new(StatusCode::FORBIDDEN, format!("Forbidden: {description}")),
+        &challenge,
+    ))
+}
+
+/// Hands the core what it needs for this request: the verified claims, the guard that
+/// enforces scopes, and the headers without `Authorization` (handlers never see the token,
+/// so they cannot pass it on).
+pub(crate) fn attach(parts: &Parts, extensions: &mut Extensions) {
+    let Some(request_auth) = parts.extensions.get::<RequestAuth>() else {
+        return;
+    };
+    let mut headers = parts.headers.clone();
+    headers.remove(header::AUTHORIZATION);
+    extensions.insert(headers);
+    if let Some(claims) = &request_auth.claims {
+        extensions.insert(claims.clone());
+    }
+    let guard: Arc<dyn ToolGuard> = Arc::new(AuthGuard { state: request_auth.state.clone() });
+    extensions.insert(guard);
+}

@@ -1,0 +1,315 @@
+//! Shared by the `auth_*` tests: a connector with read, scoped write and claims-reading tools;
+//! a fake issuer (metadata, JWKS, introspection) on loopback; JWT minting with fixed test keys;
+//! the real oidc-provider authorization server from `interop/oauth`.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use mcp_core::auth::Claims;
+use mcp_core::{Server, ToolError, tools};
+use serde_json::{Value, json};
+
+pub const PROTOCOL: &str = "2025-11-25";
+
+/// The connector under test.
+pub struct Tickets;
+
+#[tools]
+impl Tickets {
+    /// List the open tickets.
+    #[tool(read)]
+    async fn list_tickets(&self) -> String {
+        "ticket 1: printer on fire".into()
+    }
+
+    /// Close a ticket.
+    #[tool(write, idempotent, scope = "tickets:write")]
+    async fn close_ticket(&self, id: u32, claims: Claims) -> Result<String, ToolError> {
+        Ok(format!("ticket {id} closed by {}", claims.subject.as_deref().unwrap_or("?")))
+    }
+
+    /// Add a comment to a ticket (a write without a scope).
+    #[tool(write, not_destructive)]
+    async fn comment(&self, id: u32, text: String) -> String {
+        format!("commented on {id}: {text}")
+    }
+
+    /// Who is calling, as the verified claims say.
+    #[tool(read)]
+    async fn whoami(&self, claims: Claims) -> String {
+        format!(
+            "{}|{}|{}",
+            claims.subject.unwrap_or_default(),
+            claims.client_id.unwrap_or_default(),
+            claims.scopes.join(" ")
+        )
+    }
+}
+
+pub fn server() -> Server {
+    Server::builder("tickets", "1.0.0").tools(Tickets).build().expect("valid server")
+}
+
+/// Serves `router` on a free loopback port; returns `http://127.0.0.1:PORT`.
+pub async fn spawn(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+/// A free loopback port, for a server whose canonical URL must be known before it starts.
+pub async fn listener() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    (listener, format!("http://{addr}"))
+}
+
+pub fn serve_on(listener: tokio::net::TcpListener, router: Router) {
+    tokio::spawn(async move { axum::serve(listener, router).await });
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// POSTs one JSON-RPC message to `url` with an optional bearer token.
+pub async fn rpc(url: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+    let mut request = client()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", PROTOCOL)
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.expect("request sent")
+}
+
+pub fn initialize() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "auth-test", "version": "1"}
+    }})
+}
+
+pub fn list_tools() -> Value {
+    json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+}
+
+pub fn call(tool: &str, arguments: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+}
+
+/// The `result` of a JSON answer.
+pub async fn result(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200, "expected 200");
+    let body: Value = response.json().await.expect("JSON body");
+    body.get("result").cloned().unwrap_or_else(|| panic!("no result in {body}"))
+}
+
+pub fn www_authenticate(response: &reqwest::Response) -> String {
+    response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+/// A parameter of a `Bearer` challenge.
+pub fn param(challenge: &str, name: &str) -> Option<String> {
+    let start = challenge.find(&format!("{name}=\""))? + name.len() + 2;
+    let rest = &challenge[start..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+// ---- keys and tokens ----
+
+fn key_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/auth_support/keys").join(name)
+}
+
+/// A signing key of the test issuer.
+#[derive(Clone)]
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: Algorithm,
+    pub encoding: EncodingKey,
+}
+
+impl SigningKey {
+    pub fn rsa() -> Self {
+        let pem = std::fs::read(key_path("rsa.pem")).expect("rsa.pem");
+        Self {
+            kid: "rsa-1".into(),
+            alg: Algorithm::RS256,
+            encoding: EncodingKey::from_rsa_pem(&pem).expect("rsa key"),
+        }
+    }
+
+    pub fn ec() -> Self {
+        let pem = std::fs::read(key_path("ec.pem")).expect("ec.pem");
+        Self {
+            kid: "ec-1".into(),
+            alg: Algorithm::ES256,
+            encoding: EncodingKey::from_ec_pem(&pem).expect("ec key"),
+        }
+    }
+
+    pub fn ec_rotated() -> Self {
+        let pem = std::fs::read(key_path("ec-rotated.pem")).expect("ec-rotated.pem");
+        Self {
+            kid: "ec-2".into(),
+            alg: Algorithm::ES256,
+            encoding: EncodingKey::from_ec_pem(&pem).expect("ec key"),
+        }
+    }
+
+    pub fn jwk(&self) -> Jwk {
+        let mut jwk = Jwk::from_encoding_key(&self.encoding, self.alg).expect("public JWK");
+        jwk.common.key_id = Some(self.kid.clone());
+        jwk
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(self.alg);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("at+jwt".into());
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("signed")
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// Access token claims for `aud`, valid for five minutes.
+pub fn claims(issuer: &str, aud: &str, scope: &str) -> Value {
+    json!({
+        "iss": issuer, "aud": aud, "sub": "alice", "client_id": "chatgpt",
+        "scope": scope, "iat": now(), "exp": now() + 300, "jti": "t1"
+    })
+}
+
+// ---- a fake issuer ----
+
+/// An authorization server stand-in: RFC 8414 metadata, a JWKS that tests can rotate, and an
+/// introspection endpoint answering from a table.
+#[derive(Clone, Default)]
+pub struct Issuer {
+    pub url: String,
+    pub keys: Arc<Mutex<Vec<Jwk>>>,
+    pub jwks_fetches: Arc<AtomicUsize>,
+    pub introspection: Arc<Mutex<HashMap<String, Value>>>,
+    pub introspection_auth: Arc<Mutex<Vec<String>>>,
+}
+
+impl Issuer {
+    pub async fn start(keys: &[SigningKey]) -> Issuer {
+        let (listener, url) = listener().await;
+        let issuer = Issuer { url, ..Issuer::default() };
+        *issuer.keys.lock().expect("lock") = keys.iter().map(SigningKey::jwk).collect();
+        let router = Router::new()
+            .route("/.well-known/oauth-authorization-server", get(metadata))
+            .route("/jwks", get(jwks))
+            .route("/introspect", post(introspect))
+            .with_state(issuer.clone());
+        serve_on(listener, router);
+        issuer
+    }
+
+    pub fn publish(&self, key: &SigningKey) {
+        self.keys.lock().expect("lock").push(key.jwk());
+    }
+}
+
+async fn metadata(State(issuer): State<Issuer>) -> Json<Value> {
+    Json(json!({
+        "issuer": issuer.url,
+        "jwks_uri": format!("{}/jwks", issuer.url),
+        "introspection_endpoint": format!("{}/introspect", issuer.url),
+        "code_challenge_methods_supported": ["S256"],
+    }))
+}
+
+async fn jwks(State(issuer): State<Issuer>) -> Json<JwkSet> {
+    issuer.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    Json(JwkSet { keys: issuer.keys.lock().expect("lock").clone() })
+}
+
+async fn introspect(
+    State(issuer): State<Issuer>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Json<Value> {
+    if let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        issuer.introspection_auth.lock().expect("lock").push(auth.to_owned());
+    }
+    let token = form.get("token").cloned().unwrap_or_default();
+    let answer = issuer.introspection.lock().expect("lock").get(&token).cloned();
+    Json(answer.unwrap_or_else(|| json!({"active": false})))
+}
+
+// ---- the real authorization server ----
+
+fn oauth_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/oauth")
+}
+
+/// oidc-provider from `interop/oauth`, on a free loopback port; killed on drop.
+pub struct RealIssuer {
+    pub issuer: String,
+    child: Child,
+}
+
+impl RealIssuer {
+    /// Starts it, or returns `None` after saying why when it is not installed (a failure
+    /// instead when `MCP_INTEROP=required`, as in CI).
+    pub fn start() -> Option<RealIssuer> {
+        let marker = oauth_dir().join("node_modules/oidc-provider/package.json");
+        if !marker.exists() {
+            let required = std::env::var("MCP_INTEROP").is_ok_and(|v| v == "required");
+            assert!(
+                !required,
+                "oidc-provider is not installed ({} is missing); run `cd interop/oauth && npm ci`",
+                marker.display()
+            );
+            eprintln!(
+                "skipping the end-to-end OAuth test: {} is missing (run `cd interop/oauth && npm ci`)",
+                marker.display()
+            );
+            return None;
+        }
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .current_dir(oauth_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut line).expect("first line");
+        // Keep draining its stdout, so that a later write does not fail with EPIPE.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let announced: Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("bad announcement {line:?}"));
+        let issuer = announced["issuer"].as_str().expect("issuer").to_owned();
+        Some(RealIssuer { issuer, child })
+    }
+}
+
+impl Drop for RealIssuer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
