@@ -1,12 +1,15 @@
-//! Interop: the official TypeScript and Python SDK clients drive the example connectors.
+//! Interop: the official TypeScript and Python SDK clients drive the `notes` example over
+//! stdio, streamable HTTP (stateless and stateful) and the legacy HTTP+SSE transport.
 //!
 //! The clients live in `interop/` (npm `@modelcontextprotocol/sdk` and PyPI `mcp`, pinned).
 //! `.ci/run` installs them and sets `MCP_INTEROP=required`, so in CI a missing client is a
 //! failure. On a machine without them these tests say so on stderr and pass; install them with
 //! `cd interop && npm ci && python3 -m venv .venv && .venv/bin/pip install -r python/requirements.txt`.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop")
@@ -36,39 +39,113 @@ fn python() -> Option<PathBuf> {
     peer("Python", venv.clone(), venv)
 }
 
-fn run(mut command: Command) {
-    let shown = format!("{command:?}");
-    let output = command.current_dir(interop_dir()).output().expect("the interop client starts");
+/// Runs a client script to completion; its own assertions decide the outcome.
+fn run_client(program: &Path, args: &[&str]) {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(interop_dir())
+        .output()
+        .expect("the interop client starts");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "{shown} failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        "{} {args:?} failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        program.display(),
         output.status
     );
     eprintln!("{}", stdout.trim());
 }
 
+/// The `notes` example serving HTTP on a free loopback port; stopped with SIGTERM on drop.
+struct HttpNotes {
+    child: Child,
+    base: String,
+}
+
+impl HttpNotes {
+    fn start(extra: &[&str]) -> HttpNotes {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(["--http", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the notes example starts");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base = loop {
+            assert!(Instant::now() < deadline, "notes did not say where it listens");
+            let line = lines.next().expect("notes exited before listening").expect("stderr is UTF-8");
+            if let Some(url) = line.strip_prefix("listening on ") {
+                break url.trim_end_matches("/mcp").to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        HttpNotes { child, base }
+    }
+
+    /// SIGTERM, then a clean exit within the graceful-shutdown window.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                assert!(status.success(), "notes exited with {status} after SIGTERM");
+                return;
+            }
+            assert!(Instant::now() < deadline, "notes did not stop within 10 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for HttpNotes {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
 #[test]
-fn typescript_sdk_client_drives_notes_over_stdio() {
+fn typescript_client_over_stdio() {
     let Some(node) = node() else { return };
-    let mut command = Command::new(node);
-    command.arg("ts/stdio_notes.mjs").arg(env!("CARGO_BIN_EXE_notes"));
-    run(command);
+    run_client(&node, &["ts/notes.mjs", "stdio", env!("CARGO_BIN_EXE_notes")]);
 }
 
 #[test]
-fn python_sdk_client_drives_notes_over_stdio_in_auto_mode() {
+fn python_client_over_stdio_in_auto_and_legacy_modes() {
     let Some(python) = python() else { return };
-    let mut command = Command::new(python);
-    command.args(["python/stdio_notes.py", "auto", env!("CARGO_BIN_EXE_notes")]);
-    run(command);
+    for mode in ["auto", "legacy"] {
+        run_client(&python, &["python/notes.py", mode, "stdio", env!("CARGO_BIN_EXE_notes")]);
+    }
 }
 
 #[test]
-fn python_sdk_client_drives_notes_over_stdio_in_legacy_mode() {
+fn typescript_client_over_streamable_http_and_legacy_sse() {
+    let Some(node) = node() else { return };
+    for mode in [&[][..], &["--stateful"][..]] {
+        let server = HttpNotes::start(mode);
+        run_client(&node, &["ts/notes.mjs", "http", &server.base]);
+        run_client(&node, &["ts/notes.mjs", "sse", &server.base]);
+        server.stop();
+    }
+}
+
+#[test]
+fn python_client_over_streamable_http_and_legacy_sse() {
     let Some(python) = python() else { return };
-    let mut command = Command::new(python);
-    command.args(["python/stdio_notes.py", "legacy", env!("CARGO_BIN_EXE_notes")]);
-    run(command);
+    for mode in [&[][..], &["--stateful"][..]] {
+        let server = HttpNotes::start(mode);
+        // auto probes `server/discover` first (a 2026-07-28 request this server refuses with
+        // 400) and falls back to `initialize`; legacy goes straight to `initialize`.
+        run_client(&python, &["python/notes.py", "auto", "http", &server.base]);
+        run_client(&python, &["python/notes.py", "legacy", "http", &server.base]);
+        run_client(&python, &["python/notes.py", "legacy", "sse", &server.base]);
+        server.stop();
+    }
 }

@@ -1,154 +1,239 @@
-//! A small notes connector on stdio: search and read notes, add and delete them, read each note
-//! as a resource, and a prompt that asks the model to summarise one.
+//! A small notes connector: search and read notes, add and delete them, export them with
+//! progress, read each note as a resource, and a prompt that asks the model to summarise one.
 //!
-//! Run it: `cargo run -p examples --bin notes` (speaks MCP on stdin/stdout; logs on stderr).
+//! ```text
+//! cargo run -p examples --bin notes                                 # MCP on stdin/stdout
+//! cargo run -p examples --bin notes -- --http 127.0.0.1:8000        # streamable HTTP at /mcp
+//! cargo run -p examples --bin notes -- --http 127.0.0.1:8000 --stateful
+//! ```
+//!
+//! Over HTTP the server is stateless by default (what ChatGPT needs); `--stateful` adds
+//! sessions, resumable streams and elicitation. Both also serve the legacy HTTP+SSE transport
+//! at `/sse` for 2024-11-05 clients. Logs go to stderr (`RUST_LOG=info` for more).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use mcp_core::protocol::{CallToolResult, GetPromptResult, PromptMessage, ResourceContents};
-use mcp_core::{McpError, Prompt, Resource, Server, Tool, ToolError};
-use serde_json::{Value, json};
+use mcp_core::protocol::{GetPromptResult, PromptMessage, ResourceContents};
+use mcp_core::{Context, Json, McpError, ResourceRequest, Server, State, ToolError, prompt, resource, tools};
+use schemars::JsonSchema;
+use serde::Serialize;
 
+/// One note.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+struct Note {
+    /// The note's id, for `get`, `delete_note` and `notes://{id}`.
+    id: u64,
+    title: String,
+    body: String,
+}
+
+/// What `search_notes` found.
+#[derive(Debug, Serialize, JsonSchema)]
+struct SearchResults {
+    /// Matching notes, by id.
+    notes: Vec<NoteSummary>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct NoteSummary {
+    id: u64,
+    title: String,
+}
+
+/// The notes, shared by the tools and the resource.
 #[derive(Clone, Default)]
 struct Notes {
-    inner: Arc<Mutex<BTreeMap<u64, (String, String)>>>,
+    inner: Arc<Mutex<BTreeMap<u64, Note>>>,
 }
 
 impl Notes {
     fn seeded() -> Self {
         let notes = Notes::default();
-        notes.add("Welcome", "This connector keeps notes in memory.");
-        notes.add("Groceries", "Milk, eggs, coffee.");
+        notes.insert("Welcome", "This connector keeps notes in memory.");
+        notes.insert("Groceries", "Milk, eggs, coffee.");
         notes
     }
 
-    fn add(&self, title: &str, body: &str) -> u64 {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let id = map.keys().next_back().map_or(1, |last| last + 1);
-        map.insert(id, (title.to_owned(), body.to_owned()));
-        id
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Note>> {
+        // Every write is a single insert or remove, so a poisoned map is still consistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn get(&self, id: u64) -> Option<(String, String)> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
+    fn insert(&self, title: &str, body: &str) -> Note {
+        let mut map = self.lock();
+        let id = map.keys().next_back().map_or(1, |last| last + 1);
+        let note = Note { id, title: title.to_owned(), body: body.to_owned() };
+        map.insert(id, note.clone());
+        note
     }
+}
+
+#[tools]
+impl Notes {
+    /// Search notes.
+    ///
+    /// Finds notes whose title or body contains the query (case-insensitive).
+    #[tool(read, open_world = false)]
+    async fn search_notes(
+        &self,
+        /// Text to look for.
+        query: String,
+    ) -> Json<SearchResults> {
+        let query = query.to_lowercase();
+        let notes = self
+            .lock()
+            .values()
+            .filter(|n| n.title.to_lowercase().contains(&query) || n.body.to_lowercase().contains(&query))
+            .map(|n| NoteSummary { id: n.id, title: n.title.clone() })
+            .collect();
+        Json(SearchResults { notes })
+    }
+
+    /// Add a note.
+    ///
+    /// Creates a note and returns it with its new id.
+    #[tool(write, destructive = false, open_world = false)]
+    async fn add_note(&self, title: String, body: String) -> Result<Json<Note>, ToolError> {
+        if title.trim().is_empty() {
+            return Err(ToolError::new("a note needs a non-empty title"));
+        }
+        Ok(Json(self.insert(&title, &body)))
+    }
+
+    /// Delete a note.
+    ///
+    /// Deletes a note for good. Use search_notes to find its id.
+    #[tool(write, idempotent, open_world = false)]
+    async fn delete_note(
+        &self,
+        /// The id of the note to delete.
+        id: u64,
+    ) -> Result<String, ToolError> {
+        match self.lock().remove(&id) {
+            Some(note) => Ok(format!("deleted note {id} ({})", note.title)),
+            None => Err(ToolError::new(format!("note {id} does not exist; use search_notes to find ids"))),
+        }
+    }
+
+    /// Export notes.
+    ///
+    /// Renders every note as one Markdown document, reporting progress note by note.
+    #[tool(read, open_world = false)]
+    async fn export_notes(&self, ctx: Context) -> String {
+        let notes: Vec<Note> = self.lock().values().cloned().collect();
+        let total = notes.len() as f64;
+        let mut out = String::new();
+        for (done, note) in notes.iter().enumerate() {
+            // Progress is reported as each step starts, so the user sees what is being worked
+            // on (and the last notification does not race the response: the TypeScript client
+            // drops a progress notification that arrives in the same read as its response).
+            ctx.progress(done as f64, Some(total), Some(&format!("exporting {}", note.title)));
+            // Stands in for slow work (rendering, uploading).
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            out.push_str(&format!("# {}\n\n{}\n\n", note.title, note.body));
+        }
+        out
+    }
+}
+
+/// One note as Markdown.
+#[resource(uri = "notes://{id}", mime_type = "text/markdown")]
+async fn note(
+    notes: State<Notes>,
+    request: ResourceRequest,
+    id: u64,
+) -> Result<Vec<ResourceContents>, McpError> {
+    let note = notes.0.lock().get(&id).cloned().ok_or_else(|| McpError::resource_not_found(&request.uri))?;
+    let text = format!("# {}\n\n{}", note.title, note.body);
+    Ok(vec![ResourceContents::text(request.uri, text).with_mime_type("text/markdown")])
+}
+
+/// Summarise a note.
+#[prompt]
+async fn summarize(
+    /// The id of the note.
+    id: String,
+) -> GetPromptResult {
+    GetPromptResult::new(vec![PromptMessage::user(format!(
+        "Read notes://{id} and summarise it in one sentence."
+    ))])
 }
 
 fn build(notes: Notes) -> Result<Server, mcp_core::BuildError> {
-    let (n1, n2, n3, n4) = (notes.clone(), notes.clone(), notes.clone(), notes.clone());
     Server::builder("notes", env!("CARGO_PKG_VERSION"))
         .title("Notes")
         .instructions("Keep short notes. Use search_notes to find a note's id before reading or deleting it.")
-        .tool(
-            Tool::read("search_notes")
-                .title("Search notes")
-                .description("Find notes whose title or body contains the query (case-insensitive).")
-                .input_schema(json!({
-                    "type": "object",
-                    "properties": { "query": { "type": "string", "description": "Text to look for" } },
-                    "required": ["query"]
-                }))
-                .handler(move |_ctx, args| {
-                    let notes = n1.clone();
-                    async move {
-                        let query = args["query"].as_str().unwrap_or_default().to_lowercase();
-                        let map = notes.inner.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                        let hits: Vec<Value> = map
-                            .iter()
-                            .filter(|(_, (t, b))| {
-                                t.to_lowercase().contains(&query) || b.to_lowercase().contains(&query)
-                            })
-                            .map(|(id, (t, _))| json!({"id": id, "title": t}))
-                            .collect();
-                        Ok(CallToolResult::text(Value::Array(hits).to_string()))
-                    }
-                }),
-        )
-        .tool(
-            Tool::write("add_note")
-                .title("Add a note")
-                .description("Create a note and return its id.")
-                .destructive(false)
-                .open_world(false)
-                .input_schema(json!({
-                    "type": "object",
-                    "properties": { "title": { "type": "string" }, "body": { "type": "string" } },
-                    "required": ["title", "body"]
-                }))
-                .handler(move |_ctx, args| {
-                    let notes = n2.clone();
-                    async move {
-                        let id = notes.add(
-                            args["title"].as_str().unwrap_or_default(),
-                            args["body"].as_str().unwrap_or_default(),
-                        );
-                        Ok(CallToolResult::text(format!("created note {id}")))
-                    }
-                }),
-        )
-        .tool(
-            Tool::write("delete_note")
-                .title("Delete a note")
-                .description("Delete a note for good.")
-                .idempotent(true)
-                .open_world(false)
-                .input_schema(json!({
-                    "type": "object",
-                    "properties": { "id": { "type": "integer", "minimum": 1 } },
-                    "required": ["id"]
-                }))
-                .handler(move |_ctx, args| {
-                    let notes = n3.clone();
-                    async move {
-                        let id = args["id"].as_u64().unwrap_or_default();
-                        match notes.inner.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
-                            Some(_) => Ok(CallToolResult::text(format!("deleted note {id}"))),
-                            None => Err(ToolError::new(format!(
-                                "note {id} does not exist; use search_notes to find ids"
-                            ))),
-                        }
-                    }
-                }),
-        )
-        .resource(
-            Resource::template("notes://{id}", "note")?
-                .description("One note as Markdown")
-                .mime_type("text/markdown")
-                .handler(move |_ctx, req| {
-                    let notes = n4.clone();
-                    async move {
-                        let note = req.var("id").and_then(|id| id.parse().ok()).and_then(|id| notes.get(id));
-                        let (title, body) = note.ok_or_else(|| McpError::resource_not_found(&req.uri))?;
-                        Ok(vec![
-                            ResourceContents::text(req.uri, format!("# {title}\n\n{body}"))
-                                .with_mime_type("text/markdown"),
-                        ])
-                    }
-                }),
-        )
-        .prompt(
-            Prompt::new("summarize")
-                .description("Summarise a note")
-                .argument("id", "The id of the note", true)
-                .handler(|_ctx, args| async move {
-                    Ok(GetPromptResult::new(vec![PromptMessage::user(format!(
-                        "Read notes://{} and summarise it in one sentence.",
-                        args["id"]
-                    ))]))
-                }),
-        )
+        .state(notes.clone())
+        .tools(notes)
+        .resource(note::resource())
+        .prompt(summarize::prompt())
         .build()
 }
 
+enum Mode {
+    Stdio,
+    Http { addr: String, stateful: bool },
+}
+
+const USAGE: &str = "usage: notes [--http HOST:PORT [--stateful]]";
+
+fn parse_args() -> Result<Mode, String> {
+    let mut args = std::env::args().skip(1);
+    let mut http = None;
+    let mut stateful = false;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--http" => http = Some(args.next().ok_or("--http needs an address such as 127.0.0.1:8000")?),
+            "--stateful" => stateful = true,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    match http {
+        Some(addr) => Ok(Mode::Http { addr, stateful }),
+        None if stateful => Err("--stateful goes with --http".into()),
+        None => Ok(Mode::Stdio),
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // stdout carries the protocol; logs go to stderr.
+async fn main() -> ExitCode {
+    // stdout may carry the protocol; logs go to stderr.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
+    let mode = match parse_args() {
+        Ok(mode) => mode,
+        Err(why) => {
+            eprintln!("{why}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(mode).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("notes: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(mode: Mode) -> Result<(), Box<dyn std::error::Error>> {
     let server = build(Notes::seeded())?;
-    mcp_transport::stdio::serve(server).await?;
+    match mode {
+        Mode::Stdio => mcp_transport::stdio::serve(server).await?,
+        Mode::Http { addr, stateful } => {
+            let listener = tokio::net::TcpListener::bind(&addr).await?;
+            eprintln!("listening on http://{}/mcp", listener.local_addr()?);
+            mcp_transport::http::HttpTransport::new(server)
+                .stateful(stateful)
+                .legacy_sse(true)
+                .serve_until(listener, mcp_transport::http::shutdown_signal())
+                .await?;
+        }
+    }
     Ok(())
 }

@@ -1,0 +1,211 @@
+//! The `tickets` connector: a Jira-style issue tracker in a SQLite database.
+//!
+//! - Read tools: `search_tickets` (words, status, assignee, pages), `get_ticket`.
+//! - Write tools: `create_ticket` (with an idempotency key, since clients retry),
+//!   `update_ticket`, `add_comment`, `delete_ticket` (destructive).
+//! - A resource template, `tickets://{id}`: each ticket as JSON.
+//! - A prompt, `triage`: the ticket embedded, and what to decide about it.
+//!
+//! A write that cannot be done (unknown id, a status change the workflow forbids) returns a
+//! result with `isError: true` whose text says what to do instead, and changes nothing. Every
+//! write is committed to disk before the tool answers.
+//!
+//! ```
+//! use examples::tickets::{Store, server};
+//! use mcp_core::testing::TestClient;
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let client = TestClient::connect(server(Store::open(":memory:").unwrap()).unwrap()).await;
+//! let created = client
+//!     .call_tool("create_ticket", json!({"title": "Printer on fire", "idempotency_key": "k1"}))
+//!     .await
+//!     .unwrap();
+//! assert_eq!(created.structured_content.unwrap()["status"], "open");
+//! # });
+//! ```
+
+mod model;
+mod store;
+
+use mcp_core::protocol::{Content, GetPromptResult, PromptMessage, ResourceContents, Role};
+use mcp_core::{BuildError, Json, McpError, Prompt, Resource, Server, ToolError, tools};
+
+pub use model::{
+    Comment, Deleted, NewComment, NewTicket, Priority, SearchPage, SearchTickets, Status, Ticket,
+    TicketSummary, TicketUpdate,
+};
+pub use store::{Store, StoreError};
+
+/// What the model reads first (the first 512 characters stand alone, as ChatGPT asks).
+pub const INSTRUCTIONS: &str = "An issue tracker. Find tickets with search_tickets (words, status, assignee) \
+and read one with get_ticket or the tickets://{id} resource. create_ticket takes an idempotency_key: reuse \
+the same key when retrying. Statuses move open -> in_progress -> resolved -> closed (closed is final). \
+Confirm with the user before delete_ticket.";
+
+/// The tools, sharing one database handle.
+pub struct Tickets {
+    store: Store,
+}
+
+impl Tickets {
+    /// The tools over `store`.
+    pub fn new(store: Store) -> Self {
+        Tickets { store }
+    }
+}
+
+#[tools]
+impl Tickets {
+    /// Search tickets.
+    ///
+    /// Finds tickets whose title or body contains every word of the query, optionally only
+    /// in one status or for one assignee. Results come by id, a page at a time: pass
+    /// `next_cursor` back as `cursor` for the next page.
+    #[tool(read, closed_world, scope = "tickets:read")]
+    async fn search_tickets(&self, #[args] search: SearchTickets) -> Result<Json<SearchPage>, ToolError> {
+        let limit = search.limit.unwrap_or(10).clamp(1, 50);
+        let page =
+            self.store.search(search.query, search.status, search.assignee, limit, search.cursor).await?;
+        Ok(Json(page))
+    }
+
+    /// Get a ticket.
+    ///
+    /// Returns one ticket with its full description and comments.
+    #[tool(read, closed_world, scope = "tickets:read")]
+    async fn get_ticket(
+        &self,
+        /// The ticket's id, from search_tickets.
+        id: u64,
+    ) -> Result<Json<Ticket>, ToolError> {
+        Ok(Json(self.store.get(id).await?))
+    }
+
+    /// Create a ticket.
+    ///
+    /// Opens a new ticket in status `open`. Send an `idempotency_key` (any unique string) and
+    /// reuse it if you retry: the retry returns the ticket the first call created.
+    #[tool(write, not_destructive, closed_world, scope = "tickets:write")]
+    async fn create_ticket(&self, #[args] new: NewTicket) -> Result<Json<Ticket>, ToolError> {
+        let (ticket, created) = self.store.create(new).await?;
+        if !created {
+            tracing::info!(id = ticket.id, "create_ticket replayed an idempotency key");
+        }
+        Ok(Json(ticket))
+    }
+
+    /// Update a ticket.
+    ///
+    /// Changes the status, assignee, title, description or priority; fields left out stay
+    /// as they are. A status change the workflow forbids changes nothing and says which
+    /// statuses are allowed next.
+    #[tool(write, idempotent, closed_world, scope = "tickets:write")]
+    async fn update_ticket(&self, #[args] update: TicketUpdate) -> Result<Json<Ticket>, ToolError> {
+        Ok(Json(self.store.update(update).await?))
+    }
+
+    /// Comment on a ticket.
+    ///
+    /// Adds a comment and returns the ticket with all its comments. Closed tickets take no
+    /// comments.
+    #[tool(write, not_destructive, closed_world, scope = "tickets:write")]
+    async fn add_comment(&self, #[args] comment: NewComment) -> Result<Json<Ticket>, ToolError> {
+        Ok(Json(self.store.comment(comment).await?))
+    }
+
+    /// Delete a ticket.
+    ///
+    /// Deletes a ticket and its comments for good. Confirm with the user first.
+    #[tool(write, destructive, idempotent, closed_world, scope = "tickets:write")]
+    async fn delete_ticket(
+        &self,
+        /// The ticket to delete.
+        id: u64,
+    ) -> Result<Json<Deleted>, ToolError> {
+        let gone = self.store.delete(id).await?;
+        Ok(Json(Deleted { id: gone.id, title: gone.title, comments_deleted: gone.comments.len() as u64 }))
+    }
+}
+
+/// `tickets://{id}`: a ticket as JSON, the same shape `get_ticket` returns.
+pub fn ticket_resource(store: Store) -> Result<Resource, BuildError> {
+    let ids = store.clone();
+    Ok(Resource::template("tickets://{id}", "ticket")?
+        .title("Ticket")
+        .description("A ticket with its comments, as JSON.")
+        .mime_type("application/json")
+        .complete("id", move |request| {
+            let store = ids.clone();
+            async move {
+                let ids = store.ids().await.map_err(McpError::internal)?;
+                Ok(ids.into_iter().filter(|id| id.starts_with(&request.value)).collect())
+            }
+        })
+        .handler(move |_ctx, request| {
+            let store = store.clone();
+            async move {
+                let ticket = read_ticket(&store, &request.uri, request.var("id")).await?;
+                let json = serde_json::to_string_pretty(&ticket).map_err(McpError::internal)?;
+                Ok(vec![ResourceContents::text(request.uri, json).with_mime_type("application/json")])
+            }
+        }))
+}
+
+/// The ticket a `tickets://{id}` URI names, or `-32002` (the resource does not exist).
+async fn read_ticket(store: &Store, uri: &str, id: Option<&str>) -> Result<Ticket, McpError> {
+    let id: u64 = id.and_then(|id| id.parse().ok()).ok_or_else(|| McpError::resource_not_found(uri))?;
+    match store.get(id).await {
+        Ok(ticket) => Ok(ticket),
+        Err(StoreError::Rejected(_)) => Err(McpError::resource_not_found(uri)),
+        Err(e) => Err(McpError::internal(e)),
+    }
+}
+
+/// `triage`: embeds the ticket and asks the model to classify it and propose the next step,
+/// without changing anything until the user agrees.
+pub fn triage_prompt(store: Store) -> Prompt {
+    Prompt::new("triage")
+        .title("Triage a ticket")
+        .description("Classify a ticket, set its priority and propose who should take it and what happens next.")
+        .argument("id", "The ticket's id", true)
+        .handler(move |_ctx, args| {
+            let store = store.clone();
+            async move {
+                let raw = args.get("id").map(String::as_str);
+                let uri = format!("tickets://{}", raw.unwrap_or_default());
+                let ticket = read_ticket(&store, &uri, raw).await.map_err(|_| {
+                    McpError::invalid_params(format!("no ticket {:?}; use search_tickets to find ids", raw.unwrap_or_default()))
+                })?;
+                let json = serde_json::to_string_pretty(&ticket).map_err(McpError::internal)?;
+                let mut result = GetPromptResult::new(vec![
+                    PromptMessage {
+                        role: Role::User,
+                        content: Content::resource(
+                            ResourceContents::text(&ticket.uri, json).with_mime_type("application/json"),
+                        ),
+                    },
+                    PromptMessage::user(format!(
+                        "Triage ticket {id} above. Say in one line what the problem is, then propose: a priority \
+                         (low, medium, high, urgent), an assignee if the comments suggest one, the next status, and \
+                         a short comment for the reporter. Do not call update_ticket or add_comment until I agree.",
+                        id = ticket.id
+                    )),
+                ]);
+                result.description = Some(format!("Triage of ticket {}: {}", ticket.id, ticket.title));
+                Ok(result)
+            }
+        })
+}
+
+/// The whole connector over `store`.
+pub fn server(store: Store) -> Result<Server, BuildError> {
+    Server::builder("tickets", env!("CARGO_PKG_VERSION"))
+        .title("Tickets")
+        .description("A Jira-style issue tracker stored in SQLite.")
+        .instructions(INSTRUCTIONS)
+        .tools(Tickets::new(store.clone()))
+        .resource(ticket_resource(store.clone())?)
+        .prompt(triage_prompt(store))
+        .build()
+}
