@@ -6,13 +6,15 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+mod support;
 
 use examples::tickets::{Store, server};
 use mcp_core::protocol::CallToolResult;
 use mcp_core::testing::TestClient;
 use serde_json::{Value, json};
+use support::TempDb;
 
 async fn client() -> TestClient {
     TestClient::connect(server(Store::open(":memory:").expect("in-memory db")).expect("valid server")).await
@@ -35,30 +37,6 @@ async fn call(client: &TestClient, tool: &str, args: Value) -> CallToolResult {
 async fn count(client: &TestClient) -> u64 {
     let page = structured(&call(client, "search_tickets", json!({})).await);
     page["total"].as_u64().expect("total")
-}
-
-/// A file in the temp dir that is removed (with its WAL files) when dropped.
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new(name: &str) -> TempDb {
-        let path = std::env::temp_dir().join(format!("tickets-test-{}-{name}.db", std::process::id()));
-        let db = TempDb(path);
-        db.clean();
-        db
-    }
-
-    fn clean(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        self.clean();
-    }
 }
 
 #[tokio::test]
