@@ -5,6 +5,7 @@ pub mod cli;
 pub mod conformance_fixtures;
 pub mod knowledge;
 pub mod tickets;
+pub mod workflows;
 
 /// The README's example, compiled as a doctest so it cannot rot.
 #[cfg(doctest)]
