@@ -150,3 +150,20 @@ async fn completion_for_prompt_arguments_and_template_variables() {
         .unwrap_err();
     assert_eq!(unknown.code, -32602);
 }
+
+#[tokio::test]
+async fn a_handler_can_announce_a_resource_change_through_its_context() {
+    use mcp_core::protocol::CallToolResult;
+    let server = common::builder()
+        .tool(mcp_core::Tool::write("touch").handler(|ctx, _args| async move {
+            ctx.server().notify_resource_updated("tickets://5");
+            Ok(CallToolResult::text("touched"))
+        }))
+        .build()
+        .unwrap();
+    let client = TestClient::connect(server).await;
+    client.request("resources/subscribe", json!({"uri": "tickets://5"})).await.unwrap();
+    client.call_tool("touch", json!({})).await.unwrap();
+    let note = client.wait_for_notification("notifications/resources/updated", Duration::from_secs(5)).await;
+    assert_eq!(note, Some(json!({"uri": "tickets://5"})));
+}

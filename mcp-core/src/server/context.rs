@@ -131,6 +131,24 @@ impl Context {
         &self.inner.extensions
     }
 
+    /// The server serving this request: a handler can change what it offers
+    /// ([`Server::add_resource`](crate::Server::add_resource), ...) or tell subscribers that a
+    /// resource changed ([`Server::notify_resource_updated`](crate::Server::notify_resource_updated)).
+    ///
+    /// ```
+    /// use mcp_core::{Context, tool};
+    ///
+    /// /// Rename the report; clients subscribed to it hear about the change.
+    /// #[tool(write, idempotent, destructive = false)]
+    /// async fn rename_report(ctx: Context, title: String) -> String {
+    ///     ctx.server().notify_resource_updated("reports://current");
+    ///     format!("renamed to {title}")
+    /// }
+    /// ```
+    pub fn server(&self) -> &crate::Server {
+        self.inner.session.server()
+    }
+
     /// A value shared with every handler through
     /// [`ServerBuilder::state`](crate::ServerBuilder::state); see [`State`].
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
