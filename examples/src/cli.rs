@@ -6,6 +6,7 @@
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000     # http://127.0.0.1:8000/mcp
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:0        # any free port (printed)
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --allow-host abc.trycloudflare.com
+//! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --legacy-sse   # also /sse (2024-11-05)
 //! ```
 
 use mcp_core::Server;
@@ -21,6 +22,8 @@ pub struct Serve {
     /// `--allow-host NAME` (repeatable): a public host name a proxy or tunnel forwards, on top
     /// of the loopback names always allowed.
     pub allow_hosts: Vec<String>,
+    /// `--legacy-sse`: also serve the 2024-11-05 HTTP+SSE transport at `/sse`.
+    pub legacy_sse: bool,
 }
 
 impl Serve {
@@ -33,6 +36,7 @@ impl Serve {
                 self.http = Some(addr);
             }
             "--stateful" => self.stateful = true,
+            "--legacy-sse" => self.legacy_sse = true,
             "--allow-host" => {
                 let host =
                     rest.next().ok_or("--allow-host needs a host name such as abc.trycloudflare.com")?;
@@ -59,7 +63,7 @@ impl Serve {
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!("{name}: listening on http://{bound}{DEFAULT_PATH}");
-        let mut transport = HttpTransport::new(server).stateful(self.stateful);
+        let mut transport = HttpTransport::new(server).stateful(self.stateful).legacy_sse(self.legacy_sse);
         for host in &self.allow_hosts {
             transport = transport.allow_host(host);
         }

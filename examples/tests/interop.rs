@@ -26,7 +26,7 @@ fn python_client_over_stdio_in_auto_and_legacy_modes() {
 #[test]
 fn typescript_client_over_streamable_http_and_legacy_sse() {
     let Some(node) = node() else { return };
-    for extra in [&[][..], &["--stateful"][..]] {
+    for extra in [&["--legacy-sse"][..], &["--legacy-sse", "--stateful"][..]] {
         let server = Served::start(NOTES, extra);
         run_client(&node, &["ts/notes.mjs", "http", server.base()]);
         run_client(&node, &["ts/notes.mjs", "sse", server.base()]);
@@ -37,7 +37,7 @@ fn typescript_client_over_streamable_http_and_legacy_sse() {
 #[test]
 fn python_client_over_streamable_http_and_legacy_sse() {
     let Some(python) = python() else { return };
-    for extra in [&[][..], &["--stateful"][..]] {
+    for extra in [&["--legacy-sse"][..], &["--legacy-sse", "--stateful"][..]] {
         let server = Served::start(NOTES, extra);
         // auto probes `server/discover` first (a 2026-07-28 request this server refuses with
         // 400) and falls back to `initialize`; legacy goes straight to `initialize`.

@@ -4,12 +4,13 @@
 //! ```text
 //! cargo run -p examples --bin notes                                 # MCP on stdin/stdout
 //! cargo run -p examples --bin notes -- --http 127.0.0.1:8000        # streamable HTTP at /mcp
-//! cargo run -p examples --bin notes -- --http 127.0.0.1:8000 --stateful
+//! cargo run -p examples --bin notes -- --http 127.0.0.1:8000 --stateful --legacy-sse
 //! ```
 //!
 //! Over HTTP the server is stateless by default (what ChatGPT needs); `--stateful` adds
-//! sessions, resumable streams and elicitation. Both also serve the legacy HTTP+SSE transport
-//! at `/sse` for 2024-11-05 clients. Logs go to stderr (`RUST_LOG=info` for more).
+//! sessions and resumable streams, `--legacy-sse` the 2024-11-05 HTTP+SSE transport at `/sse`
+//! (the flags of `examples::cli`, shared by every example). Logs go to stderr
+//! (`RUST_LOG=info` for more).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -173,46 +174,28 @@ fn build(notes: Notes) -> Result<Server, mcp_core::BuildError> {
         .build()
 }
 
-enum Mode {
-    Stdio,
-    Http { addr: String, stateful: bool },
-}
-
-const USAGE: &str = "usage: notes [--http HOST:PORT [--stateful]]";
-
-fn parse_args() -> Result<Mode, String> {
-    let mut args = std::env::args().skip(1);
-    let mut http = None;
-    let mut stateful = false;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--http" => http = Some(args.next().ok_or("--http needs an address such as 127.0.0.1:8000")?),
-            "--stateful" => stateful = true,
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    match http {
-        Some(addr) => Ok(Mode::Http { addr, stateful }),
-        None if stateful => Err("--stateful goes with --http".into()),
-        None => Ok(Mode::Stdio),
-    }
-}
+const USAGE: &str = "usage: notes [--http HOST:PORT [--stateful] [--legacy-sse] [--allow-host NAME]...]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // stdout may carry the protocol; logs go to stderr.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let mode = match parse_args() {
-        Ok(mode) => mode,
-        Err(why) => {
-            eprintln!("{why}\n{USAGE}");
-            return ExitCode::from(2);
+    examples::cli::init_logging();
+    let mut serve = examples::cli::Serve::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match serve.take(&arg, &mut args) {
+            Ok(true) => {}
+            Ok(false) => return usage(&format!("unknown argument {arg:?}")),
+            Err(why) => return usage(&why),
+        }
+    }
+    let server = match build(Notes::seeded()) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("notes: {error}");
+            return ExitCode::FAILURE;
         }
     };
-    match run(mode).await {
+    match serve.run("notes", server).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("notes: {error}");
@@ -221,19 +204,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(mode: Mode) -> Result<(), Box<dyn std::error::Error>> {
-    let server = build(Notes::seeded())?;
-    match mode {
-        Mode::Stdio => mcp_transport::stdio::serve(server).await?,
-        Mode::Http { addr, stateful } => {
-            let listener = tokio::net::TcpListener::bind(&addr).await?;
-            eprintln!("listening on http://{}/mcp", listener.local_addr()?);
-            mcp_transport::http::HttpTransport::new(server)
-                .stateful(stateful)
-                .legacy_sse(true)
-                .serve_until(listener, mcp_transport::http::shutdown_signal())
-                .await?;
-        }
-    }
-    Ok(())
+fn usage(message: &str) -> ExitCode {
+    eprintln!("{message}\n{USAGE}");
+    ExitCode::from(2)
 }
