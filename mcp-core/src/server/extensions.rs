@@ -37,11 +37,6 @@ impl Extensions {
         self.map.get(&TypeId::of::<T>()).and_then(|v| v.downcast_ref::<T>())
     }
 
-    /// Moves every value of `other` in, replacing values of the same type.
-    pub fn extend(&mut self, other: Extensions) {
-        self.map.extend(other.map);
-    }
-
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()

@@ -156,7 +156,7 @@ struct ServerInner {
     capabilities: ServerCapabilities,
     page_size: usize,
     client_request_timeout: Duration,
-    tools: RwLock<Catalog<Tool>>,
+    tools: RwLock<Catalog<Arc<Tool>>>,
     resources: RwLock<Vec<Resource>>,
     prompts: RwLock<Catalog<Prompt>>,
     sessions: Mutex<Vec<Weak<SessionShared>>>,
@@ -214,12 +214,12 @@ impl Server {
     }
 
     /// The registered tool called `name`.
-    pub fn tool(&self, name: &str) -> Option<Tool> {
+    pub fn tool(&self, name: &str) -> Option<Arc<Tool>> {
         self.inner.tools.read().ok()?.get(name).cloned()
     }
 
     /// Every registered tool, in registration order.
-    pub fn tools(&self) -> Vec<Tool> {
+    pub fn tools(&self) -> Vec<Arc<Tool>> {
         self.inner.tools.read().map(|t| t.items.clone()).unwrap_or_default()
     }
 
@@ -231,7 +231,7 @@ impl Server {
             let mut tools = self.inner.tools.write().map_err(|_| poisoned())?;
             let name = tool.name().to_owned();
             let origin = tool.origin.clone();
-            tools.insert(name.clone(), tool).map_err(|first| BuildError::Duplicate {
+            tools.insert(name.clone(), Arc::new(tool)).map_err(|first| BuildError::Duplicate {
                 kind: "tool",
                 name,
                 first: first.origin.clone(),
@@ -244,7 +244,13 @@ impl Server {
 
     /// Removes a tool at run time; tells connected clients when it existed.
     pub fn remove_tool(&self, name: &str) -> bool {
-        let removed = self.inner.tools.write().ok().and_then(|mut t| t.remove(name, Tool::name)).is_some();
+        let removed = self
+            .inner
+            .tools
+            .write()
+            .ok()
+            .and_then(|mut t| t.remove(name, |t: &Arc<Tool>| t.name()))
+            .is_some();
         if removed {
             self.broadcast(method::TOOLS_LIST_CHANGED, |_| true);
         }
@@ -349,10 +355,6 @@ impl Server {
 
     pub(crate) fn client_request_timeout(&self) -> Duration {
         self.inner.client_request_timeout
-    }
-
-    pub(crate) fn tool_catalog(&self) -> Vec<Tool> {
-        self.tools()
     }
 
     pub(crate) fn resources_snapshot(&self) -> Vec<Resource> {
@@ -558,7 +560,7 @@ impl ServerBuilder {
             check_tool(&tool)?;
             let name = tool.name().to_owned();
             let second = tool.origin.clone();
-            if let Err(first) = tools.insert(name.clone(), tool) {
+            if let Err(first) = tools.insert(name.clone(), Arc::new(tool)) {
                 return Err(BuildError::Duplicate {
                     kind: "tool",
                     name,

@@ -320,21 +320,20 @@ impl Session {
                 feature(caps.tools.is_some())?;
                 let p: PaginatedParams = parse_or_default(params)?;
                 let guard = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>();
-                let defs: Vec<_> = self
-                    .shared
-                    .server
-                    .tool_catalog()
-                    .into_iter()
-                    .map(|t| match guard {
-                        Some(guard) => {
-                            let mut definition = t.definition.clone();
-                            guard.describe(&t, &mut definition);
-                            definition
+                // Page over the shared tools first, so only the page's definitions are copied.
+                let all = self.shared.server.tools();
+                let (page_of_tools, next_cursor) =
+                    page(&all, p.cursor.as_deref(), self.shared.server.page_size())?;
+                let tools = page_of_tools
+                    .iter()
+                    .map(|t| {
+                        let mut definition = t.definition.clone();
+                        if let Some(guard) = guard {
+                            guard.describe(t, &mut definition);
                         }
-                        None => t.definition,
+                        definition
                     })
                     .collect();
-                let (tools, next_cursor) = page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
                 to_value(ListToolsResult { tools, next_cursor, meta: None })
             }
             method::TOOLS_CALL => {
@@ -483,12 +482,10 @@ impl Session {
         arguments: Map<String, Value>,
         ctx: Context,
     ) -> Result<CallToolResult, McpError> {
-        let tool = tool.clone();
         // 2025-11-25 (server/tools, "Error Handling"): input validation errors are tool
         // execution errors, so the model sees them and can correct its call.
-        let schema = Value::Object(tool.definition.input_schema.clone());
-        if let Err(violations) = crate::schema::validate::validate(&schema, &Value::Object(arguments.clone()))
-        {
+        let (arguments, checked) = validate_object(&tool.schemas.input, arguments);
+        if let Err(violations) = checked {
             let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
             return Ok(CallToolResult::error(format!(
                 "Invalid arguments for tool `{}`: {}",
@@ -511,7 +508,7 @@ impl Session {
                 )));
             }
         };
-        Ok(check_output(&tool, result))
+        Ok(check_output(tool, result))
     }
 
     async fn read_resource(
@@ -572,14 +569,14 @@ impl Session {
 /// A tool with an output schema must return `structuredContent` that matches it
 /// (2025-11-25, server/tools, "Output Schema"). A handler that breaks that promise is a
 /// server bug; the client gets an error result rather than data that lies about its shape.
-fn check_output(tool: &super::Tool, result: CallToolResult) -> CallToolResult {
-    let Some(schema) = &tool.definition.output_schema else {
+fn check_output(tool: &super::Tool, mut result: CallToolResult) -> CallToolResult {
+    let Some(schema) = &tool.schemas.output else {
         return result;
     };
     if result.failed() {
         return result;
     }
-    let Some(structured) = &result.structured_content else {
+    let Some(structured) = result.structured_content.take() else {
         tracing::error!(
             tool = tool.name(),
             "tool declares an outputSchema but returned no structuredContent"
@@ -589,9 +586,9 @@ fn check_output(tool: &super::Tool, result: CallToolResult) -> CallToolResult {
             tool.name()
         ));
     };
-    if let Err(violations) =
-        crate::schema::validate::validate(&Value::Object(schema.clone()), &Value::Object(structured.clone()))
-    {
+    let (structured, checked) = validate_object(schema, structured);
+    result.structured_content = Some(structured);
+    if let Err(violations) = checked {
         let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
         tracing::error!(tool = tool.name(), violations = %list.join("; "), "structuredContent does not match outputSchema");
         return CallToolResult::error(format!(
@@ -698,6 +695,20 @@ impl SessionShared {
         if let Ok(mut pending) = self.pending.lock() {
             pending.remove(id);
         }
+    }
+}
+
+/// Validates an object against a schema without copying it: the validator reads a `Value`,
+/// so the map is moved in and handed back.
+fn validate_object(
+    schema: &Value,
+    object: Map<String, Value>,
+) -> (Map<String, Value>, Result<(), Vec<crate::schema::validate::Violation>>) {
+    let value = Value::Object(object);
+    let checked = crate::schema::validate::validate(schema, &value);
+    match value {
+        Value::Object(object) => (object, checked),
+        _ => (Map::new(), checked),
     }
 }
 

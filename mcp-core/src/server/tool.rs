@@ -66,6 +66,15 @@ pub struct Tool {
     pub(crate) handler: Arc<dyn ToolHandler>,
     pub(crate) scopes: Vec<String>,
     pub(crate) origin: String,
+    /// The schemas as JSON values, built once: every call validates against them.
+    pub(crate) schemas: Arc<ToolSchemas>,
+}
+
+/// A tool's input and output schemas in the form the validator reads.
+#[derive(Debug)]
+pub(crate) struct ToolSchemas {
+    pub(crate) input: Value,
+    pub(crate) output: Option<Value>,
 }
 
 impl std::fmt::Debug for Tool {
@@ -253,7 +262,11 @@ impl ToolBuilder {
     /// Finishes the tool with any [`ToolHandler`] (a type of your own that carries state).
     pub fn with_handler(self, handler: impl ToolHandler) -> Tool {
         let origin = self.origin.unwrap_or_else(|| format!("the tool `{}`", self.definition.name));
-        Tool { definition: self.definition, handler: Arc::new(handler), scopes: self.scopes, origin }
+        let schemas = Arc::new(ToolSchemas {
+            input: Value::Object(self.definition.input_schema.clone()),
+            output: self.definition.output_schema.clone().map(Value::Object),
+        });
+        Tool { definition: self.definition, handler: Arc::new(handler), scopes: self.scopes, origin, schemas }
     }
 }
 
