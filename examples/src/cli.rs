@@ -9,6 +9,8 @@
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --legacy-sse   # also /sse (2024-11-05)
 //! ```
 
+use std::process::ExitCode;
+
 use mcp_core::Server;
 use mcp_transport::http::{DEFAULT_PATH, HttpTransport, shutdown_signal};
 
@@ -69,6 +71,31 @@ impl Serve {
         }
         transport.serve_until(listener, shutdown_signal()).await.map_err(|e| format!("http: {e}"))
     }
+}
+
+impl Serve {
+    /// The tail of every example's `main`: serves what `built` produced (see [`Serve::run`]),
+    /// or says why the server could not be built. Failures print as `NAME: reason` on stderr
+    /// and exit with 1.
+    pub async fn run_to_exit<E: std::fmt::Display>(self, name: &str, built: Result<Server, E>) -> ExitCode {
+        let served = match built {
+            Ok(server) => self.run(name, server).await,
+            Err(error) => Err(error.to_string()),
+        };
+        match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("{name}: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// A command-line mistake: the message and the usage text on stderr, exit code 2.
+pub fn usage_error(message: &str, usage: &str) -> ExitCode {
+    eprintln!("{message}\n{usage}");
+    ExitCode::from(2)
 }
 
 /// Sends `tracing` output to stderr (stdout may carry the protocol), filtered by `RUST_LOG`.

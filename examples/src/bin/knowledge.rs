@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
         match serve.take(&arg, &mut args) {
             Ok(true) => continue,
             Ok(false) => {}
-            Err(message) => return usage(&message),
+            Err(message) => return examples::cli::usage_error(&message, USAGE),
         }
         match (arg.as_str(), args.next()) {
             ("-h" | "--help", _) => {
@@ -40,7 +40,12 @@ async fn main() -> ExitCode {
             }
             ("--dir", Some(value)) => dir = PathBuf::from(value),
             ("--base-url", Some(value)) => base_url = value,
-            (other, _) => return usage(&format!("unknown argument or missing value: {other:?}")),
+            (other, _) => {
+                return examples::cli::usage_error(
+                    &format!("unknown argument or missing value: {other:?}"),
+                    USAGE,
+                );
+            }
         }
     }
     let corpus = match Corpus::load(&dir, &base_url) {
@@ -51,20 +56,5 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!("knowledge: indexed {} documents from {}", corpus.len(), dir.display());
-    let served = match server(corpus) {
-        Ok(server) => serve.run("knowledge", server).await,
-        Err(error) => Err(error.to_string()),
-    };
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("knowledge: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("{message}\n{USAGE}");
-    ExitCode::from(2)
+    serve.run_to_exit("knowledge", server(corpus)).await
 }

@@ -184,27 +184,9 @@ async fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         match serve.take(&arg, &mut args) {
             Ok(true) => {}
-            Ok(false) => return usage(&format!("unknown argument {arg:?}")),
-            Err(why) => return usage(&why),
+            Ok(false) => return examples::cli::usage_error(&format!("unknown argument {arg:?}"), USAGE),
+            Err(why) => return examples::cli::usage_error(&why, USAGE),
         }
     }
-    let server = match build(Notes::seeded()) {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!("notes: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match serve.run("notes", server).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("notes: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("{message}\n{USAGE}");
-    ExitCode::from(2)
+    serve.run_to_exit("notes", build(Notes::seeded())).await
 }

@@ -28,7 +28,7 @@ async fn main() -> ExitCode {
         match serve.take(&arg, &mut args) {
             Ok(true) => continue,
             Ok(false) => {}
-            Err(message) => return usage(&message),
+            Err(message) => return examples::cli::usage_error(&message, USAGE),
         }
         match arg.as_str() {
             "-h" | "--help" => {
@@ -37,9 +37,9 @@ async fn main() -> ExitCode {
             }
             "--db" => match args.next() {
                 Some(path) => db = path,
-                None => return usage("--db needs a file path"),
+                None => return examples::cli::usage_error("--db needs a file path", USAGE),
             },
-            other => return usage(&format!("unknown argument {other:?}")),
+            other => return examples::cli::usage_error(&format!("unknown argument {other:?}"), USAGE),
         }
     }
     let store = match Store::open(&db) {
@@ -49,23 +49,5 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match server(store) {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!("tickets: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match serve.run("tickets", server).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("tickets: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("{message}\n{USAGE}");
-    ExitCode::from(2)
+    serve.run_to_exit("tickets", server(store)).await
 }

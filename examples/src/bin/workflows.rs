@@ -36,7 +36,7 @@ async fn main() -> ExitCode {
         match serve.take(&arg, &mut args) {
             Ok(true) => continue,
             Ok(false) => {}
-            Err(message) => return usage(&message),
+            Err(message) => return examples::cli::usage_error(&message, USAGE),
         }
         match arg.as_str() {
             "-h" | "--help" => {
@@ -45,31 +45,13 @@ async fn main() -> ExitCode {
             }
             "--step-ms" => match args.next().and_then(|ms| ms.parse().ok()) {
                 Some(ms) => step = Duration::from_millis(ms),
-                None => return usage("--step-ms needs a number of milliseconds"),
+                None => return examples::cli::usage_error("--step-ms needs a number of milliseconds", USAGE),
             },
-            other => return usage(&format!("unknown argument {other:?}")),
+            other => return examples::cli::usage_error(&format!("unknown argument {other:?}"), USAGE),
         }
     }
     if serve.stateful && serve.http.is_none() {
-        return usage("--stateful goes with --http");
+        return examples::cli::usage_error("--stateful goes with --http", USAGE);
     }
-    let server = match server(Workflows::new(step)) {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!("workflows: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match serve.run("workflows", server).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("workflows: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("{message}\n{USAGE}");
-    ExitCode::from(2)
+    serve.run_to_exit("workflows", server(Workflows::new(step))).await
 }
