@@ -200,6 +200,14 @@ pub enum BuildError {
         /// What is wrong.
         why: String,
     },
+    /// The key given to
+    /// [`ServerBuilder::request_state_key`](crate::ServerBuilder::request_state_key) cannot seal
+    /// multi round-trip state safely.
+    #[error("request state key: {why}")]
+    InvalidRequestStateKey {
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Why a request from the server to the client (elicitation, sampling, roots) failed.

@@ -39,6 +39,15 @@ pub mod code {
     pub const RESOURCE_NOT_FOUND: i64 = -32002;
     /// MCP (2025-11-25): the request needs the user to complete a URL-mode elicitation first.
     pub const URL_ELICITATION_REQUIRED: i64 = -32042;
+    /// MCP (2026-07-28): an HTTP header (`Mcp-Method`, `Mcp-Name`, `MCP-Protocol-Version`,
+    /// `Mcp-Param-*`) is missing or disagrees with the body.
+    pub const HEADER_MISMATCH: i64 = -32020;
+    /// MCP (2026-07-28): serving the request needs a capability the client did not declare in
+    /// `io.modelcontextprotocol/clientCapabilities`; `data.requiredCapabilities` lists it.
+    pub const MISSING_REQUIRED_CLIENT_CAPABILITY: i64 = -32021;
+    /// MCP (2026-07-28): the request's protocol version is not one the server speaks;
+    /// `data.supported` lists those it does, `data.requested` echoes the one asked for.
+    pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 }
 
 /// A request id, kept exactly as the peer sent it (a string, or a number with its original

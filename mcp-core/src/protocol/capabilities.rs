@@ -65,9 +65,13 @@ pub struct ClientCapabilities {
     /// Present when the client can ask its user for input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elicitation: Option<Value>,
-    /// Present when the client supports task-augmented requests.
+    /// Present when the client supports task-augmented requests (2025-11-25).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks: Option<Value>,
+    /// Extensions the client supports, by identifier (2026-07-28), such as
+    /// `io.modelcontextprotocol/tasks`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Map<String, Value>>,
     /// Capabilities this crate does not know by name.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -82,6 +86,11 @@ impl ClientCapabilities {
             Some(_) => true,
             None => false,
         }
+    }
+
+    /// Whether the client declared the extension `id` (2026-07-28 `extensions`).
+    pub fn supports_extension(&self, id: &str) -> bool {
+        self.extensions.as_ref().is_some_and(|e| e.contains_key(id))
     }
 
     /// Whether the client accepts URL-mode `elicitation/create`.
@@ -133,6 +142,9 @@ pub struct ServerCapabilities {
     /// Present when the server offers tools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ListChangedCapability>,
+    /// Extensions the server supports, by identifier, each with its settings (2026-07-28).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Map<String, Value>>,
 }
 
 /// Parameters of `initialize`.

@@ -1,4 +1,5 @@
-//! MCP wire types for protocol revision 2025-11-25 (and the older revisions it extends).
+//! MCP wire types for protocol revisions 2025-11-25 (and the older revisions it extends) and
+//! 2026-07-28 (the types only that revision has are in `modern`).
 //!
 //! Every type serialises byte-compatibly with `schema/2025-11-25/schema.ts` of the
 //! specification: camelCase field names, optional fields omitted rather than `null`, unknown
@@ -20,6 +21,7 @@ mod client;
 mod completion;
 mod content;
 mod logging;
+mod modern;
 mod notifications;
 mod prompts;
 mod resources;
@@ -31,6 +33,7 @@ pub use client::*;
 pub use completion::*;
 pub use content::*;
 pub use logging::*;
+pub use modern::*;
 pub use notifications::*;
 pub use prompts::*;
 pub use resources::*;

@@ -97,4 +97,10 @@ pub mod method {
     pub const CREATE_MESSAGE: &str = "sampling/createMessage";
     /// `roots/list`
     pub const ROOTS_LIST: &str = "roots/list";
+    /// `server/discover` (2026-07-28)
+    pub const DISCOVER: &str = "server/discover";
+    /// `subscriptions/listen` (2026-07-28)
+    pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
+    /// `notifications/subscriptions/acknowledged` (2026-07-28)
+    pub const SUBSCRIPTIONS_ACKNOWLEDGED: &str = "notifications/subscriptions/acknowledged";
 }

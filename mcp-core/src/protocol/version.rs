@@ -15,16 +15,43 @@ impl ProtocolVersion {
     pub const V2025_03_26: &'static str = "2025-03-26";
     /// Structured tool output, elicitation; batching removed.
     pub const V2025_06_18: &'static str = "2025-06-18";
-    /// Icons, URL elicitation, tasks, tool-calling in sampling.
+    /// Icons, URL elicitation, tasks, tool-calling in sampling. The last revision with the
+    /// `initialize` handshake.
     pub const V2025_11_25: &'static str = "2025-11-25";
+    /// The first "modern" revision: no handshake, each request carries its version and the
+    /// client's capabilities in `_meta`; `server/discover`, multi round-trip requests,
+    /// `subscriptions/listen`, caching hints.
+    pub const V2026_07_28: &'static str = "2026-07-28";
 
-    /// The revisions this server speaks, oldest first.
+    /// The revisions this server speaks, oldest first, both eras.
     pub const SUPPORTED: &'static [&'static str] =
+        &[Self::V2024_11_05, Self::V2025_03_26, Self::V2025_06_18, Self::V2025_11_25, Self::V2026_07_28];
+
+    /// The revisions a client may ask for in `initialize` (the "legacy" era), oldest first.
+    pub const HANDSHAKE: &'static [&'static str] =
         &[Self::V2024_11_05, Self::V2025_03_26, Self::V2025_06_18, Self::V2025_11_25];
 
-    /// The newest revision this server speaks.
+    /// The newest revision with the `initialize` handshake: what `initialize` answers when the
+    /// client asks for a revision the handshake cannot speak.
     pub fn latest() -> Self {
         ProtocolVersion(Self::V2025_11_25.to_owned())
+    }
+
+    /// The newest revision this server speaks, of either era.
+    pub fn newest() -> Self {
+        ProtocolVersion(Self::V2026_07_28.to_owned())
+    }
+
+    /// Whether this is a "modern" revision (2026-07-28 and later): no handshake, per-request
+    /// `_meta` ("Versioning and Compatibility", 2026-07-28).
+    ///
+    /// ```
+    /// # use mcp_core::protocol::ProtocolVersion;
+    /// assert!(ProtocolVersion::new("2026-07-28").is_modern());
+    /// assert!(!ProtocolVersion::new("2025-11-25").is_modern());
+    /// ```
+    pub fn is_modern(&self) -> bool {
+        self.0.as_str() >= Self::V2026_07_28
     }
 
     /// A revision from its date string.
@@ -48,11 +75,11 @@ impl ProtocolVersion {
         Self::SUPPORTED.contains(&self.0.as_str())
     }
 
-    /// The version to answer an `initialize` with: the client's when supported, otherwise the
-    /// newest (the lifecycle section of the spec: the client then decides whether to go on).
+    /// The version to answer an `initialize` with: the client's when the handshake speaks it,
+    /// otherwise the newest handshake revision (the lifecycle section of the spec: the client
+    /// then decides whether to go on).
     pub fn negotiate(requested: &str) -> Self {
-        let requested = ProtocolVersion::new(requested);
-        if requested.is_supported() { requested } else { Self::latest() }
+        if Self::HANDSHAKE.contains(&requested) { ProtocolVersion::new(requested) } else { Self::latest() }
     }
 
     /// Whether this revision accepts JSON-RPC batches (2025-03-26 only allowed them; 2024-11-05

@@ -8,13 +8,15 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Extensions;
+use super::modern::ModernRequest;
+use super::mrtr::InputRound;
 use super::session::SessionShared;
 use crate::error::{ClientRequestError, ToolError};
 use crate::jsonrpc::{Message, RequestId};
 use crate::protocol::{
     ClientCapabilities, CreateMessageParams, CreateMessageResult, ElicitAction, ElicitParams, ElicitResult,
-    Implementation, ListRootsResult, LoggingLevel, LoggingMessageParams, Meta, ProgressParams, ProgressToken,
-    ProtocolVersion, method,
+    Implementation, InputRequest, ListRootsResult, LoggingLevel, LoggingMessageParams, Meta, ProgressParams,
+    ProgressToken, ProtocolVersion, method,
 };
 
 /// Where a session's outgoing messages go: the transport reads the other end and writes them
@@ -72,6 +74,9 @@ impl Outbound {
 #[derive(Clone)]
 pub struct Context {
     inner: Arc<ContextInner>,
+    /// The key the next input request of this handle is filed under, in a multi round-trip
+    /// request; see [`Context::with_input_key`].
+    input_key: Option<Arc<str>>,
 }
 
 pub(crate) struct ContextInner {
@@ -82,6 +87,10 @@ pub(crate) struct ContextInner {
     pub(crate) cancel: CancellationToken,
     pub(crate) extensions: Extensions,
     pub(crate) last_progress: Mutex<Option<f64>>,
+    /// Set for a modern (2026-07-28) request: what it declared in `_meta`.
+    pub(crate) modern: Option<ModernRequest>,
+    /// Set for a modern request that may answer `input_required`.
+    pub(crate) input: Option<Arc<InputRound>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -92,7 +101,35 @@ impl std::fmt::Debug for Context {
 
 impl Context {
     pub(crate) fn new(inner: ContextInner) -> Self {
-        Context { inner: Arc::new(inner) }
+        Context { inner: Arc::new(inner), input_key: None }
+    }
+
+    /// The same context, filing its next input request (elicitation, sampling, roots) under
+    /// `key` instead of the automatic `elicitation-1`, `sampling-1`, ... Only protocol
+    /// 2026-07-28 sees keys (they name the entries of `inputRequests` and `inputResponses`);
+    /// in older revisions the request goes to the client as before and the key is unused.
+    ///
+    /// ```
+    /// use mcp_core::{Context, ToolError, tool};
+    ///
+    /// /// Greet the user by the name they give.
+    /// #[tool(read)]
+    /// async fn greet(ctx: Context) -> Result<String, ToolError> {
+    ///     #[derive(serde::Deserialize, schemars::JsonSchema)]
+    ///     struct Name { name: String }
+    ///     let name = ctx.with_input_key("user_name").elicit_as::<Name>("What is your name?").await?;
+    ///     Ok(format!("Hello, {}!", name.map_or("stranger".into(), |n| n.name)))
+    /// }
+    /// ```
+    pub fn with_input_key(&self, key: impl Into<String>) -> Context {
+        let key: String = key.into();
+        Context { inner: self.inner.clone(), input_key: Some(key.into()) }
+    }
+
+    /// Whether this request is spoken in a modern revision (2026-07-28 or later): no session,
+    /// and input from the client arrives by retry rather than by a request to it.
+    pub fn is_modern(&self) -> bool {
+        self.inner.modern.is_some()
     }
 
     /// The id of the request being served.
@@ -113,17 +150,27 @@ impl Context {
 
     /// The protocol revision this request is spoken in.
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.inner.session.protocol_version()
+        match &self.inner.modern {
+            Some(modern) => modern.version.clone(),
+            None => self.inner.session.protocol_version(),
+        }
     }
 
-    /// What the client declared it can do.
+    /// What the client declared it can do: in this request's `_meta` (2026-07-28), or at
+    /// `initialize` (older revisions).
     pub fn client_capabilities(&self) -> ClientCapabilities {
-        self.inner.session.client_capabilities()
+        match &self.inner.modern {
+            Some(modern) => modern.capabilities.clone(),
+            None => self.inner.session.client_capabilities(),
+        }
     }
 
     /// Who the client said it is, when it did.
     pub fn client_info(&self) -> Option<Implementation> {
-        self.inner.session.client_info()
+        match &self.inner.modern {
+            Some(modern) => modern.client_info.clone(),
+            None => self.inner.session.client_info(),
+        }
     }
 
     /// Values the transport attached to this request (auth claims, headers).
@@ -189,14 +236,20 @@ impl Context {
     }
 
     /// Sends a log message to the client (`notifications/message`) when `level` is at or above
-    /// the level the client set with `logging/setLevel`. `data` is any serialisable value.
+    /// the level the client asked for: with `logging/setLevel` in older revisions, in this
+    /// request's `_meta` (`io.modelcontextprotocol/logLevel`) in 2026-07-28, where a request
+    /// that names no level gets no log messages at all. `data` is any serialisable value.
     pub fn log(&self, level: LoggingLevel, data: impl Serialize) {
         self.log_to(level, None, data)
     }
 
     /// Like [`Context::log`], naming the logger.
     pub fn log_to(&self, level: LoggingLevel, logger: Option<&str>, data: impl Serialize) {
-        if !self.inner.session.wants_log(level) {
+        let wanted = match &self.inner.modern {
+            Some(modern) => modern.log_level.is_some_and(|min| level >= min),
+            None => self.inner.session.wants_log(level),
+        };
+        if !wanted {
             return;
         }
         let params = LoggingMessageParams {
@@ -209,7 +262,11 @@ impl Context {
 
     /// Sends a notification related to this request (it travels on this request's stream).
     pub fn notify(&self, method: &str, params: Option<Value>) {
-        self.inner.replies.send(Message::notification(method, params));
+        self.send(Message::notification(method, params));
+    }
+
+    pub(crate) fn send(&self, message: Message) {
+        self.inner.replies.send(message);
     }
 
     /// Asks the user for input through the client (`elicitation/create`, form mode).
@@ -269,8 +326,47 @@ impl Context {
 
     /// Sends any request to the client and waits for its result. Prefer the typed methods,
     /// which check the client's capabilities first.
+    ///
+    /// In protocol 2026-07-28 there is no request to the client: the answer comes in the
+    /// client's retry of this request (multi round-trip requests). When the retry carries it,
+    /// this returns it; otherwise the server stops the handler here and answers
+    /// `input_required`, and the handler runs again from the top on the retry. Code before the
+    /// first input request therefore runs once per round: make changes after the input.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientRequestError> {
-        self.inner.session.request_client(method, params, &self.inner.replies, &self.inner.cancel).await
+        if self.inner.modern.is_none() {
+            return self
+                .inner
+                .session
+                .request_client(method, params, &self.inner.replies, &self.inner.cancel)
+                .await;
+        }
+        let kind = match method {
+            method::ELICIT => "elicitation",
+            method::CREATE_MESSAGE => "sampling",
+            method::ROOTS_LIST => "roots",
+            other => {
+                return Err(ClientRequestError::Unsupported(format!(
+                    "protocol {} has no `{other}` request from server to client",
+                    self.protocol_version()
+                )));
+            }
+        };
+        let Some(round) = &self.inner.input else {
+            return Err(ClientRequestError::Unsupported(format!(
+                "protocol {} lets only tools/call, prompts/get and resources/read ask the client for input",
+                self.protocol_version()
+            )));
+        };
+        let key = match &self.input_key {
+            Some(key) => key.to_string(),
+            None => round.next_key(kind),
+        };
+        if let Some(answer) = round.answer(&key) {
+            return Ok(answer.clone());
+        }
+        round.ask(key, InputRequest { method: method.to_owned(), params: Some(params) });
+        // The dispatcher sees the ask and drops this handler; it never resumes from here.
+        std::future::pending().await
     }
 
     async fn request_as<P: Serialize, R: DeserializeOwned>(

@@ -10,10 +10,13 @@
 mod completion;
 mod context;
 mod extensions;
+mod modern;
+mod mrtr;
 mod pagination;
 mod prompt;
 mod resource;
 mod session;
+mod subscriptions;
 mod tool;
 mod uri_template;
 
@@ -35,7 +38,7 @@ use self::session::SessionShared;
 use crate::error::BuildError;
 use crate::jsonrpc::Message;
 use crate::protocol::{
-    Icon, Implementation, ListChangedCapability, ResourceUpdatedParams, ResourcesCapability,
+    CacheHint, Icon, Implementation, ListChangedCapability, ResourceUpdatedParams, ResourcesCapability,
     ServerCapabilities, method,
 };
 
@@ -160,7 +163,22 @@ struct ServerInner {
     resources: RwLock<Vec<Resource>>,
     prompts: RwLock<Catalog<Prompt>>,
     sessions: Mutex<Vec<Weak<SessionShared>>>,
+    /// Change events for `subscriptions/listen` streams (2026-07-28); sessions of the older
+    /// era hear about changes through `sessions` instead.
+    changes: tokio::sync::broadcast::Sender<Change>,
     state: Arc<Extensions>,
+    cache_hint: CacheHint,
+    request_state: mrtr::StateSealer,
+    closing: tokio_util::sync::CancellationToken,
+}
+
+/// A change a `subscriptions/listen` stream may report.
+#[derive(Debug, Clone)]
+pub(crate) enum Change {
+    Tools,
+    Prompts,
+    Resources,
+    ResourceUpdated(String),
 }
 
 impl Server {
@@ -183,6 +201,9 @@ impl Server {
             prompts: Vec::new(),
             force: ForcedCapabilities::default(),
             state: Extensions::new(),
+            cache_hint: CacheHint::default(),
+            request_state_key: None,
+            request_state_ttl: Duration::from_secs(600),
         }
     }
 
@@ -318,13 +339,53 @@ impl Server {
     /// (`notifications/resources/updated`).
     pub fn notify_resource_updated(&self, uri: &str) {
         let params = serde_json::to_value(ResourceUpdatedParams { uri: uri.to_owned() }).ok();
+        let _ = self.inner.changes.send(Change::ResourceUpdated(uri.to_owned()));
         self.broadcast_message(Message::notification(method::RESOURCE_UPDATED, params), |s| {
             s.is_subscribed(uri)
         });
     }
 
     fn broadcast(&self, method: &str, filter: impl Fn(&SessionShared) -> bool) {
+        let change = match method {
+            method::TOOLS_LIST_CHANGED => Some(Change::Tools),
+            method::PROMPTS_LIST_CHANGED => Some(Change::Prompts),
+            method::RESOURCES_LIST_CHANGED => Some(Change::Resources),
+            _ => None,
+        };
+        if let Some(change) = change {
+            // No receiver is the common case (nobody listening), not an error.
+            let _ = self.inner.changes.send(change);
+        }
         self.broadcast_message(Message::notification(method, None), filter)
+    }
+
+    /// A receiver of every change from now on, for one `subscriptions/listen` stream.
+    pub(crate) fn changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Ends every `subscriptions/listen` stream gracefully: each gets its final result (the
+    /// spec's "graceful closure") and no more notifications. Call it when shutting down; the
+    /// transports' graceful shutdown does. New subscriptions end at once after this.
+    ///
+    /// ```
+    /// let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// server.close_subscriptions();
+    /// ```
+    pub fn close_subscriptions(&self) {
+        self.inner.closing.cancel();
+    }
+
+    pub(crate) fn closing(&self) -> tokio_util::sync::CancellationToken {
+        self.inner.closing.clone()
+    }
+
+    pub(crate) fn cache_hint(&self) -> CacheHint {
+        self.inner.cache_hint
+    }
+
+    pub(crate) fn request_state(&self) -> &mrtr::StateSealer {
+        &self.inner.request_state
     }
 
     fn broadcast_message(&self, message: Message, filter: impl Fn(&SessionShared) -> bool) {
@@ -438,6 +499,9 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     force: ForcedCapabilities,
     state: Extensions,
+    cache_hint: CacheHint,
+    request_state_key: Option<Vec<u8>>,
+    request_state_ttl: Duration,
 }
 
 impl ServerBuilder {
@@ -552,6 +616,52 @@ impl ServerBuilder {
         self
     }
 
+    /// The caching hint (`ttlMs`, `cacheScope`) on `tools/list`, `prompts/list`,
+    /// `resources/list`, `resources/templates/list`, `resources/read` and `server/discover`
+    /// results in protocol 2026-07-28 (the spec requires one on each). The default,
+    /// [`CacheHint::default`], is "immediately stale, private": safe for any server. A resource
+    /// can carry its own ([`ResourceBuilder::cache_hint`]).
+    ///
+    /// ```
+    /// use mcp_core::{Server, protocol::CacheHint};
+    /// use std::time::Duration;
+    ///
+    /// let server = Server::builder("catalog", "1.0")
+    ///     .cache_hint(CacheHint::public(Duration::from_secs(60)))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = server;
+    /// ```
+    pub fn cache_hint(mut self, hint: CacheHint) -> Self {
+        self.cache_hint = hint;
+        self
+    }
+
+    /// The key that seals `requestState` in multi round-trip requests (2026-07-28): a client
+    /// echoes the state back, so the server signs it (HMAC-SHA256) and refuses anything it did
+    /// not sign. Without this call the key is drawn at random when the server is built, which
+    /// is right for one process; give every replica behind a load balancer the same key (at
+    /// least 32 random bytes, kept secret) so a retry may land on any of them.
+    ///
+    /// ```
+    /// use mcp_core::Server;
+    ///
+    /// let key = std::env::var("MCP_STATE_KEY").unwrap_or_else(|_| "x".repeat(32));
+    /// let server = Server::builder("replicated", "1.0").request_state_key(key).build().unwrap();
+    /// # let _ = server;
+    /// ```
+    pub fn request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.request_state_key = Some(key.into());
+        self
+    }
+
+    /// How long a `requestState` stays valid (default ten minutes): a retry that comes later
+    /// is refused, and the client starts the request afresh.
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.request_state_ttl = ttl;
+        self
+    }
+
     /// Checks every registration and builds the server. Fails on an invalid tool name, a tool
     /// whose schema root is not an object, or two items with the same name, naming both.
     pub fn build(self) -> Result<Server, BuildError> {
@@ -599,7 +709,9 @@ impl ServerBuilder {
             resources: (self.force.resources || !resources.is_empty())
                 .then_some(ResourcesCapability { subscribe: Some(true), list_changed: Some(true) }),
             tools: (self.force.tools || !tools.items.is_empty()).then(list_changed).flatten(),
+            extensions: None,
         };
+        let request_state = mrtr::StateSealer::new(self.request_state_key, self.request_state_ttl)?;
         Ok(Server {
             inner: Arc::new(ServerInner {
                 info: self.info,
@@ -611,7 +723,11 @@ impl ServerBuilder {
                 resources: RwLock::new(resources),
                 prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
+                changes: tokio::sync::broadcast::channel(256).0,
                 state: Arc::new(self.state),
+                cache_hint: self.cache_hint,
+                request_state,
+                closing: tokio_util::sync::CancellationToken::new(),
             }),
         })
     }

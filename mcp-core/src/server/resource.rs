@@ -9,7 +9,7 @@ use super::uri_template::UriTemplate;
 use crate::Context;
 use crate::error::{BuildError, McpError};
 use crate::protocol::{
-    Annotations, Icon, Meta, ResourceContents, ResourceDefinition, ResourceTemplateDefinition,
+    Annotations, CacheHint, Icon, Meta, ResourceContents, ResourceDefinition, ResourceTemplateDefinition,
 };
 
 /// The URI being read and, for a template, the variables it matched.
@@ -75,6 +75,7 @@ pub struct Resource {
     pub(crate) kind: ResourceKind,
     pub(crate) handler: Arc<dyn ResourceHandler>,
     pub(crate) completers: BTreeMap<String, Arc<dyn Completer>>,
+    pub(crate) cache: Option<CacheHint>,
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +108,7 @@ impl Resource {
                 meta: None,
             }),
             completers: BTreeMap::new(),
+            cache: None,
         }
     }
 
@@ -133,6 +135,7 @@ impl Resource {
                 parsed,
             ),
             completers: BTreeMap::new(),
+            cache: None,
         })
     }
 
@@ -170,6 +173,7 @@ impl Resource {
 pub struct ResourceBuilder {
     kind: ResourceKind,
     completers: BTreeMap<String, Arc<dyn Completer>>,
+    cache: Option<CacheHint>,
 }
 
 macro_rules! both {
@@ -229,6 +233,24 @@ impl ResourceBuilder {
         self
     }
 
+    /// The caching hint (`ttlMs`, `cacheScope`) on this resource's `resources/read` results in
+    /// protocol 2026-07-28, instead of the server's
+    /// ([`ServerBuilder::cache_hint`](crate::ServerBuilder::cache_hint)).
+    ///
+    /// ```
+    /// use mcp_core::{Resource, protocol::{CacheHint, ResourceContents}};
+    /// use std::time::Duration;
+    ///
+    /// let logo = Resource::new("assets://logo", "logo")
+    ///     .cache_hint(CacheHint::public(Duration::from_secs(3600)))
+    ///     .handler(|_ctx, req| async move { Ok(vec![ResourceContents::text(req.uri, "<svg/>")]) });
+    /// # let _ = logo;
+    /// ```
+    pub fn cache_hint(mut self, hint: CacheHint) -> Self {
+        self.cache = Some(hint);
+        self
+    }
+
     /// Completion for a template variable (`completion/complete` with `ref/resource`).
     pub fn complete<F, Fut>(self, variable: impl Into<String>, completer: F) -> Self
     where
@@ -255,6 +277,11 @@ impl ResourceBuilder {
 
     /// Finishes the resource with any [`ResourceHandler`].
     pub fn with_handler(self, handler: impl ResourceHandler) -> Resource {
-        Resource { kind: self.kind, handler: Arc::new(handler), completers: self.completers }
+        Resource {
+            kind: self.kind,
+            handler: Arc::new(handler),
+            completers: self.completers,
+            cache: self.cache,
+        }
     }
 }

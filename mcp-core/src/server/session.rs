@@ -17,13 +17,15 @@ use super::context::ContextInner;
 use super::pagination::page;
 use super::resource::ResourceKind;
 use super::{CompletionRequest, Context, Extensions, Outbound, Server};
+use super::{modern, mrtr, subscriptions};
 use crate::error::{ClientRequestError, McpError};
 use crate::jsonrpc::{self, Decoded, ErrorObject, Message, Notification, Request, RequestId, code};
 use crate::protocol::{
     CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams, CompleteResult,
     Completion, CompletionReference, GetPromptParams, Implementation, InitializeParams, InitializeResult,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
-    PaginatedParams, ProtocolVersion, ReadResourceResult, ResourceParams, SetLevelParams, method,
+    PaginatedParams, ProtocolVersion, ReadResourceResult, ResourceParams, SetLevelParams,
+    SubscriptionsListenParams, method,
 };
 
 /// The state of one connection, and the entry point transports feed messages into.
@@ -252,6 +254,22 @@ impl Session {
         extensions: Extensions,
     ) -> Option<Message> {
         let Request { id, method, params } = request;
+        // The era comes from the request itself (2026-07-28 "Versioning and Compatibility": a
+        // dual-era server selects its behaviour from how the client opens).
+        let modern = match modern::classify(params.as_ref()) {
+            Ok(modern) => modern,
+            Err(error) => return Some(Message::error(Some(id), error.into())),
+        };
+        let input = match &modern {
+            Some(_) if mrtr::supports_input_required(&method) => {
+                match self.input_round(&method, params.as_ref(), &extensions) {
+                    Ok(round) => Some(Arc::new(round)),
+                    Err(error) => return Some(Message::error(Some(id), modern::finish_error(error).into())),
+                }
+            }
+            _ => None,
+        };
+        let is_modern = modern.is_some();
         let token = CancellationToken::new();
         // The spec forbids cancelling `initialize`, so it is never registered as cancellable.
         if method != method::INITIALIZE
@@ -261,6 +279,7 @@ impl Session {
         }
         let span = tracing::info_span!("mcp.request", %id, method = %method, tool = tracing::field::Empty);
         let started = std::time::Instant::now();
+        let input_needed = input.as_ref().map(|round| round.needed());
         let context = Context::new(ContextInner {
             request_id: id.clone(),
             meta: params.as_ref().and_then(|p| p.get("_meta")).and_then(|m| m.as_object()).cloned(),
@@ -269,13 +288,24 @@ impl Session {
             cancel: token.clone(),
             extensions,
             last_progress: Mutex::new(None),
+            modern,
+            input: input.clone(),
         });
         let work =
             AssertUnwindSafe(self.dispatch(&method, params, context)).catch_unwind().instrument(span.clone());
+        let asked = async {
+            match &input_needed {
+                Some(needed) => needed.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
         let outcome = tokio::select! {
             biased;
             _ = token.cancelled() => None,
             result = work => Some(result),
+            // The handler asked for input the request does not carry; it was polled just now
+            // (bias), so every ask it made concurrently is recorded too.
+            _ = asked => Some(Ok(self.input_required(input.as_deref()))),
         };
         if let Ok(mut in_flight) = self.shared.in_flight.lock() {
             in_flight.remove(&id);
@@ -297,15 +327,43 @@ impl Session {
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         Some(match result {
-            Ok(value) => {
+            Ok(mut value) => {
                 tracing::info!(elapsed_ms, "ok");
+                if is_modern {
+                    modern::finish_result(&mut value, &method, &self.shared.server);
+                }
                 Message::response(id, value)
             }
             Err(error) => {
                 tracing::info!(elapsed_ms, code = error.code, "error");
+                let error = if is_modern { modern::finish_error(error) } else { error };
                 Message::error(Some(id), error.into())
             }
         })
+    }
+
+    /// The input round of a modern request that may answer `input_required`: the answers its
+    /// `requestState` (verified) and `inputResponses` carry.
+    fn input_round(
+        &self,
+        method: &str,
+        params: Option<&Value>,
+        extensions: &Extensions,
+    ) -> Result<mrtr::InputRound, McpError> {
+        let target = params
+            .and_then(|p| p.get("name").or_else(|| p.get("uri")))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let principal = extensions.get::<crate::auth::Claims>().and_then(|c| c.subject.clone());
+        let binding = mrtr::Binding::new(method, target, params.and_then(|p| p.get("arguments")), principal);
+        mrtr::InputRound::start(self.shared.server.request_state(), binding, params)
+    }
+
+    fn input_required(&self, round: Option<&mrtr::InputRound>) -> Result<Value, McpError> {
+        let Some(round) = round else {
+            return Err(McpError::internal("input was asked for outside an input round"));
+        };
+        to_value(round.input_required(self.shared.server.request_state())?)
     }
 
     async fn dispatch(&self, method: &str, params: Option<Value>, ctx: Context) -> Result<Value, McpError> {
@@ -313,8 +371,24 @@ impl Session {
         let feature = |enabled: bool| {
             if enabled { Ok(()) } else { Err(McpError::method_not_found(method)) }
         };
+        if ctx.is_modern() && modern::is_legacy_only(method) {
+            return Err(McpError::method_not_found(method));
+        }
+        if !ctx.is_modern() && modern::is_modern_only(method) {
+            return Err(McpError::invalid_params(format!(
+                "Invalid params: `{method}` belongs to protocol {} and later; send `_meta[\"{}\"]` and `_meta[\"{}\"]` with it",
+                ProtocolVersion::V2026_07_28,
+                crate::protocol::meta::PROTOCOL_VERSION,
+                crate::protocol::meta::CLIENT_CAPABILITIES,
+            )));
+        }
         match method {
             method::INITIALIZE => to_value(self.initialize(parse(params)?)),
+            method::DISCOVER => to_value(modern::discover(&self.shared.server)),
+            method::SUBSCRIPTIONS_LISTEN => {
+                let p: SubscriptionsListenParams = parse(params)?;
+                Ok(subscriptions::listen(&self.shared.server, p.notifications, ctx).await)
+            }
             method::PING => Ok(Value::Object(Map::new())),
             method::TOOLS_LIST => {
                 feature(caps.tools.is_some())?;
@@ -376,7 +450,14 @@ impl Session {
             }
             method::RESOURCES_READ => {
                 feature(caps.resources.is_some())?;
-                to_value(self.read_resource(parse(params)?, ctx).await?)
+                let modern = ctx.is_modern();
+                let (result, hint) = self.read_resource(parse(params)?, ctx).await?;
+                let mut value = to_value(result)?;
+                if let (true, Some(hint), Value::Object(fields)) = (modern, hint, &mut value) {
+                    fields.insert("ttlMs".into(), hint.ttl_ms.into());
+                    fields.insert("cacheScope".into(), serde_json::json!(hint.scope));
+                }
+                Ok(value)
             }
             method::RESOURCES_SUBSCRIBE | method::RESOURCES_UNSUBSCRIBE => {
                 feature(caps.resources.is_some())?;
@@ -515,7 +596,7 @@ impl Session {
         &self,
         params: ResourceParams,
         ctx: Context,
-    ) -> Result<ReadResourceResult, McpError> {
+    ) -> Result<(ReadResourceResult, Option<crate::protocol::CacheHint>), McpError> {
         let resources = self.shared.server.resources_snapshot();
         // Concrete resources win over templates that happen to match the same URI.
         let found = resources
@@ -528,7 +609,7 @@ impl Session {
         };
         let request = super::ResourceRequest { uri: params.uri, variables };
         let contents = resource.handler.read(ctx, request).await?;
-        Ok(ReadResourceResult { contents, meta: None })
+        Ok((ReadResourceResult { contents, meta: None }, resource.cache))
     }
 
     async fn complete(&self, params: CompleteParams) -> Result<CompleteResult, McpError> {

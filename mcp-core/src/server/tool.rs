@@ -121,6 +121,162 @@ impl Tool {
     pub fn handler(&self) -> &Arc<dyn ToolHandler> {
         &self.handler
     }
+
+    /// The arguments this tool asks HTTP clients to mirror into `Mcp-Param-{Name}` headers
+    /// with `x-mcp-header` (2026-07-28, server/tools, "x-mcp-header"): for each annotated
+    /// property, the `{Name}` part and the property's path from the schema root (the chain of
+    /// `properties` keys). `Err` says which of the spec's constraints the annotations break:
+    /// the value must be a non-empty HTTP token (RFC 9110 `tchar`s, so no control characters),
+    /// unique case-insensitively within the schema, on a property of type `string`, `integer`
+    /// or `boolean` (optionally also `null`; never `number`), reachable from the root through
+    /// `properties` alone (not through `items`, `anyOf`/`oneOf`/`allOf`/`not`,
+    /// `if`/`then`/`else`, `$ref` or `$defs`). Clients drop a tool whose annotations break them.
+    ///
+    /// ```
+    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use serde_json::json;
+    ///
+    /// let handler = |_ctx, _args| async { Ok(CallToolResult::text("ok")) };
+    /// let sql = Tool::read("execute_sql")
+    ///     .input_schema(json!({
+    ///         "type": "object",
+    ///         "properties": {
+    ///             "region": {"type": "string", "x-mcp-header": "Region"},
+    ///             "query": {"type": "string"}
+    ///         }
+    ///     }))
+    ///     .handler(handler);
+    /// assert_eq!(sql.header_params().unwrap(), vec![("Region".to_owned(), vec!["region".to_owned()])]);
+    ///
+    /// let nested_in_an_array = Tool::read("bad")
+    ///     .input_schema(json!({
+    ///         "type": "object",
+    ///         "properties": {
+    ///             "rows": {"type": "array", "items": {"type": "string", "x-mcp-header": "Row"}}
+    ///         }
+    ///     }))
+    ///     .handler(handler);
+    /// assert!(nested_in_an_array.header_params().is_err());
+    /// ```
+    pub fn header_params(&self) -> Result<Vec<(String, Vec<String>)>, String> {
+        x_mcp_headers(&self.definition.input_schema)
+    }
+}
+
+/// The schema keyword naming the header a property is mirrored into.
+const X_MCP_HEADER: &str = "x-mcp-header";
+
+/// Keywords whose values are data, not schemas: an `x-mcp-header` key inside them is no
+/// annotation.
+const DATA_KEYWORDS: [&str; 4] = ["const", "enum", "default", "examples"];
+
+/// Keywords whose values map names to schemas (the names are not schema keywords).
+const SCHEMA_MAPS: [&str; 5] =
+    ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+
+fn x_mcp_headers(schema: &Map<String, Value>) -> Result<Vec<(String, Vec<String>)>, String> {
+    if schema.contains_key(X_MCP_HEADER) {
+        return Err("`x-mcp-header` on the schema root; only properties can be mirrored into headers".into());
+    }
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    reachable_properties(schema, &mut Vec::new(), &mut found)?;
+    for (i, (name, path)) in found.iter().enumerate() {
+        if let Some((_, first)) = found[..i].iter().find(|(other, _)| other.eq_ignore_ascii_case(name)) {
+            return Err(format!(
+                "`x-mcp-header` {name:?} of `{}` repeats that of `{}` (they must differ case-insensitively)",
+                path.join("."),
+                first.join(".")
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// Walks a schema reachable from the root through `properties` alone, collecting annotations;
+/// anything else it contains must hold none.
+fn reachable_properties(
+    node: &Map<String, Value>,
+    path: &mut Vec<String>,
+    found: &mut Vec<(String, Vec<String>)>,
+) -> Result<(), String> {
+    for (key, value) in node {
+        if key == X_MCP_HEADER || DATA_KEYWORDS.contains(&key.as_str()) {
+            continue;
+        }
+        if key == "properties"
+            && let Value::Object(properties) = value
+        {
+            for (name, property) in properties {
+                let Value::Object(property) = property else { continue };
+                path.push(name.clone());
+                if let Some(header) = property.get(X_MCP_HEADER) {
+                    found.push((header_param(header, property, path)?, path.clone()));
+                }
+                reachable_properties(property, path, found)?;
+                path.pop();
+            }
+            continue;
+        }
+        no_annotation(key, value, path)?;
+    }
+    Ok(())
+}
+
+/// Fails on any `x-mcp-header` inside `value` (a schema keyword's value off the `properties`
+/// chain).
+fn no_annotation(keyword: &str, value: &Value, path: &[String]) -> Result<(), String> {
+    let misplaced = || {
+        let at = if path.is_empty() { "the root".to_owned() } else { format!("`{}`", path.join(".")) };
+        format!(
+            "`x-mcp-header` under `{keyword}` of {at}: annotated properties must be reachable from the root through `properties` alone"
+        )
+    };
+    match value {
+        Value::Array(items) => items.iter().try_for_each(|item| no_annotation(keyword, item, path)),
+        Value::Object(map) if SCHEMA_MAPS.contains(&keyword) => {
+            map.values().try_for_each(|schema| no_annotation(keyword, schema, path))
+        }
+        Value::Object(map) => {
+            if map.contains_key(X_MCP_HEADER) {
+                return Err(misplaced());
+            }
+            map.iter()
+                .filter(|(key, _)| !DATA_KEYWORDS.contains(&key.as_str()))
+                .try_for_each(|(key, value)| no_annotation(key, value, path).map_err(|_| misplaced()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks one annotation and its property; returns the header's `{Name}` part.
+fn header_param(header: &Value, property: &Map<String, Value>, path: &[String]) -> Result<String, String> {
+    let at = path.join(".");
+    let Some(name) = header.as_str() else {
+        return Err(format!("`x-mcp-header` of `{at}` must be a string"));
+    };
+    if name.is_empty() {
+        return Err(format!("`x-mcp-header` of `{at}` is empty"));
+    }
+    // RFC 9110, section 5.6.2: tchar.
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if let Some(c) = name.chars().find(|&c| !tchar(c)) {
+        return Err(format!("`x-mcp-header` {name:?} of `{at}` contains {c:?}, which a header name cannot"));
+    }
+    let primitive = |t: &str| matches!(t, "string" | "integer" | "boolean");
+    let typed = match property.get("type") {
+        Some(Value::String(t)) => primitive(t),
+        Some(Value::Array(types)) => {
+            let types: Vec<&str> = types.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
+            !types.is_empty() && types.iter().all(|t| primitive(t))
+        }
+        _ => false,
+    };
+    if !typed {
+        return Err(format!(
+            "`{at}` has `x-mcp-header` {name:?} but is not of type string, integer or boolean"
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 /// Builds a [`Tool`]; made by [`Tool::read`] or [`Tool::write`].

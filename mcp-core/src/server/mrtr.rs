@@ -1,0 +1,408 @@
+//! Multi round-trip requests (2026-07-28, `basic/patterns/mrtr`): how `ctx.elicit(...)`,
+//! `ctx.create_message(...)` and `ctx.list_roots()` work when there is no channel to send the
+//! client a request.
+//!
+//! The handler runs; the first time it asks for input that the request does not carry, the
+//! ask is recorded and the handler is stopped (its future dropped, as on cancellation). The
+//! server answers with an `InputRequiredResult` listing what was asked, and a `requestState`
+//! holding every answer received so far, sealed with HMAC-SHA256. The client answers and
+//! retries; the handler runs again from the top, and this time each ask finds its answer, in
+//! `inputResponses` or in the state. Asks are keyed by kind and call order (`elicitation-1`,
+//! `sampling-1`, ...) unless the handler names them ([`Context::with_input_key`]), so a handler
+//! that asks the same questions in the same order on every run needs no other bookkeeping.
+//!
+//! The state binds the method, the tool, prompt or resource, a digest of the arguments, the
+//! caller (the `sub` of verified claims, when there are any) and an expiry; a state presented
+//! with anything else, tampered with, too large or expired is refused with `-32602`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{BuildError, McpError};
+use crate::protocol::{InputRequest, InputRequiredResult, ResultType, method};
+
+/// The largest `requestState` the server accepts back (and will issue), in bytes.
+pub(crate) const MAX_REQUEST_STATE_BYTES: usize = 64 * 1024;
+
+/// The methods whose results may be `input_required` (2026-07-28 `basic/patterns/mrtr`,
+/// "Supported Requests"): servers MUST NOT send one on any other request.
+pub(crate) fn supports_input_required(method: &str) -> bool {
+    matches!(method, method::TOOLS_CALL | method::PROMPTS_GET | method::RESOURCES_READ)
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Seals and opens `requestState` with the server's key.
+pub(crate) struct StateSealer {
+    key: Vec<u8>,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for StateSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateSealer").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
+/// What the server needs to see again on the retry, and what binds the state to one request.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct StatePayload {
+    /// Format version, so a future layout is refused cleanly rather than misread.
+    v: u8,
+    /// The method (`tools/call`, ...).
+    m: String,
+    /// The tool or prompt name, or the resource URI.
+    t: String,
+    /// SHA-256 of the canonical arguments, hex.
+    d: String,
+    /// The authenticated caller, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<String>,
+    /// Expiry, seconds since the Unix epoch.
+    e: u64,
+    /// Every answer so far, by key.
+    a: Map<String, Value>,
+}
+
+/// The request a state belongs to: method, target, arguments and caller.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Binding {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) digest: String,
+    pub(crate) principal: Option<String>,
+}
+
+impl Binding {
+    /// Binds a request by its method, its target (tool or prompt name, resource URI), its
+    /// arguments (digested in a key order that does not depend on how they were sent) and the
+    /// caller.
+    pub(crate) fn new(
+        method: &str,
+        target: &str,
+        arguments: Option<&Value>,
+        principal: Option<String>,
+    ) -> Self {
+        let mut canonical = String::new();
+        if let Some(arguments) = arguments {
+            write_canonical(arguments, &mut canonical);
+        }
+        let digest = Sha256::digest(canonical.as_bytes());
+        Binding {
+            method: method.to_owned(),
+            target: target.to_owned(),
+            digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            principal,
+        }
+    }
+}
+
+/// JSON with object keys sorted at every level: the same arguments give the same digest
+/// whatever order the client serialised them in.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+impl StateSealer {
+    /// A sealer with the author's key, or a random one.
+    pub(crate) fn new(key: Option<Vec<u8>>, ttl: Duration) -> Result<Self, BuildError> {
+        let key = match key {
+            Some(key) if key.len() < 32 => {
+                return Err(BuildError::InvalidRequestStateKey {
+                    why: format!("it is {} bytes long; use at least 32 random bytes", key.len()),
+                });
+            }
+            Some(key) => key,
+            None => {
+                let mut key = vec![0u8; 32];
+                getrandom::fill(&mut key).map_err(|e| BuildError::InvalidRequestStateKey {
+                    why: format!("no key was given and the OS could not supply random bytes: {e}"),
+                })?;
+                key
+            }
+        };
+        Ok(StateSealer { key, ttl })
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes a key of any length; this cannot fail.
+        <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!())
+    }
+
+    /// Seals the answers so far for `binding`.
+    pub(crate) fn seal(&self, binding: &Binding, answers: &Map<String, Value>) -> Result<String, McpError> {
+        let payload = StatePayload {
+            v: 1,
+            m: binding.method.clone(),
+            t: binding.target.clone(),
+            d: binding.digest.clone(),
+            p: binding.principal.clone(),
+            e: now_secs().saturating_add(self.ttl.as_secs()),
+            a: answers.clone(),
+        };
+        let json = serde_json::to_vec(&payload).map_err(McpError::internal)?;
+        let mut mac = self.mac();
+        mac.update(&json);
+        let tag = mac.finalize().into_bytes();
+        let sealed = format!("{}.{}", URL_SAFE_NO_PAD.encode(&json), URL_SAFE_NO_PAD.encode(tag));
+        if sealed.len() > MAX_REQUEST_STATE_BYTES {
+            return Err(McpError::internal(format!(
+                "the answers gathered for this request no longer fit in a requestState ({} bytes, at most {MAX_REQUEST_STATE_BYTES}); ask for less input per request",
+                sealed.len()
+            )));
+        }
+        Ok(sealed)
+    }
+
+    /// Opens a state the client echoed, checking its seal, age and binding; returns the
+    /// answers it carries.
+    pub(crate) fn open(&self, sealed: &str, binding: &Binding) -> Result<Map<String, Value>, McpError> {
+        let refuse = |why: &str| {
+            McpError::invalid_params(format!(
+                "Invalid requestState: {why}. Send the request again without inputResponses or requestState to start over."
+            ))
+        };
+        if sealed.len() > MAX_REQUEST_STATE_BYTES {
+            return Err(refuse("it is larger than this server ever issues"));
+        }
+        let (body, tag) =
+            sealed.split_once('.').ok_or_else(|| refuse("it is not a state this server issued"))?;
+        let json =
+            URL_SAFE_NO_PAD.decode(body).map_err(|_| refuse("it is not a state this server issued"))?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| refuse("it is not a state this server issued"))?;
+        let mut mac = self.mac();
+        mac.update(&json);
+        mac.verify_slice(&tag)
+            .map_err(|_| refuse("its integrity check failed (it was altered or signed with another key)"))?;
+        let payload: StatePayload =
+            serde_json::from_slice(&json).map_err(|_| refuse("it has a layout this server does not read"))?;
+        if payload.v != 1 {
+            return Err(refuse("it has a layout this server does not read"));
+        }
+        if payload.e < now_secs() {
+            return Err(refuse("it has expired"));
+        }
+        if payload.m != binding.method || payload.t != binding.target || payload.d != binding.digest {
+            return Err(refuse("it belongs to a different request (method, name or arguments differ)"));
+        }
+        if payload.p != binding.principal {
+            return Err(refuse("it was issued to a different caller"));
+        }
+        Ok(payload.a)
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// One run of a handler in a modern request that may need input: the answers it can use, and
+/// what it asked for that had no answer.
+pub(crate) struct InputRound {
+    answers: Map<String, Value>,
+    asked: Mutex<BTreeMap<String, InputRequest>>,
+    calls: Mutex<HashMap<&'static str, usize>>,
+    needed: CancellationToken,
+    binding: Binding,
+}
+
+impl std::fmt::Debug for InputRound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputRound").field("answers", &self.answers.len()).finish_non_exhaustive()
+    }
+}
+
+impl InputRound {
+    /// The round for a request: the answers sealed in its `requestState` (verified), then the
+    /// ones in its `inputResponses` (newer wins).
+    pub(crate) fn start(
+        sealer: &StateSealer,
+        binding: Binding,
+        params: Option<&Value>,
+    ) -> Result<Self, McpError> {
+        let mut answers = match params.and_then(|p| p.get("requestState")) {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::String(sealed)) => sealer.open(sealed, &binding)?,
+            Some(_) => return Err(McpError::invalid_params("Invalid requestState: it must be a string")),
+        };
+        match params.and_then(|p| p.get("inputResponses")) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(responses)) => {
+                for (key, response) in responses {
+                    if !response.is_object() {
+                        return Err(McpError::invalid_params(format!(
+                            "Invalid inputResponses: the response for `{key}` must be an object (an ElicitResult, CreateMessageResult or ListRootsResult)"
+                        )));
+                    }
+                    answers.insert(key.clone(), response.clone());
+                }
+            }
+            Some(_) => {
+                return Err(McpError::invalid_params(
+                    "Invalid inputResponses: it must be an object mapping each inputRequests key to the client's result",
+                ));
+            }
+        }
+        Ok(InputRound {
+            answers,
+            asked: Mutex::new(BTreeMap::new()),
+            calls: Mutex::new(HashMap::new()),
+            needed: CancellationToken::new(),
+            binding,
+        })
+    }
+
+    /// The key of the next ask of this kind: `elicitation-1`, `elicitation-2`, ...
+    pub(crate) fn next_key(&self, kind: &'static str) -> String {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let n = calls.entry(kind).or_insert(0);
+        *n += 1;
+        format!("{kind}-{n}")
+    }
+
+    /// The client's answer for `key`, when the request carries one.
+    pub(crate) fn answer(&self, key: &str) -> Option<&Value> {
+        self.answers.get(key)
+    }
+
+    /// Records an ask without an answer; the server stops the handler and returns
+    /// `input_required`.
+    pub(crate) fn ask(&self, key: String, request: InputRequest) {
+        self.asked.lock().unwrap_or_else(|e| e.into_inner()).insert(key, request);
+        self.needed.cancel();
+    }
+
+    /// Resolves once the handler asked for input it does not have.
+    pub(crate) fn needed(&self) -> CancellationToken {
+        self.needed.clone()
+    }
+
+    /// The `input_required` result for what was asked, with the answers so far sealed.
+    pub(crate) fn input_required(&self, sealer: &StateSealer) -> Result<InputRequiredResult, McpError> {
+        let asked = std::mem::take(&mut *self.asked.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(InputRequiredResult {
+            result_type: ResultType::InputRequired,
+            input_requests: Some(asked),
+            request_state: Some(sealer.seal(&self.binding, &self.answers)?),
+            meta: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sealer() -> StateSealer {
+        StateSealer::new(Some(vec![7; 32]), Duration::from_secs(60)).unwrap()
+    }
+
+    fn binding() -> Binding {
+        Binding::new("tools/call", "deploy", Some(&json!({"b": 1, "a": [1, {"y": 2, "x": 1}]})), None)
+    }
+
+    #[test]
+    fn a_sealed_state_opens_with_its_answers() {
+        let mut answers = Map::new();
+        answers.insert("elicitation-1".into(), json!({"action": "accept"}));
+        let sealed = sealer().seal(&binding(), &answers).unwrap();
+        assert_eq!(sealer().open(&sealed, &binding()).unwrap(), answers);
+    }
+
+    #[test]
+    fn argument_order_does_not_change_the_digest() {
+        let reordered =
+            Binding::new("tools/call", "deploy", Some(&json!({"a": [1, {"x": 1, "y": 2}], "b": 1})), None);
+        assert_eq!(reordered, binding());
+    }
+
+    #[test]
+    fn any_flipped_byte_is_refused() {
+        let sealed = sealer().seal(&binding(), &Map::new()).unwrap();
+        for i in 0..sealed.len() {
+            let mut bytes = sealed.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(bytes).unwrap();
+            if tampered != sealed {
+                assert!(sealer().open(&tampered, &binding()).is_err(), "byte {i} accepted");
+            }
+        }
+    }
+
+    #[test]
+    fn another_key_another_request_or_another_caller_is_refused() {
+        let sealed = sealer().seal(&binding(), &Map::new()).unwrap();
+        let other_key = StateSealer::new(Some(vec![8; 32]), Duration::from_secs(60)).unwrap();
+        assert!(other_key.open(&sealed, &binding()).unwrap_err().message.contains("integrity"));
+        let other_args = Binding::new("tools/call", "deploy", Some(&json!({"b": 2})), None);
+        assert!(sealer().open(&sealed, &other_args).unwrap_err().message.contains("different request"));
+        let other_caller = Binding { principal: Some("mallory".into()), ..binding() };
+        assert!(sealer().open(&sealed, &other_caller).unwrap_err().message.contains("different caller"));
+    }
+
+    #[test]
+    fn an_expired_state_is_refused() {
+        let sealer = StateSealer::new(Some(vec![7; 32]), Duration::from_secs(0)).unwrap();
+        let mut payload = serde_json::to_value(StatePayload {
+            v: 1,
+            m: "tools/call".into(),
+            t: "deploy".into(),
+            d: binding().digest,
+            p: None,
+            e: now_secs() - 1,
+            a: Map::new(),
+        })
+        .unwrap();
+        let json = serde_json::to_vec(&payload.take()).unwrap();
+        let mut mac = sealer.mac();
+        mac.update(&json);
+        let sealed = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&json),
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        );
+        assert!(sealer.open(&sealed, &binding()).unwrap_err().message.contains("expired"));
+    }
+
+    #[test]
+    fn a_short_key_is_a_build_error() {
+        assert!(StateSealer::new(Some(b"short".to_vec()), Duration::from_secs(1)).is_err());
+    }
+}
