@@ -131,3 +131,78 @@ async fn a_requests_notifications_are_written_before_its_response() {
     }
     assert_eq!(progressed.len(), 200);
 }
+
+/// `_meta` of a 2026-07-28 request (basic/index, "_meta": per-request protocol fields).
+const MODERN_META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+
+#[tokio::test]
+async fn a_modern_client_needs_no_handshake_and_a_legacy_one_still_gets_it() {
+    // 2026-07-28 basic/transports/stdio, "Backward Compatibility": a dual-era client probes
+    // with server/discover; a legacy client opens with initialize. One process serves both.
+    let input = format!(
+        "{}\n{}\n{INIT}\n{}\n",
+        format_args!(
+            r#"{{"jsonrpc":"2.0","id":"probe","method":"server/discover","params":{{{MODERN_META}}}}}"#
+        ),
+        format_args!(
+            r#"{{"jsonrpc":"2.0","id":"call","method":"tools/call","params":{{"name":"sleep","arguments":{{"ms":1}},{MODERN_META}}}}}"#
+        ),
+        r#"{"jsonrpc":"2.0","id":"legacy","method":"tools/call","params":{"name":"sleep","arguments":{"ms":1}}}"#,
+    );
+    let replies = run(&input, StdioConfig::default()).await;
+    let by_id =
+        |id: &str| replies.iter().find(|r| r["id"] == id).cloned().expect("a reply for every request");
+    let probe = by_id("probe");
+    assert_eq!(probe["result"]["supportedVersions"][0], "2026-07-28");
+    assert_eq!(probe["result"]["resultType"], "complete");
+    assert_eq!(
+        by_id("call")["result"],
+        json!({
+            "resultType": "complete",
+            "content": [{"type": "text", "text": "slept 1"}],
+            "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "stdio-test", "version": "1"}}
+        })
+    );
+    let init = replies.iter().find(|r| r["id"] == 0).expect("initialize is answered");
+    assert_eq!(init["result"]["protocolVersion"], "2025-11-25");
+    assert_eq!(by_id("legacy")["result"], json!({"content": [{"type": "text", "text": "slept 1"}]}));
+}
+
+#[tokio::test]
+async fn subscriptions_listen_ends_on_cancellation_and_at_end_of_input() {
+    // 2026-07-28 basic/patterns/subscriptions, "Cancellation": on stdio the client cancels
+    // with notifications/cancelled; the transport closing ends the subscription too.
+    let (client, server_io) = tokio::io::duplex(64 * 1024);
+    let (server_read, server_write) = tokio::io::split(server_io);
+    let serving = tokio::spawn(serve_with(server(), server_read, server_write, StdioConfig::default()));
+    let (client_read, mut client_write) = tokio::io::split(client);
+    let mut lines = BufReader::new(client_read).lines();
+    for id in ["a", "b"] {
+        let listen = format!(
+            r#"{{"jsonrpc":"2.0","id":"{id}","method":"subscriptions/listen","params":{{"notifications":{{"toolsListChanged":true}},{MODERN_META}}}}}"#
+        );
+        client_write.write_all(format!("{listen}\n").as_bytes()).await.unwrap();
+    }
+    let mut acknowledged = Vec::new();
+    for _ in 0..2 {
+        let ack: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+        assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+        assert_eq!(ack["params"]["notifications"], json!({"toolsListChanged": true}));
+        acknowledged.push(ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"].clone());
+    }
+    acknowledged.sort_by_key(|v| v.to_string());
+    assert_eq!(acknowledged, [json!("a"), json!("b")]);
+    // Cancel one; close input with the other still open: the server must still exit.
+    client_write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"a\"}}\n")
+        .await
+        .unwrap();
+    client_write.shutdown().await.unwrap();
+    drop(client_write);
+    tokio::time::timeout(Duration::from_secs(2), serving)
+        .await
+        .expect("exits at end of input although a subscription was open")
+        .unwrap()
+        .unwrap();
+    assert_eq!(lines.next_line().await.unwrap(), None, "a cancelled subscription gets no response");
+}

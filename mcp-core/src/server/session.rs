@@ -66,6 +66,9 @@ pub(crate) struct SessionShared {
     server: Server,
     state: Mutex<SessionState>,
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    /// The in-flight `subscriptions/listen` requests: they never finish on their own, so the
+    /// end of input ends them.
+    listening: Mutex<HashSet<RequestId>>,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
     next_request_id: AtomicI64,
     notifications: Outbound,
@@ -89,6 +92,7 @@ impl Session {
                 server,
                 state: Mutex::new(SessionState::default()),
                 in_flight: Mutex::new(HashMap::new()),
+                listening: Mutex::new(HashSet::new()),
                 pending: Mutex::new(HashMap::new()),
                 next_request_id: AtomicI64::new(0),
                 notifications,
@@ -216,9 +220,15 @@ impl Session {
 
     /// Says that no more input will arrive (stdin reached end of file): requests the server
     /// is waiting on the client for fail at once with [`ClientRequestError::Disconnected`],
-    /// while requests already in flight run to completion and still get their responses.
+    /// `subscriptions/listen` streams end (the client can no longer cancel them), and other
+    /// requests already in flight run to completion and still get their responses.
     pub fn end_of_input(&self) {
         self.shared.input_closed.store(true, Ordering::Relaxed);
+        let listening: Vec<RequestId> =
+            self.shared.listening.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default();
+        for id in listening {
+            self.cancel(&id);
+        }
         if let Ok(mut pending) = self.shared.pending.lock() {
             pending.clear();
         }
@@ -277,6 +287,14 @@ impl Session {
         {
             in_flight.insert(id.clone(), token.clone());
         }
+        let listens = method == method::SUBSCRIPTIONS_LISTEN;
+        if listens && let Ok(mut listening) = self.shared.listening.lock() {
+            listening.insert(id.clone());
+            // Input may have ended while this request was on its way here.
+            if self.shared.input_closed.load(Ordering::Relaxed) {
+                token.cancel();
+            }
+        }
         let span = tracing::info_span!("mcp.request", %id, method = %method, tool = tracing::field::Empty);
         let started = std::time::Instant::now();
         let input_needed = input.as_ref().map(|round| round.needed());
@@ -309,6 +327,9 @@ impl Session {
         };
         if let Ok(mut in_flight) = self.shared.in_flight.lock() {
             in_flight.remove(&id);
+        }
+        if listens && let Ok(mut listening) = self.shared.listening.lock() {
+            listening.remove(&id);
         }
         let _enter = span.enter();
         let result = match outcome {
