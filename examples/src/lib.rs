@@ -27,6 +27,9 @@ mod docs_concepts_md {}
 #[doc = include_str!("../../docs/macros.md")]
 mod docs_macros_md {}
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/eras.md")]
+mod docs_eras_md {}
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/transports.md")]
 mod docs_transports_md {}
 #[cfg(doctest)]
