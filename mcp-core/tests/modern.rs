@@ -132,6 +132,19 @@ async fn list_and_read_results_carry_caching_hints_in_the_modern_era() {
 }
 
 #[tokio::test]
+async fn tools_list_is_in_registration_order_on_every_call() {
+    // changelog, minor change 3: servers SHOULD return tools in a deterministic order.
+    let client = stateless(common::server());
+    let names = |list: Value| -> Vec<String> {
+        list["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let first = names(client.request("tools/list", modern(json!({}), json!({}))).await.unwrap());
+    let second = names(client.request("tools/list", modern(json!({}), json!({}))).await.unwrap());
+    assert_eq!(first, second);
+    assert_eq!(first[..3], ["echo", "fail", "panic"]);
+}
+
+#[tokio::test]
 async fn an_unsupported_version_is_refused_with_the_supported_list() {
     // basic/versioning, "Protocol Version Negotiation": MUST respond with
     // UnsupportedProtocolVersionError listing the versions it supports.

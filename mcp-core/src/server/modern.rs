@@ -150,9 +150,21 @@ pub(crate) fn finish_result(result: &mut Value, method: &str, server: &Server) {
 
 /// Rewrites an error for the modern era: `-32002` is retired there (basic/index, "Error
 /// Codes": implementations of 2026-07-28 MUST NOT emit it; resource not found is `-32602`).
+///
+/// Codes in `-32099..=-32020` are the specification's alone ("Implementations MUST NOT emit any
+/// code from this sub-range that is not defined by this specification"); one a handler made up
+/// there (or the retired `-32042`) goes out as `-32603` with its message kept.
 pub(crate) fn finish_error(mut error: McpError) -> McpError {
+    const DEFINED: [i64; 3] =
+        [code::HEADER_MISMATCH, code::MISSING_REQUIRED_CLIENT_CAPABILITY, code::UNSUPPORTED_PROTOCOL_VERSION];
     if error.code == code::RESOURCE_NOT_FOUND {
         error.code = code::INVALID_PARAMS;
+    } else if (-32099..=-32020).contains(&error.code) && !DEFINED.contains(&error.code) {
+        tracing::warn!(
+            code = error.code,
+            "a handler used a code reserved for the MCP specification; sent as -32603"
+        );
+        error.code = code::INTERNAL_ERROR;
     }
     error
 }
@@ -196,6 +208,16 @@ mod tests {
         let data = error.data.unwrap();
         assert_eq!(data["requested"], "1900-01-01");
         assert_eq!(data["supported"][0], "2026-07-28");
+    }
+
+    #[test]
+    fn reserved_codes_the_spec_does_not_define_are_not_emitted() {
+        assert_eq!(finish_error(McpError::new(-32042, "url elicitation")).code, -32603);
+        assert_eq!(finish_error(McpError::new(-32099, "made up")).code, -32603);
+        assert_eq!(finish_error(McpError::new(-32022, "unsupported")).code, -32022);
+        assert_eq!(finish_error(McpError::new(-32002, "gone")).code, -32602);
+        assert_eq!(finish_error(McpError::new(-32010, "legacy range, grandfathered")).code, -32010);
+        assert_eq!(finish_error(McpError::new(1234, "application")).code, 1234);
     }
 
     #[test]
