@@ -227,20 +227,29 @@ impl Workflows {
     /// artifacts were deleted, `aborted` when the user did not confirm.
     #[tool(write, destructive, idempotent, closed_world)]
     async fn purge_cache(&self, ctx: Context) -> Result<Json<Run>, ToolError> {
+        // Ask before recording or changing anything. In protocol 2026-07-28 the question ends
+        // this call (the answer comes in the client's retry, which runs the handler again from
+        // the top), so whatever comes before the answer happens once per round: only reads.
+        let doomed = self.artifacts();
+        let names = doomed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
+        let answer = if doomed.is_empty() {
+            None
+        } else {
+            let question =
+                format!("Delete {} cached build artifact(s): {names}? This cannot be undone.", doomed.len());
+            Some(ctx.elicit_as::<Confirm>(question).await)
+        };
+
         let steps: Vec<String> = ["scan", "confirm", "delete"].map(String::from).into();
         let run = self.runs.start(RunKind::PurgeCache, "build cache", &steps);
         self.step(&ctx, &run, &steps, 0).await;
-        let doomed = self.artifacts();
-        if doomed.is_empty() {
+        let Some(answer) = answer else {
             return finished(run.finish(RunStatus::Succeeded, "the build cache is already empty")).map(Json);
-        }
-        let names = doomed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
+        };
         run.log(format!("found {} artifacts: {names}", doomed.len()));
 
         self.begin(&ctx, &run, &steps, 1);
-        let question =
-            format!("Delete {} cached build artifact(s): {names}? This cannot be undone.", doomed.len());
-        match ctx.elicit_as::<Confirm>(question).await {
+        match answer {
             Ok(Some(Confirm { confirm: true })) => run.step_done(1),
             Ok(_) => {
                 let summary = "not confirmed: the user declined, so nothing was deleted";
