@@ -39,8 +39,8 @@ fn python_client_over_streamable_http_and_legacy_sse() {
     let Some(python) = python() else { return };
     for extra in [&["--legacy-sse"][..], &["--legacy-sse", "--stateful"][..]] {
         let server = Served::start(NOTES, extra);
-        // auto probes `server/discover` first (a 2026-07-28 request this server refuses with
-        // 400) and falls back to `initialize`; legacy goes straight to `initialize`.
+        // auto probes `server/discover` and speaks 2026-07-28 (notes.py checks it did); legacy
+        // goes straight to `initialize` (2025-11-25).
         run_client(&python, &["python/notes.py", "auto", "http", server.base()]);
         run_client(&python, &["python/notes.py", "legacy", "http", server.base()]);
         run_client(&python, &["python/notes.py", "legacy", "sse", server.base()]);

@@ -4,10 +4,11 @@
     python python/notes.py <auto|legacy> http  <base url>     streamable HTTP at <base url>/mcp
     python python/notes.py legacy        sse   <base url>     legacy HTTP+SSE at <base url>/sse
 
-`auto` is the client's default: it probes `server/discover` (2026-07-28) and falls back to
-`initialize`; `legacy` goes straight to `initialize`. Lists tools and checks their hints, calls
-a read and a write tool, receives progress, reads a resource, gets a prompt. Exits non-zero
-when anything is off.
+`auto` is the client's default: it probes `server/discover` and, since our server answers it,
+speaks 2026-07-28 (no handshake; every request carries its `_meta`). `legacy` goes straight
+to `initialize` (2025-11-25). Lists tools and
+checks their hints, calls a read and a write tool, receives progress, reads a resource, gets a
+prompt. Exits non-zero when anything is off.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import sys
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 
 def server_for(kind: str, target: str):
@@ -30,6 +32,12 @@ def server_for(kind: str, target: str):
 
 async def main(mode: str, kind: str, target: str) -> None:
     async with Client(server_for(kind, target), mode=mode) as client:
+        version = client.protocol_version
+        modern = version in MODERN_PROTOCOL_VERSIONS
+        # `legacy` stays in the handshake era; `auto` must reach 2026-07-28 over stdio and
+        # streamable HTTP (over legacy SSE it does too today, but that transport predates it).
+        if mode == "legacy" or kind != "sse":
+            assert modern == (mode == "auto"), version
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == {"search_notes", "add_note", "delete_note", "export_notes"}, tools.keys()
         hints = tools["search_notes"].annotations
@@ -68,10 +76,11 @@ async def main(mode: str, kind: str, target: str) -> None:
         try:
             await client.read_resource(f"notes://{note_id}")
         except MCPError as e:
-            assert e.code == -32002, e
+            # 2026-07-28 retired -32002: resource not found is -32602 there.
+            assert e.code == (-32602 if modern else -32002), e
         else:
             raise AssertionError("reading a deleted note must fail")
-    print(f"python {kind} interop ({mode}): ok")
+    print(f"python {kind} interop ({mode}, protocol {version}): ok")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Drives the `tickets` example with the official Python SDK client (PyPI `mcp`), over stdio or HTTP.
+"""Drives the `tickets` example with the official Python SDK client (PyPI `mcp`), over stdio or HTTP,
+in the client's default mode (`auto`), which reaches protocol 2026-07-28 with our server.
 
 Usage: python python/tickets_client.py stdio <server binary> [args...]
        python python/tickets_client.py http <url of the /mcp endpoint>
@@ -12,6 +13,7 @@ import sys
 
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 # name: (readOnly, destructive, idempotent, required inputs)
 EXPECTED = {
@@ -31,6 +33,9 @@ def schema(model):
 async def main(mode: str, target: str, args: list[str]) -> None:
     server = StdioServerParameters(command=target, args=args) if mode == "stdio" else target
     async with Client(server) as client:
+        # The default mode (`auto`) finds our server speaks 2026-07-28 and uses it.
+        version = client.protocol_version
+        assert version in MODERN_PROTOCOL_VERSIONS, version
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert sorted(tools) == sorted(EXPECTED), sorted(tools)
         for name, (read_only, destructive, idempotent, required) in EXPECTED.items():
@@ -82,10 +87,11 @@ async def main(mode: str, target: str, args: list[str]) -> None:
         try:
             await client.read_resource(f"tickets://{ticket_id}")
         except MCPError as e:
-            assert e.code == -32002, e
+            # 2026-07-28 retired -32002: resource not found is -32602 there.
+            assert e.code == -32602, e
         else:
             raise AssertionError("reading a deleted ticket must fail")
-    print(f"python tickets interop over {mode}: ok")
+    print(f"python tickets interop over {mode} (protocol {version}): ok")
 
 
 if __name__ == "__main__":

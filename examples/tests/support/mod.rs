@@ -45,6 +45,20 @@ pub fn python() -> Option<PathBuf> {
 
 /// Runs a client script from `interop/` to completion; its own assertions decide the outcome.
 pub fn run_client<S: AsRef<OsStr>>(program: &Path, args: &[S]) {
+    let stdout = client_output(program, args);
+    eprintln!("{}", stdout.trim());
+}
+
+/// Like [`run_client`], for a script that ends by printing one line of JSON (a summary of what
+/// happened, for the test to assert on): returns that line, parsed.
+pub fn run_client_json<S: AsRef<OsStr>>(program: &Path, args: &[S]) -> serde_json::Value {
+    let stdout = client_output(program, args);
+    eprintln!("{}", stdout.trim());
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("the client's last line is not JSON ({e}): {last}"))
+}
+
+fn client_output<S: AsRef<OsStr>>(program: &Path, args: &[S]) -> String {
     let output = Command::new(program)
         .args(args)
         .current_dir(interop_dir())
@@ -59,7 +73,7 @@ pub fn run_client<S: AsRef<OsStr>>(program: &Path, args: &[S]) {
         program.display(),
         output.status
     );
-    eprintln!("{}", stdout.trim());
+    stdout.into_owned()
 }
 
 /// An example binary serving streamable HTTP on a free loopback port (`--http 127.0.0.1:0`),
