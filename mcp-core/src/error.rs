@@ -147,6 +147,27 @@ impl McpError {
     }
 }
 
+/// A failed request to the client, in a resource or prompt handler (which fail with JSON-RPC
+/// errors): an answer of the wrong shape is the client's fault (`-32602`), anything else
+/// (refused, gone, timed out, not supported here) is `-32603` with the reason.
+///
+/// ```
+/// use mcp_core::{ClientRequestError, McpError};
+///
+/// let e: McpError = ClientRequestError::BadResponse("missing `action`".into()).into();
+/// assert_eq!(e.code, -32602);
+/// let e: McpError = ClientRequestError::Disconnected.into();
+/// assert_eq!(e.code, -32603);
+/// ```
+impl From<ClientRequestError> for McpError {
+    fn from(e: ClientRequestError) -> Self {
+        match e {
+            ClientRequestError::BadResponse(_) => McpError::invalid_params(e.to_string()),
+            other => McpError::internal(other),
+        }
+    }
+}
+
 impl From<McpError> for ErrorObject {
     fn from(e: McpError) -> Self {
         ErrorObject { code: e.code, message: e.message, data: e.data }

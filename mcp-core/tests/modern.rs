@@ -312,11 +312,42 @@ async fn tampered_or_misplaced_request_state_is_refused() {
 }
 
 #[tokio::test]
-async fn input_is_only_asked_for_with_the_capability_the_request_declares() {
+async fn input_the_request_has_no_capability_for_is_a_missing_capability_error() {
     // basic/patterns/mrtr: servers MUST NOT send inputRequests the client has not declared.
+    // basic/index, "_meta": if processing a request requires a capability the client did not
+    // declare, the server MUST return MissingRequiredClientCapabilityError (-32021) whose
+    // data.requiredCapabilities lists the missing capabilities (a ClientCapabilities object).
     let client = stateless(common::server());
-    let result = client.request("tools/call", modern(json!({"name": "confirm"}), json!({}))).await.unwrap();
-    assert_eq!(result["resultType"], "complete");
+    let reply = raw(
+        &client,
+        r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"confirm","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}}}}}"#,
+    )
+    .await;
+    assert_eq!(reply["id"], 9);
+    assert_eq!(reply["error"]["code"], -32021);
+    assert_eq!(reply["error"]["data"], json!({"requiredCapabilities": {"elicitation": {}}}));
+    assert!(reply.get("result").is_none());
+
+    // Every capability a handler needed at once is named, even beside an ask it could make.
+    let server = common::builder()
+        .tool(Tool::read("everything").handler(|ctx, _args| async move {
+            let (reply, roots) =
+                tokio::join!(ctx.create_message(CreateMessageParams::user("Hi", 20)), ctx.list_roots());
+            Ok(CallToolResult::text(format!("{} {}", reply?.model, roots?.roots.len())))
+        }))
+        .build()
+        .unwrap();
+    let client = stateless(server);
+    let error = client
+        .request("tools/call", modern(json!({"name": "everything"}), json!({"roots": {}})))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, -32021);
+    assert_eq!(error.data.unwrap(), json!({"requiredCapabilities": {"sampling": {}}}));
+
+    // In the legacy era the handler gets the error (CapabilityMissing) and answers with it.
+    let legacy = TestClient::connect(common::server()).await;
+    let result = legacy.request("tools/call", json!({"name": "confirm"})).await.unwrap();
     assert_eq!(result["isError"], true);
     assert!(result["content"][0]["text"].as_str().unwrap().contains("elicitation"));
 }
@@ -475,4 +506,67 @@ async fn subscriptions_listen_acknowledges_then_streams_only_what_was_asked_tagg
         json!({"toolsListChanged": true, "resourceSubscriptions": ["docs://readme"]})
     );
     assert_eq!(seen[2].1["uri"], "docs://readme");
+}
+
+#[tokio::test]
+async fn an_answer_counts_only_for_the_question_it_was_given_to() {
+    // A "yes" to "delete a?" must not delete `b` that appeared before the retry: the state
+    // records what was asked, and a changed question is asked again.
+    use std::sync::{Arc, Mutex};
+    let files = Arc::new(Mutex::new(vec!["a".to_owned()]));
+    let listed = files.clone();
+    let server = common::builder()
+        .tool(Tool::write("delete_all").handler(move |ctx, _args| {
+            let files = listed.clone();
+            async move {
+                let doomed = files.lock().unwrap().clone();
+                let form = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}});
+                let answer = ctx
+                    .elicit(format!("Delete {}?", doomed.join(", ")), form.as_object().cloned().unwrap())
+                    .await?;
+                Ok(CallToolResult::text(format!("{:?}: deleted {}", answer.action, doomed.join(", "))))
+            }
+        }))
+        .build()
+        .unwrap();
+    let client = stateless(server);
+    let caps = json!({"elicitation": {}});
+    let yes = json!({"elicitation-1": {"action": "accept", "content": {"ok": true}}});
+    let first =
+        client.request("tools/call", modern(json!({"name": "delete_all"}), caps.clone())).await.unwrap();
+    assert_eq!(first["inputRequests"]["elicitation-1"]["params"]["message"], "Delete a?");
+
+    files.lock().unwrap().push("b".into());
+    let retry = modern(
+        json!({"name": "delete_all", "inputResponses": yes, "requestState": first["requestState"]}),
+        caps.clone(),
+    );
+    let again = client.request("tools/call", retry).await.unwrap();
+    assert_eq!(again["resultType"], "input_required", "the stale yes was applied: {again}");
+    assert_eq!(again["inputRequests"]["elicitation-1"]["params"]["message"], "Delete a, b?");
+
+    let retry = modern(
+        json!({"name": "delete_all", "inputResponses": yes, "requestState": again["requestState"]}),
+        caps,
+    );
+    let done = client.request("tools/call", retry).await.unwrap();
+    assert_eq!(done["content"][0]["text"], "Accept: deleted a, b");
+}
+
+#[test]
+fn a_tool_whose_x_mcp_header_breaks_the_rules_does_not_build() {
+    // server/tools, "x-mcp-header": allowed on string, integer and boolean properties only.
+    let bad = Tool::read("bad")
+        .input_schema(
+            json!({"type": "object", "properties": {"amount": {"type": "number", "x-mcp-header": "Amount"}}}),
+        )
+        .handler(|_ctx, _args| async move { Ok(CallToolResult::text("x")) });
+    let error = Server::builder("s", "1").tool(bad).build().unwrap_err();
+    assert!(error.to_string().contains("x-mcp-header") || error.to_string().contains("number"), "{error}");
+    let good = Tool::read("good")
+        .input_schema(
+            json!({"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}),
+        )
+        .handler(|_ctx, _args| async move { Ok(CallToolResult::text("x")) });
+    assert!(Server::builder("s", "1").tool(good).build().is_ok());
 }

@@ -25,6 +25,7 @@ mod modern;
 mod notifications;
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 mod version;
 
@@ -37,6 +38,7 @@ pub use modern::*;
 pub use notifications::*;
 pub use prompts::*;
 pub use resources::*;
+pub use tasks::*;
 pub use tools::*;
 pub use version::*;
 

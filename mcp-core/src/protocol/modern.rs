@@ -65,6 +65,9 @@ pub enum ResultType {
     Complete,
     /// The server needs input from the client first ([`InputRequiredResult`]).
     InputRequired,
+    /// The server will finish the request in the background: the result is a task handle
+    /// ([`CreateTaskResult`](super::CreateTaskResult)); Tasks extension, SEP-2663.
+    Task,
 }
 
 /// Who may keep a cached result (`cacheScope`, 2026-07-28 `server/utilities/caching`).

@@ -49,9 +49,17 @@ impl ProtocolVersion {
     /// # use mcp_core::protocol::ProtocolVersion;
     /// assert!(ProtocolVersion::new("2026-07-28").is_modern());
     /// assert!(!ProtocolVersion::new("2025-11-25").is_modern());
+    /// assert!(!ProtocolVersion::new("v999.0.0").is_modern());
     /// ```
     pub fn is_modern(&self) -> bool {
-        self.0.as_str() >= Self::V2026_07_28
+        // Revisions are `YYYY-MM-DD` dates; anything else is no revision at all, of either era.
+        let is_date = self.0.len() == 10
+            && self
+                .0
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        is_date && self.0.as_str() >= Self::V2026_07_28
     }
 
     /// A revision from its date string.

@@ -91,6 +91,8 @@ pub(crate) struct ContextInner {
     pub(crate) modern: Option<ModernRequest>,
     /// Set for a modern request that may answer `input_required`.
     pub(crate) input: Option<Arc<InputRound>>,
+    /// Set for a `tools/call` that may become a task (Tasks extension; see `tasks.rs`).
+    pub(crate) task: std::sync::OnceLock<Arc<super::tasks::TaskSlot>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -102,6 +104,10 @@ impl std::fmt::Debug for Context {
 impl Context {
     pub(crate) fn new(inner: ContextInner) -> Self {
         Context { inner: Arc::new(inner), input_key: None }
+    }
+
+    pub(crate) fn task_slot(&self) -> &std::sync::OnceLock<Arc<super::tasks::TaskSlot>> {
+        &self.inner.task
     }
 
     /// The same context, filing its next input request (elicitation, sampling, roots) under
@@ -266,18 +272,28 @@ impl Context {
     }
 
     pub(crate) fn send(&self, message: Message) {
+        // Tasks extension: once a call is a task its request has been answered, and progress
+        // and log notifications are not sent for tasks (SEP-2663).
+        if self.running_task().is_some() {
+            return;
+        }
         self.inner.replies.send(message);
     }
 
     /// Asks the user for input through the client (`elicitation/create`, form mode).
     /// `requested_schema` is a flat object schema of primitive fields.
+    ///
+    /// Without the client's `elicitation` capability this returns
+    /// [`ClientRequestError::CapabilityMissing`]; in a 2026-07-28 request the request itself
+    /// ends instead, with `MissingRequiredClientCapabilityError` (`-32021`), as that revision
+    /// requires. To do without, check [`Context::client_capabilities`] first.
     pub async fn elicit(
         &self,
         message: impl Into<String>,
         requested_schema: Map<String, Value>,
     ) -> Result<ElicitResult, ClientRequestError> {
         if !self.client_capabilities().supports_form_elicitation() {
-            return Err(ClientRequestError::CapabilityMissing("elicitation"));
+            return self.capability_missing("elicitation").await;
         }
         let params = ElicitParams {
             mode: None,
@@ -306,20 +322,30 @@ impl Context {
     }
 
     /// Asks the client's model for a completion (`sampling/createMessage`).
+    ///
+    /// Without the client's `sampling` capability this returns
+    /// [`ClientRequestError::CapabilityMissing`]; in a 2026-07-28 request the request itself
+    /// ends instead, with `MissingRequiredClientCapabilityError` (`-32021`), as that revision
+    /// requires. To do without, check [`Context::client_capabilities`] first.
     pub async fn create_message(
         &self,
         params: CreateMessageParams,
     ) -> Result<CreateMessageResult, ClientRequestError> {
         if self.client_capabilities().sampling.is_none() {
-            return Err(ClientRequestError::CapabilityMissing("sampling"));
+            return self.capability_missing("sampling").await;
         }
         self.request_as(method::CREATE_MESSAGE, &params).await
     }
 
     /// Asks the client for its roots (`roots/list`).
+    ///
+    /// Without the client's `roots` capability this returns
+    /// [`ClientRequestError::CapabilityMissing`]; in a 2026-07-28 request the request itself
+    /// ends instead, with `MissingRequiredClientCapabilityError` (`-32021`), as that revision
+    /// requires. To do without, check [`Context::client_capabilities`] first.
     pub async fn list_roots(&self) -> Result<ListRootsResult, ClientRequestError> {
         if self.client_capabilities().roots.is_none() {
-            return Err(ClientRequestError::CapabilityMissing("roots"));
+            return self.capability_missing("roots").await;
         }
         self.request_as(method::ROOTS_LIST, &serde_json::json!({})).await
     }
@@ -331,7 +357,10 @@ impl Context {
     /// client's retry of this request (multi round-trip requests). When the retry carries it,
     /// this returns it; otherwise the server stops the handler here and answers
     /// `input_required`, and the handler runs again from the top on the retry. Code before the
-    /// first input request therefore runs once per round: make changes after the input.
+    /// first input request therefore runs once per round: make changes after the input. In a
+    /// call that runs as a task ([`ToolBuilder::task_support`](crate::ToolBuilder::task_support))
+    /// the handler is not stopped: the request is listed on the task for `tasks/get`, and this
+    /// waits until the client answers it with `tasks/update`.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientRequestError> {
         if self.inner.modern.is_none() {
             return self
@@ -351,6 +380,10 @@ impl Context {
                 )));
             }
         };
+        // Tasks extension: in a task the ask waits for `tasks/update` instead.
+        if let Some(task) = self.running_task() {
+            return task.ask(self.input_key.as_deref(), kind, method, params).await;
+        }
         let Some(round) = &self.inner.input else {
             return Err(ClientRequestError::Unsupported(format!(
                 "protocol {} lets only tools/call, prompts/get and resources/read ask the client for input",
@@ -361,12 +394,33 @@ impl Context {
             Some(key) => key.to_string(),
             None => round.next_key(kind),
         };
-        if let Some(answer) = round.answer(&key) {
+        let request = InputRequest { method: method.to_owned(), params: Some(params) };
+        if let Some(answer) = round.answer(&key, &request) {
             return Ok(answer.clone());
         }
-        round.ask(key, InputRequest { method: method.to_owned(), params: Some(params) });
+        round.ask(key, request);
         // The dispatcher sees the ask and drops this handler; it never resumes from here.
         std::future::pending().await
+    }
+
+    /// The request needs `capability` and the client did not declare it. In a modern request
+    /// that may ask for input this ends the request with `MissingRequiredClientCapabilityError`
+    /// (`-32021`), as 2026-07-28 requires (basic/index, "_meta"): the handler is stopped here,
+    /// like an ask for input. Anywhere else the handler gets
+    /// [`ClientRequestError::CapabilityMissing`] to handle.
+    async fn capability_missing<T>(&self, capability: &'static str) -> Result<T, ClientRequestError> {
+        // Tasks extension: in a task the request was answered already; the task fails instead.
+        if let Some(task) = self.running_task() {
+            return task.require(capability).await;
+        }
+        if self.inner.modern.is_some()
+            && let Some(round) = &self.inner.input
+        {
+            round.require(capability);
+            // The dispatcher sees the need and drops this handler; it never resumes from here.
+            return std::future::pending().await;
+        }
+        Err(ClientRequestError::CapabilityMissing(capability))
     }
 
     async fn request_as<P: Serialize, R: DeserializeOwned>(

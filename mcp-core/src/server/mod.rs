@@ -17,6 +17,7 @@ mod prompt;
 mod resource;
 mod session;
 mod subscriptions;
+mod tasks;
 mod tool;
 mod uri_template;
 
@@ -30,6 +31,7 @@ pub use extensions::Extensions;
 pub use prompt::{Prompt, PromptBuilder, PromptHandler};
 pub use resource::{Resource, ResourceBuilder, ResourceHandler, ResourceRequest};
 pub use session::Session;
+pub use tasks::TaskSupport;
 pub use tool::{Tool, ToolBuilder, ToolHandler, validate_tool_name};
 pub use uri_template::UriTemplate;
 
@@ -170,6 +172,8 @@ struct ServerInner {
     cache_hint: CacheHint,
     request_state: mrtr::StateSealer,
     closing: tokio_util::sync::CancellationToken,
+    /// Tasks extension: the tasks this server keeps.
+    tasks: tasks::TaskStore,
 }
 
 /// A change a `subscriptions/listen` stream may report.
@@ -204,6 +208,7 @@ impl Server {
             cache_hint: CacheHint::default(),
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
+            tasks: tasks::TaskSettings::default(),
         }
     }
 
@@ -388,6 +393,10 @@ impl Server {
         &self.inner.request_state
     }
 
+    pub(crate) fn task_store(&self) -> &tasks::TaskStore {
+        &self.inner.tasks
+    }
+
     fn broadcast_message(&self, message: Message, filter: impl Fn(&SessionShared) -> bool) {
         let sessions: Vec<Arc<SessionShared>> = match self.inner.sessions.lock() {
             Ok(mut s) => {
@@ -465,6 +474,9 @@ fn check_tool(tool: &Tool) -> Result<(), BuildError> {
             });
         }
     }
+    // 2026-07-28 server/tools, "x-mcp-header": clients drop a tool whose annotations break the
+    // rules, so break them at build time rather than in front of a user.
+    tool.header_params().map_err(|why| BuildError::InvalidSchema { tool: tool.name().to_owned(), why })?;
     Ok(())
 }
 
@@ -502,6 +514,7 @@ pub struct ServerBuilder {
     cache_hint: CacheHint,
     request_state_key: Option<Vec<u8>>,
     request_state_ttl: Duration,
+    tasks: tasks::TaskSettings,
 }
 
 impl ServerBuilder {
@@ -662,6 +675,56 @@ impl ServerBuilder {
         self
     }
 
+    /// How long the server keeps a task (Tasks extension, 2026-07-28) after it last changed
+    /// (default one hour): a finished task's result, or a task waiting for input, is dropped
+    /// after that and `tasks/get` no longer finds it. A task that is still working is kept.
+    /// The `ttlMs` clients see counts from the task's creation to that moment.
+    pub fn task_ttl(mut self, ttl: Duration) -> Self {
+        self.tasks.ttl = ttl;
+        self
+    }
+
+    /// How often clients should poll a task (`pollIntervalMs`; default one second).
+    pub fn task_poll_interval(mut self, interval: Duration) -> Self {
+        self.tasks.poll_interval = interval;
+        self
+    }
+
+    /// How many tasks the server keeps at once (default 1024). When the store is full the
+    /// oldest finished task makes room; when every task is still live, a call to a
+    /// [`TaskSupport::Optional`] tool runs as a plain call and a call to a
+    /// [`TaskSupport::Required`] one fails with `-32603`.
+    ///
+    /// ```
+    /// use mcp_core::{Server, TaskSupport, Tool, protocol::CallToolResult};
+    /// use std::time::Duration;
+    ///
+    /// let server = Server::builder("reports", "1.0")
+    ///     .tool(
+    ///         Tool::read("export_report")
+    ///             .task_support(TaskSupport::Required)
+    ///             .handler(|_ctx, _args| async { Ok(CallToolResult::text("exported")) }),
+    ///     )
+    ///     .max_tasks(100)
+    ///     .task_ttl(Duration::from_secs(15 * 60))
+    ///     .task_poll_interval(Duration::from_secs(2))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(server.capabilities().extensions.as_ref().unwrap().contains_key("io.modelcontextprotocol/tasks"));
+    /// ```
+    pub fn max_tasks(mut self, max: usize) -> Self {
+        self.tasks.max_tasks = max.max(1);
+        self
+    }
+
+    /// Advertises the Tasks extension even with no task-capable tool registered yet, for a
+    /// server that adds such tools at run time (the extension is otherwise advertised only when
+    /// a tool given to the builder is task-capable, and without it no call becomes a task).
+    pub fn enable_tasks(mut self) -> Self {
+        self.tasks.force = true;
+        self
+    }
+
     /// Checks every registration and builds the server. Fails on an invalid tool name, a tool
     /// whose schema root is not an object, or two items with the same name, naming both.
     pub fn build(self) -> Result<Server, BuildError> {
@@ -701,7 +764,8 @@ impl ServerBuilder {
             .any(|r| !r.completers.is_empty() && matches!(r.kind, ResourceKind::Template(..)))
             || prompts.items.iter().any(|p: &Prompt| !p.completers.is_empty());
         let list_changed = || Some(ListChangedCapability { list_changed: Some(true) });
-        let capabilities = ServerCapabilities {
+        let any_task_tool = tools.items.iter().any(|t| t.task.support != TaskSupport::Forbidden);
+        let mut capabilities = ServerCapabilities {
             experimental: None,
             logging: Some(Default::default()),
             completions: has_completions.then(Default::default),
@@ -711,6 +775,7 @@ impl ServerBuilder {
             tools: (self.force.tools || !tools.items.is_empty()).then(list_changed).flatten(),
             extensions: None,
         };
+        tasks::advertise(&mut capabilities, any_task_tool, &self.tasks);
         let request_state = mrtr::StateSealer::new(self.request_state_key, self.request_state_ttl)?;
         Ok(Server {
             inner: Arc::new(ServerInner {
@@ -728,6 +793,7 @@ impl ServerBuilder {
                 cache_hint: self.cache_hint,
                 request_state,
                 closing: tokio_util::sync::CancellationToken::new(),
+                tasks: tasks::TaskStore::new(&self.tasks),
             }),
         })
     }

@@ -15,7 +15,7 @@
 //! caller (the `sub` of verified claims, when there are any) and an expiry; a state presented
 //! with anything else, tampered with, too large or expired is refused with `-32602`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{BuildError, McpError};
+use crate::jsonrpc::code;
 use crate::protocol::{InputRequest, InputRequiredResult, ResultType, method};
 
 /// The largest `requestState` the server accepts back (and will issue), in bytes.
@@ -71,6 +72,29 @@ struct StatePayload {
     e: u64,
     /// Every answer so far, by key.
     a: Map<String, Value>,
+    /// For each key asked so far, a digest of the question (method and params): an answer
+    /// counts only for the question it was given to.
+    #[serde(default)]
+    q: Map<String, Value>,
+}
+
+/// What a `requestState` carries from one round to the next.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Carried {
+    /// Every answer so far, by key.
+    pub(crate) answers: Map<String, Value>,
+    /// The digest of the question each key was asked with.
+    pub(crate) questions: Map<String, Value>,
+}
+
+/// SHA-256 of an input request's method and canonical params, hex.
+fn question_digest(request: &InputRequest) -> String {
+    let mut canonical = request.method.clone();
+    canonical.push('\n');
+    if let Some(params) = &request.params {
+        write_canonical(params, &mut canonical);
+    }
+    Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The request a state belongs to: method, target, arguments and caller.
@@ -164,8 +188,8 @@ impl StateSealer {
         <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!())
     }
 
-    /// Seals the answers so far for `binding`.
-    pub(crate) fn seal(&self, binding: &Binding, answers: &Map<String, Value>) -> Result<String, McpError> {
+    /// Seals the answers and questions so far for `binding`.
+    pub(crate) fn seal(&self, binding: &Binding, carried: &Carried) -> Result<String, McpError> {
         let payload = StatePayload {
             v: 1,
             m: binding.method.clone(),
@@ -173,7 +197,8 @@ impl StateSealer {
             d: binding.digest.clone(),
             p: binding.principal.clone(),
             e: now_secs().saturating_add(self.ttl.as_secs()),
-            a: answers.clone(),
+            a: carried.answers.clone(),
+            q: carried.questions.clone(),
         };
         let json = serde_json::to_vec(&payload).map_err(McpError::internal)?;
         let mut mac = self.mac();
@@ -189,9 +214,9 @@ impl StateSealer {
         Ok(sealed)
     }
 
-    /// Opens a state the client echoed, checking its seal, age and binding; returns the
-    /// answers it carries.
-    pub(crate) fn open(&self, sealed: &str, binding: &Binding) -> Result<Map<String, Value>, McpError> {
+    /// Opens a state the client echoed, checking its seal, age and binding; returns what it
+    /// carries.
+    pub(crate) fn open(&self, sealed: &str, binding: &Binding) -> Result<Carried, McpError> {
         let refuse = |why: &str| {
             McpError::invalid_params(format!(
                 "Invalid requestState: {why}. Send the request again without inputResponses or requestState to start over."
@@ -223,7 +248,7 @@ impl StateSealer {
         if payload.p != binding.principal {
             return Err(refuse("it was issued to a different caller"));
         }
-        Ok(payload.a)
+        Ok(Carried { answers: payload.a, questions: payload.q })
     }
 }
 
@@ -235,7 +260,10 @@ fn now_secs() -> u64 {
 /// what it asked for that had no answer.
 pub(crate) struct InputRound {
     answers: Map<String, Value>,
+    questions: Map<String, Value>,
     asked: Mutex<BTreeMap<String, InputRequest>>,
+    /// Capabilities the handler needed and the request did not declare.
+    missing: Mutex<BTreeSet<&'static str>>,
     calls: Mutex<HashMap<&'static str, usize>>,
     needed: CancellationToken,
     binding: Binding,
@@ -255,8 +283,8 @@ impl InputRound {
         binding: Binding,
         params: Option<&Value>,
     ) -> Result<Self, McpError> {
-        let mut answers = match params.and_then(|p| p.get("requestState")) {
-            None | Some(Value::Null) => Map::new(),
+        let Carried { mut answers, questions } = match params.and_then(|p| p.get("requestState")) {
+            None | Some(Value::Null) => Carried::default(),
             Some(Value::String(sealed)) => sealer.open(sealed, &binding)?,
             Some(_) => return Err(McpError::invalid_params("Invalid requestState: it must be a string")),
         };
@@ -280,7 +308,9 @@ impl InputRound {
         }
         Ok(InputRound {
             answers,
+            questions,
             asked: Mutex::new(BTreeMap::new()),
+            missing: Mutex::new(BTreeSet::new()),
             calls: Mutex::new(HashMap::new()),
             needed: CancellationToken::new(),
             binding,
@@ -295,9 +325,19 @@ impl InputRound {
         format!("{kind}-{n}")
     }
 
-    /// The client's answer for `key`, when the request carries one.
-    pub(crate) fn answer(&self, key: &str) -> Option<&Value> {
-        self.answers.get(key)
+    /// The client's answer for `key`, when the request carries one given to this very
+    /// question. When the state says `key` was asked with other content (the handler's question
+    /// changed between rounds, say because the data it lists changed), the old answer does not
+    /// count and the question is asked again: a user's "yes" is never applied to a question
+    /// they were not shown.
+    pub(crate) fn answer(&self, key: &str, request: &InputRequest) -> Option<&Value> {
+        match self.questions.get(key) {
+            Some(asked) if asked.as_str() != Some(question_digest(request).as_str()) => {
+                tracing::info!(key, "the question changed since the client answered it; asking again");
+                None
+            }
+            _ => self.answers.get(key),
+        }
     }
 
     /// Records an ask without an answer; the server stops the handler and returns
@@ -307,18 +347,51 @@ impl InputRound {
         self.needed.cancel();
     }
 
-    /// Resolves once the handler asked for input it does not have.
+    /// Records that the handler needs a client capability (`elicitation`, `sampling`, `roots`)
+    /// the request did not declare; the server stops the handler and answers
+    /// `MissingRequiredClientCapabilityError` (basic/index, "_meta": a server MUST NOT rely on
+    /// capabilities the client has not declared, and MUST answer -32021 when processing the
+    /// request requires one).
+    pub(crate) fn require(&self, capability: &'static str) {
+        self.missing.lock().unwrap_or_else(|e| e.into_inner()).insert(capability);
+        self.needed.cancel();
+    }
+
+    /// Resolves once the handler asked for input it does not have, or needed a capability the
+    /// request did not declare.
     pub(crate) fn needed(&self) -> CancellationToken {
         self.needed.clone()
     }
 
-    /// The `input_required` result for what was asked, with the answers so far sealed.
+    /// The `input_required` result for what was asked, with the answers so far sealed; or, when
+    /// the handler needed a capability the request did not declare, the `-32021` error naming
+    /// every such capability in `data.requiredCapabilities` (a `ClientCapabilities` object).
     pub(crate) fn input_required(&self, sealer: &StateSealer) -> Result<InputRequiredResult, McpError> {
+        let missing = std::mem::take(&mut *self.missing.lock().unwrap_or_else(|e| e.into_inner()));
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().copied().collect();
+            let required: Map<String, Value> =
+                missing.iter().map(|c| ((*c).to_owned(), Value::Object(Map::new()))).collect();
+            return Err(McpError::new(
+                code::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                format!(
+                    "Server requires the {} client capability for this request; declare it in `_meta[\"io.modelcontextprotocol/clientCapabilities\"]`",
+                    names.join(" and ")
+                ),
+            )
+            .with_data(serde_json::json!({ "requiredCapabilities": required })));
+        }
         let asked = std::mem::take(&mut *self.asked.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut carried = Carried { answers: self.answers.clone(), questions: self.questions.clone() };
+        for (key, request) in &asked {
+            // A re-asked key's old answer (to another question) is dropped with it.
+            carried.answers.remove(key);
+            carried.questions.insert(key.clone(), Value::String(question_digest(request)));
+        }
         Ok(InputRequiredResult {
             result_type: ResultType::InputRequired,
             input_requests: Some(asked),
-            request_state: Some(sealer.seal(&self.binding, &self.answers)?),
+            request_state: Some(sealer.seal(&self.binding, &carried)?),
             meta: None,
         })
     }
@@ -340,10 +413,11 @@ mod tests {
 
     #[test]
     fn a_sealed_state_opens_with_its_answers() {
-        let mut answers = Map::new();
-        answers.insert("elicitation-1".into(), json!({"action": "accept"}));
-        let sealed = sealer().seal(&binding(), &answers).unwrap();
-        assert_eq!(sealer().open(&sealed, &binding()).unwrap(), answers);
+        let mut carried = Carried::default();
+        carried.answers.insert("elicitation-1".into(), json!({"action": "accept"}));
+        carried.questions.insert("elicitation-1".into(), json!("abc"));
+        let sealed = sealer().seal(&binding(), &carried).unwrap();
+        assert_eq!(sealer().open(&sealed, &binding()).unwrap(), carried);
     }
 
     #[test]
@@ -355,7 +429,7 @@ mod tests {
 
     #[test]
     fn any_flipped_byte_is_refused() {
-        let sealed = sealer().seal(&binding(), &Map::new()).unwrap();
+        let sealed = sealer().seal(&binding(), &Carried::default()).unwrap();
         for i in 0..sealed.len() {
             let mut bytes = sealed.clone().into_bytes();
             bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
@@ -368,7 +442,7 @@ mod tests {
 
     #[test]
     fn another_key_another_request_or_another_caller_is_refused() {
-        let sealed = sealer().seal(&binding(), &Map::new()).unwrap();
+        let sealed = sealer().seal(&binding(), &Carried::default()).unwrap();
         let other_key = StateSealer::new(Some(vec![8; 32]), Duration::from_secs(60)).unwrap();
         assert!(other_key.open(&sealed, &binding()).unwrap_err().message.contains("integrity"));
         let other_args = Binding::new("tools/call", "deploy", Some(&json!({"b": 2})), None);
@@ -388,6 +462,7 @@ mod tests {
             p: None,
             e: now_secs() - 1,
             a: Map::new(),
+            q: Map::new(),
         })
         .unwrap();
         let json = serde_json::to_vec(&payload.take()).unwrap();

@@ -17,7 +17,7 @@ use super::context::ContextInner;
 use super::pagination::page;
 use super::resource::ResourceKind;
 use super::{CompletionRequest, Context, Extensions, Outbound, Server};
-use super::{modern, mrtr, subscriptions};
+use super::{modern, mrtr, subscriptions, tasks};
 use crate::error::{ClientRequestError, McpError};
 use crate::jsonrpc::{self, Decoded, ErrorObject, Message, Notification, Request, RequestId, code};
 use crate::protocol::{
@@ -308,6 +308,7 @@ impl Session {
             last_progress: Mutex::new(None),
             modern,
             input: input.clone(),
+            task: Default::default(),
         });
         let work =
             AssertUnwindSafe(self.dispatch(&method, params, context)).catch_unwind().instrument(span.clone());
@@ -407,6 +408,7 @@ impl Session {
             method::INITIALIZE => to_value(self.initialize(parse(params)?)),
             method::DISCOVER => to_value(modern::discover(&self.shared.server)),
             method::SUBSCRIPTIONS_LISTEN => {
+                tasks::check_listen(&self.shared.server, params.as_ref(), &ctx)?;
                 let p: SubscriptionsListenParams = parse(params)?;
                 Ok(subscriptions::listen(&self.shared.server, p.notifications, ctx).await)
             }
@@ -433,7 +435,15 @@ impl Session {
             }
             method::TOOLS_CALL => {
                 feature(caps.tools.is_some())?;
-                to_value(self.call_tool(parse(params)?, ctx).await?)
+                let params: CallToolParams = parse(params)?;
+                // ---- Tasks extension (SEP-2663): a task-capable tool may answer with a task.
+                if let Some(plan) = tasks::plan(&self.shared.server, &params, &ctx)? {
+                    let session = self.clone();
+                    let run = move |ctx| Box::pin(async move { session.call_tool(params, ctx).await }) as _;
+                    return tasks::call_tool(plan, ctx, run).await;
+                }
+                // ---- end of the tasks hook.
+                to_value(self.call_tool(params, ctx).await?)
             }
             method::RESOURCES_LIST => {
                 feature(caps.resources.is_some())?;
@@ -534,6 +544,10 @@ impl Session {
                 self.shared.lock_state().log_level = Some(p.level);
                 Ok(Value::Object(Map::new()))
             }
+            // Tasks extension (SEP-2663): tasks/get, tasks/update, tasks/cancel.
+            task if tasks::serves(&self.shared.server, task, &ctx) => {
+                tasks::handle(&self.shared.server, task, params, &ctx)
+            }
             other => Err(McpError::method_not_found(other)),
         }
     }
@@ -549,7 +563,7 @@ impl Session {
         let server = &self.shared.server;
         InitializeResult {
             protocol_version: version,
-            capabilities: server.capabilities().clone(),
+            capabilities: tasks::legacy_capabilities(server.capabilities()),
             server_info: server.info().clone(),
             instructions: server.instructions().map(str::to_owned),
             meta: None,
@@ -595,6 +609,7 @@ impl Session {
                 list.join("; ")
             )));
         }
+        let task = ctx.task_slot().get().cloned();
         let run = AssertUnwindSafe(tool.handler.call(ctx, arguments)).catch_unwind().await;
         let result = match run {
             Ok(Ok(result)) => result,
@@ -604,6 +619,10 @@ impl Session {
             }
             Err(panic) => {
                 tracing::error!(tool = tool.name(), panic = panic_message(&panic), "tool handler panicked");
+                // Tasks extension: a task that crashed failed with a JSON-RPC error (SEP-2663).
+                if task.is_some_and(|t| t.has_started()) {
+                    return Err(McpError::internal("the tool failed with an internal error"));
+                }
                 return Ok(CallToolResult::error(format!(
                     "The tool `{}` failed with an internal error; the server is still running. Retrying with the same arguments will likely fail the same way.",
                     tool.name()

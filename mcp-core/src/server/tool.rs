@@ -4,6 +4,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use super::TaskSupport;
 use crate::Context;
 use crate::error::ToolError;
 use crate::protocol::{CallToolResult, Icon, Meta, ToolAnnotations, ToolDefinition};
@@ -68,6 +69,8 @@ pub struct Tool {
     pub(crate) origin: String,
     /// The schemas as JSON values, built once: every call validates against them.
     pub(crate) schemas: Arc<ToolSchemas>,
+    /// Whether calls may become tasks (Tasks extension).
+    pub(crate) task: super::tasks::TaskDeclaration,
 }
 
 /// A tool's input and output schemas in the form the validator reads.
@@ -120,6 +123,16 @@ impl Tool {
     /// Runs the handler directly, without validation (the server validates before it calls).
     pub fn handler(&self) -> &Arc<dyn ToolHandler> {
         &self.handler
+    }
+
+    /// Whether calls may become tasks; see [`ToolBuilder::task_support`].
+    pub fn task_support(&self) -> TaskSupport {
+        self.task.support
+    }
+
+    /// Whether the task starts when the handler says so; see [`ToolBuilder::defer_task`].
+    pub fn defers_task(&self) -> bool {
+        self.task.deferred
     }
 
     /// The arguments this tool asks HTTP clients to mirror into `Mcp-Param-{Name}` headers
@@ -285,6 +298,7 @@ pub struct ToolBuilder {
     definition: ToolDefinition,
     scopes: Vec<String>,
     origin: Option<String>,
+    task: super::tasks::TaskDeclaration,
 }
 
 impl ToolBuilder {
@@ -311,6 +325,7 @@ impl ToolBuilder {
             },
             scopes: Vec::new(),
             origin: None,
+            task: Default::default(),
         }
     }
 
@@ -395,6 +410,44 @@ impl ToolBuilder {
         self
     }
 
+    /// Whether calls may become tasks (the Tasks extension, `io.modelcontextprotocol/tasks`, of
+    /// protocol 2026-07-28): a long-running tool answers a client that declared the extension
+    /// with a task handle at once and runs on in the background; the client polls `tasks/get`
+    /// for the result. Inside the task, `ctx.elicit(...)` reaches the client through
+    /// `tasks/get` and `tasks/update`. Older clients, and 2026-07-28 clients that did not
+    /// declare the extension, get a plain call (or, for [`TaskSupport::Required`] in
+    /// 2026-07-28, error `-32021`). The server advertises the extension when any tool is
+    /// task-capable. Nothing about it appears in `tools/list`.
+    ///
+    /// ```
+    /// use mcp_core::{TaskSupport, Tool, protocol::CallToolResult};
+    /// use std::time::Duration;
+    ///
+    /// let export = Tool::read("export_report")
+    ///     .description("Export the yearly report (takes minutes).")
+    ///     .task_support(TaskSupport::Optional)
+    ///     .handler(|ctx, _args| async move {
+    ///         ctx.set_task_status_message("rendering");
+    ///         tokio::time::sleep(Duration::from_millis(10)).await;
+    ///         Ok(CallToolResult::text("exported"))
+    ///     });
+    /// assert_eq!(export.task_support(), TaskSupport::Optional);
+    /// ```
+    pub fn task_support(mut self, support: TaskSupport) -> Self {
+        self.task.support = support;
+        self
+    }
+
+    /// Starts the task when the handler calls [`Context::start_task`] rather than before the
+    /// handler runs: until then the handler runs inside the `tools/call` request, where it can
+    /// ask for input by multi round-trip (the client answers and retries), and if it returns
+    /// without starting a task the client gets a plain result. For a task-capable tool that
+    /// must ask something before it commits to background work.
+    pub fn defer_task(mut self, yes: bool) -> Self {
+        self.task.deferred = yes;
+        self
+    }
+
     /// Where the tool was defined, for error messages about duplicates (the macros pass the
     /// Rust path of the handler).
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
@@ -422,7 +475,14 @@ impl ToolBuilder {
             input: Value::Object(self.definition.input_schema.clone()),
             output: self.definition.output_schema.clone().map(Value::Object),
         });
-        Tool { definition: self.definition, handler: Arc::new(handler), scopes: self.scopes, origin, schemas }
+        Tool {
+            definition: self.definition,
+            handler: Arc::new(handler),
+            scopes: self.scopes,
+            origin,
+            schemas,
+            task: self.task,
+        }
     }
 }
 

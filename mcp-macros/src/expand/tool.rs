@@ -68,6 +68,18 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
     for scope in &def.attr.scopes {
         builder.extend(quote!(.scope(#scope)));
     }
+    match def.attr.task {
+        Some(parse::TaskSupport::Optional) => {
+            builder.extend(quote!(.task_support(#krate::TaskSupport::Optional)))
+        }
+        Some(parse::TaskSupport::Required) => {
+            builder.extend(quote!(.task_support(#krate::TaskSupport::Required)))
+        }
+        None => {}
+    }
+    if let Some((true, _)) = def.attr.defer_task {
+        builder.extend(quote!(.defer_task(true)));
+    }
     let origin = &def.origin;
     builder.extend(quote!(.origin(#origin)));
 

@@ -79,6 +79,14 @@ pub(crate) enum Access {
     Write,
 }
 
+/// `task = "optional"` or `task = "required"`: whether calls may become tasks (the Tasks
+/// extension of protocol 2026-07-28).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskSupport {
+    Optional,
+    Required,
+}
+
 /// `#[tool(...)]`
 #[derive(Default)]
 pub(crate) struct ToolAttr {
@@ -87,6 +95,8 @@ pub(crate) struct ToolAttr {
     pub(crate) idempotent: Option<(bool, Span)>,
     pub(crate) open_world: Option<(bool, Span)>,
     pub(crate) scopes: Vec<LitStr>,
+    pub(crate) task: Option<TaskSupport>,
+    pub(crate) defer_task: Option<(bool, Span)>,
     pub(crate) common: Common,
 }
 
@@ -101,7 +111,29 @@ const TOOL_OPTIONS: &[&str] = &[
     "not_open_world",
     "closed_world",
     "scope",
+    "task",
+    "defer_task",
 ];
+
+/// `task = "optional" | "required"`.
+fn task_support(opt: &Opt, errors: &mut Errors) -> Option<TaskSupport> {
+    let value = opt.string(errors)?;
+    match value.value().as_str() {
+        "optional" => Some(TaskSupport::Optional),
+        "required" => Some(TaskSupport::Required),
+        other => {
+            errors.spanned(
+                &value,
+                format!(
+                    "unknown task support {other:?}: write `task = \"optional\"` (a task for clients that \
+                     declare the tasks extension, a plain call for others) or `task = \"required\"` (clients \
+                     without the extension get an error); leave `task` out for a tool that never runs as a task"
+                ),
+            );
+            None
+        }
+    }
+}
 
 /// Reads `#[tool(...)]`. `attr_span` points at the attribute, for "say read or write".
 pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Errors) -> ToolAttr {
@@ -142,6 +174,11 @@ pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Error
             "not_open_world" | "closed_world" => {
                 hint(&mut tool.open_world, opt.bare(errors).then_some(false), errors)
             }
+            "task" => once(&mut tool.task, &opt, task_support(&opt, errors), errors),
+            "defer_task" => {
+                let value = opt.flag(errors).map(|v| (v, opt.span()));
+                once(&mut tool.defer_task, &opt, value, errors)
+            }
             "scope" => {
                 if let Some(scope) = opt.string(errors) {
                     if scope.value().is_empty() || scope.value().contains(char::is_whitespace) {
@@ -178,6 +215,13 @@ pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Error
             }
         }
         Some((Access::Write, _)) => {}
+    }
+    if let (Some((true, span)), None) = (tool.defer_task, tool.task) {
+        errors.at(
+            span,
+            "`defer_task` says when a task starts, so the tool needs `task = \"optional\"` or \
+             `task = \"required\"` too",
+        );
     }
     tool
 }
