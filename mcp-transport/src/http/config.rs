@@ -138,7 +138,9 @@ impl HttpTransport {
     /// Stateful mode: `initialize` opens a session whose id comes back in `Mcp-Session-Id`;
     /// later requests must carry it (400 without, 404 once it is unknown or expired). Sessions
     /// give server-initiated messages a home (a GET stream), let the server ask the client
-    /// things mid-request (elicitation, sampling), and make SSE streams resumable.
+    /// things mid-request (elicitation, sampling), and make SSE streams resumable. Sessions
+    /// belong to the 2025-11-25 era only: a 2026-07-28 request is served statelessly in
+    /// either mode (see the [module docs](super#two-protocol-eras-on-one-endpoint)).
     ///
     /// Off by default: in stateless mode every POST stands alone, which is what ChatGPT needs
     /// (its tool calls arrive without a session header) and what scales behind a load
@@ -347,8 +349,10 @@ impl HttpTransport {
     }
 
     /// A token that starts a graceful shutdown of the router when cancelled: GET streams
-    /// (standalone and legacy) close once their pending messages are written, new sessions
-    /// are refused, and requests in flight finish. [`serve`](Self::serve) cancels it on
+    /// (standalone and legacy) close once their pending messages are written,
+    /// `subscriptions/listen` streams end with their final result (the server's
+    /// [`close_subscriptions`](mcp_core::Server::close_subscriptions)), new sessions and
+    /// subscriptions are refused, and requests in flight finish. [`serve`](Self::serve) cancels it on
     /// SIGINT/SIGTERM; cancel it yourself when the router is mounted in your own server.
     ///
     /// ```
@@ -412,6 +416,17 @@ impl HttpTransport {
     /// ```
     pub fn router(self) -> Router {
         let HttpTransport { server, config } = self;
+        // Modern clients drop a tool whose `x-mcp-header` annotations break the spec's rules,
+        // and this transport refuses to run one for them: say so now rather than at the call.
+        for tool in server.tools() {
+            if let Err(why) = tool.header_params() {
+                tracing::error!(
+                    tool = tool.name(),
+                    %why,
+                    "invalid x-mcp-header annotations: 2026-07-28 clients will not list this tool"
+                );
+            }
+        }
         let store = config.event_store.clone().unwrap_or_else(|| Arc::new(InMemoryEventStore::default()));
         let shutdown = config.shutdown.clone();
         let sessions = Arc::new(Sessions::new(
@@ -477,8 +492,8 @@ impl HttpTransport {
 
     /// Serves on `listener` until `shutdown` resolves (or the
     /// [`shutdown_token`](Self::shutdown_token) is cancelled), then stops accepting
-    /// connections, closes GET streams, lets requests in flight finish for up to the grace
-    /// period, and returns.
+    /// connections, closes GET streams, ends `subscriptions/listen` streams, lets requests in
+    /// flight finish for up to the grace period, and returns.
     ///
     /// ```no_run
     /// # async fn run() -> std::io::Result<()> {

@@ -1,4 +1,6 @@
-//! The MCP endpoint: POST, GET and DELETE (2025-11-25, basic/transports, "Streamable HTTP").
+//! The MCP endpoint: POST, GET and DELETE (2025-11-25, basic/transports, "Streamable HTTP"),
+//! for both eras: a POST that is modern (protocol 2026-07-28, see [`super::modern`]) is served
+//! statelessly whatever the mode; everything else as 2025-11-25 says.
 //!
 //! Each handler checks the request, finds or makes the [`Session`] it belongs to, and hands
 //! the message to [`Exchange`]; session bookkeeping stays in [`super::session`].
@@ -17,8 +19,9 @@ use tokio::sync::mpsc;
 use tracing::{Instrument, Span, field};
 
 use super::event_store::StoredEvent;
-use super::exchange::{Exchange, Stream, Work};
+use super::exchange::{Ending, Exchange, Stream, Work};
 use super::guard::{self, Accepts};
+use super::modern;
 use super::reject::Rejection;
 use super::session::{HttpSession, OpenError, replay_frame};
 use super::{LAST_EVENT_ID, MCP_SESSION_ID, SessionId, Shared, sse};
@@ -62,6 +65,7 @@ fn request_span(http_method: &str) -> Span {
         http.method = http_method,
         rpc.method = field::Empty,
         tool = field::Empty,
+        era = field::Empty,
         session = field::Empty,
     )
 }
@@ -133,8 +137,24 @@ async fn post_inner(
             span.record("rpc.method", format!("batch: {}", first_method.as_deref().unwrap_or("-")).as_str());
         }
     }
+    let modern = match &incoming {
+        Incoming::Request(r) => modern::is_modern(&parts.headers, Some(&r.method), r.params.as_ref()),
+        Incoming::NoAnswer(Message::Notification(n)) => {
+            modern::is_modern(&parts.headers, Some(&n.method), n.params.as_ref())
+        }
+        Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_is_modern(&parts.headers),
+    };
+    span.record("era", if modern { "2026-07-28" } else { "2025-11-25" });
     // Checked after decoding only so that the span names the method of a refused request.
-    let header_version = guard::protocol_version(&parts.headers)?;
+    let header_version = if modern {
+        if let Incoming::Request(request) = &incoming {
+            modern::check(&shared.server, &parts.headers, request)
+                .map_err(|r| r.with_id(request.id.clone()))?;
+        }
+        None
+    } else {
+        guard::protocol_version(&parts.headers)?
+    };
     #[cfg(feature = "auth")]
     if let Incoming::Request(request) = &incoming
         && let Some(refused) = crate::auth::check_call(&shared.server, &parts, request)
@@ -142,7 +162,13 @@ async fn post_inner(
         return Ok(refused);
     }
     let post = Post { shared, parts, accepts, header_version, span, started };
-    if shared.config.stateful { post.stateful(incoming).await } else { post.stateless(incoming).await }
+    if modern {
+        post.modern(incoming).await
+    } else if shared.config.stateful {
+        post.stateful(incoming).await
+    } else {
+        post.stateless(incoming).await
+    }
 }
 
 struct Post<'a> {
@@ -172,7 +198,70 @@ impl Post<'_> {
             busy,
             span: self.span.clone(),
             started: self.started,
+            modern: false,
+            ending: None,
         }
+    }
+
+    /// Modern (2026-07-28, basic/transports/streamable-http), in either mode: a fresh session
+    /// for this one request, which the server answers from its `_meta` alone (no
+    /// `initialize`, no `Mcp-Session-Id` read or issued, "Backward Compatibility": an
+    /// `Mcp-Session-Id` or `Last-Event-ID` header is ignored). Its notifications (progress,
+    /// logs) travel on its own response stream, whose events carry no ids (nothing is
+    /// resumable); closing that stream cancels the request ("Cancellation"). A
+    /// `subscriptions/listen` stream stays open until the client closes it or the server shuts
+    /// down, when it ends with a final result ("Graceful Closure").
+    async fn modern(self, incoming: Incoming) -> Result<Response, Rejection> {
+        let request = match incoming {
+            Incoming::Request(request) => request,
+            Incoming::NoAnswer(Message::Notification(notification)) => {
+                // 2026-07-28 defines no client notifications over HTTP (closing a stream is the
+                // cancellation): accepted and dropped, as there is no session to reach.
+                tracing::debug!(method = %notification.method, "a 2026-07-28 notification; nothing to do");
+                return Ok(self.accepted());
+            }
+            Incoming::NoAnswer(_) => {
+                return Err(Rejection::new(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid Request: clients send no JSON-RPC responses in protocol 2026-07-28 (the server \
+                     asks for input with input_required results instead)",
+                ));
+            }
+            Incoming::Batch { .. } => {
+                return Err(Rejection::new(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid Request: JSON-RPC batches are not supported in protocol 2026-07-28; send one \
+                     request per POST",
+                ));
+            }
+        };
+        let mut ending = None;
+        if request.method == method::SUBSCRIPTIONS_LISTEN {
+            if !self.accepts.sse {
+                return Err(Rejection::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "Not Acceptable: subscriptions/listen is answered with a text/event-stream",
+                )
+                .with_id(request.id.clone()));
+            }
+            if self.shared.shutdown.is_cancelled() {
+                return Err(unavailable("Service Unavailable: the server is shutting down")
+                    .with_id(request.id.clone()));
+            }
+            ending = Some(Ending {
+                shutdown: self.shared.shutdown.clone(),
+                farewell: modern::listen_farewell(&request.id),
+            });
+        }
+        // Server-wide notifications reach modern clients through `subscriptions/listen`, which
+        // the server serves on the request's own stream: nothing goes to this channel.
+        let (notifications, _) = Outbound::channel();
+        let session = self.shared.server.session(notifications);
+        let extensions = extensions_for(&self.parts, None);
+        let mut exchange = self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions);
+        exchange.modern = true;
+        exchange.ending = ending;
+        Ok(exchange.run().await)
     }
 
     /// Stateless: a fresh session per POST. No `Mcp-Session-Id` is needed or issued, the
@@ -351,6 +440,19 @@ fn find_session(shared: &Shared, headers: &HeaderMap) -> Result<Arc<HttpSession>
     })
 }
 
+/// 405 for GET and DELETE in the modern era (2026-07-28, basic/transports/streamable-http,
+/// "Backward Compatibility": there is no GET stream and there are no sessions to end; change
+/// notifications come on a `subscriptions/listen` POST).
+fn modern_method_not_allowed(http_method: &str) -> Rejection {
+    Rejection::method_not_allowed(
+        "POST",
+        format!(
+            "Method Not Allowed: protocol 2026-07-28 has no {http_method} on the MCP endpoint; POST \
+             subscriptions/listen for change notifications"
+        ),
+    )
+}
+
 fn unavailable(message: impl Into<String>) -> Rejection {
     Rejection::new(StatusCode::SERVICE_UNAVAILABLE, message).retry_after(5)
 }
@@ -388,6 +490,9 @@ pub(crate) async fn get(State(shared): State<Arc<Shared>>, headers: HeaderMap) -
 }
 
 async fn get_inner(shared: &Arc<Shared>, headers: &HeaderMap, span: &Span) -> Result<Response, Rejection> {
+    if modern::header_is_modern(headers) {
+        return Err(modern_method_not_allowed("GET"));
+    }
     if !shared.config.stateful {
         return Err(Rejection::method_not_allowed(
             "POST",
@@ -489,6 +594,9 @@ pub(crate) async fn delete(State(shared): State<Arc<Shared>>, headers: HeaderMap
     let span = request_span("DELETE");
     let started = Instant::now();
     let _enter = span.enter();
+    if modern::header_is_modern(&headers) {
+        return rejected(&span, started, modern_method_not_allowed("DELETE"));
+    }
     if !shared.config.stateful {
         return rejected(
             &span,

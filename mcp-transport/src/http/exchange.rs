@@ -13,9 +13,11 @@ use mcp_core::protocol::ProtocolVersion;
 use mcp_core::{Extensions, Outbound, Session};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
 use super::guard::Accepts;
+use super::modern;
 use super::reject::Rejection;
 use super::session::{Busy, HttpSession, LiveStream};
 use super::sse;
@@ -62,6 +64,20 @@ pub(crate) struct Exchange {
     pub(crate) busy: Option<Busy>,
     pub(crate) span: Span,
     pub(crate) started: Instant,
+    /// A 2026-07-28 request: an error the spec maps to an HTTP status (404 for an unknown
+    /// method, 400 for header, capability and version errors) gets it when the answer comes
+    /// first, whatever the client accepts.
+    pub(crate) modern: bool,
+    /// How a stream that only the server can end (`subscriptions/listen`) ends on shutdown.
+    pub(crate) ending: Option<Ending>,
+}
+
+/// Ends a long-lived stream when the server shuts down: the server is told to close its
+/// subscriptions and answers the request; `farewell` is the final answer sent in its place
+/// should it not.
+pub(crate) struct Ending {
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) farewell: Value,
 }
 
 /// Cancels the request(s) unless disarmed: dropped with the handler's future when the client
@@ -74,8 +90,14 @@ struct CancelOnDrop {
 
 impl CancelOnDrop {
     fn fire(&mut self) {
-        if std::mem::take(&mut self.armed) {
+        if self.armed {
             tracing::info!("the client went away; cancelling its request");
+        }
+        self.cancel_now();
+    }
+
+    fn cancel_now(&mut self) {
+        if std::mem::take(&mut self.armed) {
             for id in &self.ids {
                 self.session.cancel(id);
             }
@@ -94,8 +116,20 @@ type Outcome = Result<Option<Value>, oneshot::error::RecvError>;
 impl Exchange {
     /// Runs the request and answers it.
     pub(crate) async fn run(self) -> Response {
-        let Exchange { session, work, extensions, accepts, stream, keep_alive, headers, busy, span, started } =
-            self;
+        let Exchange {
+            session,
+            work,
+            extensions,
+            accepts,
+            stream,
+            keep_alive,
+            headers,
+            busy,
+            span,
+            started,
+            modern,
+            ending,
+        } = self;
         let (replies, mut replies_rx) = Outbound::channel();
         // Requests to the client need a stream to travel on and a session to bring the
         // answer back to; without both they are refused at once (see `refused`).
@@ -120,10 +154,10 @@ impl Exchange {
         );
 
         // JSON unless the handler speaks before it answers ("first one wins"), or the client
-        // takes only SSE.
+        // takes only SSE (then a modern error with a status of its own is still JSON).
         let mut first = Vec::new();
         let mut outcome: Option<Outcome> = None;
-        if accepts.json {
+        if accepts.json || modern {
             loop {
                 tokio::select! {
                     biased;
@@ -151,10 +185,13 @@ impl Exchange {
                     }
                 }
             }
-            if let Some(done) = outcome.take_if(|_| first.is_empty()) {
+            let has_status = |answer: &Value| modern && modern::status_of(answer) != StatusCode::OK;
+            let as_json =
+                |done: &Outcome| accepts.json || matches!(done, Ok(Some(answer)) if has_status(answer));
+            if let Some(done) = outcome.take_if(|done| first.is_empty() && as_json(done)) {
                 cancel.armed = false;
                 drop(busy);
-                return json_answer(done, headers, &span, started);
+                return json_answer(done, headers, modern, &span, started);
             }
         }
 
@@ -186,20 +223,28 @@ impl Exchange {
             cancel,
             busy,
             started,
+            ending,
         };
         tokio::spawn(forward.run().instrument(span));
         sse::response(sse::Source::new(frames, keep_alive), headers)
     }
 }
 
-fn json_answer(done: Outcome, mut headers: HeaderMap, span: &Span, started: Instant) -> Response {
+fn json_answer(
+    done: Outcome,
+    mut headers: HeaderMap,
+    modern: bool,
+    span: &Span,
+    started: Instant,
+) -> Response {
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let _enter = span.enter();
     match done {
         Ok(Some(answer)) => {
-            tracing::info!(status = 200, elapsed_ms, "answered with JSON");
+            let status = if modern { modern::status_of(&answer) } else { StatusCode::OK };
+            tracing::info!(status = status.as_u16(), elapsed_ms, "answered with JSON");
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            (StatusCode::OK, headers, answer.to_string()).into_response()
+            (status, headers, answer.to_string()).into_response()
         }
         Ok(None) => {
             // The client cancelled the request: no response is owed (2025-11-25,
@@ -285,6 +330,7 @@ struct Forwarder {
     cancel: CancelOnDrop,
     busy: Option<Busy>,
     started: Instant,
+    ending: Option<Ending>,
 }
 
 impl Forwarder {
@@ -292,12 +338,19 @@ impl Forwarder {
         for message in std::mem::take(&mut self.first) {
             self.sink.emit(&message.to_value()).await;
         }
+        let shutdown = self.ending.as_ref().map(|e| e.shutdown.clone());
         let outcome = match self.outcome.take() {
             Some(outcome) => outcome,
             None => loop {
                 let next = async {
                     match self.replies_rx.as_mut() {
                         Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let shutting_down = async {
+                    match &shutdown {
+                        Some(token) => token.cancelled().await,
                         None => std::future::pending().await,
                     }
                 };
@@ -320,6 +373,7 @@ impl Forwarder {
                         );
                         return;
                     }
+                    () = shutting_down => break self.end_for_shutdown().await,
                 }
             },
         };
@@ -343,5 +397,22 @@ impl Forwarder {
         // After the response the stream ends (2025-11-25, "Sending Messages to the Server").
         self.sink.finish().await;
         drop(self.busy.take());
+    }
+
+    /// The server is shutting down under a stream only it can end: the server closes its
+    /// subscriptions, so the handler answers with its final result (2026-07-28,
+    /// basic/patterns/subscriptions, "Graceful Closure": a successful response, then the stream
+    /// closes). Should it not answer promptly, the request is cancelled and the farewell sent
+    /// in its place.
+    async fn end_for_shutdown(&mut self) -> Outcome {
+        tracing::info!("shutting down; ending a stream that only the server ends");
+        self.cancel.session.server().close_subscriptions();
+        if let Ok(done) = tokio::time::timeout(Duration::from_secs(1), &mut self.done_rx).await
+            && !matches!(done, Ok(None))
+        {
+            return done;
+        }
+        self.cancel.cancel_now();
+        Ok(self.ending.take().map(|e| e.farewell))
     }
 }

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use mcp_core::jsonrpc::code;
 use mcp_core::protocol::ProtocolVersion;
 use serde_json::json;
 
@@ -169,7 +170,9 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> 
 }
 
 /// The version the client names in `MCP-Protocol-Version`, if any; 400 when it names one this
-/// server does not speak (2025-11-25, basic/transports, "Protocol Version Header").
+/// server does not speak (2025-11-25, basic/transports, "Protocol Version Header"), with the
+/// `UnsupportedProtocolVersionError` code and data of 2026-07-28 (streamable-http, "Protocol
+/// Version Header"), which a dual-era client recognises as a modern server's answer.
 pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, Rejection> {
     let Some(value) = headers.get(MCP_PROTOCOL_VERSION) else {
         return Ok(None);
@@ -183,6 +186,7 @@ pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVer
         StatusCode::BAD_REQUEST,
         format!("Bad Request: unsupported MCP-Protocol-Version `{requested}`"),
     )
+    .with_code(code::UNSUPPORTED_PROTOCOL_VERSION)
     .with_data(json!({ "supported": ProtocolVersion::SUPPORTED, "requested": requested })))
 }
 

@@ -1,4 +1,5 @@
-//! Streamable HTTP (protocol 2025-11-25, basic/transports) and, on request, the legacy
+//! Streamable HTTP for both protocol eras, 2026-07-28 (basic/transports/streamable-http) and
+//! 2025-11-25 (basic/transports) with the revisions before it, and, on request, the legacy
 //! HTTP+SSE transport of 2024-11-05: how ChatGPT, Claude and the OpenAI Responses API reach a
 //! connector.
 //!
@@ -31,6 +32,32 @@
 //! - **GET** opens an SSE stream for server-initiated messages in stateful mode (405 in
 //!   stateless mode, which has none to send), or resumes a stream with `Last-Event-ID`.
 //! - **DELETE** ends a stateful session (405 in stateless mode).
+//!
+//! # Two protocol eras on one endpoint
+//!
+//! Each POST is served in the era it speaks ("Versioning and Compatibility", 2026-07-28):
+//!
+//! - **Modern** (2026-07-28): the request carries `io.modelcontextprotocol/protocolVersion` in
+//!   its `_meta`, or its `MCP-Protocol-Version` header names 2026-07-28 or later (an
+//!   `initialize` without that `_meta` is never modern). It is served statelessly **in either
+//!   mode**: a fresh [`Session`](mcp_core::Session) answers it from its `_meta` alone, no
+//!   `Mcp-Session-Id` is read or issued, its SSE events carry no ids, and closing its response
+//!   stream cancels it. Before it reaches the server the transport checks what the spec asks
+//!   ("Server Validation"): `_meta` holds `protocolVersion` and `clientCapabilities` (else 400,
+//!   `-32602`); `MCP-Protocol-Version` equals the `_meta` version, `Mcp-Method` equals the
+//!   method, `Mcp-Name` equals `params.name` (`tools/call`, `prompts/get`), `params.uri`
+//!   (`resources/read`) or `params.taskId` (`tasks/get`, `tasks/update`, `tasks/cancel`), and
+//!   every `Mcp-Param-{Name}` header equals the tool argument marked `"x-mcp-header": "{Name}"`
+//!   (see [`Tool::header_params`](mcp_core::Tool::header_params)); values in the
+//!   `=?base64?…?=` form are decoded first, and surrounding whitespace is not part of a value.
+//!   A missing, malformed or different header gets 400 with `HeaderMismatch` (`-32020`).
+//!   The server's own answers map to statuses too: `-32601` to 404, `-32021` and `-32022` to
+//!   400 (when the answer is sent as JSON, that is before any notification).
+//!   `subscriptions/listen` answers with an SSE stream that stays open (with keep-alive
+//!   comments) until the client closes it, which cancels it, or the server shuts down, when it
+//!   ends with its final result. GET and DELETE naming a modern version get 405: the modern
+//!   era has no GET stream and no sessions.
+//! - **Legacy** (2025-11-25 and before): everything else, exactly as described below.
 //!
 //! # Stateless (default) or stateful
 //!
@@ -69,13 +96,15 @@
 //! # Hygiene
 //!
 //! - `Host` and `Origin` are checked against allow-lists (loopback names by default; 403
-//!   otherwise) to stop DNS rebinding. Requests without `Origin` (every non-browser client)
+//!   otherwise) to stop DNS rebinding, in both eras. Requests without `Origin` (every non-browser client)
 //!   pass. Behind a reverse proxy or tunnel, add the public name with
 //!   [`HttpTransport::allow_host`] or turn the check off with
 //!   [`HttpTransport::allow_any_host`].
-//! - `MCP-Protocol-Version` naming an unsupported version: 400. `Accept` with neither JSON nor
-//!   SSE: 406. A POST body that is not `application/json`: 415. Over the body limit: 413.
-//!   Every error status carries a JSON-RPC error with no id in its body.
+//! - `MCP-Protocol-Version` naming an unsupported version: 400 with
+//!   `UnsupportedProtocolVersion` (`-32022`) and the supported versions. `Accept` with neither
+//!   JSON nor SSE: 406. A POST body that is not `application/json`: 415. Over the body limit:
+//!   413. Every error status carries a JSON-RPC error in its body, with the request's id when
+//!   a modern request is refused and no id otherwise.
 //! - SSE responses are written an event at a time, with `Cache-Control: no-cache`,
 //!   `X-Accel-Buffering: no` (nginx) and keep-alive comments on idle streams.
 //! - CORS answers the allowed origins and exposes `Mcp-Session-Id` and `MCP-Protocol-Version`.
@@ -109,6 +138,7 @@ mod event_store;
 mod exchange;
 mod guard;
 mod legacy;
+mod modern;
 pub(crate) mod reject;
 mod serve;
 mod session;
@@ -217,8 +247,9 @@ pub fn router(server: Server) -> axum::Router {
 }
 
 /// Serves `server` on `addr` with the default options until SIGINT or SIGTERM, then shuts
-/// down gracefully: it stops accepting connections, closes GET streams, lets requests in
-/// flight finish (up to 30 s) and returns.
+/// down gracefully: it stops accepting connections, closes GET streams, ends
+/// `subscriptions/listen` streams with their final result, lets requests in flight finish (up
+/// to 30 s) and returns.
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {

@@ -1,10 +1,11 @@
-//! HTTP error responses. Each carries a JSON-RPC error response with no id in its body (the
-//! spec allows one: 2025-11-25, basic/transports, "Sending Messages to the Server", item 4),
-//! so that clients which surface the body show the reason, not just the status.
+//! HTTP error responses. Each carries a JSON-RPC error response in its body (the spec allows
+//! one: 2025-11-25, basic/transports, "Sending Messages to the Server", item 4), so that
+//! clients which surface the body show the reason, not just the status. Its id is the
+//! request's when the refusal concerns a request whose id was read, `null` otherwise.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mcp_core::jsonrpc::{ErrorObject, Message, code};
+use mcp_core::jsonrpc::{ErrorObject, Message, RequestId, code};
 use serde_json::Value;
 
 /// A refused HTTP request.
@@ -13,6 +14,7 @@ pub(crate) struct Rejection {
     pub(crate) status: StatusCode,
     code: i64,
     message: String,
+    id: Option<RequestId>,
     data: Option<Value>,
     allow: Option<&'static str>,
     retry_after: Option<u32>,
@@ -24,6 +26,7 @@ impl Rejection {
             status,
             code: code::INVALID_REQUEST,
             message: message.into(),
+            id: None,
             data: None,
             allow: None,
             retry_after: None,
@@ -32,6 +35,12 @@ impl Rejection {
 
     pub(crate) fn with_code(mut self, code: i64) -> Self {
         self.code = code;
+        self
+    }
+
+    /// Answers the request with this id (modern clients match errors to requests by id).
+    pub(crate) fn with_id(mut self, id: RequestId) -> Self {
+        self.id = Some(id);
         self
     }
 
@@ -61,7 +70,7 @@ impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let mut error = ErrorObject::new(self.code, self.message);
         error.data = self.data;
-        let body = Message::error(None, error).to_value().to_string();
+        let body = Message::error(self.id, error).to_value().to_string();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

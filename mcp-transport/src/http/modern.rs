@@ -1,0 +1,432 @@
+//! The modern era over streamable HTTP (protocol 2026-07-28 and later,
+//! basic/transports/streamable-http): which POSTs belong to it, the request metadata headers
+//! they carry and how those are checked against the body ("Request Metadata", "Server
+//! Validation"), and the HTTP statuses its errors map to.
+//!
+//! A modern request is served statelessly whatever the transport's mode: a fresh
+//! [`Session`](mcp_core::Session) per POST, no `Mcp-Session-Id`, no event ids (see
+//! `endpoint::Post::modern`).
+
+use axum::http::{HeaderMap, StatusCode};
+use mcp_core::jsonrpc::{Message, Request, RequestId, code};
+use mcp_core::protocol::{ProtocolVersion, meta, method, task_method};
+use mcp_core::{Server, Tool};
+use serde_json::{Map, Value, json};
+
+use super::MCP_PROTOCOL_VERSION;
+use super::reject::Rejection;
+
+/// The `Mcp-Method` request header (mirrors the body's `method`).
+pub(crate) const MCP_METHOD: &str = "mcp-method";
+/// The `Mcp-Name` request header (mirrors `params.name`, `params.uri` or `params.taskId`).
+pub(crate) const MCP_NAME: &str = "mcp-name";
+/// The prefix of the headers that mirror `x-mcp-header` tool arguments.
+const MCP_PARAM: &str = "mcp-param-";
+
+/// The Base64 sentinel of "Value Encoding": `=?base64?{Base64EncodedValue}?=`.
+const BASE64_PREFIX: &str = "=?base64?";
+const BASE64_SUFFIX: &str = "?=";
+
+/// Whether a message's params carry the modern per-request `_meta` field
+/// `io.modelcontextprotocol/protocolVersion` (any value: a malformed one is still a modern
+/// request, refused as such).
+pub(crate) fn has_modern_meta(params: Option<&Value>) -> bool {
+    params
+        .and_then(|p| p.get("_meta"))
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.contains_key(meta::PROTOCOL_VERSION))
+}
+
+/// Whether `MCP-Protocol-Version` names a modern revision (2026-07-28 or later).
+pub(crate) fn header_is_modern(headers: &HeaderMap) -> bool {
+    headers
+        .get(MCP_PROTOCOL_VERSION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| ProtocolVersion::new(v.trim()).is_modern())
+}
+
+/// Whether a POSTed message is served per 2026-07-28 ("Versioning and Compatibility",
+/// "Backward Compatibility with Initialization-Based Versions": a request carrying modern
+/// per-request `_meta` is served statelessly per this revision; an `initialize` request
+/// selects legacy semantics). The header alone makes a message modern too: a modern client
+/// that forgot `_meta` must hear so (-32602), not be served as a 2025 client.
+pub(crate) fn is_modern(headers: &HeaderMap, method: Option<&str>, params: Option<&Value>) -> bool {
+    if has_modern_meta(params) {
+        return true;
+    }
+    method != Some(method::INITIALIZE) && header_is_modern(headers)
+}
+
+/// Checks a modern request before it reaches the server: the required `_meta` fields
+/// (basic/index, "`_meta`": -32602 and 400 without them), then every header that mirrors the
+/// body (basic/transports/streamable-http, "Server Validation": -32020 and 400 when one is
+/// missing, malformed or disagrees). The protocol version itself is left to the server, which
+/// answers an unsupported one with -32022 and the versions it speaks.
+pub(crate) fn check(server: &Server, headers: &HeaderMap, request: &Request) -> Result<(), Rejection> {
+    let params = request.params.as_ref().and_then(Value::as_object);
+    let request_meta = params.and_then(|p| p.get("_meta")).and_then(Value::as_object);
+    let field = |key: &str| request_meta.and_then(|m| m.get(key));
+    let version = match field(meta::PROTOCOL_VERSION) {
+        Some(Value::String(version)) => version.as_str(),
+        Some(_) => {
+            return Err(invalid_params(format!(
+                "`_meta` field `{}` must be a string",
+                meta::PROTOCOL_VERSION
+            )));
+        }
+        None => {
+            return Err(invalid_params(format!(
+                "missing required `_meta` field `{}` (every 2026-07-28 request carries its protocol version)",
+                meta::PROTOCOL_VERSION
+            )));
+        }
+    };
+    match field(meta::CLIENT_CAPABILITIES) {
+        Some(Value::Object(_)) => {}
+        Some(_) => {
+            return Err(invalid_params(format!(
+                "`_meta` field `{}` must be an object",
+                meta::CLIENT_CAPABILITIES
+            )));
+        }
+        None => {
+            return Err(invalid_params(format!(
+                "missing required `_meta` field `{}` (send {{}} when the client declares none)",
+                meta::CLIENT_CAPABILITIES
+            )));
+        }
+    }
+
+    // "Protocol Version Header": present, and equal to the body's.
+    let header_version = required(headers, MCP_PROTOCOL_VERSION, "MCP-Protocol-Version")?;
+    if header_version != version {
+        return Err(differs("MCP-Protocol-Version", &header_version, version));
+    }
+
+    // "Standard Request Headers": Mcp-Method on every request; values are case-sensitive.
+    let header_method = required(headers, MCP_METHOD, "Mcp-Method")?;
+    if header_method != request.method {
+        return Err(differs("Mcp-Method", &header_method, &request.method));
+    }
+
+    // Mcp-Name, where the method has a name-shaped field.
+    if let Some(source) = name_source(&request.method) {
+        let body = params.and_then(|p| p.get(source)).and_then(Value::as_str);
+        let header = single(headers, MCP_NAME, "Mcp-Name")?.map(|v| decode(&v, "Mcp-Name")).transpose()?;
+        match (body, header) {
+            (Some(body), Some(header)) if body == header => {}
+            (Some(body), Some(header)) => return Err(differs("Mcp-Name", &header, body)),
+            (Some(_), None) => {
+                return Err(mismatch(format!(
+                    "the Mcp-Name header is required for {} (it mirrors params.{source})",
+                    request.method
+                )));
+            }
+            (None, Some(header)) => {
+                return Err(mismatch(format!(
+                    "Mcp-Name header value '{header}' has no params.{source} in the body to match"
+                )));
+            }
+            // Nothing to mirror: the server answers the malformed params itself.
+            (None, None) => {}
+        }
+    }
+
+    if request.method == method::TOOLS_CALL
+        && let Some(tool) =
+            params.and_then(|p| p.get("name")).and_then(Value::as_str).and_then(|n| server.tool(n))
+    {
+        check_tool_params(
+            &tool,
+            params.and_then(|p| p.get("arguments")).and_then(Value::as_object),
+            headers,
+        )?;
+    }
+    Ok(())
+}
+
+/// The params field `Mcp-Name` mirrors for `method`, if any.
+fn name_source(method: &str) -> Option<&'static str> {
+    match method {
+        method::TOOLS_CALL | method::PROMPTS_GET => Some("name"),
+        method::RESOURCES_READ => Some("uri"),
+        task_method::GET | task_method::UPDATE | task_method::CANCEL => Some("taskId"),
+        _ => None,
+    }
+}
+
+/// "Custom Headers from Tool Parameters": every argument the tool marks with `x-mcp-header`
+/// and the call carries (not null) must come with its `Mcp-Param-{Name}` header, equal after
+/// decoding; one the call leaves out must come without it.
+fn check_tool_params(
+    tool: &Tool,
+    arguments: Option<&Map<String, Value>>,
+    headers: &HeaderMap,
+) -> Result<(), Rejection> {
+    let params = tool.header_params().map_err(|why| {
+        tracing::error!(
+            tool = tool.name(),
+            %why,
+            "a tool's x-mcp-header annotations break the spec; clients drop it"
+        );
+        Rejection::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Internal error: the tool `{}` has invalid x-mcp-header annotations: {why}", tool.name()),
+        )
+        .with_code(code::INTERNAL_ERROR)
+    })?;
+    for (name, path) in params {
+        let display = format!("Mcp-Param-{name}");
+        let header = single(headers, &format!("{MCP_PARAM}{}", name.to_ascii_lowercase()), &display)?;
+        let value = value_at(arguments, &path).filter(|v| !v.is_null());
+        let argument = path.join(".");
+        match (value, header) {
+            (None, None) => {}
+            (None, Some(header)) => {
+                return Err(mismatch(format!(
+                    "{display} header value '{header}' has no argument `{argument}` in the body to match"
+                )));
+            }
+            (Some(_), None) => {
+                return Err(mismatch(format!(
+                    "the {display} header is required: the tool mirrors argument `{argument}` into it"
+                )));
+            }
+            (Some(value), Some(header)) => {
+                let decoded = decode(&header, &display)?;
+                if !same_value(value, &decoded) {
+                    return Err(differs(&display, &decoded, &value_text(value)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The argument at `path` (a chain of object keys).
+fn value_at<'a>(arguments: Option<&'a Map<String, Value>>, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let mut value = arguments?.get(first)?;
+    for key in rest {
+        value = value.as_object()?.get(key)?;
+    }
+    Some(value)
+}
+
+/// Whether a decoded header value stands for the body value ("Value Encoding", type
+/// conversion): strings as they are, booleans as `true`/`false`, integers compared as numbers
+/// (`42.0` equals `42`, as "Server Validation" suggests).
+fn same_value(body: &Value, header: &str) -> bool {
+    match body {
+        Value::String(s) => s == header,
+        Value::Bool(b) => header == if *b { "true" } else { "false" },
+        Value::Number(n) => {
+            let numeric = !header.is_empty()
+                && header.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
+            if !numeric {
+                return false;
+            }
+            if let (Some(body), Ok(header)) = (n.as_i64(), header.parse::<i64>()) {
+                return body == header;
+            }
+            matches!((n.as_f64(), header.parse::<f64>()), (Some(body), Ok(header)) if body == header)
+        }
+        _ => false,
+    }
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One header's value with optional whitespace trimmed (RFC 9110, section 5.5); `None` when
+/// absent. Sent twice, or with bytes a field value cannot hold, it is malformed.
+fn single(headers: &HeaderMap, name: &str, display: &str) -> Result<Option<String>, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(mismatch(format!("the {display} header was sent more than once")));
+    }
+    let value = value.to_str().map_err(|_| {
+        mismatch(format!(
+            "the {display} header holds characters a header value cannot (use the Base64 sentinel)"
+        ))
+    })?;
+    Ok(Some(value.trim_matches([' ', '\t']).to_owned()))
+}
+
+fn required(headers: &HeaderMap, name: &str, display: &str) -> Result<String, Rejection> {
+    single(headers, name, display)?.ok_or_else(|| mismatch(format!("the {display} header is required")))
+}
+
+/// Decodes the Base64 sentinel of "Value Encoding" (`=?base64?…?=`, markers case-sensitive);
+/// any other value is taken literally. Invalid Base64 or UTF-8 inside the sentinel is a
+/// malformed header.
+pub(crate) fn decode(value: &str, display: &str) -> Result<String, Rejection> {
+    let Some(encoded) = value.strip_prefix(BASE64_PREFIX).and_then(|v| v.strip_suffix(BASE64_SUFFIX)) else {
+        return Ok(value.to_owned());
+    };
+    let bytes = base64_decode(encoded)
+        .ok_or_else(|| mismatch(format!("the {display} header holds invalid Base64 inside =?base64?…?=")))?;
+    String::from_utf8(bytes)
+        .map_err(|_| mismatch(format!("the {display} header's Base64 value is not UTF-8")))
+}
+
+/// Strict standard Base64 (RFC 4648, section 4): padded to a multiple of four, `=` only at
+/// the end, no other characters, zero bits after the last byte.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let sextet = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let chunks = bytes.chunks(4);
+    let last = chunks.len().saturating_sub(1);
+    for (i, chunk) in chunks.enumerate() {
+        let padding = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if padding > 2 || (padding > 0 && i != last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - padding] {
+            n = (n << 6) | sextet(c)?;
+        }
+        n <<= 6 * padding as u32;
+        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let keep = 3 - padding;
+        // Bits beyond the last byte must be zero (a canonical encoding).
+        if decoded[keep..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        out.extend_from_slice(&decoded[..keep]);
+    }
+    Some(out)
+}
+
+fn mismatch(detail: impl std::fmt::Display) -> Rejection {
+    Rejection::new(StatusCode::BAD_REQUEST, format!("Header mismatch: {detail}"))
+        .with_code(code::HEADER_MISMATCH)
+}
+
+fn differs(header: &str, header_value: &str, body_value: &str) -> Rejection {
+    mismatch(format!("{header} header value '{header_value}' does not match body value '{body_value}'"))
+}
+
+fn invalid_params(detail: String) -> Rejection {
+    Rejection::new(StatusCode::BAD_REQUEST, format!("Invalid params: {detail}"))
+        .with_code(code::INVALID_PARAMS)
+}
+
+/// The status of a modern answer sent as JSON: 404 for an unknown method
+/// (streamable-http, "Protocol Version Header": MUST), 400 for the errors the spec maps to
+/// Bad Request (`HeaderMismatch`, `MissingRequiredClientCapability` in basic/index,
+/// `UnsupportedProtocolVersion` in "Protocol Version Header"), 200 otherwise.
+pub(crate) fn status_of(answer: &Value) -> StatusCode {
+    match answer.get("error").and_then(|e| e.get("code")).and_then(Value::as_i64) {
+        Some(code::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+        Some(
+            code::HEADER_MISMATCH
+            | code::MISSING_REQUIRED_CLIENT_CAPABILITY
+            | code::UNSUPPORTED_PROTOCOL_VERSION,
+        ) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    }
+}
+
+/// The final answer to a `subscriptions/listen` the server ends on its own, at shutdown
+/// (basic/patterns/subscriptions, "Graceful Closure"), for when the server itself gives none.
+pub(crate) fn listen_farewell(id: &RequestId) -> Value {
+    let result = json!({ "resultType": "complete", "_meta": { meta::SUBSCRIPTION_ID: id } });
+    Message::response(id.clone(), result).to_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn base64_is_strict() {
+        assert_eq!(base64_decode("SGVsbG8=").as_deref(), Some(&b"Hello"[..]));
+        assert_eq!(
+            base64_decode("SGVsbG8sIOS4lueVjA==").map(String::from_utf8),
+            Some(Ok("Hello, 世界".into()))
+        );
+        assert_eq!(base64_decode("").as_deref(), Some(&b""[..]));
+        assert_eq!(base64_decode("SGVsbG8"), None, "missing padding");
+        assert_eq!(base64_decode("SGVs!!!bG8="), None, "outside the alphabet");
+        assert_eq!(base64_decode("SG=sbG8="), None, "padding in the middle");
+        assert_eq!(base64_decode("SGVsbG9="), None, "non-zero bits after the last byte");
+        assert_eq!(base64_decode("SGVsbA==").as_deref(), Some(&b"Hell"[..]));
+    }
+
+    #[test]
+    fn the_sentinel_is_decoded_and_anything_else_is_literal() {
+        let decoded = |v: &str| decode(v, "Mcp-Name").ok();
+        assert_eq!(decoded("=?base64?SGVsbG8=?=").as_deref(), Some("Hello"));
+        assert_eq!(decoded("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=").as_deref(), Some("=?base64?literal?="));
+        assert_eq!(decoded("SGVsbG8=").as_deref(), Some("SGVsbG8="));
+        assert_eq!(decoded("=?base64?SGVsbG8=").as_deref(), Some("=?base64?SGVsbG8="));
+        assert_eq!(
+            decoded("=?BASE64?SGVsbG8=?=").as_deref(),
+            Some("=?BASE64?SGVsbG8=?="),
+            "markers are case-sensitive"
+        );
+        assert_eq!(decoded("=?base64?SGVsbG8?="), None);
+        assert_eq!(decoded("=?base64?/w==?="), None, "not UTF-8");
+    }
+
+    #[test]
+    fn header_values_compare_by_the_body_type() {
+        assert!(same_value(&json!("us-west1"), "us-west1"));
+        assert!(!same_value(&json!("us-west1"), "US-WEST1"));
+        assert!(same_value(&json!(42), "42"));
+        assert!(same_value(&json!(42), "42.0"));
+        assert!(same_value(&json!(-7), "-7"));
+        assert!(!same_value(&json!(42), "0x2a"));
+        assert!(!same_value(&json!(42), "inf"));
+        assert!(same_value(&json!(true), "true"));
+        assert!(!same_value(&json!(true), "True"));
+        assert!(!same_value(&json!({"a": 1}), "{\"a\":1}"));
+    }
+
+    #[test]
+    fn eras() {
+        let mut headers = HeaderMap::new();
+        let modern_meta = json!({"_meta": {meta::PROTOCOL_VERSION: "2026-07-28"}});
+        assert!(is_modern(&headers, Some("tools/list"), Some(&modern_meta)));
+        assert!(is_modern(&headers, Some("initialize"), Some(&modern_meta)));
+        assert!(!is_modern(&headers, Some("tools/list"), None));
+        headers.insert(MCP_PROTOCOL_VERSION, HeaderValue::from_static("2026-07-28"));
+        assert!(is_modern(&headers, Some("tools/list"), None));
+        assert!(!is_modern(&headers, Some("initialize"), None), "initialize selects the legacy era");
+        headers.insert(MCP_PROTOCOL_VERSION, HeaderValue::from_static("2025-11-25"));
+        assert!(!is_modern(&headers, Some("tools/list"), None));
+    }
+
+    #[test]
+    fn error_statuses() {
+        let error = |code: i64| json!({"jsonrpc": "2.0", "id": 1, "error": {"code": code, "message": "x"}});
+        assert_eq!(status_of(&error(-32601)), StatusCode::NOT_FOUND);
+        assert_eq!(status_of(&error(-32020)), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(&error(-32021)), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(&error(-32022)), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(&error(-32602)), StatusCode::OK);
+        assert_eq!(status_of(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})), StatusCode::OK);
+    }
+}
