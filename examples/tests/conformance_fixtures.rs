@@ -1,7 +1,10 @@
 //! The conformance fixtures answer as the official MCP conformance suite
-//! (`@modelcontextprotocol/conformance`, server scenarios at 2025-11-25) expects: each test is
-//! named after the scenario it stands in for and checks what that scenario checks, through the
-//! in-process `TestClient`, so a drift shows up without Node or the HTTP transport.
+//! (`@modelcontextprotocol/conformance`, server scenarios at 2025-11-25 and 2026-07-28) expects:
+//! each test is named after the scenario it stands in for and checks what that scenario checks,
+//! through the in-process `TestClient`, so a drift shows up without Node or the HTTP transport.
+//! The 2026-07-28 tests send what the suite's stateless client sends (no `initialize`, the
+//! protocol version and capabilities in every request's `_meta`); where a fixture also means
+//! something in 2025-11-25 (a tool that asks the client for input), a test checks that era too.
 
 use std::time::Duration;
 
@@ -110,6 +113,20 @@ async fn tools_list_has_every_fixture_with_a_description_and_an_object_schema() 
         "test_elicitation_sep1330_enums",
         "test_reconnection",
         "json_schema_2020_12_tool",
+        "test_input_required_result_elicitation",
+        "test_input_required_result_sampling",
+        "test_input_required_result_list_roots",
+        "test_input_required_result_request_state",
+        "test_input_required_result_multiple_inputs",
+        "test_input_required_result_multi_round",
+        "test_input_required_result_tampered_state",
+        "test_input_required_result_capabilities",
+        "test_missing_capability",
+        "test_streaming_elicitation",
+        "test_logging_tool",
+        "test_trigger_tool_change",
+        "test_trigger_prompt_change",
+        "test_custom_headers",
     ] {
         assert!(names.contains(&expected), "tool {expected} missing; got {names:?}");
     }
@@ -123,7 +140,10 @@ async fn tools_list_has_every_fixture_with_a_description_and_an_object_schema() 
         );
         assert!(tool["description"].as_str().is_some_and(|d| !d.is_empty()), "{name} has no description");
         assert_eq!(tool["inputSchema"]["type"], "object", "{name}'s inputSchema root is not an object");
-        assert_eq!(tool["annotations"]["readOnlyHint"], true, "{name} is a fixture and changes nothing");
+        // The two hooks that change the tool and prompt lists say so; no other fixture
+        // changes anything.
+        let changes_lists = name.starts_with("test_trigger_");
+        assert_eq!(tool["annotations"]["readOnlyHint"], !changes_lists, "{name}'s readOnlyHint");
     }
 }
 
@@ -450,6 +470,7 @@ async fn prompts_list_has_every_fixture_with_a_description() {
         "test_prompt_with_arguments",
         "test_prompt_with_embedded_resource",
         "test_prompt_with_image",
+        "test_input_required_result_prompt",
     ] {
         assert!(names.contains(&expected), "prompt {expected} missing; got {names:?}");
     }
@@ -563,4 +584,483 @@ async fn test_reconnection_answers_after_a_short_wait() {
     let result = call(&client().await, "test_reconnection", json!({})).await;
     assert!(result["content"][0]["text"].is_string());
     assert!(result.get("isError").is_none_or(|e| e == false));
+}
+
+// --- 2026-07-28 ---------------------------------------------------------------------------
+
+/// The protocol revision the suite's stateless client speaks.
+const MODERN: &str = "2026-07-28";
+
+/// What the suite's stateless client declares on every request unless a scenario says
+/// otherwise (`DEFAULT_CLIENT_CAPABILITIES` in its `connection/stateless.ts`).
+fn modern_capabilities() -> Value {
+    json!({ "sampling": {}, "elicitation": {}, "roots": { "listChanged": true } })
+}
+
+/// `params` with the `_meta` every 2026-07-28 request carries.
+fn modern(mut params: Value, capabilities: Value) -> Value {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientInfo": { "name": "conformance-test-client", "version": "1.0.0" },
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
+    });
+    params
+}
+
+/// A 2026-07-28 client: no `initialize`, no session.
+fn stateless_client() -> TestClient {
+    TestClient::builder(server().expect("the fixtures build")).connect_without_initialize()
+}
+
+/// `tools/call` in 2026-07-28 with the suite's default capabilities; `extra` adds
+/// `inputResponses`, `requestState` or `arguments`.
+async fn modern_call(client: &TestClient, name: &str, extra: Value) -> Result<Value, ErrorObject> {
+    let mut params = json!({ "name": name, "arguments": {} });
+    if let (Value::Object(params), Value::Object(extra)) = (&mut params, extra) {
+        params.extend(extra);
+    }
+    client.request("tools/call", modern(params, modern_capabilities())).await
+}
+
+/// The suite's answers (`mockElicitResponse`, `mockSamplingResponse`, `mockListRootsResponse`).
+fn accept(content: Value) -> Value {
+    json!({ "action": "accept", "content": content })
+}
+fn sampled(text: &str) -> Value {
+    json!({ "role": "assistant", "content": { "type": "text", "text": text }, "model": "test-model", "stopReason": "endTurn" })
+}
+fn test_roots() -> Value {
+    json!({ "roots": [{ "uri": "file:///test/root", "name": "Test Root" }] })
+}
+
+/// The keys of a result's `inputRequests`, with the method of each.
+fn input_requests(result: &Value) -> Vec<(String, String)> {
+    assert_eq!(result["resultType"], "input_required", "{result}");
+    result["inputRequests"]
+        .as_object()
+        .expect("inputRequests")
+        .iter()
+        .map(|(key, request)| (key.clone(), request["method"].as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+fn text_of(result: &Value) -> &str {
+    assert_eq!(result["resultType"], "complete", "{result}");
+    result["content"][0]["text"].as_str().expect("a text block")
+}
+
+/// A 2025-11-25 client declaring the suite's capabilities plus roots, answering every request
+/// from the server the way the suite's mocks do.
+async fn legacy_answering_client() -> TestClient {
+    TestClient::builder(server().expect("the fixtures build"))
+        .protocol_version("2025-11-25")
+        .capabilities(json!({ "sampling": {}, "elicitation": {}, "roots": {} }))
+        .on_request(|method, params| match method {
+            "elicitation/create" => {
+                let fields = params["requestedSchema"]["properties"].as_object().cloned().unwrap_or_default();
+                Ok(accept(match () {
+                    _ if fields.contains_key("name") => json!({ "name": "Alice" }),
+                    _ if fields.contains_key("color") => json!({ "color": "blue" }),
+                    _ if fields.contains_key("ok") => json!({ "ok": true }),
+                    _ => json!({ "context": "test context" }),
+                }))
+            }
+            "sampling/createMessage" => Ok(sampled("The capital of France is Paris.")),
+            "roots/list" => Ok(test_roots()),
+            other => panic!("unexpected request {other}"),
+        })
+        .connect()
+        .await
+}
+
+#[tokio::test]
+async fn input_required_result_basic_elicitation_asks_under_user_name_then_greets() {
+    let client = stateless_client();
+    let r1 = modern_call(&client, "test_input_required_result_elicitation", json!({})).await.unwrap();
+    // input-required-result-result-type: resultType is explicit.
+    assert_eq!(input_requests(&r1), [("user_name".to_owned(), "elicitation/create".to_owned())]);
+    let asked = &r1["inputRequests"]["user_name"]["params"];
+    assert_eq!(asked["message"], "What is your name?");
+    assert_eq!(asked["requestedSchema"]["type"], "object");
+    assert_eq!(asked["requestedSchema"]["properties"]["name"]["type"], "string");
+    assert_eq!(asked["requestedSchema"]["required"], json!(["name"]));
+    assert!(r1["requestState"].is_string());
+    // Nothing went to the client as a request: there is no session to send one on.
+    assert!(client.received().iter().all(|m| !matches!(m, Message::Request(_))));
+
+    let r2 = modern_call(
+        &client,
+        "test_input_required_result_elicitation",
+        json!({ "inputResponses": { "user_name": accept(json!({ "name": "Alice" })) }, "requestState": r1["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&r2), "Hello, Alice!");
+}
+
+#[tokio::test]
+async fn input_required_result_fixtures_ask_the_client_directly_in_2025_11_25() {
+    let client = legacy_answering_client().await;
+    let greeting = call(&client, "test_input_required_result_elicitation", json!({})).await;
+    assert_eq!(greeting["content"][0]["text"], "Hello, Alice!");
+    let asked = requests_to_client(&client, "elicitation/create");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["message"], "What is your name?");
+
+    let capital = call(&client, "test_input_required_result_sampling", json!({})).await;
+    assert!(capital["content"][0]["text"].as_str().unwrap().contains("Paris"), "{capital}");
+    let roots = call(&client, "test_input_required_result_list_roots", json!({})).await;
+    assert_eq!(roots["content"][0]["text"], "The client's roots: file:///test/root");
+    let all = call(&client, "test_input_required_result_multiple_inputs", json!({})).await;
+    assert!(all["content"][0]["text"].as_str().unwrap().contains("Alice"), "{all}");
+    let rounds = call(&client, "test_input_required_result_multi_round", json!({})).await;
+    assert_eq!(rounds["content"][0]["text"], "Alice's favorite color is blue.");
+    let prompt = client
+        .request("prompts/get", json!({ "name": "test_input_required_result_prompt" }))
+        .await
+        .expect("prompts/get");
+    assert!(prompt["messages"][0]["content"]["text"].as_str().unwrap().contains("test context"));
+    // Every input came by a request to the client, none by a retry.
+    assert_eq!(requests_to_client(&client, "roots/list").len(), 2);
+    assert!(prompt.get("resultType").is_none(), "2025-11-25 results have no resultType");
+}
+
+#[tokio::test]
+async fn input_required_result_basic_sampling_asks_under_capital_question() {
+    let client = stateless_client();
+    let r1 = modern_call(&client, "test_input_required_result_sampling", json!({})).await.unwrap();
+    assert_eq!(input_requests(&r1), [("capital_question".to_owned(), "sampling/createMessage".to_owned())]);
+    let asked = &r1["inputRequests"]["capital_question"]["params"];
+    assert_eq!(asked["maxTokens"], 100);
+    assert_eq!(
+        asked["messages"],
+        json!([{ "role": "user", "content": { "type": "text", "text": "What is the capital of France?" } }])
+    );
+    let r2 = modern_call(
+        &client,
+        "test_input_required_result_sampling",
+        json!({ "inputResponses": { "capital_question": sampled("The capital of France is Paris.") }, "requestState": r1["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&r2), "The model (test-model) answered: The capital of France is Paris.");
+}
+
+#[tokio::test]
+async fn input_required_result_basic_list_roots_asks_under_client_roots() {
+    let client = stateless_client();
+    let r1 = modern_call(&client, "test_input_required_result_list_roots", json!({})).await.unwrap();
+    assert_eq!(input_requests(&r1), [("client_roots".to_owned(), "roots/list".to_owned())]);
+    assert_eq!(r1["inputRequests"]["client_roots"]["params"], json!({}));
+    let r2 = modern_call(
+        &client,
+        "test_input_required_result_list_roots",
+        json!({ "inputResponses": { "client_roots": test_roots() }, "requestState": r1["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&r2), "The client's roots: file:///test/root");
+}
+
+#[tokio::test]
+async fn input_required_result_request_state_round_trips_and_a_tampered_one_is_refused() {
+    let client = stateless_client();
+    for tool in ["test_input_required_result_request_state", "test_input_required_result_tampered_state"] {
+        let r1 = modern_call(&client, tool, json!({})).await.unwrap();
+        let (key, method) = input_requests(&r1).remove(0);
+        assert_eq!(method, "elicitation/create");
+        let state = r1["requestState"].as_str().expect("a requestState").to_owned();
+        let answer = json!({ key.clone(): accept(json!({ "ok": true })) });
+
+        // input-required-result-tampered-state: the suite appends to the state.
+        let tampered = modern_call(
+            &client,
+            tool,
+            json!({ "inputResponses": answer, "requestState": format!("{state}-TAMPERED") }),
+        )
+        .await
+        .expect_err("a tampered state is refused");
+        assert_eq!(tampered.code, -32602, "{tampered:?}");
+
+        let r2 = modern_call(&client, tool, json!({ "inputResponses": answer, "requestState": state }))
+            .await
+            .unwrap();
+        let text = text_of(&r2);
+        if tool.ends_with("request_state") {
+            assert_eq!(key, "confirm");
+            assert_eq!(r1["inputRequests"]["confirm"]["params"]["message"], "Please confirm");
+            assert_eq!(text, "state-ok: confirmed");
+        } else {
+            assert_eq!(text, "Confirmed: true");
+        }
+    }
+}
+
+#[tokio::test]
+async fn input_required_result_multiple_input_requests_asks_all_three_in_one_round() {
+    let client = stateless_client();
+    let r1 = modern_call(&client, "test_input_required_result_multiple_inputs", json!({})).await.unwrap();
+    assert_eq!(
+        input_requests(&r1),
+        [
+            ("client_roots".to_owned(), "roots/list".to_owned()),
+            ("greeting".to_owned(), "sampling/createMessage".to_owned()),
+            ("user_name".to_owned(), "elicitation/create".to_owned()),
+        ]
+    );
+    assert_eq!(r1["inputRequests"]["greeting"]["params"]["maxTokens"], 50);
+    let answers = json!({
+        "user_name": accept(json!({ "name": "Alice" })),
+        "greeting": sampled("Hello there!"),
+        "client_roots": test_roots(),
+    });
+    let r2 = modern_call(
+        &client,
+        "test_input_required_result_multiple_inputs",
+        json!({ "inputResponses": answers, "requestState": r1["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&r2), "Hello there! Alice. The client's roots: file:///test/root");
+}
+
+#[tokio::test]
+async fn input_required_result_multi_round_asks_step1_then_step2_with_a_new_state() {
+    let client = stateless_client();
+    let tool = "test_input_required_result_multi_round";
+    let r1 = modern_call(&client, tool, json!({})).await.unwrap();
+    assert_eq!(input_requests(&r1), [("step1".to_owned(), "elicitation/create".to_owned())]);
+    assert_eq!(r1["inputRequests"]["step1"]["params"]["message"], "Step 1: What is your name?");
+    let r2 = modern_call(
+        &client,
+        tool,
+        json!({ "inputResponses": { "step1": accept(json!({ "name": "Alice" })) }, "requestState": r1["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(input_requests(&r2), [("step2".to_owned(), "elicitation/create".to_owned())]);
+    assert_eq!(r2["inputRequests"]["step2"]["params"]["message"], "Step 2: What is your favorite color?");
+    assert_ne!(r2["requestState"], r1["requestState"], "the state carries the first answer");
+    // The last round carries only the second answer; the first comes back from the state.
+    let r3 = modern_call(
+        &client,
+        tool,
+        json!({ "inputResponses": { "step2": accept(json!({ "color": "blue" })) }, "requestState": r2["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&r3), "Alice's favorite color is blue.");
+}
+
+#[tokio::test]
+async fn input_required_result_missing_extra_and_invalid_input_responses() {
+    let client = stateless_client();
+    let tool = "test_input_required_result_elicitation";
+    // missing-input-response: a wrong key is asked for again, not an error.
+    let wrong = modern_call(
+        &client,
+        tool,
+        json!({ "inputResponses": { "wrong_key": accept(json!({ "data": "wrong" })) } }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(input_requests(&wrong), [("user_name".to_owned(), "elicitation/create".to_owned())]);
+    // ignore-extra-params: unknown keys beside the right one are ignored.
+    let extra = modern_call(
+        &client,
+        tool,
+        json!({ "inputResponses": {
+            "user_name": accept(json!({ "name": "Alice" })),
+            "unknown_extra_key": accept(json!({ "foo": "bar" })),
+            "another_unexpected": accept(json!({ "baz": 123 })),
+        } }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&extra), "Hello, Alice!");
+    // validate-input: a response that is not an object is refused; null means none.
+    let invalid =
+        modern_call(&client, tool, json!({ "inputResponses": { "user_name": 12345 } })).await.unwrap_err();
+    assert_eq!(invalid.code, -32602);
+    let null = modern_call(&client, tool, json!({ "inputResponses": null })).await.unwrap();
+    assert_eq!(null["resultType"], "input_required");
+}
+
+#[tokio::test]
+async fn input_required_result_capability_check_asks_only_what_the_request_declares() {
+    let client = stateless_client();
+    let tool = "test_input_required_result_capabilities";
+    let call_with = |capabilities: Value, extra: Value| {
+        let mut params = json!({ "name": tool, "arguments": {} });
+        if let (Value::Object(params), Value::Object(extra)) = (&mut params, extra) {
+            params.extend(extra);
+        }
+        client.request("tools/call", modern(params, capabilities))
+    };
+    // Sampling only: the model is asked, the user is not.
+    let r1 = call_with(json!({ "sampling": {} }), json!({})).await.unwrap();
+    assert_eq!(input_requests(&r1), [("model_answer".to_owned(), "sampling/createMessage".to_owned())]);
+    let r2 = call_with(
+        json!({ "sampling": {} }),
+        json!({ "inputResponses": { "model_answer": sampled("Paris") }, "requestState": r1["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&r2), "The model answered: Paris (not confirmed: the client cannot show forms)");
+    // With elicitation too, the user is asked to confirm in a second round.
+    let both = json!({ "sampling": {}, "elicitation": {} });
+    let r1 = call_with(both.clone(), json!({})).await.unwrap();
+    let r2 = call_with(
+        both.clone(),
+        json!({ "inputResponses": { "model_answer": sampled("Paris") }, "requestState": r1["requestState"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(input_requests(&r2), [("user_confirmation".to_owned(), "elicitation/create".to_owned())]);
+}
+
+#[tokio::test]
+async fn input_required_result_non_tool_request_prompts_get_asks_under_user_context() {
+    let client = stateless_client();
+    let get = |extra: Value| {
+        let mut params = json!({ "name": "test_input_required_result_prompt" });
+        if let (Value::Object(params), Value::Object(extra)) = (&mut params, extra) {
+            params.extend(extra);
+        }
+        client.request("prompts/get", modern(params, modern_capabilities()))
+    };
+    let r1 = get(json!({})).await.unwrap();
+    assert_eq!(input_requests(&r1), [("user_context".to_owned(), "elicitation/create".to_owned())]);
+    assert_eq!(
+        r1["inputRequests"]["user_context"]["params"]["message"],
+        "What context should the prompt use?"
+    );
+    let r2 = get(json!({ "inputResponses": { "user_context": accept(json!({ "context": "test context" })) }, "requestState": r1["requestState"] }))
+        .await
+        .unwrap();
+    assert_eq!(r2["resultType"], "complete");
+    assert_eq!(
+        r2["messages"][0]["content"]["text"],
+        "Answer the next question with this context in mind: test context"
+    );
+}
+
+#[tokio::test]
+async fn input_required_result_unsupported_methods_list_results_are_complete() {
+    let client = stateless_client();
+    for method in ["tools/list", "prompts/list"] {
+        let result = client.request(method, modern(json!({}), modern_capabilities())).await.unwrap();
+        assert_eq!(result["resultType"], "complete", "{method}");
+    }
+}
+
+#[tokio::test]
+async fn server_stateless_missing_capability_is_32021_in_2026_and_a_tool_error_in_2025() {
+    let modern_client = stateless_client();
+    let error = modern_client
+        .request(
+            "tools/call",
+            modern(json!({ "name": "test_missing_capability", "arguments": {} }), json!({})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, -32021);
+    assert_eq!(error.data, Some(json!({ "requiredCapabilities": { "sampling": {} } })));
+    // Declared: the model is asked, by retry.
+    let asked = modern_call(&modern_client, "test_missing_capability", json!({})).await.unwrap();
+    assert_eq!(input_requests(&asked), [("sampling-1".to_owned(), "sampling/createMessage".to_owned())]);
+
+    let legacy = call(&client().await, "test_missing_capability", json!({})).await;
+    assert_eq!(legacy["isError"], true);
+}
+
+#[tokio::test]
+async fn server_stateless_streaming_elicitation_sends_no_request_to_the_client() {
+    let client = stateless_client();
+    let mut params = modern(
+        json!({ "name": "test_streaming_elicitation", "arguments": {} }),
+        json!({ "elicitation": {} }),
+    );
+    params["_meta"]["progressToken"] = json!("p-1");
+    let result = client.request("tools/call", params).await.unwrap();
+    assert_eq!(input_requests(&result), [("confirm".to_owned(), "elicitation/create".to_owned())]);
+    let received = client.received();
+    assert!(received.iter().all(|m| !matches!(m, Message::Request(_))), "{received:?}");
+    assert_eq!(client.notifications("notifications/progress").len(), 1);
+}
+
+#[tokio::test]
+async fn server_stateless_logging_tool_logs_only_when_the_request_names_a_level() {
+    let client = stateless_client();
+    modern_call(&client, "test_logging_tool", json!({})).await.unwrap();
+    assert!(client.notifications("notifications/message").is_empty());
+    let mut params = modern(json!({ "name": "test_logging_tool", "arguments": {} }), json!({}));
+    params["_meta"]["io.modelcontextprotocol/logLevel"] = json!("info");
+    client.request("tools/call", params).await.unwrap();
+    let levels: Vec<Value> =
+        client.notifications("notifications/message").iter().map(|m| m["level"].clone()).collect();
+    assert_eq!(levels, [json!("info"), json!("warning")]);
+}
+
+#[tokio::test]
+async fn server_stateless_trigger_hooks_change_the_lists_and_listeners_hear_it() {
+    let server = server().expect("the fixtures build");
+    let listener = TestClient::builder(server.clone()).connect_without_initialize();
+    let caller = TestClient::builder(server).connect_without_initialize();
+    let listen = listener.request(
+        "subscriptions/listen",
+        modern(json!({ "notifications": { "toolsListChanged": true } }), json!({})),
+    );
+    let triggers = async {
+        listener
+            .wait_for_notification("notifications/subscriptions/acknowledged", Duration::from_secs(5))
+            .await
+            .expect("acknowledged");
+        // A prompt change is not what this stream asked for; a tool change is.
+        modern_call(&caller, "test_trigger_prompt_change", json!({})).await.unwrap();
+        modern_call(&caller, "test_trigger_tool_change", json!({})).await.unwrap();
+        listener
+            .wait_for_notification("notifications/tools/list_changed", Duration::from_secs(5))
+            .await
+            .expect("tools/list_changed");
+        listener.session().server().close_subscriptions();
+    };
+    let (listened, ()) = tokio::join!(listen, triggers);
+    assert_eq!(listened.unwrap()["resultType"], "complete");
+    assert!(listener.notifications("notifications/prompts/list_changed").is_empty());
+
+    let tools = caller.request("tools/list", modern(json!({}), json!({}))).await.unwrap();
+    assert!(tools["tools"].as_array().unwrap().iter().any(|t| t["name"] == "test_dynamic_tool"));
+    let prompts = caller.request("prompts/list", modern(json!({}), json!({}))).await.unwrap();
+    assert!(prompts["prompts"].as_array().unwrap().iter().any(|p| p["name"] == "test_dynamic_prompt"));
+    // Called again, each hook undoes its change.
+    modern_call(&caller, "test_trigger_tool_change", json!({})).await.unwrap();
+    let tools = caller.request("tools/list", modern(json!({}), json!({}))).await.unwrap();
+    assert!(tools["tools"].as_array().unwrap().iter().all(|t| t["name"] != "test_dynamic_tool"));
+}
+
+#[tokio::test]
+async fn http_custom_header_server_validation_has_a_string_argument_mirrored_into_a_header() {
+    let client = stateless_client();
+    let tools = client.request("tools/list", modern(json!({}), json!({}))).await.unwrap();
+    let tool = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "test_custom_headers")
+        .expect("listed");
+    let region = &tool["inputSchema"]["properties"]["region"];
+    assert_eq!((region["type"].clone(), region["x-mcp-header"].clone()), (json!("string"), json!("Region")));
+    let server = server().expect("the fixtures build");
+    let headers =
+        server.tool("test_custom_headers").expect("registered").header_params().expect("valid annotations");
+    assert_eq!(headers.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["Priority", "Region"]);
+    let result = modern_call(
+        &client,
+        "test_custom_headers",
+        json!({ "arguments": { "region": "Hello", "priority": 2 } }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&result), "region=Hello, priority=2");
 }

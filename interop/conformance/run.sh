@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in
-# package.json) against the `conformance` example served over streamable HTTP, and exits with
-# the suite's exit code (0 when every scored scenario passes).
+# package.json) against the `conformance` example served over streamable HTTP, for one or more
+# protocol revisions' requirement sets, and exits 0 only when every set passes (every scored
+# scenario of each).
+#
+# One server process serves every set: the same `Server` value and the same stateful HTTP
+# transport answer the 2025-11-25 scenarios (initialize, then a session) and the 2026-07-28 ones
+# (no handshake; version and capabilities in each request's `_meta`), telling them apart per
+# request.
 #
 #   interop/conformance/run.sh                  # the 2025-11-25 requirement set
+#   CONFORMANCE_REQUIREMENTS=2026-07-28 interop/conformance/run.sh
+#   CONFORMANCE_REQUIREMENTS="2025-11-25 2026-07-28" interop/conformance/run.sh   # both, as CI
 #   interop/conformance/run.sh --verbose        # extra arguments go to `conformance server`
 #   interop/conformance/run.sh -o results       # also write per-check JSON under results/
 #
 # Environment:
-#   CONFORMANCE_REQUIREMENTS  requirement set to run (default 2025-11-25)
+#   CONFORMANCE_REQUIREMENTS  requirement sets to run, separated by spaces or commas, in order
+#                             (default 2025-11-25)
 #   CONFORMANCE_BIN           a prebuilt `conformance` example binary (default: cargo builds it)
 #
 # Installs the suite with `npm ci` on first use. The suite needs Node 22+; the `node` package in
@@ -17,7 +26,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-requirements="${CONFORMANCE_REQUIREMENTS:-2025-11-25}"
+read -r -a requirement_sets <<<"$(printf '%s' "${CONFORMANCE_REQUIREMENTS:-2025-11-25}" | tr ',' ' ')"
+[ "${#requirement_sets[@]}" -gt 0 ] || { echo "run.sh: CONFORMANCE_REQUIREMENTS names no requirement set" >&2; exit 2; }
 
 if [ ! -x "$here/node_modules/.bin/conformance" ] || [ ! -x "$here/node_modules/.bin/node" ]; then
   echo "==> installing the conformance suite (npm ci in $here)"
@@ -47,7 +57,6 @@ url="http://127.0.0.1:$port/mcp"
 
 work="$(mktemp -d)"
 server_log="$work/server.log"
-suite_log="$work/suite.log"
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -82,38 +91,58 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 
-echo "==> conformance server --url $url --requirements $requirements $*"
-set +e
-conformance server --url "$url" --requirements "$requirements" "$@" 2>&1 | tee "$suite_log"
-status=${PIPESTATUS[0]}
-set -e
-
 # The suite prints one line per scenario after "=== SUMMARY ===" (a check mark or a cross, the
 # scenario, its check counts), then lists the scenarios it ran without scoring. Repeat the
 # verdicts compactly, scored and not scored apart, so they end the output.
-echo
-echo "==> conformance $requirements against the conformance example: exit code $status"
-awk '
-  /^=== SUMMARY ===/ { in_summary = 1; next }
-  /^Total:/ { in_summary = 0 }
-  /^Not scored/ { in_unscored = 1; next }
-  in_summary && /^(✓|✗) / {
-    name = $2; sub(/:$/, "", name); order[++n] = name; ok[name] = ($1 == "✓")
-  }
-  in_unscored && /^  (✓|✗) / { unscored[$2] = 1 }
-  END {
-    for (i = 1; i <= n; i++) {
-      name = order[i]
-      if (name in unscored) { if (ok[name]) up++; else { uf++; ufail = ufail "  " name "\n" } }
-      else { if (ok[name]) sp++; else { sf++; sfail = sfail "  " name "\n" } }
+summarize() {
+  awk '
+    /^=== SUMMARY ===/ { in_summary = 1; next }
+    /^Total:/ { in_summary = 0 }
+    /^Not scored/ { in_unscored = 1; next }
+    in_summary && /^(✓|✗) / {
+      name = $2; sub(/:$/, "", name); order[++n] = name; ok[name] = ($1 == "✓")
     }
-    printf "scored scenarios: %d passed, %d failed\n", sp, sf
-    if (sf) printf "%s", sfail
-    printf "not scored (run for visibility): %d passed, %d failed\n", up, uf
-    if (uf) printf "%s", ufail
-  }' "$suite_log"
-if [ "$status" -ne 0 ] && ! kill -0 "$server_pid" 2>/dev/null; then
-  echo "the server had exited; its output:"
-  cat "$server_log"
+    in_unscored && /^  (✓|✗) / { unscored[$2] = 1 }
+    END {
+      for (i = 1; i <= n; i++) {
+        name = order[i]
+        if (name in unscored) { if (ok[name]) up++; else { uf++; ufail = ufail "  " name "\n" } }
+        else { if (ok[name]) sp++; else { sf++; sfail = sfail "  " name "\n" } }
+      }
+      printf "scored scenarios: %d passed, %d failed\n", sp, sf
+      if (sf) printf "%s", sfail
+      printf "not scored (run for visibility): %d passed, %d failed\n", up, uf
+      if (uf) printf "%s", ufail
+    }' "$1"
+}
+
+overall=0
+verdicts=""
+for requirements in "${requirement_sets[@]}"; do
+  suite_log="$work/suite-$requirements.log"
+  echo "==> conformance server --url $url --requirements $requirements $*"
+  set +e
+  conformance server --url "$url" --requirements "$requirements" "$@" 2>&1 | tee "$suite_log"
+  status=${PIPESTATUS[0]}
+  set -e
+  echo
+  echo "==> conformance $requirements against the conformance example: exit code $status"
+  summary="$(summarize "$suite_log")"
+  echo "$summary"
+  verdicts="$verdicts$requirements: exit code $status\n$(printf '%s' "$summary" | sed 's/^/  /')\n"
+  if [ "$status" -ne 0 ]; then
+    overall=$status
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "the server had exited; its output:"
+      cat "$server_log"
+      break
+    fi
+  fi
+done
+
+if [ "${#requirement_sets[@]}" -gt 1 ]; then
+  echo
+  echo "==> every requirement set (${requirement_sets[*]}), one server process:"
+  printf "%b" "$verdicts"
 fi
-exit "$status"
+exit "$overall"

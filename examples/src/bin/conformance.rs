@@ -1,6 +1,6 @@
 //! The server the official MCP conformance suite (npm `@modelcontextprotocol/conformance`)
-//! tests: every fixture its 2025-11-25 server scenarios call, from
-//! [`examples::conformance_fixtures`].
+//! tests: every fixture its 2025-11-25 and 2026-07-28 server scenarios call, from
+//! [`examples::conformance_fixtures`]. One process serves both revisions, choosing per request.
 //!
 //! Run it on stdio (the default) or on streamable HTTP:
 //!
@@ -9,7 +9,8 @@
 //! cargo run -p examples --bin conformance -- --http 127.0.0.1:3000   # stateful, endpoint /mcp
 //! ```
 //!
-//! `interop/conformance/run.sh` starts it over HTTP and runs the suite against it.
+//! `interop/conformance/run.sh` starts it over HTTP and runs the suite against it, for each
+//! requirement set in `CONFORMANCE_REQUIREMENTS` (CI runs 2025-11-25 and 2026-07-28).
 
 use std::process::ExitCode;
 
@@ -80,8 +81,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
 
 /// Streamable HTTP in stateful mode: the 2025-11-25 scenarios open a session with
 /// `initialize`, and sampling and elicitation need one (the server asks the client mid-call and
-/// the answer comes back on another POST of the same session). Host and Origin stay on the
-/// transport's loopback allow-lists, which is what the suite's `dns-rebinding-protection`
+/// the answer comes back on another POST of the same session). The transport is dual-era: a
+/// 2026-07-28 request (its `_meta` names that revision) is served without a session whatever
+/// the mode, and asks for input with `input_required` results instead. Host and Origin stay on
+/// the transport's loopback allow-lists, which is what the suite's `dns-rebinding-protection`
 /// scenario checks.
 async fn serve_http(server: mcp_core::Server, addr: &str) -> Result<(), String> {
     let listener =

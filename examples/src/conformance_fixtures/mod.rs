@@ -1,13 +1,19 @@
 //! The fixtures the official MCP conformance suite (npm `@modelcontextprotocol/conformance`)
-//! looks for when it tests a server at protocol revision 2025-11-25: tools, resources, a
-//! resource template, prompts and completions with the names and result shapes its server
-//! scenarios check.
+//! looks for when it tests a server at protocol revisions 2025-11-25 and 2026-07-28: tools,
+//! resources, a resource template, prompts and completions with the names and result shapes its
+//! server scenarios check. One [`server`] serves both revisions; each request is served in the
+//! revision it is spoken in.
 //!
 //! The `conformance` binary serves [`server`] on stdio or streamable HTTP, and
-//! `interop/conformance/run.sh` points the suite at it. Everything here is written with the
-//! hand-written registration API of `mcp-core` (`Tool::read`, `Resource::new`, `Prompt::new`),
-//! so it doubles as a tour of that API: content of every kind, progress, logging, sampling and
-//! elicitation from inside a tool.
+//! `interop/conformance/run.sh` points the suite at it. This module holds the fixtures of the
+//! 2025-11-25 scenarios (which 2026-07-28 keeps), written with the hand-written registration
+//! API of `mcp-core` (`Tool::read`, `Resource::new`, `Prompt::new`), so it doubles as a tour of
+//! that API: content of every kind, progress, logging, sampling and elicitation from inside a
+//! tool. The fixtures only 2026-07-28 scenarios call are in submodules, written with the
+//! `#[tool]` and `#[prompt]` macros: `mrtr` (multi round-trip requests: a tool asks for input
+//! and the client answers by retrying), `stateless` (the per-request diagnostics of the
+//! stateless transport scenarios) and `tasks` (the Tasks extension: tools whose calls become
+//! tasks the client polls).
 //!
 //! ```
 //! use mcp_core::testing::TestClient;
@@ -29,6 +35,10 @@ use mcp_core::protocol::{
 use mcp_core::{BuildError, CompletionRequest, Context, McpError, Prompt, Resource, Server, Tool, ToolError};
 use serde_json::{Map, Value, json};
 
+mod mrtr;
+mod stateless;
+mod tasks;
+
 /// A 1x1 red PNG, the smallest real image the image fixtures can return.
 const RED_PIXEL_PNG: [u8; 69] = [
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
@@ -43,7 +53,7 @@ const RED_PIXEL_PNG: [u8; 69] = [
 const STEP: Duration = Duration::from_millis(50);
 
 /// Builds the conformance fixture server: every tool, resource, template and prompt the
-/// suite's 2025-11-25 server scenarios call, under the names they call them by.
+/// suite's 2025-11-25 and 2026-07-28 server scenarios call, under the names they call them by.
 ///
 /// Fails only if a fixture is malformed, which the `conformance_fixtures` test rules out.
 pub fn server() -> Result<Server, BuildError> {
@@ -63,6 +73,10 @@ pub fn server() -> Result<Server, BuildError> {
     for prompt in prompts() {
         builder = builder.prompt(prompt);
     }
+    // The fixtures of the 2026-07-28 scenarios, one module per family.
+    let builder = mrtr::register(builder);
+    let builder = stateless::register(builder);
+    let builder = builder.tools(tasks::tools());
     builder.build()
 }
 
