@@ -332,3 +332,57 @@ async fn bad_arguments_are_tool_errors() {
     }
     assert!(structured(&call(&client, "list_runs", json!({})).await)["runs"].as_array().unwrap().is_empty());
 }
+
+/// `_meta` of a 2026-07-28 request from a client that can elicit.
+fn modern(mut params: Value) -> Value {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+    });
+    params
+}
+
+#[tokio::test]
+async fn in_2026_07_28_the_purge_asks_by_round_trip_records_one_run_and_never_applies_a_stale_yes() {
+    let workflows = Workflows::new(FAST);
+    let legacy = client(&workflows).await;
+    build(&legacy, "web").await;
+    let modern_client = TestClient::builder(server(workflows.clone()).unwrap()).connect_without_initialize();
+    let purge = || modern(json!({"name": "purge_cache", "arguments": {}}));
+
+    let first = modern_client.request("tools/call", purge()).await.unwrap();
+    assert_eq!(first["resultType"], "input_required");
+    let question = first["inputRequests"]["elicitation-1"]["params"]["message"].as_str().unwrap().to_owned();
+    assert!(question.contains("web-1.tar.gz") && !question.contains("api"), "{question}");
+    assert_eq!(purge_runs(&workflows), 0, "asking records no run");
+
+    // Another artifact appears before the user's "yes" comes back: the yes was given to a
+    // question that did not list it, so the purge asks again and deletes nothing.
+    build(&legacy, "api").await;
+    let yes = json!({"elicitation-1": {"action": "accept", "content": {"confirm": true}}});
+    let mut retry = purge();
+    retry["inputResponses"] = yes.clone();
+    retry["requestState"] = first["requestState"].clone();
+    let again = modern_client.request("tools/call", retry).await.unwrap();
+    assert_eq!(again["resultType"], "input_required");
+    assert!(again["inputRequests"]["elicitation-1"]["params"]["message"].as_str().unwrap().contains("api-"));
+    assert_eq!(workflows.artifacts().len(), 2, "nothing deleted on a stale answer");
+
+    let mut retry = purge();
+    retry["inputResponses"] = yes;
+    retry["requestState"] = again["requestState"].clone();
+    let done = modern_client.request("tools/call", retry).await.unwrap();
+    assert_eq!(done["structuredContent"]["status"], "succeeded", "{done}");
+    assert!(workflows.artifacts().is_empty());
+    assert_eq!(purge_runs(&workflows), 1, "one purge, one run record, however many rounds it took");
+}
+
+fn purge_runs(workflows: &Workflows) -> usize {
+    workflows
+        .runs()
+        .list()
+        .runs
+        .into_iter()
+        .filter(|r| r.kind == examples::workflows::RunKind::PurgeCache)
+        .count()
+}
