@@ -553,11 +553,12 @@ async fn a_tool_with_an_invalid_x_mcp_header_is_not_served_to_modern_clients() {
         .input_schema(json!({"type": "object", "properties": {"n": {"type": "number", "x-mcp-header": "N"}}}))
         .handler(|_ctx, _args| async { Ok(CallToolResult::text("ran")) });
     assert!(invalid.header_params().is_err(), "number parameters cannot be mirrored");
-    if fixture.server.add_tool(invalid).is_ok() {
-        // Registration let it through: the transport still refuses to run it unchecked.
-        let response = post_modern(&server.mcp(), &call(1, "bad_header", json!({"n": 1.5})), &[]).await;
-        assert_eq!(response.status(), 500);
-    }
+    let refused = fixture.server.add_tool(invalid).unwrap_err();
+    assert!(refused.to_string().contains("bad_header"), "{refused}");
+    // Never registered, so a modern call finds no such tool.
+    let response = post_modern(&server.mcp(), &call(1, "bad_header", json!({"n": 1.5})), &[]).await;
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].is_object() || body["result"]["isError"] == true, "{body}");
 }
 
 // --- Error statuses ------------------------------------------------------------------------
