@@ -545,3 +545,42 @@ async fn tools_by_value_and_duplicates_across_registrations() {
     assert!(first.contains("Notes::count_notes"), "{first}");
     assert!(second.contains("count_notes"), "{second}");
 }
+
+/// Query a region's database.
+#[tool(read)]
+async fn regional_query(
+    /// Which region's database.
+    #[arg(header = "Region")]
+    region: String,
+    /// The query.
+    sql: String,
+) -> String {
+    format!("{region}: {sql}")
+}
+
+/// Charge an amount.
+#[tool(write, destructive = false, idempotent = false)]
+async fn charge(#[arg(header = "Amount")] amount: f64) -> String {
+    format!("charged {amount}")
+}
+
+#[tokio::test]
+async fn arg_header_marks_the_property_with_x_mcp_header() {
+    // 2026-07-28 server/tools, "x-mcp-header": the annotation sits in the property's schema.
+    let client =
+        TestClient::connect(Server::builder("s", "1").tool(regional_query::tool()).build().unwrap()).await;
+    let tools = client.list_tools().await.unwrap();
+    assert_eq!(
+        tools[0]["inputSchema"]["properties"]["region"],
+        json!({"type": "string", "description": "Which region's database.", "x-mcp-header": "Region"})
+    );
+    assert!(tools[0]["inputSchema"]["properties"]["sql"].get("x-mcp-header").is_none());
+}
+
+#[test]
+fn arg_header_on_a_number_is_refused_when_the_server_is_built() {
+    // Numbers cannot be mirrored (their text form is ambiguous); the spec allows string,
+    // integer and boolean only.
+    let error = Server::builder("s", "1").tool(charge::tool()).build().unwrap_err();
+    assert!(matches!(error, BuildError::InvalidSchema { .. }), "{error}");
+}

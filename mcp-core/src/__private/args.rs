@@ -117,6 +117,16 @@ impl ArgsSchema {
         self
     }
 
+    /// Marks parameter `name` with `x-mcp-header` (2026-07-28): HTTP clients mirror its value
+    /// into the `Mcp-Param-{header}` header. Whether its type allows that is checked when the
+    /// server is built.
+    pub fn header(mut self, name: &str, header: &str) -> Self {
+        if let Some(Value::Object(property)) = self.properties.get_mut(name) {
+            property.insert("x-mcp-header".into(), Value::String(header.to_owned()));
+        }
+        self
+    }
+
     /// The schema.
     pub fn finish(mut self) -> Value {
         let mut schema = Map::new();

@@ -203,6 +203,9 @@ impl Inputs {
                             );
                         }
                     }
+                    if let Some(header) = &arg.header {
+                        schema.extend(quote!(.header(#wire, #header)));
+                    }
                     pending.push((option, var));
                 }
             }

@@ -3,7 +3,7 @@
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, FnArg, Pat, Type};
+use syn::{Attribute, Expr, FnArg, LitStr, Pat, Type};
 
 use super::attr::{Opt, once, parse_options};
 use super::docs::doc_text;
@@ -66,6 +66,9 @@ pub(crate) struct Arg {
     pub(crate) span: Span,
     pub(crate) description: Option<String>,
     pub(crate) default: Option<ArgDefault>,
+    /// `#[arg(header = "Region")]`: the `x-mcp-header` annotation (2026-07-28), which asks
+    /// HTTP clients to mirror the argument into an `Mcp-Param-Region` header.
+    pub(crate) header: Option<LitStr>,
 }
 
 pub(crate) enum ArgDefault {
@@ -80,7 +83,7 @@ pub(crate) struct Signature {
     pub(crate) params: Vec<Param>,
 }
 
-const ARG_OPTIONS: &[&str] = &["rename", "description", "default"];
+const ARG_OPTIONS: &[&str] = &["rename", "description", "default", "header"];
 
 /// Reads the parameters of `sig`, removing the attributes this crate understands (`#[arg]`,
 /// `#[ctx]`, `#[args]`, doc comments) so that the function compiles as written.
@@ -262,8 +265,25 @@ fn arg(
     let mut rename = None;
     let mut description = None;
     let mut default = None;
+    let mut header = None;
     for opt in opts {
         match opt.name().as_str() {
+            "header" => {
+                if site != Site::Tool {
+                    errors.at(
+                        opt.span(),
+                        format!(
+                            "only tool arguments can be mirrored into HTTP headers; remove `header` from this {} argument",
+                            site.what()
+                        ),
+                    );
+                }
+                let value = opt.string(errors);
+                if let Some(lit) = &value {
+                    check_header_name(lit, errors);
+                }
+                once(&mut header, opt, value, errors)
+            }
             "rename" => once(&mut rename, opt, opt.string(errors), errors),
             "description" => {
                 if site == Site::Resource {
@@ -308,7 +328,28 @@ fn arg(
         }
     };
     let description = description.or(docs);
-    Some(Arg { name, span, description, default })
+    Some(Arg { name, span, description, default, header })
+}
+
+/// The `x-mcp-header` value becomes part of a header name (`Mcp-Param-{value}`), so it must be
+/// a non-empty HTTP token (RFC 9110 `tchar`s), as 2026-07-28 server/tools says.
+fn check_header_name(lit: &LitStr, errors: &mut Errors) {
+    let value = lit.value();
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if value.is_empty() {
+        errors.spanned(
+            lit,
+            "a header name cannot be empty: write the part after `Mcp-Param-`, such as \"Region\"",
+        );
+    } else if let Some(bad) = value.chars().find(|c| !tchar(*c)) {
+        errors.spanned(
+            lit,
+            format!(
+                "{bad:?} cannot appear in an HTTP header name; use letters, digits and `-` (the client sends `Mcp-Param-{}`)",
+                value.replace(|c: char| !tchar(c), "-")
+            ),
+        );
+    }
 }
 
 /// Refuses parameter types a handler cannot take.
