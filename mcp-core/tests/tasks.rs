@@ -681,3 +681,31 @@ async fn a_call_the_auth_layer_refuses_is_refused_on_the_request_not_in_a_task()
     assert_eq!(result["isError"], true);
     assert_eq!(result["content"][0]["text"], "sign in first");
 }
+
+#[tokio::test]
+async fn arguments_that_break_the_schema_are_refused_on_the_request_not_in_a_task() {
+    // The model learns about a malformed call at once (an isError result it can act on), not
+    // from a task it would have to poll. A well-formed call to the same tool is a task.
+    let server = builder()
+        .tool(
+            Tool::read("typed")
+                .task_support(TaskSupport::Optional)
+                .input_schema(json!({
+                    "type": "object",
+                    "properties": {"ms": {"type": "integer"}},
+                    "required": ["ms"]
+                }))
+                .handler(|_ctx, _args| async move { Ok(CallToolResult::text("ran")) }),
+        )
+        .build()
+        .unwrap();
+    let client = stateless(server);
+    let refused = call(&client, json!({"name": "typed", "arguments": {"ms": "soon"}})).await;
+    assert_eq!(refused["resultType"], "complete", "{refused}");
+    assert_eq!(refused["isError"], true);
+    assert!(refused["content"][0]["text"].as_str().unwrap().contains("ms"), "{refused}");
+    assert!(refused.get("taskId").is_none());
+
+    let accepted = call(&client, json!({"name": "typed", "arguments": {"ms": 5}})).await;
+    assert_eq!(accepted["resultType"], "task", "{accepted}");
+}

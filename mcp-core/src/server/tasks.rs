@@ -168,6 +168,13 @@ pub(crate) fn plan(
             _ => Ok(None),
         };
     }
+    // Arguments that do not match the input schema are refused at once, as a plain call: the
+    // model gets its `isError` result on this request and can correct the call, instead of a
+    // task handle it must poll only to learn the call was malformed.
+    let arguments = Value::Object(params.arguments.clone().unwrap_or_default());
+    if crate::schema::validate::validate(&tool.schemas.input, &arguments).is_err() {
+        return Ok(None);
+    }
     // A call the auth layer refuses is refused at once, as a plain call, so the client sees
     // the refusal (a login challenge, say) on its request rather than in a task.
     if let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>() {
