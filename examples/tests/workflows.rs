@@ -23,9 +23,23 @@ async fn client(workflows: &Workflows) -> TestClient {
 /// A client that declares elicitation and answers every `elicitation/create` with `answer`,
 /// recording the requests it got.
 async fn eliciting_client(workflows: &Workflows, answer: Value) -> (TestClient, Arc<Mutex<Vec<Value>>>) {
+    eliciting_client_at("2025-11-25", workflows, answer).await
+}
+
+/// Both protocol eras: the handshake era, where the question is a request to the client
+/// mid-call, and 2026-07-28, where it is an `input_required` result the client answers by
+/// retrying the call. The connector's code is the same; so are these tests' expectations.
+const ERAS: [&str; 2] = ["2025-11-25", "2026-07-28"];
+
+async fn eliciting_client_at(
+    version: &str,
+    workflows: &Workflows,
+    answer: Value,
+) -> (TestClient, Arc<Mutex<Vec<Value>>>) {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let seen = asked.clone();
     let client = TestClient::builder(server(workflows.clone()).unwrap())
+        .protocol_version(version)
         .capabilities(json!({"elicitation": {}}))
         .on_request(move |method, params| {
             assert_eq!(method, "elicitation/create");
@@ -211,9 +225,15 @@ async fn cancelling_mid_job_stops_it_sends_no_response_and_records_cancelled() {
 
 #[tokio::test]
 async fn purge_runs_the_destructive_step_when_the_user_confirms() {
+    for era in ERAS {
+        purge_confirmed(era).await;
+    }
+}
+
+async fn purge_confirmed(era: &str) {
     let workflows = Workflows::new(FAST);
     let (client, asked) =
-        eliciting_client(&workflows, json!({"action": "accept", "content": {"confirm": true}})).await;
+        eliciting_client_at(era, &workflows, json!({"action": "accept", "content": {"confirm": true}})).await;
     build(&client, "web").await;
     build(&client, "api").await;
     assert_eq!(workflows.artifacts().len(), 2);
@@ -224,8 +244,9 @@ async fn purge_runs_the_destructive_step_when_the_user_confirms() {
     assert!(workflows.artifacts().is_empty());
     assert!(run["summary"].as_str().unwrap().contains("deleted 2 artifacts"));
 
+    assert_eq!(workflows.runs().list().runs.len(), 3, "{era}: two builds and one purge, one record each");
     let asked = asked.lock().unwrap();
-    assert_eq!(asked.len(), 1);
+    assert_eq!(asked.len(), 1, "{era}");
     let message = asked[0]["message"].as_str().unwrap();
     assert!(message.contains("web-1.tar.gz") && message.contains("api-2.tar.gz"), "{message}");
     let schema = &asked[0]["requestedSchema"];
@@ -239,19 +260,21 @@ async fn purge_deletes_nothing_when_the_user_declines() {
         json!({"action": "cancel"}),
         json!({"action": "accept", "content": {"confirm": false}}),
     ] {
-        let workflows = Workflows::new(FAST);
-        let (client, asked) = eliciting_client(&workflows, answer.clone()).await;
-        build(&client, "web").await;
-        let run = structured(&call(&client, "purge_cache", json!({})).await);
-        assert_eq!(run["status"], "aborted", "{answer}");
-        assert!(run["summary"].as_str().unwrap().contains("not confirmed"), "{answer}: {run}");
-        assert_eq!(
-            step_statuses(&run),
-            [("scan", "done"), ("confirm", "done"), ("delete", "skipped")]
-                .map(|(n, s)| (n.to_owned(), s.to_owned()))
-        );
-        assert_eq!(workflows.artifacts().len(), 1, "{answer}: nothing destroyed");
-        assert_eq!(asked.lock().unwrap().len(), 1);
+        for era in ERAS {
+            let workflows = Workflows::new(FAST);
+            let (client, asked) = eliciting_client_at(era, &workflows, answer.clone()).await;
+            build(&client, "web").await;
+            let run = structured(&call(&client, "purge_cache", json!({})).await);
+            assert_eq!(run["status"], "aborted", "{answer}");
+            assert!(run["summary"].as_str().unwrap().contains("not confirmed"), "{answer}: {run}");
+            assert_eq!(
+                step_statuses(&run),
+                [("scan", "done"), ("confirm", "done"), ("delete", "skipped")]
+                    .map(|(n, s)| (n.to_owned(), s.to_owned()))
+            );
+            assert_eq!(workflows.artifacts().len(), 1, "{era} {answer}: nothing destroyed");
+            assert_eq!(asked.lock().unwrap().len(), 1);
+        }
     }
 }
 

@@ -50,7 +50,41 @@ impl TestClientBuilder {
         self
     }
 
-    /// The protocol version to ask for (default: the newest).
+    /// The protocol version to speak (default: 2025-11-25, the newest with the handshake).
+    ///
+    /// A modern version (2026-07-28) makes [`connect`](Self::connect) skip `initialize` and the
+    /// client speak that revision as a real one does: every request carries the version, the
+    /// capabilities and the client's identity in `_meta`, and an `input_required` result of
+    /// `tools/call`, `prompts/get` or `resources/read` is answered with the
+    /// [`on_request`](Self::on_request) handler and retried with `inputResponses` and the
+    /// echoed `requestState`, until the result is complete. The same test can then run in
+    /// both eras:
+    ///
+    /// ```
+    /// use mcp_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
+    /// use serde_json::json;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let server = Server::builder("t", "1")
+    ///     .tool(Tool::write("wipe").handler(|ctx, _args| async move {
+    ///         let form = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}});
+    ///         let answer = ctx.elicit("Wipe everything?", form.as_object().cloned().unwrap()).await?;
+    ///         Ok(CallToolResult::text(format!("{:?}", answer.action)))
+    ///     }))
+    ///     .build()
+    ///     .unwrap();
+    /// for version in ["2025-11-25", "2026-07-28"] {
+    ///     let client = TestClient::builder(server.clone())
+    ///         .protocol_version(version)
+    ///         .capabilities(json!({"elicitation": {}}))
+    ///         .on_request(|_method, _params| Ok(json!({"action": "accept", "content": {"ok": true}})))
+    ///         .connect()
+    ///         .await;
+    ///     let result = client.call_tool("wipe", json!({})).await.unwrap();
+    ///     assert_eq!(result.content[0].as_text(), Some("Accept"), "{version}");
+    /// }
+    /// # });
+    /// ```
     pub fn protocol_version(mut self, version: &str) -> Self {
         self.protocol_version = version.to_owned();
         self
@@ -73,11 +107,17 @@ impl TestClientBuilder {
         self
     }
 
-    /// Connects: sends `initialize` and `notifications/initialized`.
+    /// Connects: sends `initialize` and `notifications/initialized`; or, at a modern protocol
+    /// version, nothing (see [`protocol_version`](Self::protocol_version)).
     ///
     /// # Panics
     /// When the server refuses `initialize`, which is a bug in the server under test.
     pub async fn connect(self) -> TestClient {
+        if ProtocolVersion::new(self.protocol_version.as_str()).is_modern() {
+            let mut client = self.connect_without_initialize();
+            client.modern = true;
+            return client;
+        }
         let client = self.connect_without_initialize();
         let params = json!({
             "protocolVersion": client.protocol_version,
@@ -101,7 +141,7 @@ impl TestClientBuilder {
             rx,
             session.clone(),
             outbound.clone(),
-            self.responder,
+            self.responder.clone(),
             received.clone(),
             arrived.clone(),
             barrier_tx,
@@ -118,6 +158,8 @@ impl TestClientBuilder {
             protocol_version: self.protocol_version,
             extensions: self.extensions,
             pump,
+            modern: false,
+            responder: self.responder,
         }
     }
 }
@@ -135,6 +177,9 @@ pub struct TestClient {
     pump: tokio::task::JoinHandle<()>,
     next_barrier: AtomicI64,
     barrier_seen: watch::Receiver<i64>,
+    /// Speaks a modern revision: `_meta` on every request, `input_required` answered.
+    modern: bool,
+    responder: Option<Responder>,
 }
 
 impl Drop for TestClient {
@@ -166,8 +211,67 @@ impl TestClient {
         &self.session
     }
 
-    /// Sends a request and waits for its result or error.
+    /// Sends a request and waits for its result or error. A client connected at a modern
+    /// version adds the per-request `_meta` fields the request lacks and answers
+    /// `input_required` results (see [`TestClientBuilder::protocol_version`]).
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ErrorObject> {
+        if !self.modern {
+            return self.send_request(method, params).await;
+        }
+        let mut params = self.stamp(params);
+        // A real client gives up at some point too; a server that keeps asking is a bug.
+        for _ in 0..10 {
+            let result = self.send_request(method, params.clone()).await?;
+            if result.get("resultType").and_then(Value::as_str) != Some("input_required") {
+                return Ok(result);
+            }
+            let Some(responder) = &self.responder else {
+                return Ok(result);
+            };
+            let mut responses = serde_json::Map::new();
+            if let Some(Value::Object(requests)) = result.get("inputRequests") {
+                for (key, request) in requests {
+                    let input_method = request.get("method").and_then(Value::as_str).unwrap_or_default();
+                    let input_params = request.get("params").cloned().unwrap_or(Value::Null);
+                    responses.insert(key.clone(), responder(input_method, input_params)?);
+                }
+            }
+            params["inputResponses"] = Value::Object(responses);
+            match result.get("requestState") {
+                Some(state) => params["requestState"] = state.clone(),
+                None => {
+                    if let Value::Object(p) = &mut params {
+                        p.remove("requestState");
+                    }
+                }
+            }
+        }
+        Err(ErrorObject::new(code::INTERNAL_ERROR, "the server asked for input ten times in a row"))
+    }
+
+    /// Adds the modern per-request `_meta` fields a request lacks.
+    fn stamp(&self, mut params: Value) -> Value {
+        if !params.is_object() {
+            params = json!({});
+        }
+        let meta = params.as_object_mut().map(|p| p.entry("_meta").or_insert_with(|| json!({})));
+        if let Some(Value::Object(meta)) = meta {
+            let defaults = [
+                ("io.modelcontextprotocol/protocolVersion", json!(self.protocol_version)),
+                ("io.modelcontextprotocol/clientCapabilities", self.capabilities.clone()),
+                (
+                    "io.modelcontextprotocol/clientInfo",
+                    json!({ "name": "mcp-core-test-client", "version": env!("CARGO_PKG_VERSION") }),
+                ),
+            ];
+            for (key, value) in defaults {
+                meta.entry(key).or_insert(value);
+            }
+        }
+        params
+    }
+
+    async fn send_request(&self, method: &str, params: Value) -> Result<Value, ErrorObject> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let message =
             Message::Request(Request { id: id.into(), method: method.to_owned(), params: Some(params) });
