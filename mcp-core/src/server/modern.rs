@@ -7,6 +7,7 @@
 //! if any, is not consulted. Anything else is served as before, in the era `initialize`
 //! negotiated.
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::McpError;
@@ -31,7 +32,10 @@ pub(crate) struct ModernRequest {
 /// declarations for a modern one, and the error the spec prescribes for a modern request that
 /// cannot be served.
 pub(crate) fn classify(params: Option<&Value>) -> Result<Option<ModernRequest>, McpError> {
-    let Some(request_meta) = params.and_then(|p| p.get("_meta")).and_then(Value::as_object) else {
+    let Some(meta_value) = params.and_then(|p| p.get("_meta")) else {
+        return Ok(None);
+    };
+    let Some(request_meta) = meta_value.as_object() else {
         return Ok(None);
     };
     let Some(version) = request_meta.get(meta::PROTOCOL_VERSION) else {
@@ -53,7 +57,9 @@ pub(crate) fn classify(params: Option<&Value>) -> Result<Option<ModernRequest>, 
         // per-request fields mean nothing to it.
         return Ok(None);
     }
-    let declared: RequestMeta = serde_json::from_value(Value::Object(request_meta.clone())).map_err(|e| {
+    // Read in place: copying the whole `_meta` into an owned value first costs more than the
+    // read itself, on every modern request.
+    let declared = RequestMeta::deserialize(meta_value).map_err(|e| {
         let missing = if request_meta.contains_key(meta::CLIENT_CAPABILITIES) {
             format!("a per-request `_meta` field is malformed: {e}")
         } else {

@@ -44,7 +44,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Seals and opens `requestState` with the server's key.
 pub(crate) struct StateSealer {
-    key: Vec<u8>,
+    /// HMAC-SHA256 with the key already absorbed: each seal and open clones it rather than
+    /// hashing the key into a fresh MAC.
+    keyed: HmacSha256,
     ttl: Duration,
 }
 
@@ -89,12 +91,27 @@ pub(crate) struct Carried {
 
 /// SHA-256 of an input request's method and canonical params, hex.
 fn question_digest(request: &InputRequest) -> String {
-    let mut canonical = request.method.clone();
-    canonical.push('\n');
+    let mut canonical = request.method.clone().into_bytes();
+    canonical.push(b'\n');
     if let Some(params) = &request.params {
         write_canonical(params, &mut canonical);
     }
-    Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(&canonical))
+}
+
+/// Lower-case hex, two digits a byte. Written out by hand rather than with a `format!` per
+/// byte (a `String` and a formatter run each): a binding is digested on every modern
+/// `tools/call`, `prompts/get` and `resources/read`, whether or not the handler asks for input,
+/// and 32 `format!`s cost more than the rest of the dispatch of a small call
+/// (benches/README.md).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 /// The request a state belongs to: method, target, arguments and caller.
@@ -116,50 +133,56 @@ impl Binding {
         arguments: Option<&Value>,
         principal: Option<String>,
     ) -> Self {
-        let mut canonical = String::new();
+        let mut canonical = Vec::new();
         if let Some(arguments) = arguments {
             write_canonical(arguments, &mut canonical);
         }
-        let digest = Sha256::digest(canonical.as_bytes());
         Binding {
             method: method.to_owned(),
             target: target.to_owned(),
-            digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            digest: hex(&Sha256::digest(&canonical)),
             principal,
         }
     }
 }
 
 /// JSON with object keys sorted at every level: the same arguments give the same digest
-/// whatever order the client serialised them in.
-fn write_canonical(value: &Value, out: &mut String) {
+/// whatever order the client serialised them in. Keys and scalars are written by serde_json
+/// straight into the buffer (compact, as `Value::to_string` writes them), with no `String` each.
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            out.push('{');
+            out.push(b'{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                write_json(key, out);
+                out.push(b':');
                 write_canonical(&map[key], out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => write_json(other, out),
     }
+}
+
+/// A string or scalar as compact JSON.
+fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
+    // Serialising a string or a JSON scalar into a Vec cannot fail.
+    serde_json::to_writer(out, value).unwrap_or_else(|_| unreachable!());
 }
 
 impl StateSealer {
@@ -180,12 +203,13 @@ impl StateSealer {
                 key
             }
         };
-        Ok(StateSealer { key, ttl })
+        // HMAC takes a key of any length; this cannot fail.
+        let keyed = <HmacSha256 as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable!());
+        Ok(StateSealer { keyed, ttl })
     }
 
     fn mac(&self) -> HmacSha256 {
-        // HMAC takes a key of any length; this cannot fail.
-        <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!())
+        self.keyed.clone()
     }
 
     /// Seals the answers and questions so far for `binding`.
@@ -418,6 +442,37 @@ mod tests {
         carried.questions.insert("elicitation-1".into(), json!("abc"));
         let sealed = sealer().seal(&binding(), &carried).unwrap();
         assert_eq!(sealer().open(&sealed, &binding()).unwrap(), carried);
+    }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        let every: Vec<u8> = (0..=255).collect();
+        let expected: String = every.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&every), expected);
+        assert_eq!(binding().digest.len(), 64);
+    }
+
+    /// The digests are part of every `requestState` in flight: a state sealed before an upgrade
+    /// must still open after it, so the canonical form may not change by a byte.
+    #[test]
+    fn digests_are_stable_across_releases() {
+        let arguments = json!({
+            "z": [1, -2, 3.5, 1e300, true, false, null],
+            "a": {"quote\"": "line\nbreak \u{1}", "é": "ünïcødé", "": {}},
+            "m": [],
+        });
+        let digest = Binding::new("tools/call", "deploy", Some(&arguments), None).digest;
+        let request = InputRequest {
+            method: "elicitation/create".into(),
+            params: Some(
+                json!({"message": "Really?", "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}),
+            ),
+        };
+        assert_eq!(digest, "ea63b977ed6e30b4f509a5d04ccc06008308ca82da35259804471540e1890025");
+        assert_eq!(
+            question_digest(&request),
+            "513d080714073aa61a9d52cef9c415d1dfc1e1ce329a296a048ba30581c0e879"
+        );
     }
 
     #[test]
