@@ -14,7 +14,7 @@
 //! every answer.
 
 use mcp_core::protocol::{CreateMessageParams, GetPromptResult, ListRootsResult, PromptMessage};
-use mcp_core::{ClientRequestError, Context, McpError, ServerBuilder, ToolError, prompt, tool};
+use mcp_core::{Context, McpError, ServerBuilder, ToolError, prompt, tool};
 
 /// Adds every fixture of this module to the server.
 pub(crate) fn register(builder: ServerBuilder) -> ServerBuilder {
@@ -179,23 +179,11 @@ async fn test_input_required_result_prompt(ctx: Context) -> Result<GetPromptResu
     let context = ctx
         .with_input_key("user_context")
         .elicit_as::<PromptContext>("What context should the prompt use?")
-        .await
-        .map_err(client_error)?;
+        .await?;
     let context = context.map_or_else(|| "no particular context".to_owned(), |c| c.context);
     Ok(GetPromptResult::new(vec![PromptMessage::user(format!(
         "Answer the next question with this context in mind: {context}"
     ))]))
-}
-
-/// A failed request to the client, as the error of a prompt: the client's answer did not fit
-/// (it is the client's mistake, `-32602`) or the client could not be asked at all.
-fn client_error(error: ClientRequestError) -> McpError {
-    match error {
-        ClientRequestError::BadResponse(why) => {
-            McpError::invalid_params(format!("Invalid inputResponses: {why}"))
-        }
-        other => McpError::internal(other),
-    }
 }
 
 fn describe_roots(roots: &ListRootsResult) -> String {

@@ -104,7 +104,7 @@ fn question_digest(request: &InputRequest) -> String {
 /// `tools/call`, `prompts/get` and `resources/read`, whether or not the handler asks for input,
 /// and 32 `format!`s cost more than the rest of the dispatch of a small call
 /// (benches/README.md).
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
