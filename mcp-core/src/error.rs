@@ -140,6 +140,22 @@ impl McpError {
             .with_data(serde_json::json!({ "uri": uri }))
     }
 
+    /// `-32022 Unsupported protocol version` (2026-07-28, "Versioning"): `data.supported` lists
+    /// every revision this SDK speaks, newest first, and `data.requested` echoes `requested`.
+    ///
+    /// ```
+    /// use mcp_core::McpError;
+    /// let e = McpError::unsupported_protocol_version("1999-01-01");
+    /// assert_eq!(e.code, -32022);
+    /// assert_eq!(e.data.unwrap()["supported"][0], "2026-07-28");
+    /// ```
+    pub fn unsupported_protocol_version(requested: &str) -> Self {
+        let supported: Vec<&str> =
+            crate::protocol::ProtocolVersion::SUPPORTED.iter().rev().copied().collect();
+        Self::new(code::UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
+            .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
+    }
+
     /// The same error with `data`.
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);

@@ -1,5 +1,9 @@
 //! The stdio transport, bytes in and bytes out (2025-11-25: basic/transports, "stdio").
 
+// Test helpers may unwrap too: a panic there is a failed test with a location (clippy.toml
+// allows it only inside `#[test]` functions themselves).
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use mcp_core::protocol::CallToolResult;
@@ -78,33 +82,60 @@ async fn an_oversized_line_is_refused_without_killing_the_process() {
     assert_eq!(replies[1], json!({"jsonrpc":"2.0","id":2,"result":{}}));
 }
 
+/// What the server writes, line by line.
+type Output = tokio::io::Lines<BufReader<tokio::io::ReadHalf<tokio::io::DuplexStream>>>;
+
+/// A server on an in-memory pipe, driven line by line as a client process would drive it.
+struct Piped {
+    lines: Output,
+    input: tokio::io::WriteHalf<tokio::io::DuplexStream>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Piped {
+    fn start() -> Piped {
+        let (client, server_io) = tokio::io::duplex(64 * 1024);
+        let (server_read, server_write) = tokio::io::split(server_io);
+        let serving = tokio::spawn(serve_with(server(), server_read, server_write, StdioConfig::default()));
+        let (client_read, input) = tokio::io::split(client);
+        Piped { lines: BufReader::new(client_read).lines(), input, serving }
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.input.write_all(text.as_bytes()).await.unwrap();
+    }
+
+    async fn next_line(&mut self) -> String {
+        self.lines.next_line().await.unwrap().unwrap()
+    }
+
+    /// Cancels request `id`, closes stdin, and checks that the server exits within two seconds
+    /// (`why` says why it must); returns the lines still unread.
+    async fn cancel_and_close(mut self, id: &str, why: &str) -> Output {
+        let cancel = format!(
+            "{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{{\"requestId\":\"{id}\"}}}}\n"
+        );
+        self.send(&cancel).await;
+        self.input.shutdown().await.unwrap();
+        drop(self.input);
+        tokio::time::timeout(Duration::from_secs(2), self.serving).await.expect(why).unwrap().unwrap();
+        self.lines
+    }
+}
+
 #[tokio::test]
 async fn slow_requests_do_not_block_later_ones() {
-    let (client, server_io) = tokio::io::duplex(64 * 1024);
-    let (server_read, server_write) = tokio::io::split(server_io);
-    let serving = tokio::spawn(serve_with(server(), server_read, server_write, StdioConfig::default()));
-    let (client_read, mut client_write) = tokio::io::split(client);
-    let mut lines = BufReader::new(client_read).lines();
+    let mut piped = Piped::start();
     let slow = r#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"sleep","arguments":{"ms":3000}}}"#;
-    client_write.write_all(format!("{INIT}\n{slow}\n").as_bytes()).await.unwrap();
-    client_write.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":\"fast\",\"method\":\"ping\"}\n").await.unwrap();
-    let first = lines.next_line().await.unwrap().unwrap();
+    piped.send(&format!("{INIT}\n{slow}\n")).await;
+    piped.send("{\"jsonrpc\":\"2.0\",\"id\":\"fast\",\"method\":\"ping\"}\n").await;
+    let first = piped.next_line().await;
     assert!(first.contains("initialize") || first.contains("protocolVersion"));
-    let second: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    let second: Value = serde_json::from_str(&piped.next_line().await).unwrap();
     assert_eq!(second["id"], "fast", "the ping must overtake the slow call");
     // Cancel the slow call; it gets no response, and closing stdin ends the server.
-    client_write
-        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"slow\"}}\n")
-        .await
-        .unwrap();
-    client_write.shutdown().await.unwrap();
-    drop(client_write);
-    tokio::time::timeout(Duration::from_secs(2), serving)
-        .await
-        .expect("exits at end of input")
-        .unwrap()
-        .unwrap();
-    assert_eq!(lines.next_line().await.unwrap(), None, "no response for the cancelled call");
+    let mut rest = piped.cancel_and_close("slow", "exits at end of input").await;
+    assert_eq!(rest.next_line().await.unwrap(), None, "no response for the cancelled call");
 }
 
 #[tokio::test]
@@ -172,20 +203,16 @@ async fn a_modern_client_needs_no_handshake_and_a_legacy_one_still_gets_it() {
 async fn subscriptions_listen_ends_on_cancellation_and_at_end_of_input() {
     // 2026-07-28 basic/patterns/subscriptions, "Cancellation": on stdio the client cancels
     // with notifications/cancelled; the transport closing ends the subscription too.
-    let (client, server_io) = tokio::io::duplex(64 * 1024);
-    let (server_read, server_write) = tokio::io::split(server_io);
-    let serving = tokio::spawn(serve_with(server(), server_read, server_write, StdioConfig::default()));
-    let (client_read, mut client_write) = tokio::io::split(client);
-    let mut lines = BufReader::new(client_read).lines();
+    let mut piped = Piped::start();
     for id in ["a", "b"] {
         let listen = format!(
             r#"{{"jsonrpc":"2.0","id":"{id}","method":"subscriptions/listen","params":{{"notifications":{{"toolsListChanged":true}},{MODERN_META}}}}}"#
         );
-        client_write.write_all(format!("{listen}\n").as_bytes()).await.unwrap();
+        piped.send(&format!("{listen}\n")).await;
     }
     let mut acknowledged = Vec::new();
     for _ in 0..2 {
-        let ack: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+        let ack: Value = serde_json::from_str(&piped.next_line().await).unwrap();
         assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
         assert_eq!(ack["params"]["notifications"], json!({"toolsListChanged": true}));
         acknowledged.push(ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"].clone());
@@ -193,16 +220,7 @@ async fn subscriptions_listen_ends_on_cancellation_and_at_end_of_input() {
     acknowledged.sort_by_key(|v| v.to_string());
     assert_eq!(acknowledged, [json!("a"), json!("b")]);
     // Cancel one; close input with the other still open: the server must still exit.
-    client_write
-        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"a\"}}\n")
-        .await
-        .unwrap();
-    client_write.shutdown().await.unwrap();
-    drop(client_write);
-    tokio::time::timeout(Duration::from_secs(2), serving)
-        .await
-        .expect("exits at end of input although a subscription was open")
-        .unwrap()
-        .unwrap();
-    assert_eq!(lines.next_line().await.unwrap(), None, "a cancelled subscription gets no response");
+    let mut rest =
+        piped.cancel_and_close("a", "exits at end of input although a subscription was open").await;
+    assert_eq!(rest.next_line().await.unwrap(), None, "a cancelled subscription gets no response");
 }

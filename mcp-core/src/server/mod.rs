@@ -157,6 +157,8 @@ impl std::fmt::Debug for Server {
 
 struct ServerInner {
     info: Implementation,
+    /// `info` as JSON, serialised once: every 2026-07-28 result carries it in `_meta`.
+    info_json: serde_json::Value,
     instructions: Option<String>,
     capabilities: ServerCapabilities,
     page_size: usize,
@@ -215,6 +217,10 @@ impl Server {
     /// The server's `serverInfo`.
     pub fn info(&self) -> &Implementation {
         &self.inner.info
+    }
+
+    pub(crate) fn info_json(&self) -> &serde_json::Value {
+        &self.inner.info_json
     }
 
     /// The server's `instructions`.
@@ -779,6 +785,7 @@ impl ServerBuilder {
         let request_state = mrtr::StateSealer::new(self.request_state_key, self.request_state_ttl)?;
         Ok(Server {
             inner: Arc::new(ServerInner {
+                info_json: serde_json::to_value(&self.info).unwrap_or_default(),
                 info: self.info,
                 instructions: self.instructions,
                 capabilities,

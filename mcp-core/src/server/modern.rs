@@ -50,7 +50,7 @@ pub(crate) fn classify(params: Option<&Value>) -> Result<Option<ModernRequest>, 
     };
     let version = ProtocolVersion::new(version);
     if !version.is_supported() {
-        return Err(unsupported_version(version.as_str()));
+        return Err(McpError::unsupported_protocol_version(version.as_str()));
     }
     if !version.is_modern() {
         // A handshake revision named in `_meta` is served the way that revision is: the
@@ -74,14 +74,6 @@ pub(crate) fn classify(params: Option<&Value>) -> Result<Option<ModernRequest>, 
         capabilities: declared.client_capabilities,
         client_info: declared.client_info,
         log_level: declared.log_level,
-    }))
-}
-
-/// `UnsupportedProtocolVersion` (-32022) with the versions the server does speak, newest first.
-pub(crate) fn unsupported_version(requested: &str) -> McpError {
-    McpError::new(code::UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version").with_data(json!({
-        "supported": supported_versions(),
-        "requested": requested,
     }))
 }
 
@@ -143,7 +135,7 @@ pub(crate) fn finish_result(result: &mut Value, method: &str, server: &Server) {
     }
     let result_meta = fields.entry("_meta").or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(result_meta) = result_meta {
-        result_meta.entry(meta::SERVER_INFO).or_insert_with(|| json!(server.info()));
+        result_meta.entry(meta::SERVER_INFO).or_insert_with(|| server.info_json().clone());
     }
     let is_complete = fields.get("resultType") == Some(&json!(ResultType::Complete));
     if is_complete && is_cacheable(method) {

@@ -9,9 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use mcp_core::jsonrpc::code;
+use mcp_core::McpError;
 use mcp_core::protocol::ProtocolVersion;
-use serde_json::json;
 
 use super::reject::Rejection;
 use super::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID, Shared};
@@ -182,12 +181,16 @@ pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVer
     if version.is_supported() {
         return Ok(Some(version));
     }
-    Err(Rejection::new(
+    let error = McpError::unsupported_protocol_version(requested);
+    let mut rejection = Rejection::new(
         StatusCode::BAD_REQUEST,
         format!("Bad Request: unsupported MCP-Protocol-Version `{requested}`"),
     )
-    .with_code(code::UNSUPPORTED_PROTOCOL_VERSION)
-    .with_data(json!({ "supported": ProtocolVersion::SUPPORTED, "requested": requested })))
+    .with_code(error.code);
+    if let Some(data) = error.data {
+        rejection = rejection.with_data(data);
+    }
+    Err(rejection)
 }
 
 /// The `Mcp-Session-Id` header, if present and readable.

@@ -278,44 +278,11 @@ pub(crate) fn decode(value: &str, display: &str) -> Result<String, Rejection> {
 }
 
 /// Strict standard Base64 (RFC 4648, section 4): padded to a multiple of four, `=` only at
-/// the end, no other characters, zero bits after the last byte.
+/// the end, no other characters, zero bits after the last byte. The `base64` crate's standard
+/// engine decodes exactly that (canonical padding required, trailing bits refused).
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let sextet = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let chunks = bytes.chunks(4);
-    let last = chunks.len().saturating_sub(1);
-    for (i, chunk) in chunks.enumerate() {
-        let padding = chunk.iter().rev().take_while(|&&c| c == b'=').count();
-        if padding > 2 || (padding > 0 && i != last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &chunk[..4 - padding] {
-            n = (n << 6) | sextet(c)?;
-        }
-        n <<= 6 * padding as u32;
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let keep = 3 - padding;
-        // Bits beyond the last byte must be zero (a canonical encoding).
-        if decoded[keep..].iter().any(|&b| b != 0) {
-            return None;
-        }
-        out.extend_from_slice(&decoded[..keep]);
-    }
-    Some(out)
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
 fn mismatch(detail: impl std::fmt::Display) -> Rejection {
