@@ -280,6 +280,24 @@ fn error_response(id: Option<RequestId>, mut obj: Map<String, Value>) -> Result<
     }
 }
 
+/// The refusal of a JSON-RPC batch in a protocol revision that removed them (2025-06-18 and
+/// later; see [`ProtocolVersion::allows_batches`](crate::protocol::ProtocolVersion::allows_batches)):
+/// `-32600`, naming the revision. Every transport answers a batch it cannot take with this.
+///
+/// ```
+/// let refusal = mcp_core::jsonrpc::batch_refused(None, "2025-11-25");
+/// assert_eq!(refusal.error.code, -32600);
+/// assert!(refusal.error.message.contains("2025-11-25"));
+/// ```
+pub fn batch_refused(id: Option<RequestId>, version: &str) -> ErrorResponse {
+    invalid(
+        id,
+        &format!(
+            "JSON-RPC batches are not supported in protocol version {version}; send one message at a time"
+        ),
+    )
+}
+
 fn invalid(id: Option<RequestId>, why: &str) -> ErrorResponse {
     ErrorResponse::new(id, ErrorObject::new(code::INVALID_REQUEST, format!("Invalid Request: {why}")))
 }

@@ -36,9 +36,11 @@
 //! `mcp-macros` with the default `macros` feature) rather than by hand.
 
 pub mod auth;
+pub mod era;
 pub mod error;
 pub mod jsonrpc;
 pub mod protocol;
+pub mod request;
 pub mod schema;
 mod server;
 pub mod testing;

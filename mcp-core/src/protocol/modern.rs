@@ -180,6 +180,11 @@ pub struct SubscriptionFilter {
     /// `notifications/resources/updated` for these URIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_subscriptions: Option<Vec<String>>,
+    /// `notifications/tasks` for these task ids (Tasks extension, SEP-2663). Kept as sent: the
+    /// server sends no task notifications, and only checks that the client declared the
+    /// extension before asking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_ids: Option<Value>,
 }
 
 /// Parameters of `subscriptions/listen`.

@@ -1,12 +1,26 @@
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A protocol revision, such as `2025-11-25`. Kept as the string the peer sent, so that an
-/// unknown revision can be negotiated down rather than refused.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// unknown revision can be negotiated down rather than refused. Revisions are dates, so they
+/// compare as versions: `2025-03-26 < 2025-11-25`. A revision this server speaks is held
+/// without an allocation, so copying the version of every request costs nothing.
+///
+/// ```
+/// use mcp_core::protocol::ProtocolVersion;
+/// assert!(ProtocolVersion::new("2025-03-26") < ProtocolVersion::new("2025-11-25"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct ProtocolVersion(String);
+pub struct ProtocolVersion(Cow<'static, str>);
+
+impl<'de> Deserialize<'de> for ProtocolVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(ProtocolVersion::new)
+    }
+}
 
 impl ProtocolVersion {
     /// The first published revision.
@@ -34,12 +48,12 @@ impl ProtocolVersion {
     /// The newest revision with the `initialize` handshake: what `initialize` answers when the
     /// client asks for a revision the handshake cannot speak.
     pub fn latest() -> Self {
-        ProtocolVersion(Self::V2025_11_25.to_owned())
+        ProtocolVersion(Cow::Borrowed(Self::V2025_11_25))
     }
 
     /// The newest revision this server speaks, of either era.
     pub fn newest() -> Self {
-        ProtocolVersion(Self::V2026_07_28.to_owned())
+        ProtocolVersion(Cow::Borrowed(Self::V2026_07_28))
     }
 
     /// Whether this is a "modern" revision (2026-07-28 and later): no handshake, per-request
@@ -59,7 +73,7 @@ impl ProtocolVersion {
                 .bytes()
                 .enumerate()
                 .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-        is_date && self.0.as_str() >= Self::V2026_07_28
+        is_date && self.as_str() >= Self::V2026_07_28
     }
 
     /// A revision from its date string.
@@ -70,7 +84,11 @@ impl ProtocolVersion {
     /// assert!(!ProtocolVersion::new("1999-01-01").is_supported());
     /// ```
     pub fn new(v: impl Into<String>) -> Self {
-        ProtocolVersion(v.into())
+        let v = v.into();
+        match Self::SUPPORTED.iter().find(|known| **known == v) {
+            Some(known) => ProtocolVersion(Cow::Borrowed(known)),
+            None => ProtocolVersion(Cow::Owned(v)),
+        }
     }
 
     /// The date string.
@@ -80,7 +98,7 @@ impl ProtocolVersion {
 
     /// Whether this server speaks the revision.
     pub fn is_supported(&self) -> bool {
-        Self::SUPPORTED.contains(&self.0.as_str())
+        Self::SUPPORTED.contains(&self.as_str())
     }
 
     /// The version to answer an `initialize` with: the client's when the handshake speaks it,
@@ -93,12 +111,12 @@ impl ProtocolVersion {
     /// Whether this revision accepts JSON-RPC batches (2025-03-26 only allowed them; 2024-11-05
     /// inherited them from JSON-RPC 2.0; 2025-06-18 removed them).
     pub fn allows_batches(&self) -> bool {
-        self.0.as_str() < Self::V2025_06_18
+        self.as_str() < Self::V2025_06_18
     }
 
     /// Whether this revision is at least `other` (revisions are dates, so they sort).
     pub fn at_least(&self, other: &str) -> bool {
-        self.0.as_str() >= other
+        self.as_str() >= other
     }
 }
 

@@ -1,16 +1,16 @@
 use std::sync::{Arc, Mutex};
 
 use schemars::JsonSchema;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Extensions;
-use super::modern::ModernRequest;
+use super::connection::Connection;
 use super::mrtr::InputRound;
-use super::session::SessionShared;
+use crate::era::Era;
 use crate::error::{ClientRequestError, ToolError};
 use crate::jsonrpc::{Message, RequestId};
 use crate::protocol::{
@@ -18,6 +18,7 @@ use crate::protocol::{
     Implementation, InputRequest, ListRootsResult, LoggingLevel, LoggingMessageParams, Meta, ProgressParams,
     ProgressToken, ProtocolVersion, method,
 };
+use crate::request::RequestFacts;
 
 /// Where a session's outgoing messages go: the transport reads the other end and writes them
 /// to the wire (a stdout line, an SSE event, an in-memory queue).
@@ -81,14 +82,13 @@ pub struct Context {
 
 pub(crate) struct ContextInner {
     pub(crate) request_id: RequestId,
-    pub(crate) meta: Option<Meta>,
-    pub(crate) session: Arc<SessionShared>,
+    /// What the request said about itself (a legacy request: what its session negotiated).
+    pub(crate) facts: RequestFacts,
+    pub(crate) connection: Arc<Connection>,
     pub(crate) replies: Outbound,
     pub(crate) cancel: CancellationToken,
     pub(crate) extensions: Extensions,
     pub(crate) last_progress: Mutex<Option<f64>>,
-    /// Set for a modern (2026-07-28) request: what it declared in `_meta`.
-    pub(crate) modern: Option<ModernRequest>,
     /// Set for a modern request that may answer `input_required`.
     pub(crate) input: Option<Arc<InputRound>>,
     /// Set for a `tools/call` that may become a task (Tasks extension; see `tasks.rs`).
@@ -132,10 +132,17 @@ impl Context {
         Context { inner: self.inner.clone(), input_key: Some(key.into()) }
     }
 
-    /// Whether this request is spoken in a modern revision (2026-07-28 or later): no session,
-    /// and input from the client arrives by retry rather than by a request to it.
+    /// The era this request is spoken in: [`Era::Modern`] (2026-07-28 or later: no session,
+    /// and input from the client arrives by retry rather than by a request to it) or
+    /// [`Era::Legacy`].
+    pub fn era(&self) -> Era {
+        self.inner.facts.era
+    }
+
+    /// Whether this request is spoken in a modern revision (2026-07-28 or later); the same as
+    /// `ctx.era() == Era::Modern`.
     pub fn is_modern(&self) -> bool {
-        self.inner.modern.is_some()
+        self.era() == Era::Modern
     }
 
     /// The id of the request being served.
@@ -145,38 +152,29 @@ impl Context {
 
     /// The request's `_meta`, as the client sent it.
     pub fn meta(&self) -> Option<&Meta> {
-        self.inner.meta.as_ref()
+        self.inner.facts.meta.as_ref()
     }
 
     /// The request's `_meta.progressToken`, when the client asked for progress.
     pub fn progress_token(&self) -> Option<ProgressToken> {
-        let token = self.inner.meta.as_ref()?.get("progressToken")?;
-        serde_json::from_value(token.clone()).ok()
+        let token = self.meta()?.get("progressToken")?;
+        ProgressToken::deserialize(token).ok()
     }
 
     /// The protocol revision this request is spoken in.
     pub fn protocol_version(&self) -> ProtocolVersion {
-        match &self.inner.modern {
-            Some(modern) => modern.version.clone(),
-            None => self.inner.session.protocol_version(),
-        }
+        self.inner.facts.protocol_version.clone()
     }
 
     /// What the client declared it can do: in this request's `_meta` (2026-07-28), or at
     /// `initialize` (older revisions).
-    pub fn client_capabilities(&self) -> ClientCapabilities {
-        match &self.inner.modern {
-            Some(modern) => modern.capabilities.clone(),
-            None => self.inner.session.client_capabilities(),
-        }
+    pub fn client_capabilities(&self) -> &ClientCapabilities {
+        &self.inner.facts.client_capabilities
     }
 
     /// Who the client said it is, when it did.
-    pub fn client_info(&self) -> Option<Implementation> {
-        match &self.inner.modern {
-            Some(modern) => modern.client_info.clone(),
-            None => self.inner.session.client_info(),
-        }
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.inner.facts.client_info.as_deref()
     }
 
     /// Values the transport attached to this request (auth claims, headers).
@@ -199,13 +197,13 @@ impl Context {
     /// }
     /// ```
     pub fn server(&self) -> &crate::Server {
-        self.inner.session.server()
+        self.inner.connection.server()
     }
 
     /// A value shared with every handler through
     /// [`ServerBuilder::state`](crate::ServerBuilder::state); see [`State`].
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.session.server().state().get::<T>()
+        self.inner.connection.server().state().get::<T>()
     }
 
     /// Resolves when the client cancels this request (`notifications/cancelled`) or goes away.
@@ -251,9 +249,11 @@ impl Context {
 
     /// Like [`Context::log`], naming the logger.
     pub fn log_to(&self, level: LoggingLevel, logger: Option<&str>, data: impl Serialize) {
-        let wanted = match &self.inner.modern {
-            Some(modern) => modern.log_level.is_some_and(|min| level >= min),
-            None => self.inner.session.wants_log(level),
+        // The era decides who sets the level: the request itself in 2026-07-28 (none named,
+        // no messages), `logging/setLevel` on the session before it (none set, every message).
+        let wanted = match self.era() {
+            Era::Modern => self.inner.facts.log_level.is_some_and(|min| level >= min),
+            Era::Legacy => self.inner.connection.wants_log(level),
         };
         if !wanted {
             return;
@@ -362,10 +362,10 @@ impl Context {
     /// the handler is not stopped: the request is listed on the task for `tasks/get`, and this
     /// waits until the client answers it with `tasks/update`.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientRequestError> {
-        if self.inner.modern.is_none() {
+        if self.era() == Era::Legacy {
             return self
                 .inner
-                .session
+                .connection
                 .request_client(method, params, &self.inner.replies, &self.inner.cancel)
                 .await;
         }
@@ -413,9 +413,7 @@ impl Context {
         if let Some(task) = self.running_task() {
             return task.require(capability).await;
         }
-        if self.inner.modern.is_some()
-            && let Some(round) = &self.inner.input
-        {
+        if let Some(round) = &self.inner.input {
             round.require(capability);
             // The dispatcher sees the need and drops this handler; it never resumes from here.
             return std::future::pending().await;

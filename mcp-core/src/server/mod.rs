@@ -8,9 +8,9 @@
 //! transport-provided [`Extensions`] (such as auth claims).
 
 mod completion;
+mod connection;
 mod context;
 mod extensions;
-mod modern;
 mod mrtr;
 mod pagination;
 mod prompt;
@@ -35,8 +35,8 @@ pub use tasks::TaskSupport;
 pub use tool::{Tool, ToolBuilder, ToolHandler, validate_tool_name};
 pub use uri_template::UriTemplate;
 
+use self::connection::Connection;
 use self::resource::ResourceKind;
-use self::session::SessionShared;
 use crate::error::BuildError;
 use crate::jsonrpc::Message;
 use crate::protocol::{
@@ -166,7 +166,7 @@ struct ServerInner {
     tools: RwLock<Catalog<Arc<Tool>>>,
     resources: RwLock<Vec<Resource>>,
     prompts: RwLock<Catalog<Prompt>>,
-    sessions: Mutex<Vec<Weak<SessionShared>>>,
+    sessions: Mutex<Vec<Weak<Connection>>>,
     /// Change events for `subscriptions/listen` streams (2026-07-28); sessions of the older
     /// era hear about changes through `sessions` instead.
     changes: tokio::sync::broadcast::Sender<Change>,
@@ -240,7 +240,7 @@ impl Server {
         let session = Session::new(self.clone(), notifications);
         if let Ok(mut sessions) = self.inner.sessions.lock() {
             sessions.retain(|s| s.strong_count() > 0);
-            sessions.push(Arc::downgrade(session.shared()));
+            sessions.push(Arc::downgrade(session.connection()));
         }
         session
     }
@@ -356,7 +356,7 @@ impl Server {
         });
     }
 
-    fn broadcast(&self, method: &str, filter: impl Fn(&SessionShared) -> bool) {
+    fn broadcast(&self, method: &str, filter: impl Fn(&Connection) -> bool) {
         let change = match method {
             method::TOOLS_LIST_CHANGED => Some(Change::Tools),
             method::PROMPTS_LIST_CHANGED => Some(Change::Prompts),
@@ -403,8 +403,8 @@ impl Server {
         &self.inner.tasks
     }
 
-    fn broadcast_message(&self, message: Message, filter: impl Fn(&SessionShared) -> bool) {
-        let sessions: Vec<Arc<SessionShared>> = match self.inner.sessions.lock() {
+    fn broadcast_message(&self, message: Message, filter: impl Fn(&Connection) -> bool) {
+        let sessions: Vec<Arc<Connection>> = match self.inner.sessions.lock() {
             Ok(mut s) => {
                 s.retain(|w| w.strong_count() > 0);
                 s.iter().filter_map(Weak::upgrade).collect()

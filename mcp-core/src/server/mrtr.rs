@@ -29,16 +29,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{BuildError, McpError};
 use crate::jsonrpc::code;
-use crate::protocol::{InputRequest, InputRequiredResult, ResultType, method};
+use crate::protocol::{InputRequest, InputRequiredResult, ResultType};
 
 /// The largest `requestState` the server accepts back (and will issue), in bytes.
 pub(crate) const MAX_REQUEST_STATE_BYTES: usize = 64 * 1024;
-
-/// The methods whose results may be `input_required` (2026-07-28 `basic/patterns/mrtr`,
-/// "Supported Requests"): servers MUST NOT send one on any other request.
-pub(crate) fn supports_input_required(method: &str) -> bool {
-    matches!(method, method::TOOLS_CALL | method::PROMPTS_GET | method::RESOURCES_READ)
-}
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -130,12 +124,12 @@ impl Binding {
     pub(crate) fn new(
         method: &str,
         target: &str,
-        arguments: Option<&Value>,
+        arguments: Option<&Map<String, Value>>,
         principal: Option<String>,
     ) -> Self {
         let mut canonical = Vec::new();
         if let Some(arguments) = arguments {
-            write_canonical(arguments, &mut canonical);
+            write_canonical_object(arguments, &mut canonical);
         }
         Binding {
             method: method.to_owned(),
@@ -151,20 +145,7 @@ impl Binding {
 /// straight into the buffer (compact, as `Value::to_string` writes them), with no `String` each.
 fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_json(key, out);
-                out.push(b':');
-                write_canonical(&map[key], out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_canonical_object(map, out),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -177,6 +158,21 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         }
         other => write_json(other, out),
     }
+}
+
+fn write_canonical_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    out.push(b'{');
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json(key, out);
+        out.push(b':');
+        write_canonical(&map[key], out);
+    }
+    out.push(b'}');
 }
 
 /// A string or scalar as compact JSON.
@@ -305,14 +301,14 @@ impl InputRound {
     pub(crate) fn start(
         sealer: &StateSealer,
         binding: Binding,
-        params: Option<&Value>,
+        carried: &crate::request::InputCarried,
     ) -> Result<Self, McpError> {
-        let Carried { mut answers, questions } = match params.and_then(|p| p.get("requestState")) {
+        let Carried { mut answers, questions } = match &carried.request_state {
             None | Some(Value::Null) => Carried::default(),
             Some(Value::String(sealed)) => sealer.open(sealed, &binding)?,
             Some(_) => return Err(McpError::invalid_params("Invalid requestState: it must be a string")),
         };
-        match params.and_then(|p| p.get("inputResponses")) {
+        match &carried.input_responses {
             None | Some(Value::Null) => {}
             Some(Value::Object(responses)) => {
                 for (key, response) in responses {
@@ -432,7 +428,7 @@ mod tests {
     }
 
     fn binding() -> Binding {
-        Binding::new("tools/call", "deploy", Some(&json!({"b": 1, "a": [1, {"y": 2, "x": 1}]})), None)
+        Binding::new("tools/call", "deploy", json!({"b": 1, "a": [1, {"y": 2, "x": 1}]}).as_object(), None)
     }
 
     #[test]
@@ -461,7 +457,7 @@ mod tests {
             "a": {"quote\"": "line\nbreak \u{1}", "é": "ünïcødé", "": {}},
             "m": [],
         });
-        let digest = Binding::new("tools/call", "deploy", Some(&arguments), None).digest;
+        let digest = Binding::new("tools/call", "deploy", arguments.as_object(), None).digest;
         let request = InputRequest {
             method: "elicitation/create".into(),
             params: Some(
@@ -477,8 +473,12 @@ mod tests {
 
     #[test]
     fn argument_order_does_not_change_the_digest() {
-        let reordered =
-            Binding::new("tools/call", "deploy", Some(&json!({"a": [1, {"x": 1, "y": 2}], "b": 1})), None);
+        let reordered = Binding::new(
+            "tools/call",
+            "deploy",
+            json!({"a": [1, {"x": 1, "y": 2}], "b": 1}).as_object(),
+            None,
+        );
         assert_eq!(reordered, binding());
     }
 
@@ -500,7 +500,7 @@ mod tests {
         let sealed = sealer().seal(&binding(), &Carried::default()).unwrap();
         let other_key = StateSealer::new(Some(vec![8; 32]), Duration::from_secs(60)).unwrap();
         assert!(other_key.open(&sealed, &binding()).unwrap_err().message.contains("integrity"));
-        let other_args = Binding::new("tools/call", "deploy", Some(&json!({"b": 2})), None);
+        let other_args = Binding::new("tools/call", "deploy", json!({"b": 2}).as_object(), None);
         assert!(sealer().open(&sealed, &other_args).unwrap_err().message.contains("different request"));
         let other_caller = Binding { principal: Some("mallory".into()), ..binding() };
         assert!(sealer().open(&sealed, &other_caller).unwrap_err().message.contains("different caller"));

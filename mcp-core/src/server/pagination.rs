@@ -6,24 +6,24 @@ use crate::error::McpError;
 
 const PREFIX: &str = "mcp-page:";
 
-/// Cuts one page out of `items`, starting where `cursor` says; returns the page and the
-/// cursor of the next one.
-pub(crate) fn page<T: Clone>(
-    items: &[T],
+/// Which of `len` items one page holds, starting where `cursor` says, and the cursor of the
+/// next page. Returning the range rather than the items lets the caller copy only the page.
+pub(crate) fn page(
+    len: usize,
     cursor: Option<&str>,
     size: usize,
-) -> Result<(Vec<T>, Option<String>), McpError> {
+) -> Result<(std::ops::Range<usize>, Option<String>), McpError> {
     let start = match cursor {
         None => 0,
-        Some(c) => decode(c).filter(|&s| s <= items.len()).ok_or_else(|| {
+        Some(c) => decode(c).filter(|&s| s <= len).ok_or_else(|| {
             McpError::invalid_params(format!(
                 "Invalid cursor {c:?}: pass back a nextCursor exactly as received"
             ))
         })?,
     };
-    let end = start.saturating_add(size).min(items.len());
-    let next = (end < items.len()).then(|| encode(end));
-    Ok((items[start..end].to_vec(), next))
+    let end = start.saturating_add(size).min(len);
+    let next = (end < len).then(|| encode(end));
+    Ok((start..end, next))
 }
 
 fn encode(offset: usize) -> String {
@@ -42,17 +42,16 @@ mod tests {
     #[test]
     fn pages_cover_every_item_once() {
         let items: Vec<u32> = (0..7).collect();
-        let (p1, c1) = page(&items, None, 3).unwrap();
-        let (p2, c2) = page(&items, c1.as_deref(), 3).unwrap();
-        let (p3, c3) = page(&items, c2.as_deref(), 3).unwrap();
-        assert_eq!([p1, p2, p3].concat(), items);
+        let (p1, c1) = page(items.len(), None, 3).unwrap();
+        let (p2, c2) = page(items.len(), c1.as_deref(), 3).unwrap();
+        let (p3, c3) = page(items.len(), c2.as_deref(), 3).unwrap();
+        assert_eq!([&items[p1], &items[p2], &items[p3]].concat(), items);
         assert!(c3.is_none());
     }
 
     #[test]
     fn foreign_cursors_are_invalid_params() {
-        let items = [1, 2];
-        assert_eq!(page(&items, Some("garbage"), 1).unwrap_err().code, -32602);
-        assert_eq!(page(&items, Some(&encode(9)), 1).unwrap_err().code, -32602);
+        assert_eq!(page(2, Some("garbage"), 1).unwrap_err().code, -32602);
+        assert_eq!(page(2, Some(&encode(9)), 1).unwrap_err().code, -32602);
     }
 }

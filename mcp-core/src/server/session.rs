@@ -1,38 +1,43 @@
-//! One connection's state and the dispatch of its messages to the server's handlers.
+//! One connection's session: the entry point transports feed messages into, and the dispatch
+//! of each decoded request to the server's handlers.
+//!
+//! A request is decoded once ([`RequestEnvelope::decode`]), its era decided there, and served
+//! here by one `match` on [`ClientRequest`]; what differs between the eras is asked of
+//! [`Era`].
 
-use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::connection::Connection;
 use super::context::ContextInner;
 use super::pagination::page;
 use super::resource::ResourceKind;
 use super::{CompletionRequest, Context, Extensions, Outbound, Server};
-use super::{modern, mrtr, subscriptions, tasks};
-use crate::error::{ClientRequestError, McpError};
-use crate::jsonrpc::{self, Decoded, ErrorObject, Message, Notification, Request, RequestId, code};
+use super::{mrtr, subscriptions, tasks};
+use crate::era::{self, Era, ResultFinish};
+use crate::error::McpError;
+use crate::jsonrpc::{self, Decoded, Message, Notification, Request, RequestId};
 use crate::protocol::{
-    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams, CompleteResult,
-    Completion, CompletionReference, GetPromptParams, Implementation, InitializeParams, InitializeResult,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
-    PaginatedParams, ProtocolVersion, ReadResourceResult, ResourceParams, SetLevelParams,
-    SubscriptionsListenParams, method,
+    CacheHint, CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams,
+    CompleteResult, Completion, CompletionReference, GetPromptParams, InitializeParams, InitializeResult,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedParams,
+    ProtocolVersion, ReadResourceResult, ResourceParams, method,
 };
+use crate::request::{ClientRequest, RequestEnvelope};
 
 /// The state of one connection, and the entry point transports feed messages into.
 ///
 /// Cheap to clone; clones share the state. Feed each incoming message to [`Session::handle`]
-/// (or raw bytes to [`Session::handle_frame`]) from its own task, so slow requests do not hold
-/// up others: the session is built for concurrent use.
+/// (or raw bytes to [`Session::handle_frame`], or a request a transport already decoded to
+/// [`Session::serve`]) from its own task, so slow requests do not hold up others: the session
+/// is built for concurrent use.
 ///
 /// ```
 /// use mcp_core::{Server, Outbound, Extensions, jsonrpc::Message};
@@ -51,83 +56,66 @@ use crate::protocol::{
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    shared: Arc<SessionShared>,
+    connection: Arc<Connection>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("protocol_version", &self.shared.protocol_version())
+            .field("protocol_version", &self.connection.protocol_version())
             .finish_non_exhaustive()
     }
 }
 
-pub(crate) struct SessionShared {
-    server: Server,
-    state: Mutex<SessionState>,
-    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
-    /// The in-flight `subscriptions/listen` requests: they never finish on their own, so the
-    /// end of input ends them.
-    listening: Mutex<HashSet<RequestId>>,
-    pending: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
-    next_request_id: AtomicI64,
-    notifications: Outbound,
-    input_closed: AtomicBool,
+/// A handler's answer before the era finishes it: the result, and the caching hint of the
+/// thing read when it has its own (a resource's).
+struct Answer {
+    value: Value,
+    cache: Option<CacheHint>,
 }
 
-#[derive(Default)]
-struct SessionState {
-    version: Option<ProtocolVersion>,
-    capabilities: ClientCapabilities,
-    client_info: Option<Implementation>,
-    initialized: bool,
-    log_level: Option<LoggingLevel>,
-    subscriptions: HashSet<String>,
+impl Answer {
+    fn of<T: Serialize>(value: T) -> Result<Answer, McpError> {
+        Ok(Answer { value: serde_json::to_value(value).map_err(McpError::internal)?, cache: None })
+    }
+
+    fn empty() -> Result<Answer, McpError> {
+        Ok(Answer { value: Value::Object(Map::new()), cache: None })
+    }
 }
 
 impl Session {
     pub(crate) fn new(server: Server, notifications: Outbound) -> Self {
-        Session {
-            shared: Arc::new(SessionShared {
-                server,
-                state: Mutex::new(SessionState::default()),
-                in_flight: Mutex::new(HashMap::new()),
-                listening: Mutex::new(HashSet::new()),
-                pending: Mutex::new(HashMap::new()),
-                next_request_id: AtomicI64::new(0),
-                notifications,
-                input_closed: AtomicBool::new(false),
-            }),
-        }
+        Session { connection: Arc::new(Connection::new(server, notifications)) }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<SessionShared> {
-        &self.shared
+    pub(crate) fn connection(&self) -> &Arc<Connection> {
+        &self.connection
     }
 
     /// The server this session serves.
     pub fn server(&self) -> &Server {
-        &self.shared.server
+        &self.connection.server
     }
 
     /// The negotiated protocol version; before `initialize`, the one the transport assumed
     /// (see [`Session::assume_protocol_version`]) or the newest.
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.shared.protocol_version()
+        self.connection.protocol_version()
     }
 
     /// Whether `initialize` has been answered on this session.
     pub fn is_initialized(&self) -> bool {
-        self.shared.lock_state().version.is_some()
+        self.connection.lock_state().version.is_some()
     }
 
     /// Sets the version for a session that will see no `initialize` (a stateless HTTP request
     /// carries it in its `MCP-Protocol-Version` header instead), with the client capabilities
     /// to assume.
     pub fn assume_protocol_version(&self, version: ProtocolVersion, capabilities: ClientCapabilities) {
-        let mut state = self.shared.lock_state();
+        let mut state = self.connection.lock_state();
         state.version = Some(version);
-        state.capabilities = capabilities;
+        state.capabilities = Arc::new(capabilities);
         state.initialized = true;
     }
 
@@ -148,12 +136,12 @@ impl Session {
                 None
             }
             Message::Response(response) => {
-                self.shared.complete_pending(&response.id, Ok(response.result));
+                self.connection.complete_pending(&response.id, Ok(response.result));
                 None
             }
             Message::Error(error) => {
                 match error.id {
-                    Some(id) => self.shared.complete_pending(&id, Err(error.error)),
+                    Some(id) => self.connection.complete_pending(&id, Err(error.error)),
                     None => {
                         tracing::warn!(error = %error.error, "the client reported an error without an id")
                     }
@@ -181,13 +169,7 @@ impl Session {
             Decoded::Batch(items) => {
                 let version = self.protocol_version();
                 if !version.allows_batches() {
-                    let error = ErrorObject::new(
-                        code::INVALID_REQUEST,
-                        format!(
-                            "Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message at a time"
-                        ),
-                    );
-                    return Some(Message::error(None, error).to_value());
+                    return Some(Message::Error(jsonrpc::batch_refused(None, version.as_str())).to_value());
                 }
                 let answers = futures_util::future::join_all(items.into_iter().map(|item| {
                     let extensions = extensions.clone();
@@ -208,43 +190,40 @@ impl Session {
     /// Cancels every request in flight and fails every request waiting on the client: call it
     /// when the connection is gone.
     pub fn close(&self) {
-        if let Ok(in_flight) = self.shared.in_flight.lock() {
+        if let Ok(in_flight) = self.connection.in_flight.lock() {
             for token in in_flight.values() {
                 token.cancel();
             }
         }
-        if let Ok(mut pending) = self.shared.pending.lock() {
-            pending.clear();
-        }
+        self.connection.fail_pending();
     }
 
     /// Says that no more input will arrive (stdin reached end of file): requests the server
-    /// is waiting on the client for fail at once with [`ClientRequestError::Disconnected`],
+    /// is waiting on the client for fail at once with
+    /// [`ClientRequestError::Disconnected`](crate::ClientRequestError::Disconnected),
     /// `subscriptions/listen` streams end (the client can no longer cancel them), and other
     /// requests already in flight run to completion and still get their responses.
     pub fn end_of_input(&self) {
-        self.shared.input_closed.store(true, Ordering::Relaxed);
+        self.connection.input_closed.store(true, Ordering::Relaxed);
         let listening: Vec<RequestId> =
-            self.shared.listening.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default();
+            self.connection.listening.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default();
         for id in listening {
             self.cancel(&id);
         }
-        if let Ok(mut pending) = self.shared.pending.lock() {
-            pending.clear();
-        }
+        self.connection.fail_pending();
     }
 
     /// Cancels one in-flight request, as `notifications/cancelled` would (for a transport
     /// whose client went away mid-request).
     pub fn cancel(&self, id: &RequestId) {
-        if let Some(token) = self.shared.in_flight.lock().ok().and_then(|m| m.get(id).cloned()) {
+        if let Some(token) = self.connection.in_flight.lock().ok().and_then(|m| m.get(id).cloned()) {
             token.cancel();
         }
     }
 
     fn handle_notification(&self, notification: Notification) {
         match notification.method.as_str() {
-            method::INITIALIZED => self.shared.lock_state().initialized = true,
+            method::INITIALIZED => self.connection.lock_state().initialized = true,
             method::CANCELLED => {
                 let params: Option<CancelledParams> =
                     notification.params.and_then(|p| serde_json::from_value(p).ok());
@@ -263,55 +242,72 @@ impl Session {
         replies: &Outbound,
         extensions: Extensions,
     ) -> Option<Message> {
-        let Request { id, method, params } = request;
-        // The era comes from the request itself (2026-07-28 "Versioning and Compatibility": a
-        // dual-era server selects its behaviour from how the client opens).
-        let modern = match modern::classify(params.as_ref()) {
-            Ok(modern) => modern,
-            Err(error) => return Some(Message::error(Some(id), error.into())),
-        };
-        let input = match &modern {
-            Some(_) if mrtr::supports_input_required(&method) => {
-                match self.input_round(&method, params.as_ref(), &extensions) {
-                    Ok(round) => Some(Arc::new(round)),
-                    Err(error) => return Some(Message::error(Some(id), modern::finish_error(error).into())),
-                }
+        match RequestEnvelope::decode(request) {
+            Ok(envelope) => self.serve(envelope, replies, extensions).await,
+            Err(refused) => Some(Message::Error(refused)),
+        }
+    }
+
+    /// Serves one decoded request (see [`RequestEnvelope::decode`]): the entry point for a
+    /// transport that decoded it already, to check headers or scopes against it. Returns the
+    /// response, or `None` when the client cancelled the request.
+    pub async fn serve(
+        &self,
+        envelope: RequestEnvelope,
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<Message> {
+        let RequestEnvelope { id, request, mut facts } = envelope;
+        let era = facts.era;
+        if !facts.protocol_version.is_supported() {
+            let error = McpError::unsupported_protocol_version(facts.protocol_version.as_str());
+            return Some(Message::error(Some(id), error.into()));
+        }
+        if era == Era::Legacy {
+            // A legacy request says nothing about itself: what `initialize` negotiated applies.
+            let state = self.connection.lock_state();
+            facts.protocol_version = state.version.clone().unwrap_or_default();
+            facts.client_capabilities = state.capabilities.clone();
+            facts.client_info = state.client_info.clone();
+        }
+        let input = if era.may_require_input(request.method()) {
+            match self.input_round(&request, &facts.input, &extensions) {
+                Ok(round) => Some(Arc::new(round)),
+                Err(error) => return Some(Message::error(Some(id), era.finish_error(error).into())),
             }
-            _ => None,
+        } else {
+            None
         };
-        let is_modern = modern.is_some();
         let token = CancellationToken::new();
         // The spec forbids cancelling `initialize`, so it is never registered as cancellable.
-        if method != method::INITIALIZE
-            && let Ok(mut in_flight) = self.shared.in_flight.lock()
-        {
+        let cancellable = request.method() != method::INITIALIZE;
+        if cancellable && let Ok(mut in_flight) = self.connection.in_flight.lock() {
             in_flight.insert(id.clone(), token.clone());
         }
-        let listens = method == method::SUBSCRIPTIONS_LISTEN;
-        if listens && let Ok(mut listening) = self.shared.listening.lock() {
+        let listens = matches!(request, ClientRequest::Listen(_));
+        if listens && let Ok(mut listening) = self.connection.listening.lock() {
             listening.insert(id.clone());
             // Input may have ended while this request was on its way here.
-            if self.shared.input_closed.load(Ordering::Relaxed) {
+            if self.connection.input_closed.load(Ordering::Relaxed) {
                 token.cancel();
             }
         }
+        let method = request.method().to_owned();
         let span = tracing::info_span!("mcp.request", %id, method = %method, tool = tracing::field::Empty);
         let started = std::time::Instant::now();
         let input_needed = input.as_ref().map(|round| round.needed());
         let context = Context::new(ContextInner {
             request_id: id.clone(),
-            meta: params.as_ref().and_then(|p| p.get("_meta")).and_then(|m| m.as_object()).cloned(),
-            session: self.shared.clone(),
+            facts,
+            connection: self.connection.clone(),
             replies: replies.clone(),
             cancel: token.clone(),
             extensions,
             last_progress: Mutex::new(None),
-            modern,
             input: input.clone(),
             task: Default::default(),
         });
-        let work =
-            AssertUnwindSafe(self.dispatch(&method, params, context)).catch_unwind().instrument(span.clone());
+        let work = AssertUnwindSafe(self.dispatch(request, context)).catch_unwind().instrument(span.clone());
         let asked = async {
             match &input_needed {
                 Some(needed) => needed.cancelled().await,
@@ -326,10 +322,10 @@ impl Session {
             // (bias), so every ask it made concurrently is recorded too.
             _ = asked => Some(Ok(self.input_required(input.as_deref()))),
         };
-        if let Ok(mut in_flight) = self.shared.in_flight.lock() {
+        if cancellable && let Ok(mut in_flight) = self.connection.in_flight.lock() {
             in_flight.remove(&id);
         }
-        if listens && let Ok(mut listening) = self.shared.listening.lock() {
+        if listens && let Ok(mut listening) = self.connection.listening.lock() {
             listening.remove(&id);
         }
         let _enter = span.enter();
@@ -349,17 +345,19 @@ impl Session {
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         Some(match result {
-            Ok(mut value) => {
+            Ok(Answer { mut value, cache }) => {
                 tracing::info!(elapsed_ms, "ok");
-                if is_modern {
-                    modern::finish_result(&mut value, &method, &self.shared.server);
-                }
+                let server = &self.connection.server;
+                let finish = ResultFinish {
+                    server_info: server.info_json(),
+                    cache: cache.unwrap_or(server.cache_hint()),
+                };
+                era.finish_result(&mut value, &method, &finish);
                 Message::response(id, value)
             }
             Err(error) => {
                 tracing::info!(elapsed_ms, code = error.code, "error");
-                let error = if is_modern { modern::finish_error(error) } else { error };
-                Message::error(Some(id), error.into())
+                Message::error(Some(id), era.finish_error(error).into())
             }
         })
     }
@@ -368,199 +366,171 @@ impl Session {
     /// `requestState` (verified) and `inputResponses` carry.
     fn input_round(
         &self,
-        method: &str,
-        params: Option<&Value>,
+        request: &ClientRequest,
+        carried: &crate::request::InputCarried,
         extensions: &Extensions,
     ) -> Result<mrtr::InputRound, McpError> {
-        let target = params
-            .and_then(|p| p.get("name").or_else(|| p.get("uri")))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
         let principal = extensions.get::<crate::auth::Claims>().and_then(|c| c.subject.clone());
-        let binding = mrtr::Binding::new(method, target, params.and_then(|p| p.get("arguments")), principal);
-        mrtr::InputRound::start(self.shared.server.request_state(), binding, params)
+        let target = request.name().unwrap_or_default();
+        let prompt_arguments: Option<Map<String, Value>>;
+        let arguments = match request {
+            ClientRequest::GetPrompt(params) => {
+                prompt_arguments = params
+                    .arguments
+                    .as_ref()
+                    .map(|a| a.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
+                prompt_arguments.as_ref()
+            }
+            other => other.tool_arguments(),
+        };
+        let binding = mrtr::Binding::new(request.method(), target, arguments, principal);
+        mrtr::InputRound::start(self.connection.server.request_state(), binding, carried)
     }
 
-    fn input_required(&self, round: Option<&mrtr::InputRound>) -> Result<Value, McpError> {
+    fn input_required(&self, round: Option<&mrtr::InputRound>) -> Result<Answer, McpError> {
         let Some(round) = round else {
             return Err(McpError::internal("input was asked for outside an input round"));
         };
-        to_value(round.input_required(self.shared.server.request_state())?)
+        Answer::of(round.input_required(self.connection.server.request_state())?)
     }
 
-    async fn dispatch(&self, method: &str, params: Option<Value>, ctx: Context) -> Result<Value, McpError> {
-        let caps = self.shared.server.capabilities();
-        let feature = |enabled: bool| {
-            if enabled { Ok(()) } else { Err(McpError::method_not_found(method)) }
+    /// Whether the server serves `method` to this request: it exists in the request's era and
+    /// the server declared the capability it belongs to. `-32601` (or the era's own refusal)
+    /// otherwise, before the params are looked at.
+    fn check_served(&self, request: &ClientRequest, ctx: &Context) -> Result<(), McpError> {
+        let method = request.method();
+        let era = ctx.era();
+        if !era.has_method(method) {
+            return Err(era.refuse_method(method));
+        }
+        let caps = self.connection.server.capabilities();
+        let declared = match method {
+            method::TOOLS_LIST | method::TOOLS_CALL => caps.tools.is_some(),
+            method::RESOURCES_LIST
+            | method::RESOURCE_TEMPLATES_LIST
+            | method::RESOURCES_READ
+            | method::RESOURCES_SUBSCRIBE
+            | method::RESOURCES_UNSUBSCRIBE => caps.resources.is_some(),
+            method::PROMPTS_LIST | method::PROMPTS_GET => caps.prompts.is_some(),
+            method::COMPLETE => caps.completions.is_some(),
+            // Tasks extension (SEP-2663): only where the server offers it, in the modern era.
+            crate::protocol::task_method::GET
+            | crate::protocol::task_method::UPDATE
+            | crate::protocol::task_method::CANCEL => tasks::serves(&self.connection.server, ctx),
+            _ => true,
         };
-        if ctx.is_modern() && modern::is_legacy_only(method) {
-            return Err(McpError::method_not_found(method));
-        }
-        if !ctx.is_modern() && modern::is_modern_only(method) {
-            return Err(McpError::invalid_params(format!(
-                "Invalid params: `{method}` belongs to protocol {} and later; send `_meta[\"{}\"]` and `_meta[\"{}\"]` with it",
-                ProtocolVersion::V2026_07_28,
-                crate::protocol::meta::PROTOCOL_VERSION,
-                crate::protocol::meta::CLIENT_CAPABILITIES,
-            )));
-        }
-        match method {
-            method::INITIALIZE => to_value(self.initialize(parse(params)?)),
-            method::DISCOVER => to_value(modern::discover(&self.shared.server)),
-            method::SUBSCRIPTIONS_LISTEN => {
-                tasks::check_listen(&self.shared.server, params.as_ref(), &ctx)?;
-                let p: SubscriptionsListenParams = parse(params)?;
-                Ok(subscriptions::listen(&self.shared.server, p.notifications, ctx).await)
+        if declared { Ok(()) } else { Err(McpError::method_not_found(method)) }
+    }
+
+    async fn dispatch(&self, request: ClientRequest, ctx: Context) -> Result<Answer, McpError> {
+        self.check_served(&request, &ctx)?;
+        let server = &self.connection.server;
+        match request {
+            ClientRequest::Initialize(params) => Answer::of(self.initialize(*params)),
+            ClientRequest::Discover => {
+                Answer::of(era::discover(server.capabilities(), server.instructions()))
             }
-            method::PING => Ok(Value::Object(Map::new())),
-            method::TOOLS_LIST => {
-                feature(caps.tools.is_some())?;
-                let p: PaginatedParams = parse_or_default(params)?;
+            ClientRequest::Listen(params) => {
+                tasks::check_listen(server, &params, &ctx)?;
+                Ok(Answer {
+                    value: subscriptions::listen(server, params.notifications, ctx).await,
+                    cache: None,
+                })
+            }
+            ClientRequest::Ping => Answer::empty(),
+            ClientRequest::ListTools(params) => {
                 let guard = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>();
-                // Page over the shared tools first, so only the page's definitions are copied.
-                let all = self.shared.server.tools();
-                let (page_of_tools, next_cursor) =
-                    page(&all, p.cursor.as_deref(), self.shared.server.page_size())?;
-                let tools = page_of_tools
-                    .iter()
-                    .map(|t| {
-                        let mut definition = t.definition.clone();
-                        if let Some(guard) = guard {
-                            guard.describe(t, &mut definition);
-                        }
-                        definition
-                    })
-                    .collect();
-                to_value(ListToolsResult { tools, next_cursor, meta: None })
+                let (tools, next_cursor) = list_page(&server.tools(), &params, server.page_size(), |t| {
+                    let mut definition = t.definition.clone();
+                    if let Some(guard) = guard {
+                        guard.describe(t, &mut definition);
+                    }
+                    definition
+                })?;
+                Answer::of(ListToolsResult { tools, next_cursor, meta: None })
             }
-            method::TOOLS_CALL => {
-                feature(caps.tools.is_some())?;
-                let params: CallToolParams = parse(params)?;
+            ClientRequest::CallTool(params) => {
                 // ---- Tasks extension (SEP-2663): a task-capable tool may answer with a task.
-                if let Some(plan) = tasks::plan(&self.shared.server, &params, &ctx)? {
+                if let Some(plan) = tasks::plan(server, &params, &ctx)? {
                     let session = self.clone();
                     let run = move |ctx| Box::pin(async move { session.call_tool(params, ctx).await }) as _;
-                    return tasks::call_tool(plan, ctx, run).await;
+                    return Ok(Answer { value: tasks::call_tool(plan, ctx, run).await?, cache: None });
                 }
                 // ---- end of the tasks hook.
-                to_value(self.call_tool(params, ctx).await?)
+                Answer::of(self.call_tool(params, ctx).await?)
             }
-            method::RESOURCES_LIST => {
-                feature(caps.resources.is_some())?;
-                let p: PaginatedParams = parse_or_default(params)?;
-                let defs: Vec<_> = self
-                    .shared
-                    .server
-                    .resources_snapshot()
-                    .into_iter()
-                    .filter_map(|r| match r.kind {
+            ClientRequest::ListResources(params) => {
+                let resources = server.resources_snapshot();
+                let concrete: Vec<_> = resources
+                    .iter()
+                    .filter_map(|r| match &r.kind {
                         ResourceKind::Concrete(d) => Some(d),
                         ResourceKind::Template(..) => None,
                     })
                     .collect();
                 let (resources, next_cursor) =
-                    page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
-                to_value(ListResourcesResult { resources, next_cursor, meta: None })
+                    list_page(&concrete, &params, server.page_size(), |d| (*d).clone())?;
+                Answer::of(ListResourcesResult { resources, next_cursor, meta: None })
             }
-            method::RESOURCE_TEMPLATES_LIST => {
-                feature(caps.resources.is_some())?;
-                let p: PaginatedParams = parse_or_default(params)?;
-                let defs: Vec<_> = self
-                    .shared
-                    .server
-                    .resources_snapshot()
-                    .into_iter()
-                    .filter_map(|r| match r.kind {
+            ClientRequest::ListResourceTemplates(params) => {
+                let resources = server.resources_snapshot();
+                let templates: Vec<_> = resources
+                    .iter()
+                    .filter_map(|r| match &r.kind {
                         ResourceKind::Template(d, _) => Some(d),
                         ResourceKind::Concrete(_) => None,
                     })
                     .collect();
                 let (resource_templates, next_cursor) =
-                    page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
-                to_value(ListResourceTemplatesResult { resource_templates, next_cursor, meta: None })
+                    list_page(&templates, &params, server.page_size(), |d| (*d).clone())?;
+                Answer::of(ListResourceTemplatesResult { resource_templates, next_cursor, meta: None })
             }
-            method::RESOURCES_READ => {
-                feature(caps.resources.is_some())?;
-                let modern = ctx.is_modern();
-                let (result, hint) = self.read_resource(parse(params)?, ctx).await?;
-                let mut value = to_value(result)?;
-                if let (true, Some(hint), Value::Object(fields)) = (modern, hint, &mut value) {
-                    fields.insert("ttlMs".into(), hint.ttl_ms.into());
-                    fields.insert("cacheScope".into(), serde_json::json!(hint.scope));
-                }
-                Ok(value)
+            ClientRequest::ReadResource(params) => {
+                let (result, cache) = self.read_resource(params, ctx).await?;
+                Ok(Answer { cache, ..Answer::of(result)? })
             }
-            method::RESOURCES_SUBSCRIBE | method::RESOURCES_UNSUBSCRIBE => {
-                feature(caps.resources.is_some())?;
-                let p: ResourceParams = parse(params)?;
-                let mut state = self.shared.lock_state();
-                if method == method::RESOURCES_SUBSCRIBE {
-                    state.subscriptions.insert(p.uri);
-                } else {
-                    state.subscriptions.remove(&p.uri);
-                }
-                Ok(Value::Object(Map::new()))
+            ClientRequest::Subscribe(params) => {
+                self.connection.lock_state().subscriptions.insert(params.uri);
+                Answer::empty()
             }
-            method::PROMPTS_LIST => {
-                feature(caps.prompts.is_some())?;
-                let p: PaginatedParams = parse_or_default(params)?;
-                let defs: Vec<_> = self.shared.server.prompts().into_iter().map(|p| p.definition).collect();
+            ClientRequest::Unsubscribe(params) => {
+                self.connection.lock_state().subscriptions.remove(&params.uri);
+                Answer::empty()
+            }
+            ClientRequest::ListPrompts(params) => {
                 let (prompts, next_cursor) =
-                    page(&defs, p.cursor.as_deref(), self.shared.server.page_size())?;
-                to_value(ListPromptsResult { prompts, next_cursor, meta: None })
+                    list_page(&server.prompts(), &params, server.page_size(), |p| p.definition.clone())?;
+                Answer::of(ListPromptsResult { prompts, next_cursor, meta: None })
             }
-            method::PROMPTS_GET => {
-                feature(caps.prompts.is_some())?;
-                let p: GetPromptParams = parse(params)?;
-                let prompt = self
-                    .shared
-                    .server
-                    .prompt(&p.name)
-                    .ok_or_else(|| McpError::invalid_params(format!("Unknown prompt: {}", p.name)))?;
-                let arguments = p.arguments.unwrap_or_default();
-                let missing: Vec<&str> = prompt
-                    .definition
-                    .arguments
-                    .iter()
-                    .flatten()
-                    .filter(|a| a.required == Some(true) && !arguments.contains_key(&a.name))
-                    .map(|a| a.name.as_str())
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(McpError::invalid_params(format!(
-                        "Prompt `{}` is missing required argument(s): {}",
-                        p.name,
-                        missing.join(", ")
-                    )));
-                }
-                to_value(prompt.handler.get(ctx, arguments).await?)
+            ClientRequest::GetPrompt(params) => Answer::of(self.get_prompt(params, ctx).await?),
+            ClientRequest::Complete(params) => Answer::of(self.complete(params).await?),
+            ClientRequest::SetLevel(params) => {
+                self.connection.lock_state().log_level = Some(params.level);
+                Answer::empty()
             }
-            method::COMPLETE => {
-                feature(caps.completions.is_some())?;
-                to_value(self.complete(parse(params)?).await?)
+            ClientRequest::GetTask(params) => {
+                Ok(Answer { value: tasks::get(server, params, &ctx)?, cache: None })
             }
-            method::SET_LEVEL => {
-                let p: SetLevelParams = parse(params)?;
-                self.shared.lock_state().log_level = Some(p.level);
-                Ok(Value::Object(Map::new()))
+            ClientRequest::UpdateTask(params) => {
+                Ok(Answer { value: tasks::update(server, params, &ctx)?, cache: None })
             }
-            // Tasks extension (SEP-2663): tasks/get, tasks/update, tasks/cancel.
-            task if tasks::serves(&self.shared.server, task, &ctx) => {
-                tasks::handle(&self.shared.server, task, params, &ctx)
+            ClientRequest::CancelTask(params) => {
+                Ok(Answer { value: tasks::cancel(server, params, &ctx)?, cache: None })
             }
-            other => Err(McpError::method_not_found(other)),
+            ClientRequest::Malformed { error, .. } => Err(error),
+            ClientRequest::Unknown(method) => Err(McpError::method_not_found(&method)),
         }
     }
 
     fn initialize(&self, params: InitializeParams) -> InitializeResult {
         let version = ProtocolVersion::negotiate(&params.protocol_version);
         {
-            let mut state = self.shared.lock_state();
+            let mut state = self.connection.lock_state();
             state.version = Some(version.clone());
-            state.capabilities = params.capabilities;
-            state.client_info = Some(params.client_info);
+            state.capabilities = Arc::new(params.capabilities);
+            state.client_info = Some(Arc::new(params.client_info));
         }
-        let server = &self.shared.server;
+        let server = &self.connection.server;
         InitializeResult {
             protocol_version: version,
             capabilities: tasks::legacy_capabilities(server.capabilities()),
@@ -570,9 +540,38 @@ impl Session {
         }
     }
 
+    async fn get_prompt(
+        &self,
+        params: GetPromptParams,
+        ctx: Context,
+    ) -> Result<crate::protocol::GetPromptResult, McpError> {
+        let prompt = self
+            .connection
+            .server
+            .prompt(&params.name)
+            .ok_or_else(|| McpError::invalid_params(format!("Unknown prompt: {}", params.name)))?;
+        let arguments = params.arguments.unwrap_or_default();
+        let missing: Vec<&str> = prompt
+            .definition
+            .arguments
+            .iter()
+            .flatten()
+            .filter(|a| a.required == Some(true) && !arguments.contains_key(&a.name))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(McpError::invalid_params(format!(
+                "Prompt `{}` is missing required argument(s): {}",
+                params.name,
+                missing.join(", ")
+            )));
+        }
+        prompt.handler.get(ctx, arguments).await
+    }
+
     async fn call_tool(&self, params: CallToolParams, ctx: Context) -> Result<CallToolResult, McpError> {
         let tool = self
-            .shared
+            .connection
             .server
             .tool(&params.name)
             .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {}", params.name)))?;
@@ -637,7 +636,7 @@ impl Session {
         params: ResourceParams,
         ctx: Context,
     ) -> Result<(ReadResourceResult, Option<crate::protocol::CacheHint>), McpError> {
-        let resources = self.shared.server.resources_snapshot();
+        let resources = self.connection.server.resources_snapshot();
         // Concrete resources win over templates that happen to match the same URI.
         let found = resources
             .iter()
@@ -656,14 +655,14 @@ impl Session {
         let completer = match &params.reference {
             CompletionReference::Prompt { name } => {
                 let prompt = self
-                    .shared
+                    .connection
                     .server
                     .prompt(name)
                     .ok_or_else(|| McpError::invalid_params(format!("Unknown prompt: {name}")))?;
                 prompt.completers.get(&params.argument.name).cloned()
             }
             CompletionReference::Resource { uri } => {
-                let resources = self.shared.server.resources_snapshot();
+                let resources = self.connection.server.resources_snapshot();
                 let template = resources
                     .iter()
                     .find(|r| r.is_template() && r.uri() == uri)
@@ -685,6 +684,18 @@ impl Session {
         let values = completer.complete(request).await?;
         Ok(CompleteResult { completion: Completion::from_values(values), meta: None })
     }
+}
+
+/// One page of a `*/list` result: the items on the page, made into their definitions (only
+/// the page's are copied), and the cursor of the next page.
+fn list_page<T, D>(
+    items: &[T],
+    params: &PaginatedParams,
+    page_size: usize,
+    define: impl Fn(&T) -> D,
+) -> Result<(Vec<D>, Option<String>), McpError> {
+    let (range, next_cursor) = page(items.len(), params.cursor.as_deref(), page_size)?;
+    Ok((items[range].iter().map(define).collect(), next_cursor))
 }
 
 /// A tool with an output schema must return `structuredContent` that matches it
@@ -721,104 +732,6 @@ fn check_output(tool: &super::Tool, mut result: CallToolResult) -> CallToolResul
     result
 }
 
-impl SessionShared {
-    fn lock_state(&self) -> std::sync::MutexGuard<'_, SessionState> {
-        // A panic while holding this lock cannot leave the state half-written (every write is
-        // a single assignment), so a poisoned lock is still safe to use.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn server(&self) -> &Server {
-        &self.server
-    }
-
-    pub(crate) fn protocol_version(&self) -> ProtocolVersion {
-        self.lock_state().version.clone().unwrap_or_default()
-    }
-
-    pub(crate) fn client_capabilities(&self) -> ClientCapabilities {
-        self.lock_state().capabilities.clone()
-    }
-
-    pub(crate) fn client_info(&self) -> Option<Implementation> {
-        self.lock_state().client_info.clone()
-    }
-
-    pub(crate) fn wants_log(&self, level: LoggingLevel) -> bool {
-        self.lock_state().log_level.is_none_or(|min| level >= min)
-    }
-
-    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
-        self.lock_state().subscriptions.contains(uri)
-    }
-
-    /// Whether server-initiated notifications may be sent (after `initialize`).
-    pub(crate) fn is_ready(&self) -> bool {
-        let state = self.lock_state();
-        state.version.is_some() || state.initialized
-    }
-
-    pub(crate) fn notify(&self, message: Message) {
-        self.notifications.send(message);
-    }
-
-    fn complete_pending(&self, id: &RequestId, result: Result<Value, ErrorObject>) {
-        let sender = self.pending.lock().ok().and_then(|mut p| p.remove(id));
-        match sender {
-            Some(sender) => {
-                let _ = sender.send(result);
-            }
-            None => tracing::warn!(%id, "a response arrived for no request the server sent"),
-        }
-    }
-
-    pub(crate) async fn request_client(
-        &self,
-        method: &str,
-        params: Value,
-        replies: &Outbound,
-        cancel: &CancellationToken,
-    ) -> Result<Value, ClientRequestError> {
-        if self.input_closed.load(Ordering::Relaxed) {
-            return Err(ClientRequestError::Disconnected);
-        }
-        let id = RequestId::from(self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1);
-        let (tx, rx) = oneshot::channel();
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(id.clone(), tx);
-        }
-        if !replies.send(Message::request(id.clone(), method, Some(params))) {
-            self.forget_pending(&id);
-            return Err(ClientRequestError::Disconnected);
-        }
-        let timeout = self.server.client_request_timeout();
-        let outcome = tokio::select! {
-            answer = tokio::time::timeout(timeout, rx) => answer,
-            _ = cancel.cancelled() => {
-                self.forget_pending(&id);
-                return Err(ClientRequestError::Disconnected);
-            }
-        };
-        match outcome {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(error))) => Err(ClientRequestError::Refused(error)),
-            Ok(Err(_)) => Err(ClientRequestError::Disconnected),
-            Err(_) => {
-                self.forget_pending(&id);
-                let params = serde_json::json!({ "requestId": id, "reason": "timed out" });
-                replies.send(Message::notification(method::CANCELLED, Some(params)));
-                Err(ClientRequestError::Timeout(timeout))
-            }
-        }
-    }
-
-    fn forget_pending(&self, id: &RequestId) {
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.remove(id);
-        }
-    }
-}
-
 /// Validates an object against a schema without copying it: the validator reads a `Value`,
 /// so the map is moved in and handed back.
 fn validate_object(
@@ -831,22 +744,6 @@ fn validate_object(
         Value::Object(object) => (object, checked),
         _ => (Map::new(), checked),
     }
-}
-
-fn parse<T: DeserializeOwned>(params: Option<Value>) -> Result<T, McpError> {
-    let params = params.unwrap_or(Value::Object(Map::new()));
-    serde_json::from_value(params).map_err(|e| McpError::invalid_params(format!("Invalid params: {e}")))
-}
-
-fn parse_or_default<T: DeserializeOwned + Default>(params: Option<Value>) -> Result<T, McpError> {
-    match params {
-        None => Ok(T::default()),
-        some => parse(some),
-    }
-}
-
-fn to_value<T: Serialize>(value: T) -> Result<Value, McpError> {
-    serde_json::to_value(value).map_err(McpError::internal)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -22,6 +22,8 @@ fn agreed(server: &Server, requested: &SubscriptionFilter) -> SubscriptionFilter
             .resource_subscriptions
             .clone()
             .filter(|uris| caps.resources.is_some() && !uris.is_empty()),
+        // Not acknowledged: this server sends no task notifications.
+        task_ids: None,
     }
 }
 

@@ -26,19 +26,19 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{Context, Extensions, Server, modern};
+use super::{Context, Extensions, Server};
+use crate::era::Era;
 use crate::error::{ClientRequestError, McpError};
 use crate::jsonrpc::{ErrorObject, code};
 use crate::protocol::{
     CallToolParams, CallToolResult, CreateTaskResult, DetailedTask, GetTaskResult, InputRequest, ResultType,
-    ServerCapabilities, TASKS_EXTENSION, Task, TaskAck, TaskParams, TaskStatus, UpdateTaskParams,
-    task_method,
+    ServerCapabilities, SubscriptionsListenParams, TASKS_EXTENSION, Task, TaskAck, TaskParams, TaskStatus,
+    UpdateTaskParams, task_method,
 };
 
 /// Whether calls to a tool may become tasks (Tasks extension, protocol 2026-07-28).
@@ -154,7 +154,7 @@ pub(crate) fn plan(
         return Ok(None);
     };
     let declaration = tool.task;
-    if declaration.support == TaskSupport::Forbidden || !ctx.is_modern() || !advertised(server) {
+    if declaration.support == TaskSupport::Forbidden || ctx.era() != Era::Modern || !advertised(server) {
         return Ok(None);
     }
     if !ctx.client_capabilities().supports_extension(TASKS_EXTENSION) {
@@ -725,7 +725,7 @@ impl TaskEntry {
                 state.result = Some(result);
             }
             Err(error) => {
-                let error = modern::finish_error(error);
+                let error = Era::Modern.finish_error(error);
                 state.status = TaskStatus::Failed;
                 state.message = Some(error.message.clone());
                 state.error = Some(error.into());
@@ -736,73 +736,66 @@ impl TaskEntry {
     }
 }
 
-/// Whether the request is one for this extension's methods here: a 2026-07-28 request to a
-/// server that advertises it. Anything else goes on as an unknown method (`-32601`; SEP-2663:
-/// `tasks/result` and `tasks/list` are gone, and 2025-11-25 has no such extension).
-pub(crate) fn serves(server: &Server, method: &str, ctx: &Context) -> bool {
-    matches!(method, task_method::GET | task_method::UPDATE | task_method::CANCEL)
-        && ctx.is_modern()
-        && advertised(server)
+/// Whether this extension's methods (`tasks/get`, `tasks/update`, `tasks/cancel`) are served
+/// to the request: a 2026-07-28 request to a server that advertises the extension. Anything
+/// else gets them as unknown methods (`-32601`; SEP-2663: `tasks/result` and `tasks/list` are
+/// gone, and 2025-11-25 has no such extension).
+pub(crate) fn serves(server: &Server, ctx: &Context) -> bool {
+    ctx.era() == Era::Modern && advertised(server)
 }
 
-/// `tasks/get`, `tasks/update` and `tasks/cancel`.
-pub(crate) fn handle(
-    server: &Server,
-    method: &str,
-    params: Option<Value>,
-    ctx: &Context,
-) -> Result<Value, McpError> {
-    // SEP-2663, "Protocol Errors": MUST return -32021 to non-declaring clients issuing
-    // tasks/get, tasks/update and tasks/cancel.
+/// SEP-2663, "Protocol Errors": MUST return -32021 to non-declaring clients issuing
+/// tasks/get, tasks/update and tasks/cancel.
+fn require_declared(method: &str, ctx: &Context) -> Result<Option<String>, McpError> {
     if !ctx.client_capabilities().supports_extension(TASKS_EXTENSION) {
         return Err(missing_extension(&format!("`{method}` belongs to the tasks extension")));
     }
-    let owner = principal(ctx.extensions());
-    let store = server.task_store();
-    // SEP-2663, "Protocol Errors": an invalid or unknown taskId is -32602 (MUST for
-    // tasks/get, SHOULD for the others).
-    let not_found = |verb: &str| McpError::invalid_params(format!("Failed to {verb} task: Task not found"));
-    match method {
-        task_method::GET => {
-            let params: TaskParams = parse(params)?;
-            let task = store.find(&params.task_id, &owner).ok_or_else(|| not_found("retrieve"))?;
-            to_value(GetTaskResult { result_type: ResultType::Complete, task: task.detailed(), meta: None })
-        }
-        task_method::UPDATE => {
-            let params: UpdateTaskParams = parse(params)?;
-            let task = store.find(&params.task_id, &owner).ok_or_else(|| not_found("update"))?;
-            task.update(params.input_responses)?;
-            to_value(TaskAck::default())
-        }
-        task_method::CANCEL => {
-            let params: TaskParams = parse(params)?;
-            let task = store.find(&params.task_id, &owner).ok_or_else(|| not_found("cancel"))?;
-            // Idempotent: a task that already ended is acknowledged the same way.
-            task.cancel();
-            to_value(TaskAck::default())
-        }
-        other => Err(McpError::method_not_found(other)),
-    }
+    Ok(principal(ctx.extensions()))
+}
+
+/// SEP-2663, "Protocol Errors": an invalid or unknown taskId is -32602 (MUST for tasks/get,
+/// SHOULD for the others).
+fn not_found(verb: &str) -> McpError {
+    McpError::invalid_params(format!("Failed to {verb} task: Task not found"))
+}
+
+/// `tasks/get`.
+pub(crate) fn get(server: &Server, params: TaskParams, ctx: &Context) -> Result<Value, McpError> {
+    let owner = require_declared(task_method::GET, ctx)?;
+    let task = server.task_store().find(&params.task_id, &owner).ok_or_else(|| not_found("retrieve"))?;
+    to_value(GetTaskResult { result_type: ResultType::Complete, task: task.detailed(), meta: None })
+}
+
+/// `tasks/update`.
+pub(crate) fn update(server: &Server, params: UpdateTaskParams, ctx: &Context) -> Result<Value, McpError> {
+    let owner = require_declared(task_method::UPDATE, ctx)?;
+    let task = server.task_store().find(&params.task_id, &owner).ok_or_else(|| not_found("update"))?;
+    task.update(params.input_responses)?;
+    to_value(TaskAck::default())
+}
+
+/// `tasks/cancel`: idempotent, a task that already ended is acknowledged the same way.
+pub(crate) fn cancel(server: &Server, params: TaskParams, ctx: &Context) -> Result<Value, McpError> {
+    let owner = require_declared(task_method::CANCEL, ctx)?;
+    let task = server.task_store().find(&params.task_id, &owner).ok_or_else(|| not_found("cancel"))?;
+    task.cancel();
+    to_value(TaskAck::default())
 }
 
 /// `subscriptions/listen` asking for `notifications/tasks` (`notifications.taskIds`) from a
 /// client that did not declare the extension: `-32021` (SEP-2663, "Task Status
 /// Notifications"). This server sends no task notifications, so a declaring client is simply
 /// not acknowledged for any task id.
-pub(crate) fn check_listen(server: &Server, params: Option<&Value>, ctx: &Context) -> Result<(), McpError> {
-    let asks = params
-        .and_then(|p| p.get("notifications"))
-        .and_then(|n| n.get("taskIds"))
-        .is_some_and(|ids| !ids.is_null());
+pub(crate) fn check_listen(
+    server: &Server,
+    params: &SubscriptionsListenParams,
+    ctx: &Context,
+) -> Result<(), McpError> {
+    let asks = params.notifications.task_ids.as_ref().is_some_and(|ids| !ids.is_null());
     if asks && advertised(server) && !ctx.client_capabilities().supports_extension(TASKS_EXTENSION) {
         return Err(missing_extension("task status notifications belong to the tasks extension"));
     }
     Ok(())
-}
-
-fn parse<T: DeserializeOwned>(params: Option<Value>) -> Result<T, McpError> {
-    let params = params.unwrap_or(Value::Object(Map::new()));
-    serde_json::from_value(params).map_err(|e| McpError::invalid_params(format!("Invalid params: {e}")))
 }
 
 fn to_value<T: Serialize>(value: T) -> Result<Value, McpError> {

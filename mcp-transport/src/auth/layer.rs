@@ -10,8 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use mcp_core::auth::{Claims, ToolGuard};
-use mcp_core::jsonrpc::Request as RpcRequest;
-use mcp_core::protocol::method;
+use mcp_core::request::{ClientRequest, RequestEnvelope};
 use mcp_core::{Extensions, Server};
 
 use super::guard::AuthGuard;
@@ -124,27 +123,22 @@ pub(crate) fn challenge_scopes(claims: &Claims, needed: &[String]) -> Vec<String
 /// (2025-11-25, basic/authorization, "Runtime Insufficient Scope Errors"). Calls without a
 /// token (mixed mode) go on to the core, whose guard answers with a tool-level challenge.
 /// `Some` holds the refusal.
-pub(crate) fn check_call(server: &Server, parts: &Parts, request: &RpcRequest) -> Option<Response> {
-    if request.method != method::TOOLS_CALL {
+pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvelope) -> Option<Response> {
+    let ClientRequest::CallTool(call) = &envelope.request else {
         return None;
-    }
+    };
     let Some(RequestAuth { claims: Some(claims), state }) = parts.extensions.get::<RequestAuth>() else {
         return None;
     };
-    let tool = request.params.as_ref()?.get("name")?.as_str().and_then(|n| server.tool(n))?;
+    let tool = server.tool(&call.name)?;
     let missing = claims.missing_scopes(tool.scopes());
     if missing.is_empty() {
         return None;
     }
     if !tool.is_read_only() {
-        let arguments = request
-            .params
-            .as_ref()
-            .and_then(|p| p.get("arguments"))
-            .and_then(|a| a.as_object())
-            .cloned()
-            .unwrap_or_default();
-        audit::record(tool.name(), Some(claims), &arguments, "denied", Duration::ZERO);
+        let no_arguments = serde_json::Map::new();
+        let arguments = call.arguments.as_ref().unwrap_or(&no_arguments);
+        audit::record(tool.name(), Some(claims), arguments, "denied", Duration::ZERO);
     }
     let description = format!("The tool `{}` needs the scope(s) {}", tool.name(), missing.join(" "));
     tracing::info!(status = 403, tool = tool.name(), missing = %missing.join(" "), "insufficient scope");

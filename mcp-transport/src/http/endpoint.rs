@@ -12,8 +12,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use mcp_core::jsonrpc::{self, Decoded, ErrorResponse, Message, Request as RpcRequest, code};
+use mcp_core::era::Era;
+use mcp_core::jsonrpc::{self, Decoded, Message, code};
 use mcp_core::protocol::{ClientCapabilities, ProtocolVersion, method};
+use mcp_core::request::{ClientRequest, RequestEnvelope};
 use mcp_core::{Extensions, Outbound, Session};
 use tokio::sync::mpsc;
 use tracing::{Instrument, Span, field};
@@ -27,8 +29,12 @@ use super::session::{HttpSession, OpenError, replay_frame};
 use super::{LAST_EVENT_ID, MCP_SESSION_ID, SessionId, Shared, sse};
 
 /// What a POST body turned out to be.
+// A single request is the common case by far: boxing it to shrink the rare variants would
+// cost an allocation on every POST.
+#[allow(clippy::large_enum_variant)]
 enum Incoming {
-    Request(RpcRequest),
+    /// One request, decoded once: every check below reads this envelope.
+    Request(RequestEnvelope),
     /// Notifications and responses: accepted with 202.
     NoAnswer(Message),
     Batch {
@@ -38,11 +44,25 @@ enum Incoming {
     },
 }
 
-/// Decodes a POST body; `Err` holds the JSON-RPC error to answer with 400.
-fn classify(body: Bytes) -> Result<Incoming, ErrorResponse> {
+/// Decodes a POST body; `Err` holds the refusal to answer with: 400 with the JSON-RPC error
+/// for a body that is no message, and for a modern request that cannot be served at all
+/// (`-32022` for an unsupported version, `-32602` for a `_meta` without its required fields;
+/// 2026-07-28 basic/index, "_meta" and streamable-http, "Protocol Version Header").
+fn classify(body: Bytes) -> Result<Incoming, Rejection> {
+    let refuse = |error: jsonrpc::ErrorResponse| {
+        let rejection = Rejection::from_error(StatusCode::BAD_REQUEST, error.error);
+        match error.id {
+            Some(id) => rejection.with_id(id),
+            None => rejection,
+        }
+    };
     Ok(match jsonrpc::decode(&body) {
-        Decoded::Invalid(error) | Decoded::Single(Err(error)) => return Err(error),
-        Decoded::Single(Ok(Message::Request(request))) => Incoming::Request(request),
+        Decoded::Invalid(error) | Decoded::Single(Err(error)) => {
+            return Err(Rejection::from_error(StatusCode::BAD_REQUEST, error.error));
+        }
+        Decoded::Single(Ok(Message::Request(request))) => {
+            Incoming::Request(RequestEnvelope::decode(request).map_err(refuse)?)
+        }
         Decoded::Single(Ok(other)) => Incoming::NoAnswer(other),
         Decoded::Batch(items) => {
             let ids = items
@@ -118,16 +138,12 @@ async fn post_inner(
     guard::require_json_or_sse(accepts)?;
     guard::require_json_body(&parts.headers)?;
     let body = guard::read_body(&parts.headers, body, shared.config.body_limit).await?;
-    let incoming =
-        classify(body).map_err(|error| Rejection::from_error(StatusCode::BAD_REQUEST, error.error))?;
+    let incoming = classify(body)?;
     match &incoming {
-        Incoming::Request(request) => {
-            span.record("rpc.method", request.method.as_str());
-            if request.method == method::TOOLS_CALL
-                && let Some(name) =
-                    request.params.as_ref().and_then(|p| p.get("name")).and_then(|n| n.as_str())
-            {
-                span.record("tool", name);
+        Incoming::Request(envelope) => {
+            span.record("rpc.method", envelope.method());
+            if let ClientRequest::CallTool(call) = &envelope.request {
+                span.record("tool", call.name.as_str());
             }
         }
         Incoming::NoAnswer(message) => {
@@ -137,32 +153,31 @@ async fn post_inner(
             span.record("rpc.method", format!("batch: {}", first_method.as_deref().unwrap_or("-")).as_str());
         }
     }
-    let modern = match &incoming {
-        Incoming::Request(r) => modern::is_modern(&parts.headers, Some(&r.method), r.params.as_ref()),
-        Incoming::NoAnswer(Message::Notification(n)) => {
-            modern::is_modern(&parts.headers, Some(&n.method), n.params.as_ref())
-        }
-        Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_is_modern(&parts.headers),
+    let era = match &incoming {
+        Incoming::Request(envelope) => modern::era_of(&parts.headers, envelope),
+        Incoming::NoAnswer(Message::Notification(n)) => modern::era_of_notification(&parts.headers, n),
+        Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_era(&parts.headers),
     };
-    span.record("era", if modern { "2026-07-28" } else { "2025-11-25" });
+    span.record("era", era.as_str());
     // Checked after decoding only so that the span names the method of a refused request.
-    let header_version = if modern {
-        if let Incoming::Request(request) = &incoming {
-            modern::check(&shared.server, &parts.headers, request)
-                .map_err(|r| r.with_id(request.id.clone()))?;
+    let header_version = match era {
+        Era::Modern => {
+            if let Incoming::Request(envelope) = &incoming {
+                modern::check(&shared.server, &parts.headers, envelope)
+                    .map_err(|r| r.with_id(envelope.id.clone()))?;
+            }
+            None
         }
-        None
-    } else {
-        guard::protocol_version(&parts.headers)?
+        Era::Legacy => guard::protocol_version(&parts.headers)?,
     };
     #[cfg(feature = "auth")]
-    if let Incoming::Request(request) = &incoming
-        && let Some(refused) = crate::auth::check_call(&shared.server, &parts, request)
+    if let Incoming::Request(envelope) = &incoming
+        && let Some(refused) = crate::auth::check_call(&shared.server, &parts, envelope)
     {
         return Ok(refused);
     }
     let post = Post { shared, parts, accepts, header_version, span, started };
-    if modern {
+    if era == Era::Modern {
         post.modern(incoming).await
     } else if shared.config.stateful {
         post.stateful(incoming).await
@@ -213,7 +228,7 @@ impl Post<'_> {
     /// down, when it ends with a final result ("Graceful Closure").
     async fn modern(self, incoming: Incoming) -> Result<Response, Rejection> {
         let request = match incoming {
-            Incoming::Request(request) => request,
+            Incoming::Request(envelope) => envelope,
             Incoming::NoAnswer(Message::Notification(notification)) => {
                 // 2026-07-28 defines no client notifications over HTTP (closing a stream is the
                 // cancellation): accepted and dropped, as there is no session to reach.
@@ -227,16 +242,10 @@ impl Post<'_> {
                      asks for input with input_required results instead)",
                 ));
             }
-            Incoming::Batch { .. } => {
-                return Err(Rejection::new(
-                    StatusCode::BAD_REQUEST,
-                    "Invalid Request: JSON-RPC batches are not supported in protocol 2026-07-28; send one \
-                     request per POST",
-                ));
-            }
+            Incoming::Batch { .. } => return Err(Rejection::batch(ProtocolVersion::V2026_07_28)),
         };
         let mut ending = None;
-        if request.method == method::SUBSCRIPTIONS_LISTEN {
+        if matches!(request.request, ClientRequest::Listen(_)) {
             if !self.accepts.sse {
                 return Err(Rejection::new(
                     StatusCode::NOT_ACCEPTABLE,
@@ -275,7 +284,7 @@ impl Post<'_> {
         // Server-wide notifications have nowhere to go without a GET stream.
         let (notifications, _) = Outbound::channel();
         let session = self.shared.server.session(notifications);
-        let initialize = matches!(&incoming, Incoming::Request(r) if r.method == method::INITIALIZE);
+        let initialize = matches!(&incoming, Incoming::Request(r) if r.method() == method::INITIALIZE);
         if !initialize {
             let version = self
                 .header_version
@@ -307,8 +316,8 @@ impl Post<'_> {
     /// Stateful: `initialize` opens a session; everything else must name one.
     async fn stateful(self, incoming: Incoming) -> Result<Response, Rejection> {
         let incoming = match incoming {
-            Incoming::Request(request) if request.method == method::INITIALIZE => {
-                return self.initialize(request).await;
+            Incoming::Request(envelope) if envelope.method() == method::INITIALIZE => {
+                return self.initialize(envelope).await;
             }
             other => other,
         };
@@ -334,7 +343,7 @@ impl Post<'_> {
         }
     }
 
-    async fn initialize(self, request: RpcRequest) -> Result<Response, Rejection> {
+    async fn initialize(self, envelope: RequestEnvelope) -> Result<Response, Rejection> {
         if self.shared.shutdown.is_cancelled() {
             return Err(unavailable("Service Unavailable: the server is shutting down"));
         }
@@ -354,11 +363,8 @@ impl Post<'_> {
         self.span.record("session", http_session.id.as_str());
         let extensions = extensions_for(&self.parts, Some(&http_session.id));
         let busy = http_session.busy();
-        let answer = http_session
-            .core
-            .handle(Message::Request(request), &Outbound::channel().0, extensions)
-            .await
-            .map(|m| m.to_value());
+        let answer =
+            http_session.core.serve(envelope, &Outbound::channel().0, extensions).await.map(|m| m.to_value());
         drop(busy);
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
         // `initialize` cannot be cancelled, so an answer always comes.
@@ -399,12 +405,7 @@ impl Post<'_> {
     ) -> Result<Response, Rejection> {
         let version = session.protocol_version();
         if !version.allows_batches() {
-            return Err(Rejection::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message per POST"
-                ),
-            ));
+            return Err(Rejection::batch(version.as_str()));
         }
         if ids.is_empty() {
             // Notifications and responses only: no answer is owed unless some were invalid.

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mcp_core::jsonrpc::{ErrorObject, Message, Request, RequestId, code};
+use mcp_core::jsonrpc::{ErrorObject, Message, RequestId, code};
 use mcp_core::protocol::ProtocolVersion;
+use mcp_core::request::RequestEnvelope;
 use mcp_core::{Extensions, Outbound, Session};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
@@ -23,9 +24,12 @@ use super::session::{Busy, HttpSession, LiveStream};
 use super::sse;
 
 /// What the POST carried.
+// A single request is the common case by far: boxing it to shrink the rare batch would cost
+// an allocation on every POST.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Work {
-    /// One request.
-    Single(Request),
+    /// One request, decoded.
+    Single(RequestEnvelope),
     /// A JSON-RPC batch with at least one request in it (protocol 2025-03-26 and older).
     Batch { body: Bytes, ids: Vec<RequestId> },
 }
@@ -140,10 +144,9 @@ impl Exchange {
         tokio::spawn(
             async move {
                 let answer = match work {
-                    Work::Single(request) => handler_session
-                        .handle(Message::Request(request), &replies, extensions)
-                        .await
-                        .map(|m| m.to_value()),
+                    Work::Single(envelope) => {
+                        handler_session.serve(envelope, &replies, extensions).await.map(|m| m.to_value())
+                    }
                     Work::Batch { body, .. } => {
                         handler_session.handle_frame(&body, &replies, extensions).await
                     }

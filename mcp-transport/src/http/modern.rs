@@ -8,8 +8,10 @@
 //! `endpoint::Post::modern`).
 
 use axum::http::{HeaderMap, StatusCode};
-use mcp_core::jsonrpc::{Message, Request, RequestId, code};
-use mcp_core::protocol::{ProtocolVersion, meta, method, task_method};
+use mcp_core::era::Era;
+use mcp_core::jsonrpc::{Message, Notification, RequestId, code};
+use mcp_core::protocol::{ProtocolVersion, meta, method};
+use mcp_core::request::{ClientRequest, RequestEnvelope};
 use mcp_core::{Server, Tool};
 use serde_json::{Map, Value, json};
 
@@ -27,16 +29,6 @@ const MCP_PARAM: &str = "mcp-param-";
 const BASE64_PREFIX: &str = "=?base64?";
 const BASE64_SUFFIX: &str = "?=";
 
-/// Whether a message's params carry the modern per-request `_meta` field
-/// `io.modelcontextprotocol/protocolVersion` (any value: a malformed one is still a modern
-/// request, refused as such).
-pub(crate) fn has_modern_meta(params: Option<&Value>) -> bool {
-    params
-        .and_then(|p| p.get("_meta"))
-        .and_then(Value::as_object)
-        .is_some_and(|m| m.contains_key(meta::PROTOCOL_VERSION))
-}
-
 /// Whether `MCP-Protocol-Version` names a modern revision (2026-07-28 or later).
 pub(crate) fn header_is_modern(headers: &HeaderMap) -> bool {
     headers
@@ -45,57 +37,59 @@ pub(crate) fn header_is_modern(headers: &HeaderMap) -> bool {
         .is_some_and(|v| ProtocolVersion::new(v.trim()).is_modern())
 }
 
-/// Whether a POSTed message is served per 2026-07-28 ("Versioning and Compatibility",
-/// "Backward Compatibility with Initialization-Based Versions": a request carrying modern
-/// per-request `_meta` is served statelessly per this revision; an `initialize` request
-/// selects legacy semantics). The header alone makes a message modern too: a modern client
-/// that forgot `_meta` must hear so (-32602), not be served as a 2025 client.
-pub(crate) fn is_modern(headers: &HeaderMap, method: Option<&str>, params: Option<&Value>) -> bool {
-    if has_modern_meta(params) {
-        return true;
-    }
-    method != Some(method::INITIALIZE) && header_is_modern(headers)
+/// The era the `MCP-Protocol-Version` header alone names (for what has no `_meta`: responses
+/// and batches).
+pub(crate) fn header_era(headers: &HeaderMap) -> Era {
+    if header_is_modern(headers) { Era::Modern } else { Era::Legacy }
 }
 
-/// Checks a modern request before it reaches the server: the required `_meta` fields
-/// (basic/index, "`_meta`": -32602 and 400 without them), then every header that mirrors the
-/// body (basic/transports/streamable-http, "Server Validation": -32020 and 400 when one is
-/// missing, malformed or disagrees). The protocol version itself is left to the server, which
-/// answers an unsupported one with -32022 and the versions it speaks.
-pub(crate) fn check(server: &Server, headers: &HeaderMap, request: &Request) -> Result<(), Rejection> {
-    let params = request.params.as_ref().and_then(Value::as_object);
-    let request_meta = params.and_then(|p| p.get("_meta")).and_then(Value::as_object);
-    let field = |key: &str| request_meta.and_then(|m| m.get(key));
-    let version = match field(meta::PROTOCOL_VERSION) {
-        Some(Value::String(version)) => version.as_str(),
-        Some(_) => {
-            return Err(invalid_params(format!(
-                "`_meta` field `{}` must be a string",
-                meta::PROTOCOL_VERSION
-            )));
-        }
-        None => {
-            return Err(invalid_params(format!(
-                "missing required `_meta` field `{}` (every 2026-07-28 request carries its protocol version)",
-                meta::PROTOCOL_VERSION
-            )));
-        }
-    };
-    match field(meta::CLIENT_CAPABILITIES) {
-        Some(Value::Object(_)) => {}
-        Some(_) => {
-            return Err(invalid_params(format!(
-                "`_meta` field `{}` must be an object",
-                meta::CLIENT_CAPABILITIES
-            )));
-        }
-        None => {
-            return Err(invalid_params(format!(
-                "missing required `_meta` field `{}` (send {{}} when the client declares none)",
-                meta::CLIENT_CAPABILITIES
-            )));
-        }
+/// The era a POSTed request is served in: the one its `_meta` chose (the core decided it when
+/// the request was decoded: "Versioning and Compatibility", "Backward Compatibility with
+/// Initialization-Based Versions"), or modern when the header names a modern version and the
+/// request is no `initialize`: a modern client that forgot `_meta` must hear so (-32602 in
+/// [`check`]), not be served as a 2025 client.
+pub(crate) fn era_of(headers: &HeaderMap, envelope: &RequestEnvelope) -> Era {
+    match envelope.facts.era {
+        Era::Modern => Era::Modern,
+        Era::Legacy if envelope.method() == method::INITIALIZE => Era::Legacy,
+        Era::Legacy => header_era(headers),
     }
+}
+
+/// The era of a POSTed notification: modern when its `_meta` names a version (notifications
+/// are not decoded into envelopes; 2026-07-28 defines none a server must act on over HTTP) or
+/// the header names a modern one.
+pub(crate) fn era_of_notification(headers: &HeaderMap, notification: &Notification) -> Era {
+    let names_version = notification
+        .params
+        .as_ref()
+        .and_then(|p| p.get("_meta"))
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.contains_key(meta::PROTOCOL_VERSION));
+    if names_version || (notification.method != method::INITIALIZE && header_is_modern(headers)) {
+        Era::Modern
+    } else {
+        Era::Legacy
+    }
+}
+
+/// Checks a modern request before it reaches the server, reading the decoded envelope: the
+/// request's `_meta` carries its version (basic/index, "`_meta`": -32602 and 400 without it;
+/// the rest of `_meta` was checked when the request was decoded), then every header that
+/// mirrors the body (basic/transports/streamable-http, "Server Validation": -32020 and 400
+/// when one is missing, malformed or disagrees).
+pub(crate) fn check(
+    server: &Server,
+    headers: &HeaderMap,
+    envelope: &RequestEnvelope,
+) -> Result<(), Rejection> {
+    if envelope.facts.era != Era::Modern {
+        return Err(invalid_params(format!(
+            "missing required `_meta` field `{}` (every 2026-07-28 request carries its protocol version)",
+            meta::PROTOCOL_VERSION
+        )));
+    }
+    let version = envelope.facts.protocol_version.as_str();
 
     // "Protocol Version Header": present, and equal to the body's.
     let header_version = required(headers, MCP_PROTOCOL_VERSION, "MCP-Protocol-Version")?;
@@ -104,22 +98,22 @@ pub(crate) fn check(server: &Server, headers: &HeaderMap, request: &Request) -> 
     }
 
     // "Standard Request Headers": Mcp-Method on every request; values are case-sensitive.
+    let method = envelope.method();
     let header_method = required(headers, MCP_METHOD, "Mcp-Method")?;
-    if header_method != request.method {
-        return Err(differs("Mcp-Method", &header_method, &request.method));
+    if header_method != method {
+        return Err(differs("Mcp-Method", &header_method, method));
     }
 
     // Mcp-Name, where the method has a name-shaped field.
-    if let Some(source) = name_source(&request.method) {
-        let body = params.and_then(|p| p.get(source)).and_then(Value::as_str);
+    if let Some(source) = envelope.request.name_field() {
+        let body = envelope.request.name();
         let header = single(headers, MCP_NAME, "Mcp-Name")?.map(|v| decode(&v, "Mcp-Name")).transpose()?;
         match (body, header) {
             (Some(body), Some(header)) if body == header => {}
             (Some(body), Some(header)) => return Err(differs("Mcp-Name", &header, body)),
             (Some(_), None) => {
                 return Err(mismatch(format!(
-                    "the Mcp-Name header is required for {} (it mirrors params.{source})",
-                    request.method
+                    "the Mcp-Name header is required for {method} (it mirrors params.{source})"
                 )));
             }
             (None, Some(header)) => {
@@ -132,27 +126,12 @@ pub(crate) fn check(server: &Server, headers: &HeaderMap, request: &Request) -> 
         }
     }
 
-    if request.method == method::TOOLS_CALL
-        && let Some(tool) =
-            params.and_then(|p| p.get("name")).and_then(Value::as_str).and_then(|n| server.tool(n))
+    if let ClientRequest::CallTool(call) = &envelope.request
+        && let Some(tool) = server.tool(&call.name)
     {
-        check_tool_params(
-            &tool,
-            params.and_then(|p| p.get("arguments")).and_then(Value::as_object),
-            headers,
-        )?;
+        check_tool_params(&tool, call.arguments.as_ref(), headers)?;
     }
     Ok(())
-}
-
-/// The params field `Mcp-Name` mirrors for `method`, if any.
-fn name_source(method: &str) -> Option<&'static str> {
-    match method {
-        method::TOOLS_CALL | method::PROMPTS_GET => Some("name"),
-        method::RESOURCES_READ => Some("uri"),
-        task_method::GET | task_method::UPDATE | task_method::CANCEL => Some("taskId"),
-        _ => None,
-    }
 }
 
 /// "Custom Headers from Tool Parameters": every argument the tool marks with `x-mcp-header`
@@ -374,16 +353,26 @@ mod tests {
 
     #[test]
     fn eras() {
+        let envelope = |method: &str, modern: bool| {
+            let params = modern.then(
+                || json!({"_meta": {meta::PROTOCOL_VERSION: "2026-07-28", meta::CLIENT_CAPABILITIES: {}}}),
+            );
+            let request = mcp_core::jsonrpc::Request { id: 1.into(), method: method.into(), params };
+            RequestEnvelope::decode(request).expect("decodes")
+        };
         let mut headers = HeaderMap::new();
-        let modern_meta = json!({"_meta": {meta::PROTOCOL_VERSION: "2026-07-28"}});
-        assert!(is_modern(&headers, Some("tools/list"), Some(&modern_meta)));
-        assert!(is_modern(&headers, Some("initialize"), Some(&modern_meta)));
-        assert!(!is_modern(&headers, Some("tools/list"), None));
+        assert_eq!(era_of(&headers, &envelope("tools/list", true)), Era::Modern);
+        assert_eq!(era_of(&headers, &envelope("initialize", true)), Era::Modern);
+        assert_eq!(era_of(&headers, &envelope("tools/list", false)), Era::Legacy);
         headers.insert(MCP_PROTOCOL_VERSION, HeaderValue::from_static("2026-07-28"));
-        assert!(is_modern(&headers, Some("tools/list"), None));
-        assert!(!is_modern(&headers, Some("initialize"), None), "initialize selects the legacy era");
+        assert_eq!(era_of(&headers, &envelope("tools/list", false)), Era::Modern);
+        assert_eq!(
+            era_of(&headers, &envelope("initialize", false)),
+            Era::Legacy,
+            "initialize selects the legacy era"
+        );
         headers.insert(MCP_PROTOCOL_VERSION, HeaderValue::from_static("2025-11-25"));
-        assert!(!is_modern(&headers, Some("tools/list"), None));
+        assert_eq!(era_of(&headers, &envelope("tools/list", false)), Era::Legacy);
     }
 
     #[test]

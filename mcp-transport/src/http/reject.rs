@@ -60,6 +60,12 @@ impl Rejection {
         Rejection { allow: Some(allow), ..Rejection::new(StatusCode::METHOD_NOT_ALLOWED, message) }
     }
 
+    /// 400 for a JSON-RPC batch in a revision that has none (2025-06-18 and later), with the
+    /// core's one wording of that refusal.
+    pub(crate) fn batch(version: &str) -> Self {
+        Rejection::from_error(StatusCode::BAD_REQUEST, mcp_core::jsonrpc::batch_refused(None, version).error)
+    }
+
     /// The body for a JSON-RPC error the decoder produced (parse error, invalid request).
     pub(crate) fn from_error(status: StatusCode, error: ErrorObject) -> Self {
         Rejection { data: error.data, ..Rejection::new(status, error.message).with_code(error.code) }

@@ -1,0 +1,482 @@
+//! Decode once: a JSON-RPC request becomes a typed [`RequestEnvelope`] at the boundary, and
+//! every layer after it (the HTTP transport's header checks, the auth layer's scope check, the
+//! tracing span, the dispatcher) reads that value, never the raw params again.
+//!
+//! The envelope holds the request id, a [`ClientRequest`] (one variant per method, its params
+//! parsed once) and the request's [`RequestFacts`]: its [`Era`], the protocol version, the
+//! client's capabilities, identity and log level as the request declared them (2026-07-28), its
+//! `_meta`, and the input round it continues (`requestState`, `inputResponses`).
+//!
+//! ```
+//! use mcp_core::era::Era;
+//! use mcp_core::jsonrpc::Request;
+//! use mcp_core::request::{ClientRequest, RequestEnvelope};
+//! use serde_json::json;
+//!
+//! let request = Request {
+//!     id: 7.into(),
+//!     method: "tools/call".into(),
+//!     params: Some(json!({
+//!         "name": "echo",
+//!         "arguments": {"message": "hi"},
+//!         "_meta": {
+//!             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+//!             "io.modelcontextprotocol/clientCapabilities": {}
+//!         }
+//!     })),
+//! };
+//! let envelope = RequestEnvelope::decode(request).unwrap();
+//! assert_eq!(envelope.facts.era, Era::Modern);
+//! assert_eq!(envelope.request.method(), "tools/call");
+//! assert_eq!(envelope.request.name(), Some("echo"));
+//! let ClientRequest::CallTool(call) = &envelope.request else { unreachable!() };
+//! assert_eq!(call.arguments.as_ref().unwrap()["message"], "hi");
+//! ```
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::era::Era;
+use crate::error::McpError;
+use crate::jsonrpc::{ErrorResponse, Request, RequestId};
+use crate::protocol::{
+    CallToolParams, ClientCapabilities, CompleteParams, GetPromptParams, Implementation, InitializeParams,
+    LoggingLevel, Meta, PaginatedParams, ProtocolVersion, RequestMeta, ResourceParams, SetLevelParams,
+    SubscriptionsListenParams, TaskParams, UpdateTaskParams, meta, method, task_method,
+};
+
+/// One request, decoded: its id, what it asks for, and what it says about itself.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RequestEnvelope {
+    /// The id the response must carry.
+    pub id: RequestId,
+    /// The method and its typed params.
+    pub request: ClientRequest,
+    /// The era, version, client declarations and `_meta` of the request.
+    pub facts: RequestFacts,
+}
+
+/// What a request says about itself, beyond its method and params.
+///
+/// In the modern era (2026-07-28) every field comes from the request's own `_meta`. In the
+/// legacy era the request carries none of them: the session fills in what `initialize`
+/// negotiated before a handler sees them.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RequestFacts {
+    /// Which era the request is spoken in.
+    pub era: Era,
+    /// The protocol revision of the request.
+    pub protocol_version: ProtocolVersion,
+    /// What the client declared it can do.
+    pub client_capabilities: Arc<ClientCapabilities>,
+    /// Who the client said it is, when it did.
+    pub client_info: Option<Arc<Implementation>>,
+    /// The lowest log level the request asked for (`io.modelcontextprotocol/logLevel`, modern
+    /// era only; a legacy session sets its level with `logging/setLevel` instead).
+    pub log_level: Option<LoggingLevel>,
+    /// The request's `_meta`, as the client sent it.
+    pub meta: Option<Meta>,
+    /// The multi round-trip input this request carries (modern `tools/call`, `prompts/get`,
+    /// `resources/read`).
+    pub(crate) input: InputCarried,
+}
+
+impl RequestFacts {
+    /// The facts of a legacy request before the session fills them in.
+    fn legacy(meta: Option<Meta>) -> Self {
+        RequestFacts {
+            era: Era::Legacy,
+            protocol_version: ProtocolVersion::default(),
+            client_capabilities: Arc::default(),
+            client_info: None,
+            log_level: None,
+            meta,
+            input: InputCarried::default(),
+        }
+    }
+}
+
+/// `requestState` and `inputResponses`, as a modern retry carries them (2026-07-28,
+/// `basic/patterns/mrtr`); checked when the input round starts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InputCarried {
+    pub(crate) request_state: Option<Value>,
+    pub(crate) input_responses: Option<Value>,
+}
+
+/// A request from the client, by method, with its params parsed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ClientRequest {
+    /// `initialize` (legacy era); boxed, as it is by far the largest and the rarest.
+    Initialize(Box<InitializeParams>),
+    /// `ping` (legacy era).
+    Ping,
+    /// `server/discover` (modern era).
+    Discover,
+    /// `tools/list`.
+    ListTools(PaginatedParams),
+    /// `tools/call`.
+    CallTool(CallToolParams),
+    /// `resources/list`.
+    ListResources(PaginatedParams),
+    /// `resources/templates/list`.
+    ListResourceTemplates(PaginatedParams),
+    /// `resources/read`.
+    ReadResource(ResourceParams),
+    /// `resources/subscribe` (legacy era).
+    Subscribe(ResourceParams),
+    /// `resources/unsubscribe` (legacy era).
+    Unsubscribe(ResourceParams),
+    /// `prompts/list`.
+    ListPrompts(PaginatedParams),
+    /// `prompts/get`.
+    GetPrompt(GetPromptParams),
+    /// `completion/complete`.
+    Complete(CompleteParams),
+    /// `logging/setLevel` (legacy era).
+    SetLevel(SetLevelParams),
+    /// `subscriptions/listen` (modern era).
+    Listen(SubscriptionsListenParams),
+    /// `tasks/get` (tasks extension, modern era).
+    GetTask(TaskParams),
+    /// `tasks/update` (tasks extension, modern era).
+    UpdateTask(UpdateTaskParams),
+    /// `tasks/cancel` (tasks extension, modern era).
+    CancelTask(TaskParams),
+    /// A method this SDK knows whose params could not be read: answered `-32602` once the
+    /// method is known to be served (an unknown or unavailable method is `-32601` first).
+    Malformed {
+        /// The method.
+        method: &'static str,
+        /// The name-shaped field (`name`, `uri` or `taskId`) when it could still be read, so
+        /// that header checks compare like with like.
+        name: Option<String>,
+        /// The `-32602` to answer with.
+        error: McpError,
+    },
+    /// A method this SDK does not know: `-32601`.
+    Unknown(String),
+}
+
+impl ClientRequest {
+    /// Parses `params` for `method`. Never fails: params that do not fit become
+    /// [`ClientRequest::Malformed`], a method nobody knows [`ClientRequest::Unknown`].
+    ///
+    /// ```
+    /// use mcp_core::request::ClientRequest;
+    /// use serde_json::json;
+    ///
+    /// let request = ClientRequest::parse("resources/read".into(), Some(json!({"uri": "notes://1"})));
+    /// assert_eq!(request.name(), Some("notes://1"));
+    /// let request = ClientRequest::parse("resources/read".into(), Some(json!({"uri": 1})));
+    /// assert!(matches!(request, ClientRequest::Malformed { .. }));
+    /// ```
+    pub fn parse(method: String, params: Option<Value>) -> ClientRequest {
+        fn typed<T: DeserializeOwned>(
+            method: &'static str,
+            params: Option<Value>,
+            wrap: impl FnOnce(T) -> ClientRequest,
+        ) -> ClientRequest {
+            let params = params.unwrap_or_else(|| Value::Object(Map::new()));
+            let name = name_field(method).and_then(|field| params.get(field)?.as_str().map(str::to_owned));
+            match T::deserialize(params) {
+                Ok(parsed) => wrap(parsed),
+                Err(e) => ClientRequest::Malformed {
+                    method,
+                    name,
+                    error: McpError::invalid_params(format!("Invalid params: {e}")),
+                },
+            }
+        }
+        // List methods and `ping` take optional params: none at all is the same as `{}`.
+        fn listing(
+            method: &'static str,
+            params: Option<Value>,
+            wrap: fn(PaginatedParams) -> ClientRequest,
+        ) -> ClientRequest {
+            match params {
+                None => wrap(PaginatedParams::default()),
+                some => typed(method, some, wrap),
+            }
+        }
+        match method.as_str() {
+            method::INITIALIZE => {
+                typed(method::INITIALIZE, params, |p| ClientRequest::Initialize(Box::new(p)))
+            }
+            method::PING => ClientRequest::Ping,
+            method::DISCOVER => ClientRequest::Discover,
+            method::TOOLS_LIST => listing(method::TOOLS_LIST, params, ClientRequest::ListTools),
+            method::TOOLS_CALL => typed(method::TOOLS_CALL, params, ClientRequest::CallTool),
+            method::RESOURCES_LIST => listing(method::RESOURCES_LIST, params, ClientRequest::ListResources),
+            method::RESOURCE_TEMPLATES_LIST => {
+                listing(method::RESOURCE_TEMPLATES_LIST, params, ClientRequest::ListResourceTemplates)
+            }
+            method::RESOURCES_READ => typed(method::RESOURCES_READ, params, ClientRequest::ReadResource),
+            method::RESOURCES_SUBSCRIBE => {
+                typed(method::RESOURCES_SUBSCRIBE, params, ClientRequest::Subscribe)
+            }
+            method::RESOURCES_UNSUBSCRIBE => {
+                typed(method::RESOURCES_UNSUBSCRIBE, params, ClientRequest::Unsubscribe)
+            }
+            method::PROMPTS_LIST => listing(method::PROMPTS_LIST, params, ClientRequest::ListPrompts),
+            method::PROMPTS_GET => typed(method::PROMPTS_GET, params, ClientRequest::GetPrompt),
+            method::COMPLETE => typed(method::COMPLETE, params, ClientRequest::Complete),
+            method::SET_LEVEL => typed(method::SET_LEVEL, params, ClientRequest::SetLevel),
+            method::SUBSCRIPTIONS_LISTEN => {
+                typed(method::SUBSCRIPTIONS_LISTEN, params, ClientRequest::Listen)
+            }
+            task_method::GET => typed(task_method::GET, params, ClientRequest::GetTask),
+            task_method::UPDATE => typed(task_method::UPDATE, params, ClientRequest::UpdateTask),
+            task_method::CANCEL => typed(task_method::CANCEL, params, ClientRequest::CancelTask),
+            _ => ClientRequest::Unknown(method),
+        }
+    }
+
+    /// The JSON-RPC method name.
+    pub fn method(&self) -> &str {
+        match self {
+            ClientRequest::Initialize(_) => method::INITIALIZE,
+            ClientRequest::Ping => method::PING,
+            ClientRequest::Discover => method::DISCOVER,
+            ClientRequest::ListTools(_) => method::TOOLS_LIST,
+            ClientRequest::CallTool(_) => method::TOOLS_CALL,
+            ClientRequest::ListResources(_) => method::RESOURCES_LIST,
+            ClientRequest::ListResourceTemplates(_) => method::RESOURCE_TEMPLATES_LIST,
+            ClientRequest::ReadResource(_) => method::RESOURCES_READ,
+            ClientRequest::Subscribe(_) => method::RESOURCES_SUBSCRIBE,
+            ClientRequest::Unsubscribe(_) => method::RESOURCES_UNSUBSCRIBE,
+            ClientRequest::ListPrompts(_) => method::PROMPTS_LIST,
+            ClientRequest::GetPrompt(_) => method::PROMPTS_GET,
+            ClientRequest::Complete(_) => method::COMPLETE,
+            ClientRequest::SetLevel(_) => method::SET_LEVEL,
+            ClientRequest::Listen(_) => method::SUBSCRIPTIONS_LISTEN,
+            ClientRequest::GetTask(_) => task_method::GET,
+            ClientRequest::UpdateTask(_) => task_method::UPDATE,
+            ClientRequest::CancelTask(_) => task_method::CANCEL,
+            ClientRequest::Malformed { method, .. } => method,
+            ClientRequest::Unknown(method) => method,
+        }
+    }
+
+    /// The tool or prompt name, resource URI or task id the request is about: what the
+    /// `Mcp-Name` header mirrors (2026-07-28, streamable HTTP, "Standard Request Headers").
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            ClientRequest::CallTool(p) => Some(&p.name),
+            ClientRequest::GetPrompt(p) => Some(&p.name),
+            ClientRequest::ReadResource(p) => Some(&p.uri),
+            ClientRequest::GetTask(p) | ClientRequest::CancelTask(p) => Some(&p.task_id),
+            ClientRequest::UpdateTask(p) => Some(&p.task_id),
+            ClientRequest::Malformed { name, .. } => name.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The params field [`ClientRequest::name`] reads for this method, if it has one.
+    pub fn name_field(&self) -> Option<&'static str> {
+        name_field(self.method())
+    }
+
+    /// The arguments of a `tools/call`.
+    pub fn tool_arguments(&self) -> Option<&Map<String, Value>> {
+        match self {
+            ClientRequest::CallTool(p) => p.arguments.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The params field `Mcp-Name` mirrors for `method`, if any.
+fn name_field(method: &str) -> Option<&'static str> {
+    match method {
+        method::TOOLS_CALL | method::PROMPTS_GET => Some("name"),
+        method::RESOURCES_READ => Some("uri"),
+        task_method::GET | task_method::UPDATE | task_method::CANCEL => Some("taskId"),
+        _ => None,
+    }
+}
+
+impl RequestEnvelope {
+    /// Decodes a request: reads its era from `_meta` (2026-07-28, "Versioning and
+    /// Compatibility": a request whose `_meta` names a modern
+    /// `io.modelcontextprotocol/protocolVersion` is modern; anything else is legacy), takes out
+    /// what the request says about itself, and parses the params for the method.
+    ///
+    /// `Err` holds the error response owed to a modern request whose `_meta` misses or garbles
+    /// a required field (`-32602`, 2026-07-28 basic/index, "_meta"). A request naming a
+    /// version the server does not speak decodes as modern, with that version: serving it
+    /// answers `-32022` with the versions the server speaks.
+    pub fn decode(request: Request) -> Result<RequestEnvelope, ErrorResponse> {
+        let Request { id, method, mut params } = request;
+        let meta = match params.as_mut() {
+            Some(Value::Object(fields)) => match fields.remove("_meta") {
+                Some(Value::Object(meta)) => Some(meta),
+                // Not an object: left for the params' own parse to refuse, as any other
+                // ill-typed field.
+                Some(other) => {
+                    fields.insert("_meta".into(), other);
+                    None
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        let mut facts = match facts_of(meta) {
+            Ok(facts) => facts,
+            Err(error) => return Err(ErrorResponse::new(Some(id), error.into())),
+        };
+        if facts.era.may_require_input(&method)
+            && let Some(Value::Object(fields)) = params.as_mut()
+        {
+            facts.input = InputCarried {
+                request_state: fields.remove("requestState"),
+                input_responses: fields.remove("inputResponses"),
+            };
+        }
+        Ok(RequestEnvelope { id, request: ClientRequest::parse(method, params), facts })
+    }
+
+    /// The method name.
+    pub fn method(&self) -> &str {
+        self.request.method()
+    }
+}
+
+/// The facts a request's `_meta` gives, or the error owed to a modern request that cannot
+/// be served.
+fn facts_of(request_meta: Option<Meta>) -> Result<RequestFacts, McpError> {
+    let Some(request_meta) = request_meta else {
+        return Ok(RequestFacts::legacy(None));
+    };
+    let Some(version) = request_meta.get(meta::PROTOCOL_VERSION) else {
+        return Ok(RequestFacts::legacy(Some(request_meta)));
+    };
+    let Some(version) = version.as_str() else {
+        return Err(McpError::invalid_params(format!(
+            "Invalid params: `_meta[\"{}\"]` must be a protocol version string such as \"{}\"",
+            meta::PROTOCOL_VERSION,
+            ProtocolVersion::V2026_07_28
+        )));
+    };
+    let version = ProtocolVersion::new(version);
+    if !version.is_supported() {
+        // Served as a modern request the server refuses with `-32022` and the versions it
+        // speaks; decoded rather than refused here so that a transport can first check the
+        // headers that mirror it (streamable HTTP, "Server Validation").
+        return Ok(RequestFacts {
+            era: Era::Modern,
+            protocol_version: version,
+            ..RequestFacts::legacy(Some(request_meta))
+        });
+    }
+    if !version.is_modern() {
+        // A handshake revision named in `_meta` is served the way that revision is: the
+        // per-request fields mean nothing to it.
+        return Ok(RequestFacts::legacy(Some(request_meta)));
+    }
+    let meta_value = Value::Object(request_meta);
+    let declared = RequestMeta::deserialize(&meta_value).map_err(|e| {
+        let has_capabilities = meta_value.get(meta::CLIENT_CAPABILITIES).is_some();
+        let why = if has_capabilities {
+            format!("a per-request `_meta` field is malformed: {e}")
+        } else {
+            format!("`_meta[\"{}\"]` is required on every request", meta::CLIENT_CAPABILITIES)
+        };
+        // 2026-07-28 basic/index, "_meta": a request missing a required field is malformed
+        // and MUST be rejected with -32602.
+        McpError::invalid_params(format!("Invalid params: {why}"))
+    })?;
+    let Value::Object(request_meta) = meta_value else { unreachable!("built as an object above") };
+    Ok(RequestFacts {
+        era: Era::Modern,
+        protocol_version: version,
+        client_capabilities: Arc::new(declared.client_capabilities),
+        client_info: declared.client_info.map(Arc::new),
+        log_level: declared.log_level,
+        meta: Some(request_meta),
+        input: InputCarried::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decode(method: &str, params: Value) -> Result<RequestEnvelope, ErrorResponse> {
+        RequestEnvelope::decode(Request { id: 1.into(), method: method.into(), params: Some(params) })
+    }
+
+    fn modern_meta() -> Value {
+        json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"sampling": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
+        })
+    }
+
+    #[test]
+    fn no_version_in_meta_is_legacy() {
+        let envelope = decode("tools/list", json!({"_meta": {"progressToken": 1}})).unwrap();
+        assert_eq!(envelope.facts.era, Era::Legacy);
+        assert_eq!(envelope.facts.meta.unwrap()["progressToken"], 1);
+        let envelope = RequestEnvelope::decode(Request { id: 1.into(), method: "ping".into(), params: None });
+        assert_eq!(envelope.unwrap().facts.era, Era::Legacy);
+    }
+
+    #[test]
+    fn a_modern_request_is_read_from_its_meta() {
+        let envelope = decode("tools/list", json!({"_meta": modern_meta()})).unwrap();
+        assert_eq!(envelope.facts.era, Era::Modern);
+        assert!(envelope.facts.client_capabilities.sampling.is_some());
+        assert_eq!(envelope.facts.client_info.unwrap().name, "c");
+        assert_eq!(envelope.facts.log_level, None);
+        assert!(matches!(envelope.request, ClientRequest::ListTools(_)));
+    }
+
+    #[test]
+    fn an_unknown_version_is_modern_and_kept_for_the_refusal() {
+        let meta = json!({"io.modelcontextprotocol/protocolVersion": "1900-01-01"});
+        let envelope = decode("tools/list", json!({"_meta": meta})).unwrap();
+        assert_eq!(envelope.facts.era, Era::Modern);
+        assert_eq!(envelope.facts.protocol_version.as_str(), "1900-01-01");
+        assert!(!envelope.facts.protocol_version.is_supported());
+    }
+
+    #[test]
+    fn missing_capabilities_is_invalid_params() {
+        let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28"});
+        let error = decode("tools/list", json!({"_meta": meta})).unwrap_err();
+        assert_eq!(error.error.code, -32602);
+        assert!(error.error.message.contains("clientCapabilities"), "{}", error.error.message);
+    }
+
+    #[test]
+    fn input_round_fields_are_taken_out_of_modern_calls_only() {
+        let params = json!({
+            "name": "t", "_meta": modern_meta(), "requestState": "s", "inputResponses": {"k": {}}
+        });
+        let envelope = decode("tools/call", params.clone()).unwrap();
+        assert_eq!(envelope.facts.input.request_state, Some(json!("s")));
+        assert!(envelope.facts.input.input_responses.is_some());
+        let envelope = decode("tools/list", params).unwrap();
+        assert!(envelope.facts.input.request_state.is_none());
+    }
+
+    #[test]
+    fn params_that_do_not_fit_are_kept_as_malformed_with_their_name() {
+        let envelope = decode("tools/call", json!({"name": "echo", "arguments": "no"})).unwrap();
+        let ClientRequest::Malformed { method, name, error } = &envelope.request else { panic!() };
+        assert_eq!((*method, name.as_deref(), error.code), ("tools/call", Some("echo"), -32602));
+        let envelope = decode("tools/list", json!({"_meta": 3})).unwrap();
+        assert!(matches!(envelope.request, ClientRequest::Malformed { method: "tools/list", .. }));
+        let envelope = decode("frobnicate", json!({})).unwrap();
+        assert!(matches!(&envelope.request, ClientRequest::Unknown(m) if m == "frobnicate"));
+    }
+}

@@ -1,0 +1,153 @@
+//! What one connection remembers between requests: the handshake's outcome (legacy era), the
+//! log level and subscriptions it set, its requests in flight, and the requests the server
+//! sent the client and still waits on. [`Session`](super::Session) dispatches; a
+//! [`Context`](super::Context) reaches the connection to talk back to the client.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use super::{Outbound, Server};
+use crate::error::ClientRequestError;
+use crate::jsonrpc::{ErrorObject, Message, RequestId};
+use crate::protocol::{ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, method};
+
+/// One connection's state, shared by its session and the contexts of its requests.
+pub(crate) struct Connection {
+    pub(crate) server: Server,
+    state: Mutex<ConnectionState>,
+    pub(crate) in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    /// The in-flight `subscriptions/listen` requests: they never finish on their own, so the
+    /// end of input ends them.
+    pub(crate) listening: Mutex<HashSet<RequestId>>,
+    pending: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
+    next_request_id: AtomicI64,
+    notifications: Outbound,
+    pub(crate) input_closed: AtomicBool,
+}
+
+/// What `initialize`, `logging/setLevel` and `resources/subscribe` set (legacy era).
+#[derive(Default)]
+pub(crate) struct ConnectionState {
+    pub(crate) version: Option<ProtocolVersion>,
+    /// Shared with every request's facts, so a legacy request copies a pointer, not the map.
+    pub(crate) capabilities: Arc<ClientCapabilities>,
+    pub(crate) client_info: Option<Arc<Implementation>>,
+    pub(crate) initialized: bool,
+    pub(crate) log_level: Option<LoggingLevel>,
+    pub(crate) subscriptions: HashSet<String>,
+}
+
+impl Connection {
+    pub(crate) fn new(server: Server, notifications: Outbound) -> Self {
+        Connection {
+            server,
+            state: Mutex::new(ConnectionState::default()),
+            in_flight: Mutex::new(HashMap::new()),
+            listening: Mutex::new(HashSet::new()),
+            pending: Mutex::new(HashMap::new()),
+            next_request_id: AtomicI64::new(0),
+            notifications,
+            input_closed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, ConnectionState> {
+        // A panic while holding this lock cannot leave the state half-written (every write is
+        // a single assignment), so a poisoned lock is still safe to use.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn server(&self) -> &Server {
+        &self.server
+    }
+
+    pub(crate) fn protocol_version(&self) -> ProtocolVersion {
+        self.lock_state().version.clone().unwrap_or_default()
+    }
+
+    pub(crate) fn wants_log(&self, level: LoggingLevel) -> bool {
+        self.lock_state().log_level.is_none_or(|min| level >= min)
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        self.lock_state().subscriptions.contains(uri)
+    }
+
+    /// Whether server-initiated notifications may be sent (after `initialize`).
+    pub(crate) fn is_ready(&self) -> bool {
+        let state = self.lock_state();
+        state.version.is_some() || state.initialized
+    }
+
+    pub(crate) fn notify(&self, message: Message) {
+        self.notifications.send(message);
+    }
+
+    pub(crate) fn complete_pending(&self, id: &RequestId, result: Result<Value, ErrorObject>) {
+        let sender = self.pending.lock().ok().and_then(|mut p| p.remove(id));
+        match sender {
+            Some(sender) => {
+                let _ = sender.send(result);
+            }
+            None => tracing::warn!(%id, "a response arrived for no request the server sent"),
+        }
+    }
+
+    pub(crate) fn fail_pending(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.clear();
+        }
+    }
+
+    /// Sends a request to the client on `replies` and waits for its answer (legacy era).
+    pub(crate) async fn request_client(
+        &self,
+        method: &str,
+        params: Value,
+        replies: &Outbound,
+        cancel: &CancellationToken,
+    ) -> Result<Value, ClientRequestError> {
+        if self.input_closed.load(Ordering::Relaxed) {
+            return Err(ClientRequestError::Disconnected);
+        }
+        let id = RequestId::from(self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(id.clone(), tx);
+        }
+        if !replies.send(Message::request(id.clone(), method, Some(params))) {
+            self.forget_pending(&id);
+            return Err(ClientRequestError::Disconnected);
+        }
+        let timeout = self.server.client_request_timeout();
+        let outcome = tokio::select! {
+            answer = tokio::time::timeout(timeout, rx) => answer,
+            _ = cancel.cancelled() => {
+                self.forget_pending(&id);
+                return Err(ClientRequestError::Disconnected);
+            }
+        };
+        match outcome {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(error))) => Err(ClientRequestError::Refused(error)),
+            Ok(Err(_)) => Err(ClientRequestError::Disconnected),
+            Err(_) => {
+                self.forget_pending(&id);
+                let params = serde_json::json!({ "requestId": id, "reason": "timed out" });
+                replies.send(Message::notification(method::CANCELLED, Some(params)));
+                Err(ClientRequestError::Timeout(timeout))
+            }
+        }
+    }
+
+    fn forget_pending(&self, id: &RequestId) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(id);
+        }
+    }
+}
