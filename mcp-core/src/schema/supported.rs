@@ -83,6 +83,13 @@ impl Walker<'_> {
         for (key, value) in obj {
             let at = format!("{pointer}/{}", escape(key));
             match key.as_str() {
+                "$id" if depth > 0 => self.report(
+                    &at,
+                    "`$id` inside a subschema changes what its references resolve against, which this \
+                     SDK's validator does not follow (references always resolve against the root); \
+                     move the subschema under `$defs` without an `$id`"
+                        .into(),
+                ),
                 k if ANNOTATIONS.contains(&k) || k.starts_with("x-") => {}
                 "$defs" | "definitions" | "properties" | "patternProperties" | "dependentSchemas" => {
                     let Some(members) = value.as_object() else {
@@ -122,8 +129,8 @@ impl Walker<'_> {
                 "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => {}
                 "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties" | "maxProperties"
                 | "minContains" | "maxContains" => {
-                    if value.as_u64().is_none() {
-                        self.report(&at, format!("`{key}` must be a non-negative integer like 3 (not 3.0)"));
+                    if validate::as_count(value).is_none() {
+                        self.report(&at, format!("`{key}` must be a non-negative integer"));
                     }
                 }
                 "uniqueItems" | "nullable" if !value.is_boolean() => {

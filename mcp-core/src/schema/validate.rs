@@ -365,13 +365,13 @@ impl<'a> Validator<'a> {
             self.check_contains(obj, wanted, items, path, depth, out);
         }
         let count = items.len();
-        if let Some(min) = obj.get("minItems").and_then(Value::as_u64)
+        if let Some(min) = obj.get("minItems").and_then(as_count)
             && (count as u64) < min
         {
             let message = format!("must contain at least {}; got {count}", plural(min, "item"));
             push(out, path, message);
         }
-        if let Some(max) = obj.get("maxItems").and_then(Value::as_u64)
+        if let Some(max) = obj.get("maxItems").and_then(as_count)
             && count as u64 > max
         {
             let message = format!("must contain at most {}; got {count}", plural(max, "item"));
@@ -408,7 +408,7 @@ impl<'a> Validator<'a> {
                 matching += 1;
             }
         }
-        let min = obj.get("minContains").and_then(Value::as_u64).unwrap_or(1);
+        let min = obj.get("minContains").and_then(as_count).unwrap_or(1);
         if matching < min {
             let message = match min {
                 1 => "must contain at least one item of the required shape; none matches".to_string(),
@@ -419,7 +419,7 @@ impl<'a> Validator<'a> {
             };
             push(out, path, message);
         }
-        if let Some(max) = obj.get("maxContains").and_then(Value::as_u64)
+        if let Some(max) = obj.get("maxContains").and_then(as_count)
             && matching > max
         {
             let message = format!(
@@ -510,13 +510,13 @@ impl<'a> Validator<'a> {
             }
         }
         let count = fields.len();
-        if let Some(min) = obj.get("minProperties").and_then(Value::as_u64)
+        if let Some(min) = obj.get("minProperties").and_then(as_count)
             && (count as u64) < min
         {
             let message = format!("must have at least {}; got {count}", plural(min, "field"));
             push(out, path, message);
         }
-        if let Some(max) = obj.get("maxProperties").and_then(Value::as_u64)
+        if let Some(max) = obj.get("maxProperties").and_then(as_count)
             && count as u64 > max
         {
             let message = format!("must have at most {}; got {count}", plural(max, "field"));
@@ -632,14 +632,14 @@ fn check_string(obj: &Map<String, Value>, s: &str, path: &str, out: &mut Vec<Vio
         push(out, path, format!("must match the pattern `{re}`; got {}", excerpt(&Value::String(s.into()))));
     }
     let len = s.chars().count() as u64;
-    if let Some(min) = obj.get("minLength").and_then(Value::as_u64)
+    if let Some(min) = obj.get("minLength").and_then(as_count)
         && len < min
     {
         let message =
             format!("must be at least {} long; got {}", plural(min, "character"), plural(len, "character"));
         push(out, path, message);
     }
-    if let Some(max) = obj.get("maxLength").and_then(Value::as_u64)
+    if let Some(max) = obj.get("maxLength").and_then(as_count)
         && len > max
     {
         let message =
@@ -659,7 +659,10 @@ fn is_multiple(n: &Number, divisor: &Number) -> Option<bool> {
     }
     let q = x / d;
     if !q.is_finite() {
-        return None;
+        // The quotient overflows (1e308 / 0.5): the remainder, which `%` computes exactly,
+        // decides instead. It would misjudge decimals like 0.1 that binary cannot represent,
+        // which is why it is not used for ordinary magnitudes.
+        return x.is_finite().then(|| x % d == 0.0);
     }
     Some((q - q.round()).abs() <= 1e-9 * q.abs().max(1.0))
 }
@@ -788,6 +791,15 @@ pub(crate) fn excerpt(v: &Value) -> String {
     let mut cut: String = json.chars().take(MAX_EXCERPT - 3).collect();
     cut.push_str("...");
     cut
+}
+
+/// The value of a count keyword (`minLength`, `maxItems`, ...): a non-negative integer,
+/// which JSON Schema allows to be written with a zero fraction (`2.0`).
+pub(crate) fn as_count(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        let f = v.as_f64()?;
+        (f >= 0.0 && f.fract() == 0.0 && f < 1.8e19).then_some(f as u64)
+    })
 }
 
 /// An integer number as `i128` (covers both `i64` and `u64`).
