@@ -26,7 +26,7 @@ fn cache() -> &'static RwLock<Cache> {
 ///
 /// The dialect is regex-lite's, which agrees with ECMA-262 (the dialect JSON Schema names) on
 /// the syntax schemas use in practice: classes, quantifiers, anchors, groups, alternation,
-/// ASCII `\d`/`\w`/`\s`. Look-around, back-references and `\p{..}` classes do not compile,
+/// ASCII `\d` and `\w`; `\s`, `\S` and `\cX` are rewritten to their ECMA-262 meaning first. Look-around, back-references and `\p{..}` classes do not compile,
 /// and are reported when the server is built.
 pub(crate) fn compile(pattern: &str) -> Result<Arc<Regex>, String> {
     // A poisoned lock only means another thread panicked mid-insert of a complete value:

@@ -659,12 +659,46 @@ fn is_multiple(n: &Number, divisor: &Number) -> Option<bool> {
     }
     let q = x / d;
     if !q.is_finite() {
-        // The quotient overflows (1e308 / 0.5): the remainder, which `%` computes exactly,
-        // decides instead. It would misjudge decimals like 0.1 that binary cannot represent,
-        // which is why it is not used for ordinary magnitudes.
-        return x.is_finite().then(|| x % d == 0.0);
+        // The quotient overflows (1e308 / 0.5): decide on the numbers as the decimals they
+        // were written as, exactly.
+        return decimal_multiple(x.abs(), d);
     }
     Some((q - q.round()).abs() <= 1e-9 * q.abs().max(1.0))
+}
+
+/// Whether `x` is a multiple of `d`, both positive and finite, computed on their shortest
+/// decimal forms `mx·10^ex` and `md·10^ed`: `x / d = (mx / md)·10^(ex-ed)` is an integer when
+/// `md` divides `mx·10^(ex-ed)`. Used where `x / d` overflows, so `ex - ed` is large.
+fn decimal_multiple(x: f64, d: f64) -> Option<bool> {
+    let (mx, ex) = decimal_parts(x)?;
+    let (md, ed) = decimal_parts(d)?;
+    let k = u32::try_from(ex - ed).ok()?;
+    if md == 0 {
+        return None;
+    }
+    let md = u128::from(md);
+    let mut power: u128 = 1 % md;
+    let mut base: u128 = 10 % md;
+    let mut e = k;
+    while e > 0 {
+        if e & 1 == 1 {
+            power = power * base % md;
+        }
+        base = base * base % md;
+        e >>= 1;
+    }
+    Some((u128::from(mx) % md * power).is_multiple_of(md))
+}
+
+/// The shortest decimal form of a finite positive float: digits and exponent of the last one.
+fn decimal_parts(f: f64) -> Option<(u64, i32)> {
+    let text = format!("{f:e}");
+    let (mantissa, exponent) = text.split_once('e')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let fraction = mantissa.split_once('.').map_or("", |(_, frac)| frac);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let fraction_len = i32::try_from(fraction.len()).ok()?;
+    Some((digits.parse().ok()?, exponent - fraction_len))
 }
 
 /// The message for a field not allowed by `additionalProperties: false`.
@@ -1130,6 +1164,14 @@ mod tests {
         ok(json!({"multipleOf": 0}), json!(7));
         ok(json!({"multipleOf": -2}), json!(7));
         ok(json!({"multipleOf": 1e-300}), json!(1e300));
+        // Quotients that overflow are decided on the decimals as written.
+        ok(json!({"multipleOf": 0.5}), json!(1e308));
+        fails(
+            json!({"multipleOf": 0.123456789}),
+            json!(1e308),
+            &["must be a multiple of 0.123456789; got 1e+308"],
+        );
+        ok(json!({"multipleOf": 2.5e-300}), json!(-7.5e300));
     }
 
     #[test]
@@ -1737,6 +1779,11 @@ mod tests {
                 json!("#/$defs/a"),
                 json!("integer"),
                 json!(["string", "null"]),
+                json!("^a+$"),
+                json!("(unclosed"),
+                json!("date"),
+                json!("uint8"),
+                json!("2024-02-30"),
             ];
             let keys = [
                 "type",
@@ -1767,6 +1814,19 @@ mod tests {
                 "$ref",
                 "$defs",
                 "nullable",
+                "pattern",
+                "patternProperties",
+                "format",
+                "contains",
+                "minContains",
+                "maxContains",
+                "propertyNames",
+                "if",
+                "then",
+                "else",
+                "dependentRequired",
+                "dependentSchemas",
+                "unevaluatedProperties",
                 "a",
             ];
             let n = next();
@@ -1788,6 +1848,8 @@ mod tests {
         for _ in 0..3000 {
             let schema = build(&mut next, 5);
             let instance = build(&mut next, 4);
+            // The build-time check must not panic on any schema either.
+            let _ = crate::schema::unsupported(&schema);
             if let Err(found) = validate(&schema, &instance) {
                 assert!(!found.is_empty() && found.len() <= MAX_VIOLATIONS);
                 assert!(found.iter().all(|v| !v.message.is_empty()));
