@@ -61,7 +61,7 @@
 use super::{format, pattern};
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 /// Most violations reported by one [`validate`] call.
@@ -230,22 +230,23 @@ impl<'a> Validator<'a> {
         out: &mut Vec<Violation>,
     ) {
         let mut evaluated = HashSet::new();
-        self.collect_evaluated(schema, inst, fields, path, depth, true, &mut evaluated);
+        let mut declared = BTreeSet::new();
+        self.collect_evaluated(schema, inst, fields, path, depth, true, &mut evaluated, &mut declared);
         for (name, value) in fields {
             if evaluated.contains(name.as_str()) || out.len() >= MAX_VIOLATIONS {
                 continue;
             }
             match unevaluated {
-                Value::Bool(false) => {
-                    push(out, path, format!("unknown field `{name}`; it is not allowed here"))
-                }
+                // The fields named by the shapes the value matched are the ones to offer.
+                Value::Bool(false) => push(out, path, unknown_field_message(name, declared.iter().copied())),
                 other => self.check(other, value, &child_path(path, name), depth + 1, out),
             }
         }
     }
 
     /// Adds to `evaluated` the fields of `inst` that `schema` (and its in-place
-    /// subschemas) evaluate. `own` is true for the schema whose
+    /// subschemas) evaluate, and to `declared` the field names their
+    /// `properties` declare. `own` is true for the schema whose
     /// `unevaluatedProperties` is being checked, which must not count itself.
     #[allow(clippy::too_many_arguments)]
     fn collect_evaluated<'f>(
@@ -257,6 +258,7 @@ impl<'a> Validator<'a> {
         depth: usize,
         own: bool,
         evaluated: &mut HashSet<&'f str>,
+        declared: &mut BTreeSet<&'a String>,
     ) {
         self.steps += 1;
         if depth > MAX_DEPTH || self.steps > MAX_STEPS || self.aborted.is_some() {
@@ -265,6 +267,9 @@ impl<'a> Validator<'a> {
         let Value::Object(obj) = schema else {
             return;
         };
+        if let Some(Value::Object(properties)) = obj.get("properties") {
+            declared.extend(properties.keys());
+        }
         let every_field = obj.contains_key("additionalProperties")
             || (!own
                 && obj.contains_key("unevaluatedProperties")
@@ -308,7 +313,7 @@ impl<'a> Validator<'a> {
             subschemas.extend(dependent.iter().filter(|(k, _)| fields.contains_key(*k)).map(|(_, v)| v));
         }
         for subschema in subschemas {
-            self.collect_evaluated(subschema, inst, fields, path, depth + 1, false, evaluated);
+            self.collect_evaluated(subschema, inst, fields, path, depth + 1, false, evaluated, declared);
         }
     }
 
@@ -490,7 +495,11 @@ impl<'a> Validator<'a> {
             }
             match additional {
                 _ if evaluated => {}
-                Some(Value::Bool(false)) => push(out, path, unknown_field_message(name, properties)),
+                Some(Value::Bool(false)) => push(
+                    out,
+                    path,
+                    unknown_field_message(name, properties.into_iter().flat_map(|p| p.keys())),
+                ),
                 Some(schema) => self.check(schema, value, &field_path, depth + 1, out),
                 None => {}
             }
@@ -702,9 +711,8 @@ fn decimal_parts(f: f64) -> Option<(u64, i32)> {
 }
 
 /// The message for a field not allowed by `additionalProperties: false`.
-fn unknown_field_message(name: &str, properties: Option<&Map<String, Value>>) -> String {
-    let allowed: Vec<String> =
-        properties.into_iter().flat_map(|p| p.keys()).map(|k| format!("`{k}`")).collect();
+fn unknown_field_message<'k>(name: &str, allowed: impl IntoIterator<Item = &'k String>) -> String {
+    let allowed: Vec<String> = allowed.into_iter().map(|k| format!("`{k}`")).collect();
     if allowed.is_empty() {
         format!("unknown field `{name}`; no fields are allowed here")
     } else {
@@ -1312,7 +1320,7 @@ mod tests {
         fails(
             schema.clone(),
             json!({"id": 1, "kind": "a", "y": "s"}),
-            &["unknown field `y`; it is not allowed here"],
+            &["unknown field `y`; allowed fields: `id`, `kind`, `x`"],
         );
         let with_ref = json!({
             "$defs": {"Base": {"properties": {"a": {}}}},
