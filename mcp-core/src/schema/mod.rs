@@ -12,7 +12,13 @@
 //! assert_eq!(schema["properties"]["limit"], serde_json::json!({"type": ["integer", "null"], "minimum": 0}));
 //! ```
 
+mod format;
+mod pattern;
+mod supported;
 pub mod validate;
+
+pub use format::ASSERTED as ASSERTED_FORMATS;
+pub use supported::Unsupported;
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
@@ -87,4 +93,74 @@ pub fn empty_object_schema() -> Map<String, Value> {
     map.insert("type".into(), Value::String("object".into()));
     map.insert("properties".into(), Value::Object(Map::new()));
     map
+}
+
+/// Everything in `schema` that [`validate`] would not enforce: keywords it does not implement,
+/// malformed keywords it would skip, `pattern`s that do not compile, and `$ref`s that do not
+/// resolve inside the schema. Pure annotations (`title`, `description`, `default`, `examples`,
+/// `$comment`, `deprecated`, `readOnly`, `writeOnly`, `$schema`, `$id`, ...) and extension
+/// keywords starting with `x-` are fine. Empty when the schema is fully enforced.
+///
+/// Compiling the patterns also caches them, so that validating a call does not compile them.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let schema = json!({
+///     "type": "object",
+///     "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+///     "unevaluatedItems": false
+/// });
+/// let found = mcp_core::schema::unsupported(&schema);
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].pointer, "/unevaluatedItems");
+/// assert!(found[0].problem.contains("`unevaluatedItems` is not enforced"));
+/// ```
+pub fn unsupported(schema: &Value) -> Vec<Unsupported> {
+    supported::find(schema)
+}
+
+/// Most problems listed in one [`check_supported`] message.
+const MAX_LISTED_PROBLEMS: usize = 8;
+
+/// `Ok` when [`validate`] enforces all of `schema` (see [`unsupported`]); otherwise one
+/// message listing each problem with its JSON pointer, and what to do about it.
+/// `ServerBuilder::build` and `Server::add_tool` run it on every tool's `inputSchema` and
+/// `outputSchema` and fail with `BuildError::InvalidSchema`.
+///
+/// ```
+/// use serde_json::json;
+///
+/// assert!(mcp_core::schema::check_supported(&json!({"type": "string", "format": "date"})).is_ok());
+/// let why = mcp_core::schema::check_supported(&json!({"type": "string", "pattern": "(?=x)"})).unwrap_err();
+/// assert!(why.starts_with("`pattern` \"(?=x)\" is not a regular expression this SDK can run"), "{why}");
+/// ```
+pub fn check_supported(schema: &Value) -> Result<(), String> {
+    let found = unsupported(schema);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut listed: Vec<String> = found.iter().take(MAX_LISTED_PROBLEMS).map(ToString::to_string).collect();
+    if found.len() > MAX_LISTED_PROBLEMS {
+        listed.push(format!("and {} more", found.len() - MAX_LISTED_PROBLEMS));
+    }
+    Err(format!(
+        "{}. Calls are validated against the schema before the handler runs, and this would go \
+         unchecked: rewrite it with the keywords listed in `mcp_core::schema::validate`, check the \
+         rule in the handler instead, or rename a keyword meant only as a hint for the model to `x-...`",
+        listed.join("; ")
+    ))
+}
+
+/// [`check_supported`] for a tool's input and output schemas, saying which one is at fault.
+pub(crate) fn check_tool_schemas(
+    input: &Map<String, Value>,
+    output: Option<&Map<String, Value>>,
+) -> Result<(), String> {
+    let input = Value::Object(input.clone());
+    check_supported(&input).map_err(|why| format!("inputSchema: {why}"))?;
+    if let Some(output) = output {
+        check_supported(&Value::Object(output.clone())).map_err(|why| format!("outputSchema: {why}"))?;
+    }
+    Ok(())
 }

@@ -1,9 +1,9 @@
-//! A small, dependency-free JSON Schema validator for tool calls.
+//! A small JSON Schema validator for tool calls.
 //!
 //! The MCP server uses it to check a tool call's `arguments` against the
 //! tool's `inputSchema` before the handler runs, and a tool's structured
-//! output against its `outputSchema`. It only depends on `serde_json`, and
-//! its error messages are written for a language model that has to fix its
+//! output against its `outputSchema`. It depends on `serde_json` and, for
+//! `pattern`, on `regex-lite`; its error messages are written for a language model that has to fix its
 //! call: every [`Violation`] names the offending field path (`filters.status`,
 //! `items[2].id`) and says what was expected and what was actually sent, e.g.
 //! `` `limit`: expected integer, got string "ten" ``.
@@ -16,33 +16,52 @@
 //! * Numbers: `minimum`, `maximum`, numeric `exclusiveMinimum` and
 //!   `exclusiveMaximum`, `multipleOf`. Integers are compared exactly, also
 //!   beyond the `i64` range.
-//! * Strings: `minLength` and `maxLength`, counted in characters.
+//! * Strings: `minLength` and `maxLength`, counted in characters; `pattern`
+//!   (unanchored, regex-lite syntax: see below).
+//! * `format`, asserted for the formats `schemars` emits: `date-time`, `date`,
+//!   `time`, `partial-date-time`, `partial-time`, `uuid`, `uri`, `email`,
+//!   `ipv4`, `ipv6`, `ip`, and the Rust integer widths `int8` ... `uint64`,
+//!   `int`, `uint`, `int128`, `uint128` (a `u8` parameter given 300 is a
+//!   violation). `float` and `double`, and every other format name, are
+//!   annotations: 2020-12 defines `format` as an annotation by default and
+//!   allows custom names, which models read as hints.
 //! * Arrays: `items` (a schema, or the draft-07 tuple form together with
-//!   `additionalItems`), `prefixItems`, `minItems`, `maxItems`, `uniqueItems`.
-//! * Objects: `properties`, `required`, `additionalProperties` (`false` or a
-//!   schema), `minProperties`, `maxProperties`.
-//! * Combinators: `allOf`, `anyOf`, `oneOf`, `not`.
+//!   `additionalItems`), `prefixItems`, `minItems`, `maxItems`, `uniqueItems`,
+//!   `contains` with `minContains` and `maxContains`.
+//! * Objects: `properties`, `patternProperties`, `required`,
+//!   `additionalProperties` (`false` or a schema), `minProperties`,
+//!   `maxProperties`, `propertyNames`, `dependentRequired`,
+//!   `dependentSchemas`, and `unevaluatedProperties` (which `schemars` emits
+//!   for flattened enums in `deny_unknown_fields` structs).
+//! * Combinators and conditionals: `allOf`, `anyOf`, `oneOf`, `not`,
+//!   `if`/`then`/`else`.
 //! * References: local `$ref`s such as `#`, `#/$defs/Name` and
 //!   `#/definitions/Name`, always resolved against the root schema given to
 //!   [`validate`]. Keywords next to a `$ref` apply too (2020-12 semantics).
 //!
-//! Not checked: `pattern` and `patternProperties` (no regex engine; when
-//! `patternProperties` is present `additionalProperties` is not checked
-//! either, to avoid false alarms), `format`, `contains`, `propertyNames`,
-//! `if`/`then`/`else`, `dependentRequired`/`dependentSchemas`,
-//! `unevaluated*`, and remote or anchor-based references. Annotations such as
-//! `description`, `title`, `default`, `examples`, `$schema` and `$id` are
-//! ignored, as are malformed keywords (say `"type": 5` or `"required": "x"`)
-//! and references that do not resolve: the validator never panics, and a
-//! broken schema never blocks a call.
+//! Patterns are compiled once and cached (see `check_supported`, which the
+//! server runs at build time). They are matched with regex-lite, whose syntax
+//! agrees with ECMA-262 on what schemas use in practice; look-around,
+//! back-references and `\p{..}` classes do not compile.
+//!
+//! Not checked: `unevaluatedItems`, `$dynamicRef`, remote and anchor-based
+//! references, and any keyword not listed above. The server does not let
+//! such a schema through silently: [`crate::schema::check_supported`] lists
+//! every one of them (and every invalid pattern) and `ServerBuilder::build`
+//! fails with them. Annotations such as `description`, `title`, `default`,
+//! `examples`, `$schema` and `$id` are ignored. Here, at validation time,
+//! malformed keywords (say `"type": 5` or `"required": "x"`), patterns that
+//! do not compile and references that do not resolve are skipped: the
+//! validator never panics, and a broken schema never blocks a call.
 //!
 //! Recursion through `$ref` is bounded: past 64 nested levels the result is a
 //! "schema nesting too deep" violation, and a total work budget stops
 //! pathological schemas. At most 20 violations are reported.
 
+use super::{format, pattern};
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 /// Most violations reported by one [`validate`] call.
@@ -141,12 +160,21 @@ impl<'a> Validator<'a> {
             let message = format!("must be {}; got {}", excerpt(expected), excerpt(inst));
             push(out, path, message);
         }
+        let before = out.len();
         match inst {
             Value::Number(n) => check_number(obj, n, path, out),
             Value::String(s) => check_string(obj, s, path, out),
             Value::Array(items) => self.check_array(obj, items, path, depth, out),
-            Value::Object(fields) => self.check_object(obj, fields, path, depth, out),
+            Value::Object(fields) => self.check_object(obj, inst, fields, path, depth, out),
             _ => {}
+        }
+        // A number past a Rust width usually breaks the `minimum`/`maximum` schemars writes
+        // beside the format too: one message is enough.
+        if let Some(Value::String(name)) = obj.get("format")
+            && !(inst.is_number() && out.len() > before)
+            && let Some(message) = format::format_error(name, inst)
+        {
+            push(out, path, message);
         }
         if let Some(Value::Array(branches)) = obj.get("allOf") {
             for branch in branches {
@@ -159,13 +187,133 @@ impl<'a> Validator<'a> {
         if let Some(Value::Array(branches)) = obj.get("oneOf") {
             self.check_branches(branches, inst, path, depth, true, out);
         }
-        if let Some(forbidden) = obj.get("not") {
-            let mut scratch = Vec::new();
-            self.check(forbidden, inst, path, depth + 1, &mut scratch);
-            if scratch.is_empty() && self.aborted.is_none() {
-                let message = format!("must not match the forbidden shape; got {}", describe(inst));
-                push(out, path, message);
+        if let Some(forbidden) = obj.get("not")
+            && self.is_valid(forbidden, inst, path, depth + 1)
+            && self.aborted.is_none()
+        {
+            let message = format!("must not match the forbidden shape; got {}", describe(inst));
+            push(out, path, message);
+        }
+        if let Some(condition) = obj.get("if") {
+            // The outcome of `if` only picks the branch; its own violations are not reported.
+            let branch = if self.is_valid(condition, inst, path, depth + 1) { "then" } else { "else" };
+            if let Some(branch) = obj.get(branch) {
+                self.check(branch, inst, path, depth + 1, out);
             }
+        }
+        // After every other keyword, because it depends on what they evaluated.
+        if let (Some(unevaluated), Value::Object(fields)) = (obj.get("unevaluatedProperties"), inst) {
+            self.check_unevaluated(schema, unevaluated, inst, fields, path, depth, out);
+        }
+    }
+
+    /// Whether `inst` satisfies `schema`, reporting nothing.
+    fn is_valid(&mut self, schema: &'a Value, inst: &Value, path: &str, depth: usize) -> bool {
+        let mut scratch = Vec::new();
+        self.check(schema, inst, path, depth, &mut scratch);
+        scratch.is_empty()
+    }
+
+    /// Checks `unevaluatedProperties` of `schema`: fields that no `properties`,
+    /// `patternProperties` or `additionalProperties` of `schema` or of its
+    /// in-place subschemas (`$ref`, `allOf`, passing `anyOf`/`oneOf` branches,
+    /// the `if`/`then`/`else` taken, `dependentSchemas` in force) evaluated.
+    #[allow(clippy::too_many_arguments)]
+    fn check_unevaluated(
+        &mut self,
+        schema: &'a Value,
+        unevaluated: &'a Value,
+        inst: &Value,
+        fields: &Map<String, Value>,
+        path: &str,
+        depth: usize,
+        out: &mut Vec<Violation>,
+    ) {
+        let mut evaluated = HashSet::new();
+        let mut declared = BTreeSet::new();
+        self.collect_evaluated(schema, inst, fields, path, depth, true, &mut evaluated, &mut declared);
+        for (name, value) in fields {
+            if evaluated.contains(name.as_str()) || out.len() >= MAX_VIOLATIONS {
+                continue;
+            }
+            match unevaluated {
+                // The fields named by the shapes the value matched are the ones to offer.
+                Value::Bool(false) => push(out, path, unknown_field_message(name, declared.iter().copied())),
+                other => self.check(other, value, &child_path(path, name), depth + 1, out),
+            }
+        }
+    }
+
+    /// Adds to `evaluated` the fields of `inst` that `schema` (and its in-place
+    /// subschemas) evaluate, and to `declared` the field names their
+    /// `properties` declare. `own` is true for the schema whose
+    /// `unevaluatedProperties` is being checked, which must not count itself.
+    #[allow(clippy::too_many_arguments)]
+    fn collect_evaluated<'f>(
+        &mut self,
+        schema: &'a Value,
+        inst: &Value,
+        fields: &'f Map<String, Value>,
+        path: &str,
+        depth: usize,
+        own: bool,
+        evaluated: &mut HashSet<&'f str>,
+        declared: &mut BTreeSet<&'a String>,
+    ) {
+        self.steps += 1;
+        if depth > MAX_DEPTH || self.steps > MAX_STEPS || self.aborted.is_some() {
+            return;
+        }
+        let Value::Object(obj) = schema else {
+            return;
+        };
+        if let Some(Value::Object(properties)) = obj.get("properties") {
+            declared.extend(properties.keys());
+        }
+        let every_field = obj.contains_key("additionalProperties")
+            || (!own
+                && obj.contains_key("unevaluatedProperties")
+                && self.is_valid(schema, inst, path, depth));
+        for name in fields.keys() {
+            let named = matches!(obj.get("properties"), Some(Value::Object(p)) if p.contains_key(name));
+            let patterned = matches!(obj.get("patternProperties"), Some(Value::Object(p))
+                if p.keys().any(|re| pattern::is_match(re, name) == Some(true)));
+            if every_field || named || patterned {
+                evaluated.insert(name.as_str());
+            }
+        }
+        if every_field {
+            return;
+        }
+        let mut subschemas: Vec<&'a Value> = Vec::new();
+        if let Some(target) = obj.get("$ref").and_then(|r| self.resolve(r)) {
+            subschemas.push(target);
+        }
+        if let Some(Value::Array(all)) = obj.get("allOf") {
+            subschemas.extend(all);
+        }
+        for keyword in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(branches)) = obj.get(keyword) {
+                for branch in branches {
+                    if self.is_valid(branch, inst, path, depth + 1) {
+                        subschemas.push(branch);
+                    }
+                }
+            }
+        }
+        if let Some(condition) = obj.get("if") {
+            if self.is_valid(condition, inst, path, depth + 1) {
+                subschemas.push(condition);
+                subschemas.extend(obj.get("then"));
+            } else {
+                subschemas.extend(obj.get("else"));
+            }
+        }
+        if let Some(Value::Object(dependent)) = obj.get("dependentSchemas") {
+            subschemas.extend(dependent.iter().filter(|(k, _)| fields.contains_key(*k)).map(|(_, v)| v));
+        }
+        for subschema in subschemas {
+            self.collect_evaluated(subschema, inst, fields, path, depth + 1, false, evaluated, declared);
         }
     }
 
@@ -179,14 +327,7 @@ impl<'a> Validator<'a> {
     /// Resolves a local `$ref` (`#`, `#/$defs/Name`, `#/definitions/Name`, any
     /// JSON pointer) against the root schema.
     fn resolve(&self, reference: &Value) -> Option<&'a Value> {
-        let pointer = reference.as_str()?.strip_prefix('#')?;
-        if pointer.is_empty() {
-            return Some(self.root);
-        }
-        self.root.pointer(pointer).or_else(|| {
-            // URI fragments may percent-encode characters of a pointer.
-            self.root.pointer(&percent_decode(pointer)?)
-        })
+        resolve_local(self.root, reference.as_str()?)
     }
 
     /// Follows `$ref`s of a schema that has no `type` of its own, to learn
@@ -225,14 +366,17 @@ impl<'a> Validator<'a> {
             };
             self.check(item_schema, item, &index_path(path, i), depth + 1, out);
         }
+        if let Some(wanted) = obj.get("contains") {
+            self.check_contains(obj, wanted, items, path, depth, out);
+        }
         let count = items.len();
-        if let Some(min) = obj.get("minItems").and_then(Value::as_u64)
+        if let Some(min) = obj.get("minItems").and_then(as_count)
             && (count as u64) < min
         {
             let message = format!("must contain at least {}; got {count}", plural(min, "item"));
             push(out, path, message);
         }
-        if let Some(max) = obj.get("maxItems").and_then(Value::as_u64)
+        if let Some(max) = obj.get("maxItems").and_then(as_count)
             && count as u64 > max
         {
             let message = format!("must contain at most {}; got {count}", plural(max, "item"));
@@ -253,10 +397,49 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// Checks `contains`, `minContains` and `maxContains`.
+    fn check_contains(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        wanted: &'a Value,
+        items: &[Value],
+        path: &str,
+        depth: usize,
+        out: &mut Vec<Violation>,
+    ) {
+        let mut matching = 0u64;
+        for (i, item) in items.iter().enumerate() {
+            if self.is_valid(wanted, item, &index_path(path, i), depth + 1) {
+                matching += 1;
+            }
+        }
+        let min = obj.get("minContains").and_then(as_count).unwrap_or(1);
+        if matching < min {
+            let message = match min {
+                1 => "must contain at least one item of the required shape; none matches".to_string(),
+                _ => format!(
+                    "must contain at least {} of the required shape; {matching} match",
+                    plural(min, "item")
+                ),
+            };
+            push(out, path, message);
+        }
+        if let Some(max) = obj.get("maxContains").and_then(as_count)
+            && matching > max
+        {
+            let message = format!(
+                "must contain at most {} of the required shape; {matching} match",
+                plural(max, "item")
+            );
+            push(out, path, message);
+        }
+    }
+
     /// Checks the object keywords.
     fn check_object(
         &mut self,
         obj: &'a Map<String, Value>,
+        inst: &Value,
         fields: &Map<String, Value>,
         path: &str,
         depth: usize,
@@ -266,6 +449,10 @@ impl<'a> Validator<'a> {
             Some(Value::Object(properties)) => Some(properties),
             _ => None,
         };
+        let patterns = match obj.get("patternProperties") {
+            Some(Value::Object(patterns)) => Some(patterns),
+            _ => None,
+        };
         if let Some(Value::Array(required)) = obj.get("required") {
             for name in required.iter().filter_map(Value::as_str) {
                 if !fields.contains_key(name) {
@@ -273,30 +460,72 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        let additional = obj.get("additionalProperties");
-        let check_additional = additional.is_some() && !obj.contains_key("patternProperties");
+        if let Some(Value::Object(dependent)) = obj.get("dependentRequired") {
+            for (trigger, needed) in dependent.iter().filter(|(k, _)| fields.contains_key(*k)) {
+                for name in needed.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    if !fields.contains_key(name) {
+                        push(
+                            out,
+                            path,
+                            format!("missing field `{name}`, which is required when `{trigger}` is present"),
+                        );
+                    }
+                }
+            }
+        }
+        // A pattern that does not compile could have matched anything: rather than flag
+        // fields it might allow, `additionalProperties` is then not checked at all.
+        let patterns_usable = patterns.is_none_or(|p| p.keys().all(|re| pattern::compile(re).is_ok()));
+        let additional = obj.get("additionalProperties").filter(|_| patterns_usable);
         for (name, value) in fields {
             if out.len() >= MAX_VIOLATIONS {
                 break;
             }
-            match properties.and_then(|p| p.get(name)) {
-                Some(schema) => self.check(schema, value, &child_path(path, name), depth + 1, out),
-                None if check_additional => match additional {
-                    Some(Value::Bool(false)) => push(out, path, unknown_field_message(name, properties)),
-                    Some(schema) => self.check(schema, value, &child_path(path, name), depth + 1, out),
-                    None => {}
-                },
+            let field_path = child_path(path, name);
+            let mut evaluated = false;
+            if let Some(schema) = properties.and_then(|p| p.get(name)) {
+                self.check(schema, value, &field_path, depth + 1, out);
+                evaluated = true;
+            }
+            for (re, schema) in patterns.into_iter().flatten() {
+                if pattern::is_match(re, name) == Some(true) {
+                    self.check(schema, value, &field_path, depth + 1, out);
+                    evaluated = true;
+                }
+            }
+            match additional {
+                _ if evaluated => {}
+                Some(Value::Bool(false)) => push(
+                    out,
+                    path,
+                    unknown_field_message(name, properties.into_iter().flat_map(|p| p.keys())),
+                ),
+                Some(schema) => self.check(schema, value, &field_path, depth + 1, out),
                 None => {}
             }
         }
+        if let Some(names) = obj.get("propertyNames") {
+            for name in fields.keys() {
+                let mut found = Vec::new();
+                self.check(names, &Value::String(name.clone()), path, depth + 1, &mut found);
+                if let Some(first) = found.first() {
+                    push(out, path, format!("field name `{name}` is not allowed: {}", first.message));
+                }
+            }
+        }
+        if let Some(Value::Object(dependent)) = obj.get("dependentSchemas") {
+            for (_, schema) in dependent.iter().filter(|(k, _)| fields.contains_key(*k)) {
+                self.check(schema, inst, path, depth + 1, out);
+            }
+        }
         let count = fields.len();
-        if let Some(min) = obj.get("minProperties").and_then(Value::as_u64)
+        if let Some(min) = obj.get("minProperties").and_then(as_count)
             && (count as u64) < min
         {
             let message = format!("must have at least {}; got {count}", plural(min, "field"));
             push(out, path, message);
         }
-        if let Some(max) = obj.get("maxProperties").and_then(Value::as_u64)
+        if let Some(max) = obj.get("maxProperties").and_then(as_count)
             && count as u64 > max
         {
             let message = format!("must have at most {}; got {count}", plural(max, "field"));
@@ -404,17 +633,22 @@ fn check_number(obj: &Map<String, Value>, n: &Number, path: &str, out: &mut Vec<
     }
 }
 
-/// Checks the string keywords (`pattern` is deliberately not checked).
+/// Checks the string keywords.
 fn check_string(obj: &Map<String, Value>, s: &str, path: &str, out: &mut Vec<Violation>) {
+    if let Some(Value::String(re)) = obj.get("pattern")
+        && pattern::is_match(re, s) == Some(false)
+    {
+        push(out, path, format!("must match the pattern `{re}`; got {}", excerpt(&Value::String(s.into()))));
+    }
     let len = s.chars().count() as u64;
-    if let Some(min) = obj.get("minLength").and_then(Value::as_u64)
+    if let Some(min) = obj.get("minLength").and_then(as_count)
         && len < min
     {
         let message =
             format!("must be at least {} long; got {}", plural(min, "character"), plural(len, "character"));
         push(out, path, message);
     }
-    if let Some(max) = obj.get("maxLength").and_then(Value::as_u64)
+    if let Some(max) = obj.get("maxLength").and_then(as_count)
         && len > max
     {
         let message =
@@ -434,15 +668,51 @@ fn is_multiple(n: &Number, divisor: &Number) -> Option<bool> {
     }
     let q = x / d;
     if !q.is_finite() {
-        return None;
+        // The quotient overflows (1e308 / 0.5): decide on the numbers as the decimals they
+        // were written as, exactly.
+        return decimal_multiple(x.abs(), d);
     }
     Some((q - q.round()).abs() <= 1e-9 * q.abs().max(1.0))
 }
 
+/// Whether `x` is a multiple of `d`, both positive and finite, computed on their shortest
+/// decimal forms `mx·10^ex` and `md·10^ed`: `x / d = (mx / md)·10^(ex-ed)` is an integer when
+/// `md` divides `mx·10^(ex-ed)`. Used where `x / d` overflows, so `ex - ed` is large.
+fn decimal_multiple(x: f64, d: f64) -> Option<bool> {
+    let (mx, ex) = decimal_parts(x)?;
+    let (md, ed) = decimal_parts(d)?;
+    let k = u32::try_from(ex - ed).ok()?;
+    if md == 0 {
+        return None;
+    }
+    let md = u128::from(md);
+    let mut power: u128 = 1 % md;
+    let mut base: u128 = 10 % md;
+    let mut e = k;
+    while e > 0 {
+        if e & 1 == 1 {
+            power = power * base % md;
+        }
+        base = base * base % md;
+        e >>= 1;
+    }
+    Some((u128::from(mx) % md * power).is_multiple_of(md))
+}
+
+/// The shortest decimal form of a finite positive float: digits and exponent of the last one.
+fn decimal_parts(f: f64) -> Option<(u64, i32)> {
+    let text = format!("{f:e}");
+    let (mantissa, exponent) = text.split_once('e')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let fraction = mantissa.split_once('.').map_or("", |(_, frac)| frac);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let fraction_len = i32::try_from(fraction.len()).ok()?;
+    Some((digits.parse().ok()?, exponent - fraction_len))
+}
+
 /// The message for a field not allowed by `additionalProperties: false`.
-fn unknown_field_message(name: &str, properties: Option<&Map<String, Value>>) -> String {
-    let allowed: Vec<String> =
-        properties.into_iter().flat_map(|p| p.keys()).map(|k| format!("`{k}`")).collect();
+fn unknown_field_message<'k>(name: &str, allowed: impl IntoIterator<Item = &'k String>) -> String {
+    let allowed: Vec<String> = allowed.into_iter().map(|k| format!("`{k}`")).collect();
     if allowed.is_empty() {
         format!("unknown field `{name}`; no fields are allowed here")
     } else {
@@ -555,7 +825,7 @@ fn describe(v: &Value) -> String {
 }
 
 /// Compact JSON of a value, cut to about [`MAX_EXCERPT`] characters.
-fn excerpt(v: &Value) -> String {
+pub(crate) fn excerpt(v: &Value) -> String {
     let json = v.to_string();
     if json.chars().count() <= MAX_EXCERPT {
         return json;
@@ -563,6 +833,15 @@ fn excerpt(v: &Value) -> String {
     let mut cut: String = json.chars().take(MAX_EXCERPT - 3).collect();
     cut.push_str("...");
     cut
+}
+
+/// The value of a count keyword (`minLength`, `maxItems`, ...): a non-negative integer,
+/// which JSON Schema allows to be written with a zero fraction (`2.0`).
+pub(crate) fn as_count(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        let f = v.as_f64()?;
+        (f >= 0.0 && f.fract() == 0.0 && f < 1.8e19).then_some(f as u64)
+    })
 }
 
 /// An integer number as `i128` (covers both `i64` and `u64`).
@@ -635,6 +914,19 @@ fn write_canonical(v: &Value, out: &mut String) {
         }
         _ => out.push_str(&v.to_string()),
     }
+}
+
+/// Resolves a local `$ref` (`#` or `#` followed by a JSON pointer, possibly
+/// percent-encoded) against `root`; `None` for any other reference.
+pub(crate) fn resolve_local<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
+    let pointer = reference.strip_prefix('#')?;
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    root.pointer(pointer).or_else(|| {
+        // URI fragments may percent-encode characters of a pointer.
+        root.pointer(&percent_decode(pointer)?)
+    })
 }
 
 /// Decodes `%XX` escapes; `None` if the result is not valid UTF-8 or an escape is broken.
@@ -797,7 +1089,7 @@ mod tests {
             json!({"x": 1}),
             &["unknown field `x`; no fields are allowed here"],
         );
-        // Not checked when patternProperties (unsupported) could allow the field.
+        // A field a pattern allows is not additional.
         ok(json!({"patternProperties": {"^x": {}}, "additionalProperties": false}), json!({"x": 1}));
     }
 
@@ -880,6 +1172,14 @@ mod tests {
         ok(json!({"multipleOf": 0}), json!(7));
         ok(json!({"multipleOf": -2}), json!(7));
         ok(json!({"multipleOf": 1e-300}), json!(1e300));
+        // Quotients that overflow are decided on the decimals as written.
+        ok(json!({"multipleOf": 0.5}), json!(1e308));
+        fails(
+            json!({"multipleOf": 0.123456789}),
+            json!(1e308),
+            &["must be a multiple of 0.123456789; got 1e+308"],
+        );
+        ok(json!({"multipleOf": 2.5e-300}), json!(-7.5e300));
     }
 
     #[test]
@@ -892,8 +1192,143 @@ mod tests {
     }
 
     #[test]
-    fn pattern_is_not_checked() {
-        ok(json!({"type": "string", "pattern": "^[0-9]+$"}), json!("abc"));
+    fn pattern_is_checked_unanchored() {
+        let schema = json!({"properties": {"code": {"type": "string", "pattern": "^[0-9]+$"}}});
+        ok(schema.clone(), json!({"code": "123"}));
+        fails(schema, json!({"code": "abc"}), &["`code`: must match the pattern `^[0-9]+$`; got \"abc\""]);
+        // Unanchored, as in ECMA-262: a match anywhere counts.
+        ok(json!({"pattern": "b"}), json!("abc"));
+        // Non-strings are not constrained by `pattern`.
+        ok(json!({"pattern": "^x$"}), json!(5));
+    }
+
+    #[test]
+    fn invalid_pattern_never_blocks_a_call() {
+        ok(json!({"pattern": "(?=x)"}), json!("y"));
+        // A pattern that does not compile might have allowed the field: no false alarm.
+        ok(json!({"patternProperties": {"(": {}}, "additionalProperties": false}), json!({"x": 1}));
+    }
+
+    #[test]
+    fn pattern_properties_and_additional_properties() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "patternProperties": {"^\\d+$": {"type": "integer"}},
+            "additionalProperties": false
+        });
+        ok(schema.clone(), json!({"name": "n", "1": 1, "22": 2}));
+        fails(schema.clone(), json!({"7": "x"}), &["`7`: expected integer, got string \"x\""]);
+        fails(schema, json!({"name": "n", "x": 1}), &["unknown field `x`; allowed fields: `name`"]);
+    }
+
+    #[test]
+    fn format_is_asserted_for_schemars_formats() {
+        let schema = json!({"properties": {
+            "when": {"type": "string", "format": "date"},
+            "small": {"type": "integer", "format": "uint8"},
+            "id": {"type": "string", "format": "uuid"}
+        }});
+        ok(
+            schema.clone(),
+            json!({"when": "2025-01-31", "small": 255, "id": "67e55044-10b1-426f-9247-bb680e5fe0c8"}),
+        );
+        fails(
+            schema,
+            json!({"when": "tomorrow", "small": 300, "id": "42"}),
+            &[
+                "`id`: must be a UUID, like \"67e55044-10b1-426f-9247-bb680e5fe0c8\"; got \"42\"",
+                "`small`: must be an integer from 0 to 255 (uint8); got 300",
+                "`when`: must be a date in RFC 3339 form (YYYY-MM-DD), like \"2025-01-31\"; got \"tomorrow\"",
+            ],
+        );
+        // The bound schemars writes next to the format already says it: one message, not two.
+        fails(
+            json!({"type": "integer", "format": "uint8", "minimum": 0, "maximum": 255}),
+            json!(300),
+            &["must be at most 255; got 300"],
+        );
+    }
+
+    #[test]
+    fn contains_min_and_max() {
+        let schema = json!({"contains": {"type": "integer"}, "minContains": 2, "maxContains": 3});
+        ok(schema.clone(), json!(["a", 1, 2]));
+        fails(
+            schema.clone(),
+            json!([1, "a"]),
+            &["must contain at least 2 items of the required shape; 1 match"],
+        );
+        fails(schema, json!([1, 2, 3, 4]), &["must contain at most 3 items of the required shape; 4 match"]);
+        fails(
+            json!({"contains": {"const": "x"}}),
+            json!([]),
+            &["must contain at least one item of the required shape; none matches"],
+        );
+        ok(json!({"contains": {"const": "x"}, "minContains": 0}), json!([]));
+    }
+
+    #[test]
+    fn property_names_and_dependent_keywords() {
+        fails(
+            json!({"propertyNames": {"maxLength": 3}}),
+            json!({"abcd": 1}),
+            &["field name `abcd` is not allowed: must be at most 3 characters long; got 4 characters"],
+        );
+        let schema = json!({
+            "dependentRequired": {"card": ["cvv"]},
+            "dependentSchemas": {"express": {"required": ["phone"]}}
+        });
+        ok(schema.clone(), json!({}));
+        fails(
+            schema,
+            json!({"card": 1, "express": true}),
+            &[
+                "missing field `cvv`, which is required when `card` is present",
+                "missing required field `phone`",
+            ],
+        );
+    }
+
+    #[test]
+    fn if_then_else() {
+        let schema = json!({
+            "if": {"properties": {"kind": {"const": "email"}}},
+            "then": {"required": ["address"]},
+            "else": {"required": ["number"]}
+        });
+        ok(schema.clone(), json!({"kind": "email", "address": "a@b.c"}));
+        ok(schema.clone(), json!({"kind": "sms", "number": "1"}));
+        fails(schema.clone(), json!({"kind": "email"}), &["missing required field `address`"]);
+        fails(schema, json!({"kind": "sms"}), &["missing required field `number`"]);
+    }
+
+    #[test]
+    fn unevaluated_properties_sees_through_combinators() {
+        // What schemars emits for a `deny_unknown_fields` struct with a flattened enum.
+        let schema = json!({
+            "type": "object",
+            "properties": {"id": {"type": "integer"}},
+            "oneOf": [
+                {"properties": {"kind": {"const": "a"}, "x": {"type": "integer"}}, "required": ["kind"]},
+                {"properties": {"kind": {"const": "b"}, "y": {"type": "string"}}, "required": ["kind"]}
+            ],
+            "unevaluatedProperties": false
+        });
+        ok(schema.clone(), json!({"id": 1, "kind": "a", "x": 2}));
+        ok(schema.clone(), json!({"id": 1, "kind": "b", "y": "s"}));
+        fails(
+            schema.clone(),
+            json!({"id": 1, "kind": "a", "y": "s"}),
+            &["unknown field `y`; allowed fields: `id`, `kind`, `x`"],
+        );
+        let with_ref = json!({
+            "$defs": {"Base": {"properties": {"a": {}}}},
+            "allOf": [{"$ref": "#/$defs/Base"}],
+            "unevaluatedProperties": {"type": "integer"}
+        });
+        ok(with_ref.clone(), json!({"a": "anything", "b": 1}));
+        fails(with_ref, json!({"a": "x", "b": "x"}), &["`b`: expected integer, got string \"x\""]);
     }
 
     #[test]
@@ -1284,7 +1719,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keywords_are_ignored() {
+    fn annotations_and_unknown_formats_are_ignored() {
         let schema = json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "urn:x",
@@ -1292,11 +1727,11 @@ mod tests {
             "description": "D",
             "default": 1,
             "examples": [1],
-            "format": "email",
+            "format": "phone-number",
             "x-custom": {"type": "string"},
             "type": "string"
         });
-        ok(schema, json!("not an email"));
+        ok(schema, json!("not a phone number"));
     }
 
     #[test]
@@ -1352,6 +1787,11 @@ mod tests {
                 json!("#/$defs/a"),
                 json!("integer"),
                 json!(["string", "null"]),
+                json!("^a+$"),
+                json!("(unclosed"),
+                json!("date"),
+                json!("uint8"),
+                json!("2024-02-30"),
             ];
             let keys = [
                 "type",
@@ -1382,6 +1822,19 @@ mod tests {
                 "$ref",
                 "$defs",
                 "nullable",
+                "pattern",
+                "patternProperties",
+                "format",
+                "contains",
+                "minContains",
+                "maxContains",
+                "propertyNames",
+                "if",
+                "then",
+                "else",
+                "dependentRequired",
+                "dependentSchemas",
+                "unevaluatedProperties",
                 "a",
             ];
             let n = next();
@@ -1403,6 +1856,8 @@ mod tests {
         for _ in 0..3000 {
             let schema = build(&mut next, 5);
             let instance = build(&mut next, 4);
+            // The build-time check must not panic on any schema either.
+            let _ = crate::schema::unsupported(&schema);
             if let Err(found) = validate(&schema, &instance) {
                 assert!(!found.is_empty() && found.len() <= MAX_VIOLATIONS);
                 assert!(found.iter().all(|v| !v.message.is_empty()));

@@ -480,6 +480,9 @@ fn check_tool(tool: &Tool) -> Result<(), BuildError> {
             });
         }
     }
+    // A keyword the validator would skip must not pass for a checked constraint.
+    crate::schema::check_tool_schemas(&tool.definition.input_schema, tool.definition.output_schema.as_ref())
+        .map_err(|why| BuildError::InvalidSchema { tool: tool.name().to_owned(), why })?;
     // 2026-07-28 server/tools, "x-mcp-header": clients drop a tool whose annotations break the
     // rules, so break them at build time rather than in front of a user.
     tool.header_params().map_err(|why| BuildError::InvalidSchema { tool: tool.name().to_owned(), why })?;
