@@ -150,8 +150,7 @@ impl McpError {
     /// assert_eq!(e.data.unwrap()["supported"][0], "2026-07-28");
     /// ```
     pub fn unsupported_protocol_version(requested: &str) -> Self {
-        let supported: Vec<&str> =
-            crate::protocol::ProtocolVersion::SUPPORTED.iter().rev().copied().collect();
+        let supported = crate::era::supported_versions();
         Self::new(code::UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
             .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
     }

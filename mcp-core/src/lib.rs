@@ -46,7 +46,9 @@ mod server;
 pub mod testing;
 
 mod base64;
+mod canonical;
 mod output;
+mod shared;
 
 #[doc(hidden)]
 pub mod __private;

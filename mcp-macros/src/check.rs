@@ -7,25 +7,9 @@ use syn::{ReturnType, Type};
 use crate::diag::Errors;
 use crate::parse::params::{Param, ParamKind};
 
-/// The 2025-11-25 rules for tool names ("Tool names", server/tools): 1 to 64 characters of
-/// `A-Z a-z 0-9 _ - .`. Mirrors `mcp_core::validate_tool_name`.
-pub(crate) fn tool_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("it is empty".into());
-    }
-    let count = name.chars().count();
-    if count > 64 {
-        return Err(format!("it has {count} characters, more than 64"));
-    }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
-        return Err(format!("it contains {c:?}"));
-    }
-    Ok(())
-}
-
 /// Reports an invalid tool name at `span`, saying how to fix it.
 pub(crate) fn check_tool_name(name: &str, span: Span, from_fn: bool, errors: &mut Errors) {
-    if let Err(why) = tool_name(name) {
+    if let Err(why) = crate::tool_name::check(name) {
         let fix = if from_fn { "; give the tool a valid name with `name = \"...\"`" } else { "" };
         errors.at(
             span,
@@ -164,20 +148,5 @@ pub(crate) fn inputs(params: &[Param], errors: &mut Errors) {
             );
         }
         seen.push(&arg.name);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tool_names_follow_the_spec() {
-        assert!(tool_name("search_tickets").is_ok());
-        assert!(tool_name("admin.tools-list_v2").is_ok());
-        assert!(tool_name("").is_err());
-        assert_eq!(tool_name("search tickets").unwrap_err(), "it contains ' '");
-        assert!(tool_name(&"a".repeat(65)).unwrap_err().contains("65"));
-        assert!(tool_name("café").is_err());
     }
 }

@@ -11,6 +11,13 @@ mod expand;
 mod parse;
 mod uri_template;
 
+// Rules the server applies at run time, compiled here from mcp-core's own source files so the
+// compile-time checks can never drift from them (the way serde_derive shares its internals).
+#[path = "../../mcp-core/src/shared/tool_name.rs"]
+mod tool_name;
+#[path = "../../mcp-core/src/shared/uri_template_syntax.rs"]
+mod uri_template_syntax;
+
 use proc_macro::TokenStream;
 
 #[doc = include_str!("../docs/tool.md")]

@@ -1,6 +1,9 @@
-//! The variables of a resource's URI template, read at compile time with the same rules as
-//! `mcp_core::UriTemplate` (`{var}`, `{+var}`, `{/var}`, `{?a,b}`, `{&a,b}`), so that a bad
-//! template or a parameter without a variable is a compile error at the attribute.
+//! The variables of a resource's URI template, read at compile time by the parser
+//! `mcp_core::UriTemplate` itself uses (`crate::uri_template_syntax`, compiled from mcp-core's
+//! source), so that a bad template or a parameter without a variable is a compile error at the
+//! attribute, worded as the server would word it.
+
+use crate::uri_template_syntax;
 
 /// A template variable.
 #[derive(Debug, PartialEq, Eq)]
@@ -12,62 +15,14 @@ pub(crate) struct Variable {
 
 /// The variables of `template`, in order; the error says what is wrong.
 pub(crate) fn variables(template: &str) -> Result<Vec<Variable>, String> {
-    let mut vars = Vec::new();
-    let mut rest = template;
-    // Whether the previous part was a variable that matches a run of characters, which
-    // another such variable right after could not be told apart from.
-    let mut previous_greedy = false;
-    while !rest.is_empty() {
-        let Some(start) = rest.find('{') else {
-            if rest.contains('}') {
-                return Err("a `}` has no matching `{`".into());
-            }
-            break;
-        };
-        if rest[..start].contains('}') {
-            return Err("a `}` has no matching `{`".into());
-        }
-        if start > 0 {
-            previous_greedy = false;
-        }
-        let after = &rest[start + 1..];
-        let end = after.find('}').ok_or("a `{` is never closed")?;
-        let expr = &after[..end];
-        let (op, names) = match expr.chars().next() {
-            Some(c @ ('+' | '/' | '?' | '&')) => (Some(c), &expr[1..]),
-            Some('#' | '.' | ';' | '=' | ',' | '!' | '@' | '|') => {
-                return Err(format!(
-                    "the operator in `{{{expr}}}` is not supported; use {{var}}, {{+var}}, {{/var}} or {{?var}}"
-                ));
-            }
-            _ => (None, expr),
-        };
-        let names: Vec<&str> = names.split(',').map(|n| n.trim_end_matches('*')).collect();
-        for n in &names {
-            if n.is_empty()
-                || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '%')
-            {
-                return Err(format!("`{n}` is not a valid variable name"));
-            }
-        }
-        if matches!(op, Some('+' | '/')) && names.len() != 1 {
-            return Err(format!("`{{{expr}}}` may name only one variable"));
-        }
-        let greedy = matches!(op, None | Some('+'));
-        if greedy && previous_greedy {
-            return Err("two variables side by side cannot be told apart; put a literal between them".into());
-        }
-        previous_greedy = greedy;
-        let optional = matches!(op, Some('?' | '&'));
-        for n in names {
-            if vars.iter().any(|v: &Variable| v.name == n) {
-                return Err(format!("the variable `{n}` appears twice"));
-            }
-            vars.push(Variable { name: n.to_owned(), optional });
-        }
-        rest = &after[end + 1..];
-    }
-    Ok(vars)
+    let parts = uri_template_syntax::parse(template)?;
+    Ok(parts
+        .iter()
+        .flat_map(|part| {
+            let (names, optional) = part.variables();
+            names.into_iter().map(move |name| Variable { name: name.to_owned(), optional })
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -91,11 +46,8 @@ mod tests {
 
     #[test]
     fn refuses_what_the_runtime_refuses() {
-        assert!(variables("t://{id").unwrap_err().contains("never closed"));
-        assert!(variables("t://id}").is_err());
-        assert!(variables("t://{#frag}").unwrap_err().contains("not supported"));
-        assert!(variables("t://{a}{b}").unwrap_err().contains("side by side"));
-        assert!(variables("t://{a b}").is_err());
-        assert!(variables("t://{a}/{a}").unwrap_err().contains("twice"));
+        for bad in ["t://{id", "t://id}", "t://{#frag}", "t://{a}{b}", "t://{a b}", "t://{a}/{a}"] {
+            assert!(variables(bad).is_err(), "{bad}");
+        }
     }
 }

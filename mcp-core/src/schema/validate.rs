@@ -383,9 +383,11 @@ impl<'a> Validator<'a> {
             push(out, path, message);
         }
         if obj.get("uniqueItems") == Some(&Value::Bool(true)) {
-            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
             for (i, item) in items.iter().enumerate() {
-                if let Some(first) = seen.insert(canonical(item), i) {
+                if let Some(first) =
+                    seen.insert(crate::canonical::to_vec(item, crate::canonical::Numbers::ByValue), i)
+                {
                     let message = format!(
                         "must not contain duplicate items; items [{first}] and [{i}] are both {}",
                         excerpt(item)
@@ -871,51 +873,6 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// A string equal for exactly the values [`json_eq`] deems equal.
-fn canonical(v: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
-}
-
-/// Appends the canonical form of `v` to `out`.
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Number(n) => match as_i128(n) {
-            Some(i) => out.push_str(&i.to_string()),
-            None => {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                if f.fract() == 0.0 && f.abs() < 1e30 {
-                    out.push_str(&(f as i128).to_string());
-                } else {
-                    out.push_str(&format!("{f:e}"));
-                }
-            }
-        },
-        Value::Array(items) => {
-            out.push('[');
-            for item in items {
-                write_canonical(item, out);
-                out.push(',');
-            }
-            out.push(']');
-        }
-        Value::Object(fields) => {
-            let mut keys: Vec<&String> = fields.keys().collect();
-            keys.sort();
-            out.push('{');
-            for key in keys {
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&fields[key.as_str()], out);
-                out.push(',');
-            }
-            out.push('}');
-        }
-        _ => out.push_str(&v.to_string()),
-    }
-}
-
 /// Resolves a local `$ref` (`#` or `#` followed by a JSON pointer, possibly
 /// percent-encoded) against `root`; `None` for any other reference.
 pub(crate) fn resolve_local<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
@@ -929,22 +886,9 @@ pub(crate) fn resolve_local<'v>(root: &'v Value, reference: &str) -> Option<&'v 
     })
 }
 
-/// Decodes `%XX` escapes; `None` if the result is not valid UTF-8 or an escape is broken.
+/// Decodes `%XX` escapes; `None` if the result is not valid UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            decoded.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(decoded).ok()
+    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 /// `path` extended by an object field.

@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
+use crate::canonical::Numbers;
 use crate::error::{BuildError, McpError};
 use crate::jsonrpc::code;
 use crate::protocol::{InputRequest, InputRequiredResult, ResultType};
@@ -88,7 +89,7 @@ fn question_digest(request: &InputRequest) -> String {
     let mut canonical = request.method.clone().into_bytes();
     canonical.push(b'\n');
     if let Some(params) = &request.params {
-        write_canonical(params, &mut canonical);
+        crate::canonical::write(params, Numbers::AsWritten, &mut canonical);
     }
     hex(&Sha256::digest(&canonical))
 }
@@ -129,7 +130,7 @@ impl Binding {
     ) -> Self {
         let mut canonical = Vec::new();
         if let Some(arguments) = arguments {
-            write_canonical_object(arguments, &mut canonical);
+            crate::canonical::write_object(arguments, Numbers::AsWritten, &mut canonical);
         }
         Binding {
             method: method.to_owned(),
@@ -138,47 +139,6 @@ impl Binding {
             principal,
         }
     }
-}
-
-/// JSON with object keys sorted at every level: the same arguments give the same digest
-/// whatever order the client serialised them in. Keys and scalars are written by serde_json
-/// straight into the buffer (compact, as `Value::to_string` writes them), with no `String` each.
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => write_canonical_object(map, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        other => write_json(other, out),
-    }
-}
-
-fn write_canonical_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
-    out.push(b'{');
-    for (i, key) in keys.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_json(key, out);
-        out.push(b':');
-        write_canonical(&map[key], out);
-    }
-    out.push(b'}');
-}
-
-/// A string or scalar as compact JSON.
-fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
-    // Serialising a string or a JSON scalar into a Vec cannot fail.
-    serde_json::to_writer(out, value).unwrap_or_else(|_| unreachable!());
 }
 
 impl StateSealer {

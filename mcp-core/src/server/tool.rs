@@ -494,14 +494,6 @@ impl ToolBuilder {
 /// assert!(mcp_core::validate_tool_name("search tickets").is_err());
 /// ```
 pub fn validate_tool_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("it is empty".into());
-    }
-    if name.chars().count() > 64 {
-        return Err(format!("it has {} characters, more than 64", name.chars().count()));
-    }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
-        return Err(format!("it contains {c:?}"));
-    }
-    Ok(())
+    // The same rules, in the same words, as `#[tool]` checks at compile time.
+    crate::shared::tool_name::check(name)
 }

@@ -7,14 +7,9 @@
 
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
-    Simple(Vec<String>),
-    Reserved(String),
-    Segment(String),
-    Query(Vec<String>),
-}
+use percent_encoding::percent_decode_str;
+
+use crate::shared::uri_template_syntax::{self, Part};
 
 /// A parsed URI template.
 ///
@@ -35,41 +30,10 @@ pub struct UriTemplate {
 }
 
 impl UriTemplate {
-    /// Parses a template; the error says what is wrong.
+    /// Parses a template; the error says what is wrong (the same words `#[resource]` uses at
+    /// compile time).
     pub fn parse(template: &str) -> Result<Self, String> {
-        let mut parts = Vec::new();
-        let mut rest = template;
-        while !rest.is_empty() {
-            match rest.find('{') {
-                None => {
-                    if rest.contains('}') {
-                        return Err("a `}` has no matching `{`".into());
-                    }
-                    parts.push(Part::Literal(rest.to_owned()));
-                    break;
-                }
-                Some(start) => {
-                    if start > 0 {
-                        if rest[..start].contains('}') {
-                            return Err("a `}` has no matching `{`".into());
-                        }
-                        parts.push(Part::Literal(rest[..start].to_owned()));
-                    }
-                    let after = &rest[start + 1..];
-                    let end = after.find('}').ok_or("a `{` is never closed")?;
-                    parts.push(parse_expression(&after[..end])?);
-                    rest = &after[end + 1..];
-                }
-            }
-        }
-        for pair in parts.windows(2) {
-            let adjacent = |p: &Part| matches!(p, Part::Simple(_) | Part::Reserved(_));
-            if adjacent(&pair[0]) && adjacent(&pair[1]) {
-                return Err(
-                    "two variables side by side cannot be told apart; put a literal between them".into()
-                );
-            }
-        }
+        let parts = uri_template_syntax::parse(template)?;
         Ok(UriTemplate { source: template.to_owned(), parts })
     }
 
@@ -80,15 +44,7 @@ impl UriTemplate {
 
     /// The variable names, in order.
     pub fn variables(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        for p in &self.parts {
-            match p {
-                Part::Literal(_) => {}
-                Part::Simple(v) | Part::Query(v) => out.extend(v.iter().map(String::as_str)),
-                Part::Reserved(v) | Part::Segment(v) => out.push(v),
-            }
-        }
-        out
+        self.parts.iter().flat_map(|p| p.variables().0).collect()
     }
 
     /// The variables that make `uri` from this template, or `None` when it does not match.
@@ -96,37 +52,6 @@ impl UriTemplate {
         let mut vars = BTreeMap::new();
         if match_parts(&self.parts, uri, &mut vars) { Some(vars) } else { None }
     }
-}
-
-fn parse_expression(expr: &str) -> Result<Part, String> {
-    let (op, names) = match expr.chars().next() {
-        Some(c @ ('+' | '/' | '?' | '&')) => (Some(c), &expr[1..]),
-        Some('#' | '.' | ';' | '=' | ',' | '!' | '@' | '|') => {
-            return Err(format!(
-                "the operator in `{{{expr}}}` is not supported; use {{var}}, {{+var}}, {{/var}} or {{?var}}"
-            ));
-        }
-        _ => (None, expr),
-    };
-    let names: Vec<String> = names.split(',').map(|n| n.trim_end_matches('*').to_owned()).collect();
-    for n in &names {
-        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '%') {
-            return Err(format!("`{n}` is not a valid variable name"));
-        }
-    }
-    let one = |names: Vec<String>| -> Result<String, String> {
-        if names.len() == 1 {
-            Ok(names.into_iter().next().unwrap_or_default())
-        } else {
-            Err(format!("`{{{expr}}}` may name only one variable"))
-        }
-    };
-    Ok(match op {
-        None => Part::Simple(names),
-        Some('+') => Part::Reserved(one(names)?),
-        Some('/') => Part::Segment(one(names)?),
-        _ => Part::Query(names),
-    })
 }
 
 fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -> bool {
@@ -214,24 +139,10 @@ fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -
     }
 }
 
+/// `%XX` escapes decoded; bytes that are not UTF-8 become U+FFFD, and a broken escape is
+/// kept as written (a URI is matched, not validated, here).
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex =
-                std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(b) = hex {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
