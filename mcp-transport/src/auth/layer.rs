@@ -66,11 +66,9 @@ pub(crate) async fn authenticate(
             }
             Err(VerifyError::Unavailable(why)) => {
                 tracing::warn!(status = 503, reason = %why, "cannot verify a bearer token");
-                return Rejection::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                return Rejection::unavailable(
                     "Service Unavailable: the access token cannot be verified right now; retry shortly",
                 )
-                .retry_after(5)
                 .into_response();
             }
         },

@@ -254,8 +254,7 @@ impl Post<'_> {
                 .with_id(request.id.clone()));
             }
             if self.shared.shutdown.is_cancelled() {
-                return Err(unavailable("Service Unavailable: the server is shutting down")
-                    .with_id(request.id.clone()));
+                return Err(Rejection::shutting_down().with_id(request.id.clone()));
             }
             ending = Some(Ending {
                 shutdown: self.shared.shutdown.clone(),
@@ -345,19 +344,18 @@ impl Post<'_> {
 
     async fn initialize(self, envelope: RequestEnvelope) -> Result<Response, Rejection> {
         if self.shared.shutdown.is_cancelled() {
-            return Err(unavailable("Service Unavailable: the server is shutting down"));
+            return Err(Rejection::shutting_down());
         }
         let http_session = self.shared.sessions.open(&self.shared.server).map_err(|e| match e {
             OpenError::Full(max) => {
                 tracing::warn!(max, "refused a new session: at the configured maximum");
-                unavailable(format!(
+                Rejection::unavailable(format!(
                     "Service Unavailable: this server holds at most {max} sessions; retry later or end unused sessions with DELETE"
                 ))
             }
             OpenError::Random(error) => {
                 tracing::error!(%error, "the OS random source failed");
-                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: cannot make a session id")
-                    .with_code(code::INTERNAL_ERROR)
+                Rejection::internal("Internal error: cannot make a session id")
             }
         })?;
         self.span.record("session", http_session.id.as_str());
@@ -452,10 +450,6 @@ fn modern_method_not_allowed(http_method: &str) -> Rejection {
              subscriptions/listen for change notifications"
         ),
     )
-}
-
-fn unavailable(message: impl Into<String>) -> Rejection {
-    Rejection::new(StatusCode::SERVICE_UNAVAILABLE, message).retry_after(5)
 }
 
 fn json_headers() -> HeaderMap {

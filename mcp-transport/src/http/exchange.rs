@@ -257,9 +257,7 @@ fn json_answer(
         }
         Err(_) => {
             tracing::error!(status = 500, elapsed_ms, "the request's task ended without an answer");
-            Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: the request was dropped")
-                .with_code(mcp_core::jsonrpc::code::INTERNAL_ERROR)
-                .into_response()
+            Rejection::internal("Internal error: the request was dropped").into_response()
         }
     }
 }

@@ -81,31 +81,21 @@ pub(crate) async fn open(
         return rejection.into_response();
     }
     if shared.shutdown.is_cancelled() {
-        return Rejection::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service Unavailable: the server is shutting down",
-        )
-        .into_response();
+        return Rejection::shutting_down().into_response();
     }
     let Some(slot) = shared.sessions.reserve_legacy() else {
         let max = shared.sessions.max();
         tracing::warn!(max, "refused a legacy SSE connection: at the configured maximum");
-        return Rejection::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("Service Unavailable: this server holds at most {max} sessions; retry later"),
-        )
-        .retry_after(5)
+        return Rejection::unavailable(format!(
+            "Service Unavailable: this server holds at most {max} sessions; retry later"
+        ))
         .into_response();
     };
     let id = match new_session_id() {
         Ok(id) => id,
         Err(error) => {
             tracing::error!(%error, "the OS random source failed");
-            return Rejection::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error: cannot make a session id",
-            )
-            .into_response();
+            return Rejection::internal("Internal error: cannot make a session id").into_response();
         }
     };
     span.record("session", id.as_str());
@@ -218,10 +208,7 @@ async fn message_inner(
         ));
     };
     if shared.shutdown.is_cancelled() {
-        return Err(Rejection::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service Unavailable: the server is shutting down",
-        ));
+        return Err(Rejection::shutting_down());
     }
     guard::require_json_body(&parts.headers)?;
     let body = guard::read_body(&parts.headers, body, shared.config.body_limit).await?;

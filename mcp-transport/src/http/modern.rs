@@ -148,11 +148,10 @@ fn check_tool_params(
             %why,
             "a tool's x-mcp-header annotations break the spec; clients drop it"
         );
-        Rejection::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("Internal error: the tool `{}` has invalid x-mcp-header annotations: {why}", tool.name()),
-        )
-        .with_code(code::INTERNAL_ERROR)
+        Rejection::internal(format!(
+            "Internal error: the tool `{}` has invalid x-mcp-header annotations: {why}",
+            tool.name()
+        ))
     })?;
     for (name, path) in params {
         let display = format!("Mcp-Param-{name}");

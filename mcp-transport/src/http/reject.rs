@@ -55,6 +55,25 @@ impl Rejection {
         self
     }
 
+    /// 500 with `-32603`: the server failed, not the request (a broken random source, a task
+    /// that ended without an answer). The message says what failed; nothing of the request is
+    /// blamed.
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, message).with_code(code::INTERNAL_ERROR)
+    }
+
+    /// 503 with `Retry-After: 5`: the server cannot take the request now (at its session
+    /// limit, a token issuer unreachable) and the same request may well succeed shortly.
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
+        Rejection::new(StatusCode::SERVICE_UNAVAILABLE, message).retry_after(5)
+    }
+
+    /// 503 while the server shuts down gracefully: requests in flight finish, new ones go
+    /// elsewhere (another replica, or this one once it is back).
+    pub(crate) fn shutting_down() -> Self {
+        Rejection::unavailable("Service Unavailable: the server is shutting down")
+    }
+
     /// 405 with the `Allow` header HTTP requires.
     pub(crate) fn method_not_allowed(allow: &'static str, message: impl Into<String>) -> Self {
         Rejection { allow: Some(allow), ..Rejection::new(StatusCode::METHOD_NOT_ALLOWED, message) }

@@ -228,7 +228,8 @@ impl Drop for LegacySlot {
 pub(crate) fn new_session_id() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    // All 128 bits as they came (no UUID version bits), written by uuid's hex encoder.
+    Ok(uuid::Uuid::from_bytes(bytes).simple().to_string())
 }
 
 struct Activity {
