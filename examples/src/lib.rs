@@ -48,5 +48,8 @@ mod docs_security_md {}
 #[doc = include_str!("../../docs/protocol.md")]
 mod docs_protocol_md {}
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/architecture.md")]
+mod docs_architecture_md {}
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/auth.md")]
 mod docs_auth_md {}
