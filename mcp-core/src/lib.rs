@@ -50,8 +50,12 @@ mod canonical;
 mod output;
 mod shared;
 
+/// What the macros' generated code calls (not for hand-written code). The crate's version is in
+/// the name, so a `mcp-macros` from another release than this `mcp-core` fails to compile with
+/// an error naming this module instead of a puzzling type mismatch inside generated code.
 #[doc(hidden)]
-pub mod __private;
+#[path = "__private/mod.rs"]
+pub mod __private_0_1;
 
 pub use error::{BuildError, ClientRequestError, McpError, ToolError};
 pub use output::{IntoCallToolResult, Json};

@@ -356,7 +356,7 @@ fn prompts() -> Vec<Prompt> {
                 let resource = ResourceContents::text(uri, "Embedded resource content for testing.")
                     .with_mime_type("text/plain");
                 Ok(GetPromptResult::new(vec![
-                    PromptMessage { role: Role::User, content: Content::resource(resource) },
+                    PromptMessage::new(Role::User, Content::resource(resource)),
                     PromptMessage::user("Please process the embedded resource above."),
                 ]))
             }),
@@ -364,7 +364,7 @@ fn prompts() -> Vec<Prompt> {
         Prompt::new("test_prompt_with_image").description("A prompt with an image").handler(
             |_ctx, _args| async {
                 Ok(GetPromptResult::new(vec![
-                    PromptMessage { role: Role::User, content: Content::image(&RED_PIXEL_PNG, "image/png") },
+                    PromptMessage::new(Role::User, Content::image(&RED_PIXEL_PNG, "image/png")),
                     PromptMessage::user("Please analyze the image above."),
                 ]))
             },

@@ -179,12 +179,9 @@ pub fn triage_prompt(store: Store) -> Prompt {
                 })?;
                 let json = serde_json::to_string_pretty(&ticket).map_err(McpError::internal)?;
                 let mut result = GetPromptResult::new(vec![
-                    PromptMessage {
-                        role: Role::User,
-                        content: Content::resource(
+                    PromptMessage::new(Role::User, Content::resource(
                             ResourceContents::text(&ticket.uri, json).with_mime_type("application/json"),
-                        ),
-                    },
+                        )),
                     PromptMessage::user(format!(
                         "Triage ticket {id} above. Say in one line what the problem is, then propose: a priority \
                          (low, medium, high, urgent), an assignee if the comments suggest one, the next status, and \

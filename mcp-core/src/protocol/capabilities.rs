@@ -6,6 +6,7 @@ use super::{Meta, ProtocolVersion};
 /// An icon a client may show for a server, tool, resource or prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Icon {
     /// An `http(s):` URL or a `data:` URI.
     pub src: String,
@@ -30,6 +31,7 @@ impl Icon {
 /// Name and version of an MCP implementation (`serverInfo`, `clientInfo`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Implementation {
     /// Programmatic name.
     pub name: String,
@@ -52,6 +54,7 @@ pub struct Implementation {
 /// What a client can do. Unknown capabilities are kept in `other`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClientCapabilities {
     /// Non-standard capabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +105,7 @@ impl ClientCapabilities {
 /// Capabilities of the tools feature.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListChangedCapability {
     /// Whether the server sends `notifications/*/list_changed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +115,7 @@ pub struct ListChangedCapability {
 /// Capabilities of the resources feature.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourcesCapability {
     /// Whether `resources/subscribe` is supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +128,7 @@ pub struct ResourcesCapability {
 /// What a server can do; derived by the server from what was registered.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServerCapabilities {
     /// Non-standard capabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,6 +156,7 @@ pub struct ServerCapabilities {
 /// Parameters of `initialize`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InitializeParams {
     /// The newest revision the client speaks.
     pub protocol_version: String,
@@ -166,6 +173,7 @@ pub struct InitializeParams {
 /// Result of `initialize`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InitializeResult {
     /// The revision both sides will speak.
     pub protocol_version: ProtocolVersion,

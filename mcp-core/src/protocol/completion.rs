@@ -7,6 +7,7 @@ use super::Meta;
 /// What a completion request refers to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[non_exhaustive]
 pub enum CompletionReference {
     /// An argument of a prompt.
     #[serde(rename = "ref/prompt")]
@@ -24,6 +25,7 @@ pub enum CompletionReference {
 
 /// The argument being completed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionArgument {
     /// Its name.
     pub name: String,
@@ -33,6 +35,7 @@ pub struct CompletionArgument {
 
 /// Other arguments already filled in.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionContext {
     /// Their values, by name.
     #[serde(default)]
@@ -41,6 +44,7 @@ pub struct CompletionContext {
 
 /// Parameters of `completion/complete`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompleteParams {
     /// What is being completed.
     #[serde(rename = "ref")]
@@ -58,6 +62,7 @@ pub struct CompleteParams {
 /// Completion values. At most 100 are sent; `hasMore` says when there were more.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Completion {
     /// Suggested values, best first.
     pub values: Vec<String>,
@@ -93,6 +98,7 @@ impl Completion {
 
 /// Result of `completion/complete`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompleteResult {
     /// The suggestions.
     pub completion: Completion,

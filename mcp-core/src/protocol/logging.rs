@@ -25,6 +25,7 @@ pub enum LoggingLevel {
 
 /// Parameters of `logging/setLevel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLevelParams {
     /// The least severe level the client wants to receive.
     pub level: LoggingLevel,
@@ -32,6 +33,7 @@ pub struct SetLevelParams {
 
 /// Parameters of `notifications/message`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoggingMessageParams {
     /// Severity.
     pub level: LoggingLevel,

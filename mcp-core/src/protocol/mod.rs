@@ -51,6 +51,7 @@ pub type Cursor = String;
 /// Parameters of the `*/list` requests.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PaginatedParams {
     /// Where the previous page ended, as the server said in `nextCursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

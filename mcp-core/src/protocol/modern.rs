@@ -42,6 +42,7 @@ pub mod meta {
 /// assert!(meta.client_capabilities.elicitation.is_some());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RequestMeta {
     /// `io.modelcontextprotocol/protocolVersion`.
     #[serde(rename = "io.modelcontextprotocol/protocolVersion")]
@@ -60,6 +61,7 @@ pub struct RequestMeta {
 /// A result's `resultType` (2026-07-28, `basic/index`, "ResultType").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResultType {
     /// The request is done; the result holds its answer.
     Complete,
@@ -73,6 +75,7 @@ pub enum ResultType {
 /// Who may keep a cached result (`cacheScope`, 2026-07-28 `server/utilities/caching`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CacheScope {
     /// Nothing caller-specific: any cache, shared ones included, may keep it.
     Public,
@@ -91,6 +94,7 @@ pub enum CacheScope {
 /// assert_eq!(hint.scope, CacheScope::Public);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheHint {
     /// How long the client may treat the result as fresh, in milliseconds.
     pub ttl_ms: u64,
@@ -121,6 +125,7 @@ impl Default for CacheHint {
 /// The result of `server/discover`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DiscoverResult {
     /// Every protocol version the server speaks, newest first.
     pub supported_versions: Vec<String>,
@@ -137,6 +142,7 @@ pub struct DiscoverResult {
 /// One request the server needs the client to answer before it can finish (an entry of
 /// `inputRequests`): `elicitation/create`, `sampling/createMessage` or `roots/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InputRequest {
     /// The client method to run.
     pub method: String,
@@ -150,6 +156,7 @@ pub struct InputRequest {
 /// (2026-07-28, `basic/patterns/mrtr`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InputRequiredResult {
     /// Always [`ResultType::InputRequired`].
     pub result_type: ResultType,
@@ -167,6 +174,7 @@ pub struct InputRequiredResult {
 /// Which change notifications a `subscriptions/listen` stream carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscriptionFilter {
     /// `notifications/tools/list_changed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,6 +197,7 @@ pub struct SubscriptionFilter {
 
 /// Parameters of `subscriptions/listen`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionsListenParams {
     /// What the client wants to hear about.
     pub notifications: SubscriptionFilter,

@@ -15,6 +15,7 @@ pub enum ProgressToken {
 /// Parameters of `notifications/progress`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ProgressParams {
     /// The token of the request this reports on.
     pub progress_token: ProgressToken,
@@ -31,6 +32,7 @@ pub struct ProgressParams {
 /// Parameters of `notifications/cancelled`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CancelledParams {
     /// The request to cancel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,6 +44,7 @@ pub struct CancelledParams {
 
 /// Parameters of `notifications/resources/updated`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceUpdatedParams {
     /// The resource that changed.
     pub uri: String,

@@ -5,6 +5,7 @@ use super::{Content, Icon, Meta, Role};
 /// An argument a prompt takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PromptArgument {
     /// Programmatic name.
     pub name: String,
@@ -22,6 +23,7 @@ pub struct PromptArgument {
 /// A prompt as `prompts/list` describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PromptDefinition {
     /// Programmatic name.
     pub name: String,
@@ -45,6 +47,7 @@ pub struct PromptDefinition {
 /// Result of `prompts/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListPromptsResult {
     /// One page of prompts.
     pub prompts: Vec<PromptDefinition>,
@@ -59,6 +62,7 @@ pub struct ListPromptsResult {
 /// Parameters of `prompts/get`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GetPromptParams {
     /// Which prompt.
     pub name: String,
@@ -72,6 +76,7 @@ pub struct GetPromptParams {
 
 /// One message of a prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PromptMessage {
     /// Who speaks.
     pub role: Role,
@@ -80,6 +85,18 @@ pub struct PromptMessage {
 }
 
 impl PromptMessage {
+    /// A message with any content: an image, an embedded resource, ...
+    ///
+    /// ```
+    /// use mcp_core::protocol::{Content, PromptMessage, ResourceContents, Role};
+    ///
+    /// let message = PromptMessage::new(Role::User, Content::resource(ResourceContents::text("notes://1", "hi")));
+    /// assert_eq!(message.role, Role::User);
+    /// ```
+    pub fn new(role: Role, content: Content) -> Self {
+        PromptMessage { role, content }
+    }
+
     /// A user message with text.
     pub fn user(text: impl Into<String>) -> Self {
         PromptMessage { role: Role::User, content: Content::text(text) }
@@ -94,6 +111,7 @@ impl PromptMessage {
 /// Result of `prompts/get`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GetPromptResult {
     /// What the prompt is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,7 @@ use super::{Annotations, Icon, Meta, ResourceContents};
 /// A concrete resource as `resources/list` describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceDefinition {
     /// The resource's URI.
     pub uri: String,
@@ -36,6 +37,7 @@ pub struct ResourceDefinition {
 /// A family of resources named by an RFC 6570 URI template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceTemplateDefinition {
     /// The URI template, such as `tickets://{id}`.
     pub uri_template: String,
@@ -64,6 +66,7 @@ pub struct ResourceTemplateDefinition {
 /// Result of `resources/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListResourcesResult {
     /// One page of resources.
     pub resources: Vec<ResourceDefinition>,
@@ -78,6 +81,7 @@ pub struct ListResourcesResult {
 /// Result of `resources/templates/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListResourceTemplatesResult {
     /// One page of templates.
     pub resource_templates: Vec<ResourceTemplateDefinition>,
@@ -92,6 +96,7 @@ pub struct ListResourceTemplatesResult {
 /// Parameters of `resources/read`, `resources/subscribe` and `resources/unsubscribe`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceParams {
     /// The resource's URI.
     pub uri: String,
@@ -103,6 +108,7 @@ pub struct ResourceParams {
 /// Result of `resources/read`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ReadResourceResult {
     /// The contents (a template may yield several).
     pub contents: Vec<ResourceContents>,

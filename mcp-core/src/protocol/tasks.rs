@@ -8,15 +8,18 @@
 //! use mcp_core::protocol::{CreateTaskResult, ResultType, Task, TaskStatus};
 //! use serde_json::json;
 //!
-//! let handle = CreateTaskResult::new(Task {
-//!     task_id: "786512e2-9e0d-44bd-8f29-789f320fe840".into(),
-//!     status: TaskStatus::Working,
-//!     status_message: None,
-//!     created_at: "2025-11-25T10:30:00Z".into(),
-//!     last_updated_at: "2025-11-25T10:30:00Z".into(),
-//!     ttl_ms: Some(60_000),
-//!     poll_interval_ms: Some(5_000),
-//! });
+//! // The server makes tasks; a client reads them (the types are `#[non_exhaustive]`).
+//! let task: Task = serde_json::from_value(json!({
+//!     "taskId": "786512e2-9e0d-44bd-8f29-789f320fe840",
+//!     "status": "working",
+//!     "createdAt": "2025-11-25T10:30:00Z",
+//!     "lastUpdatedAt": "2025-11-25T10:30:00Z",
+//!     "ttlMs": 60000,
+//!     "pollIntervalMs": 5000
+//! }))
+//! .unwrap();
+//! assert_eq!(task.status, TaskStatus::Working);
+//! let handle = CreateTaskResult::new(task);
 //! assert_eq!(handle.result_type, ResultType::Task);
 //! assert_eq!(
 //!     serde_json::to_value(&handle).unwrap(),
@@ -69,6 +72,7 @@ pub mod task_method {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TaskStatus {
     /// The request is being processed.
     Working,
@@ -93,6 +97,7 @@ impl TaskStatus {
 /// A task's metadata (SEP-2663, "Tasks"): what every task-bearing message carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Task {
     /// The server-generated identifier the client polls with.
     pub task_id: String,
@@ -119,6 +124,7 @@ pub struct Task {
 /// `notifications/tasks` carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DetailedTask {
     /// The task's metadata.
     #[serde(flatten)]
@@ -140,6 +146,7 @@ pub struct DetailedTask {
 /// `tasks/get` with `taskId` (SEP-2663, "Task Creation"). Flat: `Result & Task`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CreateTaskResult {
     /// Always [`ResultType::Task`].
     pub result_type: ResultType,
@@ -161,6 +168,7 @@ impl CreateTaskResult {
 /// Parameters of `tasks/get` and `tasks/cancel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TaskParams {
     /// The task.
     pub task_id: String,
@@ -178,6 +186,7 @@ pub type CancelTaskParams = TaskParams;
 /// The result of `tasks/get`: the task as it is now, with `resultType: "complete"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GetTaskResult {
     /// Always [`ResultType::Complete`].
     pub result_type: ResultType,
@@ -192,6 +201,7 @@ pub struct GetTaskResult {
 /// Parameters of `tasks/update`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct UpdateTaskParams {
     /// The task.
     pub task_id: String,
@@ -209,6 +219,7 @@ pub struct UpdateTaskParams {
 /// yet: the next `tasks/get` shows that.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TaskAck {
     /// Always [`ResultType::Complete`].
     pub result_type: ResultType,
@@ -232,6 +243,7 @@ pub type CancelTaskResult = TaskAck;
 /// Parameters of `notifications/tasks`: the task as `tasks/get` would return it now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TaskStatusNotificationParams {
     /// The task.
     #[serde(flatten)]

@@ -7,6 +7,7 @@ use super::{Content, Icon, Meta};
 /// whose `readOnlyHint` is not `true`, so a server built with this crate always sends all four.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolAnnotations {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,18 +26,50 @@ pub struct ToolAnnotations {
     pub open_world_hint: Option<bool>,
 }
 
+/// Whether calls to a tool may become tasks (Tasks extension, protocol 2026-07-28).
+///
+/// The server alone decides when a call becomes a task; the client only says, per request,
+/// that it can follow one. A task-capable tool answers a client that said so with a task handle
+/// and runs on in the background; the client polls `tasks/get` for the result.
+///
+/// ```
+/// use mcp_core::{TaskSupport, Tool, protocol::CallToolResult};
+///
+/// let tool = Tool::write("rebuild_index")
+///     .task_support(TaskSupport::Optional)
+///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("rebuilt")) });
+/// assert_eq!(tool.task_support(), TaskSupport::Optional);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskSupport {
+    /// Never a task: the call is answered when the handler returns (the default).
+    #[default]
+    Forbidden,
+    /// A task for a client that declared the extension on the request; a plain call for any
+    /// other client.
+    Optional,
+    /// A task for a client that declared the extension on the request. A 2026-07-28 client that
+    /// did not gets `-32021` (Missing Required Client Capability) naming the extension, and the
+    /// handler does not run (SEP-2663, "Capability Negotiation"). A 2025-11-25 session, where
+    /// the extension does not exist, gets a plain call.
+    Required,
+}
+
 /// How a tool takes part in task-augmented execution.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolExecution {
     /// `forbidden` (default), `optional` or `required`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_support: Option<String>,
+    pub task_support: Option<TaskSupport>,
 }
 
 /// A tool as `tools/list` describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolDefinition {
     /// Unique name: 1 to 64 characters of `A-Z a-z 0-9 _ - .`.
     pub name: String,
@@ -72,6 +105,7 @@ pub struct ToolDefinition {
 /// Result of `tools/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListToolsResult {
     /// One page of tools.
     pub tools: Vec<ToolDefinition>,
@@ -86,6 +120,7 @@ pub struct ListToolsResult {
 /// Parameters of `tools/call`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CallToolParams {
     /// Which tool.
     pub name: String,
@@ -100,6 +135,7 @@ pub struct CallToolParams {
 /// Result of `tools/call`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CallToolResult {
     /// Unstructured result, for the model.
     pub content: Vec<Content>,

@@ -41,34 +41,7 @@ use crate::protocol::{
     UpdateTaskParams, task_method,
 };
 
-/// Whether calls to a tool may become tasks (Tasks extension, protocol 2026-07-28).
-///
-/// The server alone decides when a call becomes a task; the client only says, per request,
-/// that it can follow one. A task-capable tool answers a client that said so with a task handle
-/// and runs on in the background; the client polls `tasks/get` for the result.
-///
-/// ```
-/// use mcp_core::{TaskSupport, Tool, protocol::CallToolResult};
-///
-/// let tool = Tool::write("rebuild_index")
-///     .task_support(TaskSupport::Optional)
-///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("rebuilt")) });
-/// assert_eq!(tool.task_support(), TaskSupport::Optional);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum TaskSupport {
-    /// Never a task: the call is answered when the handler returns (the default).
-    #[default]
-    Forbidden,
-    /// A task for a client that declared the extension on the request; a plain call for any
-    /// other client.
-    Optional,
-    /// A task for a client that declared the extension on the request. A 2026-07-28 client that
-    /// did not gets `-32021` (Missing Required Client Capability) naming the extension, and the
-    /// handler does not run (SEP-2663, "Capability Negotiation"). A 2025-11-25 session, where
-    /// the extension does not exist, gets a plain call.
-    Required,
-}
+pub use crate::protocol::TaskSupport;
 
 /// What a tool declares about tasks: whether its calls may become tasks, and whether the task
 /// starts before the handler runs or when the handler says so.
