@@ -7,6 +7,34 @@
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:0        # any free port (printed)
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --allow-host abc.trycloudflare.com
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --legacy-sse   # also /sse (2024-11-05)
+//! cargo run -p examples --bin tickets -- --help                    # every flag, explained
+//! ```
+//!
+//! [`Serve`] is a [`clap::Args`] group: each binary declares its own flags in a
+//! [`clap::Parser`] struct and `#[command(flatten)]`s `Serve` into it, so `--help`, error
+//! messages and exit codes (2 for bad usage) come from clap, the same in every example:
+//!
+//! ```
+//! use clap::Parser;
+//! use examples::cli::Serve;
+//!
+//! /// A connector that serves its things on stdio or on streamable HTTP.
+//! #[derive(Parser)]
+//! #[command(name = "things", version)]
+//! struct Args {
+//!     /// How many things to serve.
+//!     #[arg(long, value_name = "N", default_value_t = 3)]
+//!     things: usize,
+//!
+//!     #[command(flatten)]
+//!     serve: Serve,
+//! }
+//!
+//! let args = Args::parse_from(["things", "--things", "5", "--http", "127.0.0.1:0", "--stateful"]);
+//! assert_eq!(args.things, 5);
+//! assert_eq!(args.serve.http.as_deref(), Some("127.0.0.1:0"));
+//! assert!(args.serve.stateful);
+//! // In `main`: `args.serve.run_to_exit("things", build(args.things)).await`.
 //! ```
 
 use std::process::ExitCode;
@@ -14,44 +42,33 @@ use std::process::ExitCode;
 use mcp_core::Server;
 use mcp_transport::http::{DEFAULT_PATH, HttpTransport, shutdown_signal};
 
-/// Where to serve: the flags every example accepts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Where to serve: the flags every example accepts. Flatten it into a binary's own
+/// [`clap::Parser`] with `#[command(flatten)]`.
+///
+/// Each field's doc comment is also its line in `--help`, so each is one short sentence. The
+/// HTTP-only flags require `--http`: on stdio they would silently do nothing. `--allow-host`
+/// names are added on top of the loopback names always allowed; `*.example.com` allows every
+/// subdomain of `example.com`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct Serve {
-    /// `--http HOST:PORT`: streamable HTTP instead of stdio.
+    /// Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (port 0: any free port).
+    #[arg(long, value_name = "HOST:PORT")]
     pub http: Option<String>,
-    /// `--stateful`: HTTP sessions (needed for elicitation over HTTP).
+
+    /// Keep HTTP sessions (needed for elicitation and sampling over HTTP).
+    #[arg(long, requires = "http")]
     pub stateful: bool,
-    /// `--allow-host NAME` (repeatable): a public host name a proxy or tunnel forwards, on top
-    /// of the loopback names always allowed.
+
+    /// Also accept this Host header, such as a tunnel's public name (repeatable; `*.` allowed).
+    #[arg(long = "allow-host", value_name = "NAME", requires = "http")]
     pub allow_hosts: Vec<String>,
-    /// `--legacy-sse`: also serve the 2024-11-05 HTTP+SSE transport at `/sse`.
+
+    /// Also serve the older HTTP+SSE transport (2024-11-05) at /sse.
+    #[arg(long, requires = "http")]
     pub legacy_sse: bool,
 }
 
 impl Serve {
-    /// Consumes `arg` (and its value from `rest`) when it is one of the shared flags:
-    /// `Ok(true)` when it was, `Ok(false)` when the caller should look at it.
-    pub fn take(&mut self, arg: &str, rest: &mut impl Iterator<Item = String>) -> Result<bool, String> {
-        match arg {
-            "--http" => {
-                let addr = rest.next().ok_or("--http needs an address such as 127.0.0.1:8000")?;
-                self.http = Some(addr);
-            }
-            "--stateful" => self.stateful = true,
-            "--legacy-sse" => self.legacy_sse = true,
-            "--allow-host" => {
-                let host =
-                    rest.next().ok_or("--allow-host needs a host name such as abc.trycloudflare.com")?;
-                self.allow_hosts.push(host);
-            }
-            other => match other.strip_prefix("--http=") {
-                Some(addr) => self.http = Some(addr.to_owned()),
-                None => return Ok(false),
-            },
-        }
-        Ok(true)
-    }
-
     /// Serves `server` on stdio until stdin closes, or on HTTP until SIGINT or SIGTERM.
     ///
     /// On HTTP it prints `listening on http://ADDR/mcp` on stderr once the socket is bound, with
@@ -71,9 +88,7 @@ impl Serve {
         }
         transport.serve_until(listener, shutdown_signal()).await.map_err(|e| format!("http: {e}"))
     }
-}
 
-impl Serve {
     /// The tail of every example's `main`: serves what `built` produced (see [`Serve::run`]),
     /// or says why the server could not be built. Failures print as `NAME: reason` on stderr
     /// and exit with 1.
@@ -92,16 +107,79 @@ impl Serve {
     }
 }
 
-/// A command-line mistake: the message and the usage text on stderr, exit code 2.
-pub fn usage_error(message: &str, usage: &str) -> ExitCode {
-    eprintln!("{message}\n{usage}");
-    ExitCode::from(2)
-}
-
 /// Sends `tracing` output to stderr (stdout may carry the protocol), filtered by `RUST_LOG`.
 pub fn init_logging() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use clap::{CommandFactory, Parser};
+
+    use super::Serve;
+
+    /// `Serve` alone, as a binary with no flags of its own would declare it.
+    #[derive(Debug, Parser)]
+    #[command(name = "serve")]
+    struct Only {
+        #[command(flatten)]
+        serve: Serve,
+    }
+
+    fn parse(args: &[&str]) -> Result<Serve, clap::Error> {
+        Only::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).map(|only| only.serve)
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Only::command().debug_assert();
+    }
+
+    #[test]
+    fn no_flags_means_stdio() {
+        assert_eq!(parse(&[]).unwrap(), Serve::default());
+    }
+
+    #[test]
+    fn every_flag_and_both_value_spellings() {
+        let serve = parse(&[
+            "--http=127.0.0.1:0",
+            "--stateful",
+            "--allow-host",
+            "a.example.com",
+            "--allow-host=*.trycloudflare.com",
+            "--legacy-sse",
+        ])
+        .unwrap();
+        assert_eq!(
+            serve,
+            Serve {
+                http: Some("127.0.0.1:0".into()),
+                stateful: true,
+                allow_hosts: vec!["a.example.com".into(), "*.trycloudflare.com".into()],
+                legacy_sse: true,
+            }
+        );
+    }
+
+    #[test]
+    fn http_only_flags_need_http() {
+        for flag in [&["--stateful"][..], &["--legacy-sse"], &["--allow-host", "a.example.com"]] {
+            let error = parse(flag).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument, "{flag:?}");
+            assert_eq!(error.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn a_missing_value_or_an_unknown_flag_is_a_usage_error() {
+        for args in [&["--http"][..], &["--allow-host"], &["--htp", "127.0.0.1:0"]] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+        }
+    }
 }

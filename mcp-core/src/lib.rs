@@ -35,6 +35,10 @@
 //! Most authors write tools with the `#[tool]` and `#[tools]` macros (re-exported here from
 //! `mcp-macros` with the default `macros` feature) rather than by hand.
 
+// docs.rs builds with `--cfg docsrs` on nightly, where `doc(cfg)` marks feature-gated items
+// "Available on crate feature X only"; stable rustdoc (1.95) does not have it yet.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod auth;
 pub mod era;
 pub mod error;
@@ -70,4 +74,5 @@ pub use server::{
 pub use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use mcp_macros::{prompt, resource, tool, tools};

@@ -14,23 +14,23 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: conformance [--http HOST:PORT]\n\
-    Serves the MCP conformance fixtures on stdio, or on streamable HTTP at http://HOST:PORT/mcp.";
+use clap::Parser;
+
+/// Serves the MCP conformance fixtures (2025-11-25 and 2026-07-28 server scenarios) on stdio,
+/// or on streamable HTTP at http://HOST:PORT/mcp.
+#[derive(Parser)]
+#[command(name = "conformance", version)]
+struct Args {
+    /// Serve stateful streamable HTTP at http://HOST:PORT/mcp instead of stdio.
+    #[arg(long, value_name = "HOST:PORT")]
+    http: Option<String>,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // stdout may carry the protocol; logs go to stderr.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let mode = match parse_args(std::env::args().skip(1)) {
-        Ok(mode) => mode,
-        Err(message) => {
-            eprintln!("{message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    // Parsed before logging starts: `--help` and usage errors print and exit right here.
+    let args = Args::parse();
+    examples::cli::init_logging();
     let server = match examples::conformance_fixtures::server() {
         Ok(server) => server,
         Err(error) => {
@@ -38,13 +38,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let served = match mode {
-        Mode::Help => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Mode::Stdio => mcp_transport::stdio::serve(server).await.map_err(|e| e.to_string()),
-        Mode::Http(addr) => serve_http(server, &addr).await,
+    let served = match args.http {
+        None => mcp_transport::stdio::serve(server).await.map_err(|e| e.to_string()),
+        Some(addr) => serve_http(server, &addr).await,
     };
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,30 +49,6 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-enum Mode {
-    Help,
-    Stdio,
-    Http(String),
-}
-
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
-    let mut mode = Mode::Stdio;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(Mode::Help),
-            "--http" => match args.next() {
-                Some(addr) => mode = Mode::Http(addr),
-                None => return Err("--http needs an address such as 127.0.0.1:3000".into()),
-            },
-            other => match other.strip_prefix("--http=") {
-                Some(addr) => mode = Mode::Http(addr.to_owned()),
-                None => return Err(format!("unknown argument {other:?}")),
-            },
-        }
-    }
-    Ok(mode)
 }
 
 /// Streamable HTTP in stateful mode: the 2025-11-25 scenarios open a session with

@@ -9,46 +9,39 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
 use examples::cli::{self, Serve};
 use examples::knowledge::{Corpus, server};
-
-const USAGE: &str = "usage: knowledge [--dir DIR] [--base-url URL] [--http HOST:PORT [--stateful] [--allow-host NAME]...]\n\
-    Serves search and fetch over the Markdown files in DIR, on stdio or on streamable HTTP.\n\
-    --dir DIR       the folder to index (default: this repository's docs/)\n\
-    --base-url URL  what each document's url starts with (default: the repository's docs/ on the web)";
 
 /// Where the repository's docs live on the web, for the URLs deep research cites.
 const DEFAULT_BASE_URL: &str = "https://example.invalid/mcp-rust-sdk/blob/main/docs/";
 
+/// Serves `search` and `fetch` over the Markdown files in a folder, as ChatGPT deep research
+/// expects them, on stdio or on streamable HTTP at http://HOST:PORT/mcp.
+#[derive(Parser)]
+#[command(name = "knowledge", version)]
+struct Args {
+    /// The folder of Markdown files to index [default: this repository's docs/].
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+
+    /// Where the folder lives on the web: each document's URL, for citations, starts with it.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL)]
+    base_url: String,
+
+    #[command(flatten)]
+    serve: Serve,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Parsed before logging starts: `--help` and usage errors print and exit right here.
+    let args = Args::parse();
     cli::init_logging();
-    let mut serve = Serve::default();
-    let mut dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs"));
-    let mut base_url = DEFAULT_BASE_URL.to_owned();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match serve.take(&arg, &mut args) {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(message) => return examples::cli::usage_error(&message, USAGE),
-        }
-        match (arg.as_str(), args.next()) {
-            ("-h" | "--help", _) => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            ("--dir", Some(value)) => dir = PathBuf::from(value),
-            ("--base-url", Some(value)) => base_url = value,
-            (other, _) => {
-                return examples::cli::usage_error(
-                    &format!("unknown argument or missing value: {other:?}"),
-                    USAGE,
-                );
-            }
-        }
-    }
-    let corpus = match Corpus::load(&dir, &base_url) {
+    // The default is where this file was compiled, not the working directory, so
+    // `cargo run -p examples --bin knowledge` finds the docs from anywhere in the repository.
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs")));
+    let corpus = match Corpus::load(&dir, &args.base_url) {
         Ok(corpus) => corpus,
         Err(error) => {
             eprintln!("knowledge: {error}");
@@ -56,5 +49,5 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!("knowledge: indexed {} documents from {}", corpus.len(), dir.display());
-    serve.run_to_exit("knowledge", server(corpus)).await
+    args.serve.run_to_exit("knowledge", server(corpus)).await
 }

@@ -17,6 +17,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use clap::Parser;
+use examples::cli::{self, Serve};
 use mcp_core::protocol::{GetPromptResult, PromptMessage, ResourceContents};
 use mcp_core::{Context, Json, McpError, ResourceRequest, Server, State, ToolError, prompt, resource, tools};
 use schemars::JsonSchema;
@@ -174,19 +176,19 @@ fn build(notes: Notes) -> Result<Server, mcp_core::BuildError> {
         .build()
 }
 
-const USAGE: &str = "usage: notes [--http HOST:PORT [--stateful] [--legacy-sse] [--allow-host NAME]...]";
+/// Serves a small notes connector (search, add, delete, export; a resource per note; a prompt)
+/// on stdio, or on streamable HTTP at http://HOST:PORT/mcp.
+#[derive(Parser)]
+#[command(name = "notes", version)]
+struct Args {
+    #[command(flatten)]
+    serve: Serve,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    examples::cli::init_logging();
-    let mut serve = examples::cli::Serve::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match serve.take(&arg, &mut args) {
-            Ok(true) => {}
-            Ok(false) => return examples::cli::usage_error(&format!("unknown argument {arg:?}"), USAGE),
-            Err(why) => return examples::cli::usage_error(&why, USAGE),
-        }
-    }
-    serve.run_to_exit("notes", build(Notes::seeded())).await
+    // Parsed before logging starts: `--help` and usage errors print and exit right here.
+    let args = Args::parse();
+    cli::init_logging();
+    args.serve.run_to_exit("notes", build(Notes::seeded())).await
 }

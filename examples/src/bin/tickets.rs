@@ -8,46 +8,37 @@
 //!
 //! A fresh database is created and seeded with a few tickets on first run.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
 use examples::cli::{self, Serve};
 use examples::tickets::{Store, server};
 
-const USAGE: &str = "usage: tickets [--db PATH] [--http HOST:PORT [--stateful] [--allow-host NAME]...]\n\
-    Serves the tickets connector on stdio, or on streamable HTTP at http://HOST:PORT/mcp.\n\
-    --db PATH          the SQLite database (default ./tickets.db; created and seeded when missing)\n\
-    --allow-host NAME  also accept this Host header (the public name of a tunnel or proxy)";
+/// Serves the tickets connector (a Jira-style tracker in SQLite) on stdio, or on streamable
+/// HTTP at http://HOST:PORT/mcp.
+#[derive(Parser)]
+#[command(name = "tickets", version)]
+struct Args {
+    /// The SQLite database, created and seeded with a few tickets when missing.
+    #[arg(long, value_name = "PATH", default_value = "tickets.db")]
+    db: PathBuf,
+
+    #[command(flatten)]
+    serve: Serve,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Parsed before logging starts: `--help` and usage errors print and exit right here.
+    let args = Args::parse();
     cli::init_logging();
-    let mut serve = Serve::default();
-    let mut db = String::from("tickets.db");
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match serve.take(&arg, &mut args) {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(message) => return examples::cli::usage_error(&message, USAGE),
-        }
-        match arg.as_str() {
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            "--db" => match args.next() {
-                Some(path) => db = path,
-                None => return examples::cli::usage_error("--db needs a file path", USAGE),
-            },
-            other => return examples::cli::usage_error(&format!("unknown argument {other:?}"), USAGE),
-        }
-    }
-    let store = match Store::open(&db) {
+    let store = match Store::open(&args.db) {
         Ok(store) => store,
         Err(error) => {
-            eprintln!("tickets: cannot open {db}: {error}");
+            eprintln!("tickets: cannot open {}: {error}", args.db.display());
             return ExitCode::FAILURE;
         }
     };
-    serve.run_to_exit("tickets", server(store)).await
+    args.serve.run_to_exit("tickets", server(store)).await
 }

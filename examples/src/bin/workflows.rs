@@ -17,41 +17,34 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use examples::cli::{self, Serve};
 use examples::workflows::{DEFAULT_STEP, Workflows, server};
 
-const USAGE: &str = "usage: workflows [--step-ms N] [--http HOST:PORT [--stateful] [--allow-host NAME]...]\n\
-    Serves the workflows connector on stdio, or on streamable HTTP at http://HOST:PORT/mcp.\n\
-    --step-ms N        how long each job step takes, in milliseconds (default 1000)\n\
-    --stateful         HTTP sessions: needed for purge_cache to ask the user over HTTP\n\
-    --allow-host NAME  also accept this Host header (the public name of a tunnel or proxy)";
+/// Serves the workflows connector (long-running build and sync jobs, a confirmed cache purge)
+/// on stdio, or on streamable HTTP at http://HOST:PORT/mcp.
+#[derive(Parser)]
+// Said after the flags rather than in a second paragraph above, which would switch `--help`
+// to clap's long layout.
+#[command(
+    name = "workflows",
+    version,
+    after_help = "Over HTTP, purge_cache can ask the user to confirm only with --stateful."
+)]
+struct Args {
+    /// How long each job step takes, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_STEP.as_millis() as u64)]
+    step_ms: u64,
+
+    #[command(flatten)]
+    serve: Serve,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Parsed before logging starts: `--help` and usage errors print and exit right here.
+    let args = Args::parse();
     cli::init_logging();
-    let mut serve = Serve::default();
-    let mut step = DEFAULT_STEP;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match serve.take(&arg, &mut args) {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(message) => return examples::cli::usage_error(&message, USAGE),
-        }
-        match arg.as_str() {
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            "--step-ms" => match args.next().and_then(|ms| ms.parse().ok()) {
-                Some(ms) => step = Duration::from_millis(ms),
-                None => return examples::cli::usage_error("--step-ms needs a number of milliseconds", USAGE),
-            },
-            other => return examples::cli::usage_error(&format!("unknown argument {other:?}"), USAGE),
-        }
-    }
-    if serve.stateful && serve.http.is_none() {
-        return examples::cli::usage_error("--stateful goes with --http", USAGE);
-    }
-    serve.run_to_exit("workflows", server(Workflows::new(step))).await
+    let step = Duration::from_millis(args.step_ms);
+    args.serve.run_to_exit("workflows", server(Workflows::new(step))).await
 }

@@ -4,6 +4,14 @@
 //! A DNS-rebinding page makes a browser send requests to `127.0.0.1` under the attacker's own
 //! name, so both the `Host` and the `Origin` header carry a foreign name. Checking either stops
 //! it; checking both is what the conformance suite expects.
+//!
+//! The syntax (`name[:port]`, `[v6]` literals, the characters a name may hold) is checked by
+//! [`Authority`] and [`Uri`]; this module adds what they leave open for a header value (see
+//! [`split_host_port`]) and the matching: lowercased names, wildcard subdomains, port rules.
+
+use std::net::Ipv6Addr;
+
+use axum::http::uri::{Authority, Uri};
 
 /// One allowed name, optionally with a port: `localhost` (any port), `localhost:8000`,
 /// `*.example.com` (any subdomain, any port), `[::1]`.
@@ -110,11 +118,7 @@ impl OriginRule {
         match self {
             OriginRule::Any => true,
             OriginRule::Only(list) => {
-                let Some((scheme, rest)) = origin.split_once("://") else {
-                    return false;
-                };
-                let scheme = scheme.to_ascii_lowercase();
-                let Some((host, port)) = split_host_port(rest) else {
+                let Some((scheme, host, port)) = split_origin(origin) else {
                     return false;
                 };
                 list.iter().any(|p| p.scheme == scheme && p.pattern.matches(&host, port, Some(&scheme)))
@@ -157,13 +161,20 @@ impl HostPattern {
     /// default port for origins.
     fn parse(written: &str, no_port: PortRule) -> Self {
         let written = written.trim();
-        if let Some(host) = written.strip_suffix(":*") {
-            return HostPattern { host: host.to_ascii_lowercase(), port: PortRule::Any };
-        }
-        match split_host_port(written) {
-            Some((host, Some(port))) => HostPattern { host, port: PortRule::Exactly(port) },
+        // `:*` is this module's own syntax, not a port, so it is taken off before parsing.
+        let (name, any_port) = match written.strip_suffix(":*") {
+            Some(name) => (name, true),
+            None => (written, false),
+        };
+        match split_host_port(name) {
+            Some((host, None)) if any_port => HostPattern { host, port: PortRule::Any },
+            Some((host, Some(port))) if !any_port => HostPattern { host, port: PortRule::Exactly(port) },
             Some((host, None)) => HostPattern { host, port: no_port },
-            None => HostPattern { host: written.to_ascii_lowercase(), port: no_port },
+            // Malformed (`a b`, `a:80:*`): kept as written, it matches no well-formed header.
+            _ => HostPattern {
+                host: name.to_ascii_lowercase(),
+                port: if any_port { PortRule::Any } else { no_port },
+            },
         }
     }
 
@@ -191,36 +202,56 @@ fn default_port(scheme: Option<&str>) -> Option<u16> {
     }
 }
 
-/// Splits `name[:port]` (with `[v6]` literals), lowercasing the name. `None` when malformed.
+/// Splits a `Host` value (or a pattern) `name[:port]` into the name, normalised, and the port.
+/// `None` when malformed.
+///
+/// [`Authority`] checks the syntax: the characters, the brackets of an IPv6 literal, one port
+/// colon. It also accepts what a `Host` header must not carry, which is refused here: userinfo
+/// (`user@host`), an empty name (`:80`), and a port that is not one (`host:99999`, `host:`,
+/// `host:+80` and `[::1]x` all parse, with no port).
+///
+/// The name is normalised so that one host has one spelling: lowercase (names are
+/// case-insensitive), without the trailing dot of a fully qualified name (`localhost.` is
+/// `localhost`), and an IPv6 literal in its canonical form (`[0:0::1]` is `[::1]`).
 fn split_host_port(value: &str) -> Option<(String, Option<u16>)> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    let (host, port) = if let Some(rest) = value.strip_prefix('[') {
-        let end = rest.find(']')?;
-        let host = &value[..end + 2];
-        let after = &rest[end + 1..];
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':')?),
-        };
-        (host, port)
-    } else {
-        match value.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') => (h, Some(p)),
-            Some(_) => return None,
-            None => (value, None),
+    let authority: Authority = value.trim().parse().ok()?;
+    let host = authority.host();
+    let port = match authority.as_str().strip_prefix(host)? {
+        "" => None,
+        rest => {
+            let digits = rest.strip_prefix(':')?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some(authority.port_u16()?)
         }
     };
-    if host.is_empty() || host.contains(['/', '@', ' ']) {
+    let host = match host.strip_prefix('[') {
+        Some(literal) => {
+            // Brackets hold an IPv6 address (a zone id has no place in a Host header).
+            let ip: Ipv6Addr = literal.strip_suffix(']')?.parse().ok()?;
+            format!("[{ip}]")
+        }
+        None => host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase(),
+    };
+    if host.is_empty() {
         return None;
     }
-    let port = match port {
-        Some(p) => Some(p.parse::<u16>().ok()?),
-        None => None,
-    };
-    Some((host.to_ascii_lowercase(), port))
+    Some((host, port))
+}
+
+/// Splits an `Origin` value (`scheme://host[:port]`, as browsers serialise it) into the scheme,
+/// lowercased, the name and the port (see [`split_host_port`]). `None` for `null` and for
+/// anything that is not an origin: a path, a query or userinfo.
+fn split_origin(value: &str) -> Option<(String, String, Option<u16>)> {
+    let uri: Uri = value.trim().parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    // `Uri` reports the path `/` for an origin, which has none.
+    if uri.path_and_query().is_some_and(|path| path.as_str() != "/") {
+        return None;
+    }
+    let (host, port) = split_host_port(uri.authority()?.as_str())?;
+    Some((scheme, host, port))
 }
 
 #[cfg(test)]
@@ -263,11 +294,118 @@ mod tests {
         assert!(!rule.allows("http://evil.example"));
         assert!(!rule.allows("null"));
         assert!(!rule.allows("file://localhost"));
+        assert!(rule.allows("HTTP://LocalHost:6274"));
         rule.add("https://chat.example.com");
         assert!(rule.allows("https://chat.example.com"));
         assert!(rule.allows("https://chat.example.com:443"));
         assert!(!rule.allows("https://chat.example.com:8443"));
         assert!(!rule.allows("http://chat.example.com"));
         assert!(OriginRule::Any.allows("null"));
+    }
+
+    #[test]
+    fn ipv6_literals_in_brackets() {
+        let rule = HostRule::loopback();
+        for ok in ["[::1]", "[::1]:8000", "[0:0:0:0:0:0:0:1]:8000", "[0::1]"] {
+            assert!(rule.allows(ok), "{ok}");
+        }
+        // Unbracketed, unterminated, not an address, another address, a zone id, junk after.
+        for bad in ["::1", "::1:8000", "[::1", "::1]", "[nothex]", "[::2]:8000", "[fe80::1%25eth0]", "[::1]x"]
+        {
+            assert!(!rule.allows(bad), "{bad}");
+        }
+        assert_eq!(split_host_port("[::1]:8000"), Some(("[::1]".into(), Some(8000))));
+        assert!(OriginRule::loopback().allows("http://[0:0::1]:6274"));
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_may_end_with_a_dot() {
+        let mut rule = HostRule::loopback();
+        rule.add("MCP.Example.COM");
+        rule.add("*.Tunnel.Example");
+        for ok in [
+            "mcp.example.com",
+            "MCP.EXAMPLE.COM:443",
+            "localhost.:8000",
+            "mcp.example.com.",
+            "A.TUNNEL.EXAMPLE",
+        ] {
+            assert!(rule.allows(ok), "{ok}");
+        }
+        for bad in [".", "..", "localhost..", ".:80"] {
+            assert!(!rule.allows(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ports_must_be_ports() {
+        let rule = HostRule::loopback();
+        for bad in [
+            "localhost:",
+            "localhost:99999",
+            "localhost:65536",
+            "localhost:+80",
+            "localhost:8a",
+            "localhost:80:80",
+        ] {
+            assert!(!rule.allows(bad), "{bad}");
+        }
+        assert!(rule.allows("localhost:65535"));
+        assert!(rule.allows("localhost:0"));
+        assert!(!OriginRule::loopback().allows("http://localhost:99999"));
+    }
+
+    #[test]
+    fn empty_or_decorated_hosts_are_refused() {
+        let rule = HostRule::Only(vec![HostPatternSpec::parse("example.com")]);
+        // Empty name, userinfo, a path, whitespace inside, percent-encoding, a scheme.
+        for bad in [
+            "",
+            " ",
+            ":80",
+            "user@example.com",
+            "u:p@example.com:80",
+            "example.com/x",
+            "exa mple.com",
+            "ex%61mple.com",
+            "http://example.com",
+        ] {
+            assert!(!rule.allows(bad), "{bad:?}");
+        }
+        assert!(rule.allows(" example.com "));
+    }
+
+    #[test]
+    fn origins_are_only_scheme_host_and_port() {
+        let mut rule = OriginRule::loopback();
+        rule.add("https://*.example.com");
+        rule.add("http://localhost:*");
+        assert!(rule.allows("https://app.example.com"));
+        assert!(rule.allows("http://localhost:1234"));
+        // A path, a query, userinfo, no host, no scheme.
+        for bad in [
+            "https://app.example.com/x",
+            "https://app.example.com?x",
+            "https://u@app.example.com",
+            "https://",
+            "app.example.com",
+            "//app.example.com",
+        ] {
+            assert!(!rule.allows(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn patterns_with_a_port_or_any_port() {
+        let spec = |s: &str| HostPatternSpec::parse(s).pattern;
+        assert_eq!(
+            spec("Localhost:8000"),
+            HostPattern { host: "localhost".into(), port: PortRule::Exactly(8000) }
+        );
+        assert_eq!(spec("[::1]:*"), HostPattern { host: "[::1]".into(), port: PortRule::Any });
+        assert_eq!(spec("*.example.com"), HostPattern { host: "*.example.com".into(), port: PortRule::Any });
+        let origin = OriginPattern::parse("https://App.Example.com/");
+        assert_eq!((origin.scheme.as_str(), origin.pattern.port), ("https", PortRule::Default));
+        assert_eq!(origin.pattern.host, "app.example.com");
     }
 }

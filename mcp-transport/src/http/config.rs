@@ -397,6 +397,7 @@ impl HttpTransport {
     /// # drop(app);
     /// ```
     #[cfg(feature = "auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
     pub fn auth(mut self, auth: crate::auth::Auth) -> Self {
         self.config.auth = Some(auth);
         self

@@ -1,5 +1,16 @@
 //! Server-Sent Events on the wire: framing, keep-alive comments, and the response headers that
 //! stop proxies from buffering.
+//!
+//! Why not `axum::response::sse` (axum 0.8): its `Sse` body takes a stream of `Event`s, while
+//! the frames here are bytes, framed once where they are produced (a session frames an event
+//! as it emits it and writes those bytes to whichever connection is attached) and carried on
+//! `mpsc` channels of `Bytes` across the transport. axum has no way between the two: no
+//! `Event` from bytes, and `Event`'s bytes stay private (`finalize`), so it cannot even serve
+//! as the framing helper below. And `Event::default().id(id).data("")` writes no `data:` line
+//! at all, where the priming event of 2025-11-25 is an id with an empty data field
+//! (`id: X\ndata: \n\n`). What `Sse` and `KeepAlive` would add is no more than what
+//! [`response`] does: the same two headers, and the same `: keep-alive` comment after the same
+//! idle interval; the `stop` drain and the `guard` would still be ours.
 
 use std::any::Any;
 use std::convert::Infallible;
@@ -136,5 +147,66 @@ mod tests {
         assert_eq!(&message(Some("p1-2"), "{}")[..], b"id: p1-2\nevent: message\ndata: {}\n\n");
         assert_eq!(&event(Some("g-1"), None, "")[..], b"id: g-1\ndata: \n\n");
         assert_eq!(&event(None, Some("x"), "a\nb")[..], b"event: x\ndata: a\ndata: b\n\n");
+        assert_eq!(&event(None, None, "a\r\nb")[..], b"data: a\ndata: b\n\n");
+    }
+
+    /// The response as clients and proxies see it: its headers, then each frame as written.
+    #[tokio::test(start_paused = true)]
+    async fn the_body_writes_frames_keep_alives_and_drains_queued_frames_on_stop() {
+        use futures_util::StreamExt;
+
+        let (frames, rx) = mpsc::unbounded_channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // The guard is a sender: its receiver sees the end once the body has dropped it.
+        let (guard, mut guard_dropped) = mpsc::unbounded_channel::<()>();
+        let source = Source::new(rx, Some(Duration::from_secs(15)))
+            .stop_when(async move {
+                let _ = stopped.await;
+            })
+            .guard(guard);
+        let mut extra = HeaderMap::new();
+        extra.insert("mcp-session-id", HeaderValue::from_static("s1"));
+        let response = response(source, extra);
+
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers();
+        assert_eq!(headers[header::CONTENT_TYPE], "text/event-stream");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(headers["x-accel-buffering"], "no");
+        assert_eq!(headers["mcp-session-id"], "s1");
+
+        let mut body = response.into_body().into_data_stream();
+        frames.send(event(Some("s-1"), None, "")).unwrap();
+        frames.send(message(Some("s-2"), "{}")).unwrap();
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"id: s-1\ndata: \n\n");
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"id: s-2\nevent: message\ndata: {}\n\n");
+        // Idle: a comment once the interval has passed (the paused clock jumps to it).
+        let before = tokio::time::Instant::now();
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b": keep-alive\n\n");
+        assert_eq!(before.elapsed(), Duration::from_secs(15));
+
+        // Stopping writes what is already queued, then ends though a sender is still alive.
+        frames.send(message(None, "[1]")).unwrap();
+        frames.send(message(None, "[2]")).unwrap();
+        stop.send(()).unwrap();
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"event: message\ndata: [1]\n\n");
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"event: message\ndata: [2]\n\n");
+        assert!(body.next().await.is_none());
+        assert!(guard_dropped.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_body_ends_when_every_sender_is_gone_and_drops_the_guard() {
+        use futures_util::StreamExt;
+
+        let (frames, rx) = mpsc::unbounded_channel();
+        let (guard, mut guard_dropped) = mpsc::unbounded_channel::<()>();
+        let mut body =
+            response(Source::new(rx, None).guard(guard), HeaderMap::new()).into_body().into_data_stream();
+        frames.send(message(None, "{}")).unwrap();
+        drop(frames);
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"event: message\ndata: {}\n\n");
+        assert!(body.next().await.is_none());
+        assert!(guard_dropped.recv().await.is_none());
     }
 }
