@@ -8,11 +8,14 @@ Standard library only. Subcommands:
   lua SCENARIO                      print a wrk script that sends it and reports one BENCH line
   check SCENARIO STATUS HDRS BODY   check a curl answer (status, header file, body file)
   stdio ERA N ROUND CMD...          pipeline N tools/call on CMD's stdin, print one result line
-  parse TEXT                        turn the BENCH line in TEXT into "req/s p50_us p99_us errors"
+  parse TEXT [TICKS]                turn the BENCH line in TEXT into
+                                    "req/s p50_us p99_us errors cpu_us_per_request", given the
+                                    server's CPU clock ticks during the run (else cpu_ticks=...)
   table RESULTS                     print the medians table from run.sh's results file
 """
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -176,6 +179,7 @@ def stdio(era, count, round_no, command):
             process.stdin.write(blob)
             process.stdin.flush()
 
+        ticks_before = cpu_ticks(process.pid)
         started = time.perf_counter()
         writer = threading.Thread(target=write)
         writer.start()
@@ -187,36 +191,48 @@ def stdio(era, count, round_no, command):
             if b'"error"' in line or b'"hello"' not in line:
                 bad += 1
         elapsed = time.perf_counter() - started
+        ticks = cpu_ticks(process.pid) - ticks_before
         writer.join()
     finally:
         process.stdin.close()
         process.wait(timeout=30)
-    print(f"BENCH requests={count} duration_us={int(elapsed * 1e6)} p50_us=0 p99_us=0 non2xx={bad} socket_errors=0")
+    print(f"BENCH requests={count} duration_us={int(elapsed * 1e6)} p50_us=0 p99_us=0 non2xx={bad} socket_errors=0 cpu_ticks={ticks}")
     return 0
 
 
-def parse(text):
+def cpu_ticks(pid):
+    """CPU clock ticks (user + system, all threads) the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def parse(text, ticks=None):
     line = next((l for l in text.splitlines() if l.startswith("BENCH ")), None)
     if line is None:
         print(f"no BENCH line in: {text!r}", file=sys.stderr)
         return 1
     f = dict(kv.split("=") for kv in line.split()[1:])
-    rps = int(f["requests"]) / (int(f["duration_us"]) / 1e6)
-    print(f'{rps:.1f} {f["p50_us"]} {f["p99_us"]} {int(f["non2xx"]) + int(f["socket_errors"])}')
+    requests = int(f["requests"])
+    rps = requests / (int(f["duration_us"]) / 1e6)
+    ticks = int(ticks if ticks is not None else f.get("cpu_ticks", 0))
+    cpu_us = ticks / os.sysconf("SC_CLK_TCK") * 1e6 / max(requests, 1)
+    print(f'{rps:.1f} {f["p50_us"]} {f["p99_us"]} {int(f["non2xx"]) + int(f["socket_errors"])} {cpu_us:.2f}')
     return 0
 
 
 def table(results_file):
-    # scenario server round rps p50_us p99_us errors
+    # scenario server round rps p50_us p99_us errors cpu_us_per_request
     rows = {}
     with open(results_file) as f:
         for line in f:
-            scenario, server, round_no, rps, p50, p99, errors = line.split()
+            scenario, server, round_no, rps, p50, p99, errors, cpu = line.split()
             rows.setdefault((scenario, server), {})[int(round_no)] = (
                 float(rps),
                 int(p50),
                 int(p99),
                 int(errors),
+                float(cpu),
             )
     order = []
     for scenario, server in rows:
@@ -228,7 +244,16 @@ def table(results_file):
             return "-"
         return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us} µs"
 
-    head = f"{'scenario':<16} {'server':<9} {'req/s':>9} {'p50':>9} {'p99':>9} {'× baseline':>11}  {'rounds (req/s)':<30}"
+    def ratio(runs, base, field):
+        # The median of per-round ratios: each SDK run against the baseline run next to it,
+        # which cancels most of the machine's drift.
+        values = [runs[n][field] / base[n][field] for n in runs if n in base and base[n][field] > 0]
+        return f"{statistics.median(values):.2f}" if values else "-"
+
+    head = (
+        f"{'scenario':<14} {'server':<10} {'req/s':>7} {'× base':>6} {'p50':>9} {'p99':>9} "
+        f"{'CPU µs/req':>10} {'× base':>6}  {'rounds (req/s)'}"
+    )
     print(head)
     print("-" * len(head))
     for scenario in order:
@@ -241,13 +266,13 @@ def table(results_file):
             p50 = int(statistics.median(r[1] for r in runs.values()))
             p99 = int(statistics.median(r[2] for r in runs.values()))
             errors = sum(r[3] for r in runs.values())
-            # The ratio is the median of per-round ratios: each SDK run against the baseline run
-            # next to it, which cancels most of the machine's drift.
-            ratios = [runs[n][0] / base[n][0] for n in runs if n in base and base[n][0] > 0]
-            ratio = f"{statistics.median(ratios):.2f}" if ratios and server != "baseline" else "1.00"
+            cpu = statistics.median(r[4] for r in runs.values())
             each = " ".join(f"{runs[n][0]:.0f}" for n in sorted(runs))
             warn = f"  ({errors} bad answers!)" if errors else ""
-            print(f"{scenario:<16} {server:<9} {rps:>9.0f} {fmt_us(p50):>9} {fmt_us(p99):>9} {ratio:>11}  {each}{warn}")
+            print(
+                f"{scenario:<14} {server:<10} {rps:>7.0f} {ratio(runs, base, 0):>6} {fmt_us(p50):>9} "
+                f"{fmt_us(p99):>9} {cpu:>10.1f} {ratio(runs, base, 4):>6}  {each}{warn}"
+            )
     return 0
 
 
@@ -267,7 +292,7 @@ def main(argv):
     elif command == "stdio":
         return stdio(args[0], int(args[1]), int(args[2]), args[3:])
     elif command == "parse":
-        return parse(args[0])
+        return parse(*args)
     elif command == "table":
         return table(args[0])
     else:

@@ -65,7 +65,8 @@ start() {
   local name="$1"; shift
   # No RUST_LOG: a log line per request would cost more than the request.
   env -u RUST_LOG "$@" --http 127.0.0.1:0 2>"$work/$name.log" &
-  pids+=("$!")
+  pid="$!"
+  pids+=("$pid")
   for _ in $(seq 100); do
     url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/mcp' "$work/$name.log" | head -n1 || true)"
     [ -n "$url" ] && return 0
@@ -74,8 +75,8 @@ start() {
   echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
 }
 
-start baseline "$baseline_bin"; baseline_url="$url"
-start sdk "$bench_bin" --filler-tools 48; sdk_url="$url"
+start baseline "$baseline_bin"; baseline_url="$url"; baseline_pid="$pid"
+start sdk "$bench_bin" --filler-tools 48; sdk_url="$url"; sdk_pid="$pid"
 say "baseline at $baseline_url, SDK (bench, 50 tools, stateless) at $sdk_url"
 
 # --- check every request shape before measuring ---------------------------------------------
@@ -98,12 +99,17 @@ done
 results="$work/results"
 : >"$results"
 
-# load SCENARIO SERVER SECONDS: one wrk run; prints "rps p50_us p99_us errors".
+# CPU clock ticks (user + system, all threads) process $1 has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# load SCENARIO SERVER SECONDS: one wrk run; prints "rps p50_us p99_us errors cpu_us_per_request".
 load() {
-  local url_var="${2}_url" out
+  local url_var="${2}_url" pid_var="${2}_pid" out before after
+  before="$(cpu_ticks "${!pid_var}")"
   out="$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${3}s" --timeout 5s -s "$work/$1.lua" "${!url_var}")" \
     || { echo "wrk failed on $1/$2" >&2; exit 1; }
-  python3 "$helper" parse "$out"
+  after="$(cpu_ticks "${!pid_var}")"
+  python3 "$helper" parse "$out" "$((after - before))"
 }
 
 if [ "$WARMUP" -gt 0 ]; then
@@ -119,7 +125,7 @@ for round in $(seq "$ROUNDS"); do
   for scenario in $SCENARIOS; do
     for server in $order; do
       measured="$(load "$scenario" "$server" "$DURATION")"
-      say "round $round/$ROUNDS $scenario $server: $measured (req/s p50_us p99_us errors)"
+      say "round $round/$ROUNDS $scenario $server: $measured (req/s p50_us p99_us errors cpu_us/req)"
       echo "$scenario $server $round $measured" >>"$results"
     done
   done
@@ -137,7 +143,7 @@ if [ "$STDIO" = 1 ]; then
       out="$(env -u RUST_LOG python3 "$helper" stdio "$era" "$STDIO_REQUESTS" "$round" "${cmd[@]}" 2>>"$work/stdio.log")" \
         || { echo "stdio run $run failed:" >&2; cat "$work/stdio.log" >&2; exit 1; }
       measured="$(python3 "$helper" parse "$out")"
-      say "round $round/$ROUNDS stdio_call $run: $measured (req/s - - bad answers)"
+      say "round $round/$ROUNDS stdio_call $run: $measured (req/s - - bad_answers cpu_us/req)"
       echo "stdio_call $run $round $measured" >>"$results"
     done
   done
