@@ -98,8 +98,9 @@ print(f"{scenario:<14} {server:<9} {float(rps):>8.0f} req/s  {cpu_us / requests:
     cpu_us="$(awk -v s="$scenario" -v v="$server" '$1 == s && $2 == v { x = $5 } END { print x }' \
       "$OUT/cpu_per_request.txt")"
     echo "==> $scenario on $server: perf script | attribute.py -> $OUT/$scenario.$server.txt" >&2
-    perf script -i "$data" -F tid,ip,sym,srcline 2>/dev/null >"$work/script"
-    python3 examples/bench/attribute.py "$work/script" "$cpu_us" >"$OUT/$scenario.$server.txt"
+    perf script -i "$data" -F tid,ip,sym,srcline 2>/dev/null >"$work/$scenario.$server.script"
+    python3 examples/bench/attribute.py "$work/$scenario.$server.script" "$cpu_us" >"$OUT/$scenario.$server.txt"
+    rm -f "$work/$scenario.$server.script"
   done
 done
 echo "==> CPU per request: $OUT/cpu_per_request.txt" >&2
