@@ -15,6 +15,8 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use examples::cli::{self, Serve};
 use mcp_core::protocol::CallToolResult;
 use mcp_core::{Server, Tool, tool};
 use serde_json::json;
@@ -75,24 +77,23 @@ fn build(filler_tools: usize) -> Result<Server, mcp_core::BuildError> {
     builder.build()
 }
 
-const USAGE: &str = "usage: bench [--filler-tools N] [--http HOST:PORT [--stateful] [--allow-host NAME]...]";
+/// Serves the load-benchmark connector (echo, sum and optional filler tools) on stdio, or on
+/// stateless streamable HTTP at http://HOST:PORT/mcp.
+#[derive(Parser)]
+#[command(name = "bench", version)]
+struct Args {
+    /// Extra small tools to register, so `tools/list` has a realistic length (48 gives 50).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    filler_tools: usize,
+
+    #[command(flatten)]
+    serve: Serve,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    examples::cli::init_logging();
-    let mut serve = examples::cli::Serve::default();
-    let mut filler_tools = 0;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match serve.take(&arg, &mut args) {
-            Ok(true) => {}
-            Ok(false) if arg == "--filler-tools" => match args.next().and_then(|n| n.parse::<usize>().ok()) {
-                Some(n) => filler_tools = n,
-                None => return examples::cli::usage_error("--filler-tools needs a count such as 48", USAGE),
-            },
-            Ok(false) => return examples::cli::usage_error(&format!("unknown argument {arg:?}"), USAGE),
-            Err(why) => return examples::cli::usage_error(&why, USAGE),
-        }
-    }
-    serve.run_to_exit("bench", build(filler_tools)).await
+    // Parsed before logging starts: `--help` and usage errors print and exit right here.
+    let args = Args::parse();
+    cli::init_logging();
+    args.serve.run_to_exit("bench", build(args.filler_tools)).await
 }

@@ -25,6 +25,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::Parser;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -149,23 +151,24 @@ async fn stdio(answers: &Answers) -> std::io::Result<()> {
     Ok(())
 }
 
-const USAGE: &str = "usage: bench_baseline --http HOST:PORT | --stdio";
+/// The load benchmark's baseline: a bare axum handler that parses the JSON-RPC body and answers
+/// a fixed result (the physical limit of this stack), or the same on stdio.
+#[derive(Parser)]
+#[command(name = "bench_baseline", version)]
+#[command(group(clap::ArgGroup::new("transport").required(true).args(["http", "stdio"])))]
+struct Args {
+    /// Serve HTTP at http://HOST:PORT/mcp (port 0 picks a free one, printed on stderr).
+    #[arg(long, value_name = "HOST:PORT")]
+    http: Option<String>,
+
+    /// Serve newline-delimited JSON on stdin/stdout instead.
+    #[arg(long)]
+    stdio: bool,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut addr = None;
-    let mut on_stdio = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--stdio" => on_stdio = true,
-            "--http" => match args.next() {
-                Some(value) => addr = Some(value),
-                None => return examples::cli::usage_error("--http needs an address", USAGE),
-            },
-            _ => return examples::cli::usage_error(&format!("unexpected argument {arg:?}"), USAGE),
-        }
-    }
+    let Args { http: addr, stdio: on_stdio } = Args::parse();
     let answers = match answers() {
         Ok(answers) => Arc::new(answers),
         Err(error) => {
@@ -183,7 +186,8 @@ async fn main() -> ExitCode {
         };
     }
     let Some(addr) = addr else {
-        return examples::cli::usage_error("--http or --stdio is required", USAGE);
+        // clap's group makes one of the two required.
+        return ExitCode::FAILURE;
     };
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
