@@ -236,9 +236,14 @@ impl Server {
     /// Opens a session: the state of one connection (negotiated version, client capabilities,
     /// log level, subscriptions, in-flight requests). Messages that belong to no request, such
     /// as `notifications/tools/list_changed`, go to `notifications`.
+    ///
+    /// A session whose `notifications` receiver is already gone (a stateless HTTP request, a
+    /// 2026-07-28 request) could never be told anything, so it is not registered for
+    /// server-wide notifications at all: it costs no lock on the registry.
     pub fn session(&self, notifications: Outbound) -> Session {
+        let listens = !notifications.is_closed();
         let session = Session::new(self.clone(), notifications);
-        if let Ok(mut sessions) = self.inner.sessions.lock() {
+        if listens && let Ok(mut sessions) = self.inner.sessions.lock() {
             sessions.retain(|s| s.strong_count() > 0);
             sessions.push(Arc::downgrade(session.connection()));
         }

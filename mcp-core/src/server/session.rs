@@ -439,12 +439,21 @@ impl Session {
             }
             ClientRequest::Ping => Answer::empty(),
             ClientRequest::ListTools(params) => {
-                let guard = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>();
-                let (tools, next_cursor) = list_page(&server.tools(), &params, server.page_size(), |t| {
-                    let mut definition = t.definition.clone();
-                    if let Some(guard) = guard {
-                        guard.describe(t, &mut definition);
+                let tools = server.tools();
+                let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>() else {
+                    // Nobody adjusts the definitions: copy the ones serialised at registration.
+                    let (listed, next_cursor) =
+                        list_page(&tools, &params, server.page_size(), |t| t.schemas.listed.clone())?;
+                    let mut result = Map::new();
+                    result.insert("tools".into(), Value::Array(listed));
+                    if let Some(cursor) = next_cursor {
+                        result.insert("nextCursor".into(), Value::String(cursor));
                     }
+                    return Ok(Answer { value: Value::Object(result), cache: None });
+                };
+                let (tools, next_cursor) = list_page(&tools, &params, server.page_size(), |t| {
+                    let mut definition = t.definition.clone();
+                    guard.describe(t, &mut definition);
                     definition
                 })?;
                 Answer::of(ListToolsResult { tools, next_cursor, meta: None })

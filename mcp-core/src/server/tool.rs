@@ -78,6 +78,12 @@ pub struct Tool {
 pub(crate) struct ToolSchemas {
     pub(crate) input: Value,
     pub(crate) output: Option<Value>,
+    /// What [`Tool::header_params`] answers, read from the input schema once: a modern HTTP
+    /// transport checks the `Mcp-Param-*` headers against it on every call.
+    header_params: Result<Vec<(String, Vec<String>)>, String>,
+    /// The definition as `tools/list` sends it, serialised once: a listing copies this rather
+    /// than cloning the typed definition and serialising it again on every request.
+    pub(crate) listed: Value,
 }
 
 impl std::fmt::Debug for Tool {
@@ -172,7 +178,7 @@ impl Tool {
     /// assert!(nested_in_an_array.header_params().is_err());
     /// ```
     pub fn header_params(&self) -> Result<Vec<(String, Vec<String>)>, String> {
-        x_mcp_headers(&self.definition.input_schema)
+        self.schemas.header_params.clone()
     }
 }
 
@@ -474,6 +480,8 @@ impl ToolBuilder {
         let schemas = Arc::new(ToolSchemas {
             input: Value::Object(self.definition.input_schema.clone()),
             output: self.definition.output_schema.clone().map(Value::Object),
+            header_params: x_mcp_headers(&self.definition.input_schema),
+            listed: serde_json::to_value(&self.definition).unwrap_or_default(),
         });
         Tool {
             definition: self.definition,

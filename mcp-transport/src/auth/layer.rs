@@ -152,13 +152,11 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
 /// Hands the core what it needs for this request: the verified claims, the guard that
 /// enforces scopes, and the headers without `Authorization` (handlers never see the token,
 /// so they cannot pass it on).
-pub(crate) fn attach(parts: &Parts, extensions: &mut Extensions) {
+pub(crate) fn attach(parts: &mut Parts, extensions: &mut Extensions) {
     let Some(request_auth) = parts.extensions.get::<RequestAuth>() else {
         return;
     };
-    let mut headers = parts.headers.clone();
-    headers.remove(header::AUTHORIZATION);
-    extensions.insert(headers);
+    parts.headers.remove(header::AUTHORIZATION);
     if let Some(claims) = &request_auth.claims {
         extensions.insert(claims.clone());
     }

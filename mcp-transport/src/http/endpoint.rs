@@ -102,17 +102,18 @@ fn rejected(span: &Span, started: Instant, rejection: Rejection) -> Response {
 }
 
 /// Values attached to every message of this HTTP request, for handlers and for later auth
-/// layers: the headers, and whatever the app's own middleware put in the request's
-/// extensions.
-fn extensions_for(parts: &Parts, session: Option<&str>) -> Extensions {
+/// layers: the headers (without `Authorization`, when auth is on), whatever the app's own
+/// middleware put in the request's extensions, and the session. Moved out of `parts`, not
+/// copied: every check that reads them has run by now.
+pub(crate) fn extensions_for(parts: &mut Parts, session: Option<&str>) -> Extensions {
     let mut extensions = Extensions::new();
-    extensions.insert(parts.headers.clone());
-    extensions.insert(parts.extensions.clone());
+    #[cfg(feature = "auth")]
+    crate::auth::attach(parts, &mut extensions);
+    extensions.insert(std::mem::take(&mut parts.headers));
+    extensions.insert(std::mem::take(&mut parts.extensions));
     if let Some(id) = session {
         extensions.insert(SessionId(id.to_owned()));
     }
-    #[cfg(feature = "auth")]
-    crate::auth::attach(parts, &mut extensions);
     extensions
 }
 
@@ -226,7 +227,7 @@ impl Post<'_> {
     /// resumable); closing that stream cancels the request ("Cancellation"). A
     /// `subscriptions/listen` stream stays open until the client closes it or the server shuts
     /// down, when it ends with a final result ("Graceful Closure").
-    async fn modern(self, incoming: Incoming) -> Result<Response, Rejection> {
+    async fn modern(mut self, incoming: Incoming) -> Result<Response, Rejection> {
         let request = match incoming {
             Incoming::Request(envelope) => envelope,
             Incoming::NoAnswer(Message::Notification(notification)) => {
@@ -265,7 +266,7 @@ impl Post<'_> {
         // the server serves on the request's own stream: nothing goes to this channel.
         let (notifications, _) = Outbound::channel();
         let session = self.shared.server.session(notifications);
-        let extensions = extensions_for(&self.parts, None);
+        let extensions = extensions_for(&mut self.parts, None);
         let mut exchange = self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions);
         exchange.modern = true;
         exchange.ending = ending;
@@ -279,7 +280,7 @@ impl Post<'_> {
     /// once (`CapabilityMissing` from the typed helpers, `Refused` from `Context::request`, see
     /// `exchange::refused`) instead of waiting for an answer that could only arrive on
     /// another, unrelated POST.
-    async fn stateless(self, incoming: Incoming) -> Result<Response, Rejection> {
+    async fn stateless(mut self, incoming: Incoming) -> Result<Response, Rejection> {
         // Server-wide notifications have nowhere to go without a GET stream.
         let (notifications, _) = Outbound::channel();
         let session = self.shared.server.session(notifications);
@@ -291,7 +292,7 @@ impl Post<'_> {
                 .unwrap_or_else(|| ProtocolVersion::new(ProtocolVersion::V2025_03_26));
             session.assume_protocol_version(version, ClientCapabilities::default());
         }
-        let extensions = extensions_for(&self.parts, None);
+        let extensions = extensions_for(&mut self.parts, None);
         match incoming {
             Incoming::Request(request) => {
                 Ok(self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions).run().await)
@@ -313,7 +314,7 @@ impl Post<'_> {
     }
 
     /// Stateful: `initialize` opens a session; everything else must name one.
-    async fn stateful(self, incoming: Incoming) -> Result<Response, Rejection> {
+    async fn stateful(mut self, incoming: Incoming) -> Result<Response, Rejection> {
         let incoming = match incoming {
             Incoming::Request(envelope) if envelope.method() == method::INITIALIZE => {
                 return self.initialize(envelope).await;
@@ -323,7 +324,7 @@ impl Post<'_> {
         let http_session = self.require_session()?;
         self.span.record("session", http_session.id.as_str());
         let _busy = http_session.busy();
-        let extensions = extensions_for(&self.parts, Some(&http_session.id));
+        let extensions = extensions_for(&mut self.parts, Some(&http_session.id));
         let session = http_session.core.clone();
         match incoming {
             Incoming::Request(request) => {
@@ -342,7 +343,7 @@ impl Post<'_> {
         }
     }
 
-    async fn initialize(self, envelope: RequestEnvelope) -> Result<Response, Rejection> {
+    async fn initialize(mut self, envelope: RequestEnvelope) -> Result<Response, Rejection> {
         if self.shared.shutdown.is_cancelled() {
             return Err(Rejection::shutting_down());
         }
@@ -359,7 +360,7 @@ impl Post<'_> {
             }
         })?;
         self.span.record("session", http_session.id.as_str());
-        let extensions = extensions_for(&self.parts, Some(&http_session.id));
+        let extensions = extensions_for(&mut self.parts, Some(&http_session.id));
         let busy = http_session.busy();
         let answer =
             http_session.core.serve(envelope, &Outbound::channel().0, extensions).await.map(|m| m.to_value());

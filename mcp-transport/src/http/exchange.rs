@@ -81,7 +81,7 @@ pub(crate) struct Exchange {
 /// should it not.
 pub(crate) struct Ending {
     pub(crate) shutdown: CancellationToken,
-    pub(crate) farewell: Value,
+    pub(crate) farewell: Message,
 }
 
 /// Cancels the request(s) unless disarmed: dropped with the handler's future when the client
@@ -115,7 +115,38 @@ impl Drop for CancelOnDrop {
     }
 }
 
-type Outcome = Result<Option<Value>, oneshot::error::RecvError>;
+/// What the handler's task hands back: the answer to one request, or the JSON of a batch's
+/// answers.
+pub(crate) enum Reply {
+    Message(Message),
+    Batch(Value),
+}
+
+impl Reply {
+    /// The JSON-RPC error code, when the reply is a single error.
+    fn error_code(&self) -> Option<i64> {
+        match self {
+            Reply::Message(Message::Error(error)) => Some(error.error.code),
+            _ => None,
+        }
+    }
+
+    /// The reply as JSON text, serialised once, straight from the typed message (not through
+    /// a `Value` first: that copy cost as much as the serialisation itself).
+    fn to_json(&self) -> String {
+        match self {
+            Reply::Message(message) => to_json(message),
+            Reply::Batch(answers) => answers.to_string(),
+        }
+    }
+}
+
+/// A message as JSON text. Our own messages always serialise (every key is a string).
+fn to_json(message: &Message) -> String {
+    serde_json::to_string(message).unwrap_or_default()
+}
+
+type Outcome = Result<Option<Reply>, oneshot::error::RecvError>;
 
 impl Exchange {
     /// Runs the request and answers it.
@@ -138,17 +169,17 @@ impl Exchange {
         // Requests to the client need a stream to travel on and a session to bring the
         // answer back to; without both they are refused at once (see `refused`).
         let refuse_requests = !accepts.sse || matches!(stream, Stream::Ephemeral);
-        let (done_tx, mut done_rx) = oneshot::channel::<Option<Value>>();
+        let (done_tx, mut done_rx) = oneshot::channel::<Option<Reply>>();
         let mut cancel = CancelOnDrop { session: session.clone(), ids: work.ids(), armed: true };
         let handler_session = session.clone();
         tokio::spawn(
             async move {
                 let answer = match work {
                     Work::Single(envelope) => {
-                        handler_session.serve(envelope, &replies, extensions).await.map(|m| m.to_value())
+                        handler_session.serve(envelope, &replies, extensions).await.map(Reply::Message)
                     }
                     Work::Batch { body, .. } => {
-                        handler_session.handle_frame(&body, &replies, extensions).await
+                        handler_session.handle_frame(&body, &replies, extensions).await.map(Reply::Batch)
                     }
                 };
                 let _ = done_tx.send(answer);
@@ -188,7 +219,8 @@ impl Exchange {
                     }
                 }
             }
-            let has_status = |answer: &Value| modern && modern::status_of(answer) != StatusCode::OK;
+            let has_status =
+                |answer: &Reply| modern && modern::status_of(answer.error_code()) != StatusCode::OK;
             let as_json =
                 |done: &Outcome| accepts.json || matches!(done, Ok(Some(answer)) if has_status(answer));
             if let Some(done) = outcome.take_if(|done| first.is_empty() && as_json(done)) {
@@ -244,10 +276,10 @@ fn json_answer(
     let _enter = span.enter();
     match done {
         Ok(Some(answer)) => {
-            let status = if modern { modern::status_of(&answer) } else { StatusCode::OK };
+            let status = if modern { modern::status_of(answer.error_code()) } else { StatusCode::OK };
             tracing::info!(status = status.as_u16(), elapsed_ms, "answered with JSON");
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            (status, headers, answer.to_string()).into_response()
+            (status, headers, answer.to_json()).into_response()
         }
         Ok(None) => {
             // The client cancelled the request: no response is owed (2025-11-25,
@@ -293,8 +325,7 @@ enum Sink {
 }
 
 impl Sink {
-    async fn emit(&self, value: &Value) {
-        let data = value.to_string();
+    async fn emit(&self, data: String) {
         match self {
             Sink::Direct(connection) => {
                 let _ = connection.send(sse::message(None, &data));
@@ -327,7 +358,7 @@ struct Forwarder {
     outcome: Option<Outcome>,
     replies_rx: Option<mpsc::UnboundedReceiver<Message>>,
     refuse_requests: bool,
-    done_rx: oneshot::Receiver<Option<Value>>,
+    done_rx: oneshot::Receiver<Option<Reply>>,
     cancel: CancelOnDrop,
     busy: Option<Busy>,
     started: Instant,
@@ -337,7 +368,7 @@ struct Forwarder {
 impl Forwarder {
     async fn run(mut self) {
         for message in std::mem::take(&mut self.first) {
-            self.sink.emit(&message.to_value()).await;
+            self.sink.emit(to_json(&message)).await;
         }
         let shutdown = self.ending.as_ref().map(|e| e.shutdown.clone());
         let outcome = match self.outcome.take() {
@@ -361,7 +392,7 @@ impl Forwarder {
                     message = next => match message {
                         Some(message) => {
                             if !(self.refuse_requests && refused(&self.cancel.session, &message).await) {
-                                self.sink.emit(&message.to_value()).await;
+                                self.sink.emit(to_json(&message)).await;
                             }
                         }
                         None => self.replies_rx = None,
@@ -381,7 +412,7 @@ impl Forwarder {
         if let Some(mut rx) = self.replies_rx.take() {
             while let Ok(message) = rx.try_recv() {
                 if !(self.refuse_requests && refused(&self.cancel.session, &message).await) {
-                    self.sink.emit(&message.to_value()).await;
+                    self.sink.emit(to_json(&message)).await;
                 }
             }
         }
@@ -389,7 +420,7 @@ impl Forwarder {
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
         match outcome {
             Ok(Some(answer)) => {
-                self.sink.emit(&answer).await;
+                self.sink.emit(answer.to_json()).await;
                 tracing::info!(status = 200, elapsed_ms, "answered on an SSE stream");
             }
             Ok(None) => tracing::info!(status = 200, elapsed_ms, "request cancelled; stream closed"),
@@ -414,6 +445,6 @@ impl Forwarder {
             return done;
         }
         self.cancel.cancel_now();
-        Ok(self.ending.take().map(|e| e.farewell))
+        Ok(self.ending.take().map(|e| Reply::Message(e.farewell)))
     }
 }

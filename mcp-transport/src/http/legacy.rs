@@ -13,7 +13,7 @@ use axum::extract::{OriginalUri, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mcp_core::jsonrpc::{self, Decoded};
-use mcp_core::{Extensions, Outbound, Session};
+use mcp_core::{Outbound, Session};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
@@ -22,7 +22,7 @@ use tracing::Instrument;
 use super::guard::{self, Accepts};
 use super::reject::Rejection;
 use super::session::{LegacySlot, new_session_id};
-use super::{SessionId, Shared, sse};
+use super::{Shared, sse};
 
 /// Where the stream opens.
 pub(crate) const SSE_PATH: &str = "/sse";
@@ -190,7 +190,7 @@ pub(crate) async fn message(
 async fn message_inner(
     shared: &Arc<Shared>,
     query: HashMap<String, String>,
-    parts: axum::http::request::Parts,
+    mut parts: axum::http::request::Parts,
     body: Body,
     span: &tracing::Span,
 ) -> Result<Response, Rejection> {
@@ -220,12 +220,7 @@ async fn message_inner(
     {
         span.record("rpc.method", method);
     }
-    let mut extensions = Extensions::new();
-    extensions.insert(parts.headers.clone());
-    extensions.insert(parts.extensions.clone());
-    extensions.insert(SessionId(id.clone()));
-    #[cfg(feature = "auth")]
-    crate::auth::attach(&parts, &mut extensions);
+    let extensions = super::endpoint::extensions_for(&mut parts, Some(id));
     let task_session = session.clone();
     session.tracker.spawn(
         async move {

@@ -281,8 +281,8 @@ fn invalid_params(detail: String) -> Rejection {
 /// (streamable-http, "Protocol Version Header": MUST), 400 for the errors the spec maps to
 /// Bad Request (`HeaderMismatch`, `MissingRequiredClientCapability` in basic/index,
 /// `UnsupportedProtocolVersion` in "Protocol Version Header"), 200 otherwise.
-pub(crate) fn status_of(answer: &Value) -> StatusCode {
-    match answer.get("error").and_then(|e| e.get("code")).and_then(Value::as_i64) {
+pub(crate) fn status_of(error_code: Option<i64>) -> StatusCode {
+    match error_code {
         Some(code::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
         Some(
             code::HEADER_MISMATCH
@@ -295,9 +295,9 @@ pub(crate) fn status_of(answer: &Value) -> StatusCode {
 
 /// The final answer to a `subscriptions/listen` the server ends on its own, at shutdown
 /// (basic/patterns/subscriptions, "Graceful Closure"), for when the server itself gives none.
-pub(crate) fn listen_farewell(id: &RequestId) -> Value {
+pub(crate) fn listen_farewell(id: &RequestId) -> Message {
     let result = json!({ "resultType": "complete", "_meta": { meta::SUBSCRIPTION_ID: id } });
-    Message::response(id.clone(), result).to_value()
+    Message::response(id.clone(), result)
 }
 
 #[cfg(test)]
@@ -376,12 +376,11 @@ mod tests {
 
     #[test]
     fn error_statuses() {
-        let error = |code: i64| json!({"jsonrpc": "2.0", "id": 1, "error": {"code": code, "message": "x"}});
-        assert_eq!(status_of(&error(-32601)), StatusCode::NOT_FOUND);
-        assert_eq!(status_of(&error(-32020)), StatusCode::BAD_REQUEST);
-        assert_eq!(status_of(&error(-32021)), StatusCode::BAD_REQUEST);
-        assert_eq!(status_of(&error(-32022)), StatusCode::BAD_REQUEST);
-        assert_eq!(status_of(&error(-32602)), StatusCode::OK);
-        assert_eq!(status_of(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})), StatusCode::OK);
+        assert_eq!(status_of(Some(-32601)), StatusCode::NOT_FOUND);
+        assert_eq!(status_of(Some(-32020)), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(Some(-32021)), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(Some(-32022)), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(Some(-32602)), StatusCode::OK);
+        assert_eq!(status_of(None), StatusCode::OK, "a result");
     }
 }
