@@ -67,6 +67,56 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A request's place in its connection's books while it runs: cancellable by id, and, for
+/// `subscriptions/listen`, among the streams the end of input ends. Leaves them when dropped,
+/// also when a transport drops the request's future half-way (a client that went away).
+struct Registered<'a> {
+    connection: &'a Connection,
+    id: Option<RequestId>,
+    listens: bool,
+}
+
+impl<'a> Registered<'a> {
+    fn new(
+        connection: &'a Connection,
+        id: &RequestId,
+        token: &CancellationToken,
+        cancellable: bool,
+        listens: bool,
+    ) -> Self {
+        if !cancellable && !listens {
+            return Registered { connection, id: None, listens };
+        }
+        if cancellable && let Ok(mut in_flight) = connection.in_flight.lock() {
+            in_flight.insert(id.clone(), token.clone());
+        }
+        if listens && let Ok(mut listening) = connection.listening.lock() {
+            listening.insert(id.clone());
+            // Input may have ended while this request was on its way here.
+            if connection.input_closed.load(Ordering::Relaxed) {
+                token.cancel();
+            }
+        }
+        Registered { connection, id: Some(id.clone()), listens }
+    }
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        let Some(id) = &self.id else {
+            return;
+        };
+        if let Ok(mut in_flight) = self.connection.in_flight.lock() {
+            in_flight.remove(id);
+        }
+        if self.listens
+            && let Ok(mut listening) = self.connection.listening.lock()
+        {
+            listening.remove(id);
+        }
+    }
+}
+
 /// A handler's answer before the era finishes it: the result, and the caching hint of the
 /// thing read when it has its own (a resource's).
 struct Answer {
@@ -281,17 +331,8 @@ impl Session {
         let token = CancellationToken::new();
         // The spec forbids cancelling `initialize`, so it is never registered as cancellable.
         let cancellable = request.method() != method::INITIALIZE;
-        if cancellable && let Ok(mut in_flight) = self.connection.in_flight.lock() {
-            in_flight.insert(id.clone(), token.clone());
-        }
         let listens = matches!(request, ClientRequest::Listen(_));
-        if listens && let Ok(mut listening) = self.connection.listening.lock() {
-            listening.insert(id.clone());
-            // Input may have ended while this request was on its way here.
-            if self.connection.input_closed.load(Ordering::Relaxed) {
-                token.cancel();
-            }
-        }
+        let _registered = Registered::new(&self.connection, &id, &token, cancellable, listens);
         let method = request.method().to_owned();
         let span = tracing::info_span!("mcp.request", %id, method = %method, tool = tracing::field::Empty);
         let started = std::time::Instant::now();
@@ -322,12 +363,7 @@ impl Session {
             // (bias), so every ask it made concurrently is recorded too.
             _ = asked => Some(Ok(self.input_required(input.as_deref()))),
         };
-        if cancellable && let Ok(mut in_flight) = self.connection.in_flight.lock() {
-            in_flight.remove(&id);
-        }
-        if listens && let Ok(mut listening) = self.connection.listening.lock() {
-            listening.remove(&id);
-        }
+        drop(_registered);
         let _enter = span.enter();
         let result = match outcome {
             None => {

@@ -169,20 +169,23 @@ impl Exchange {
         // Requests to the client need a stream to travel on and a session to bring the
         // answer back to; without both they are refused at once (see `refused`).
         let refuse_requests = !accepts.sse || matches!(stream, Stream::Ephemeral);
-        let (done_tx, mut done_rx) = oneshot::channel::<Option<Reply>>();
         let mut cancel = CancelOnDrop { session: session.clone(), ids: work.ids(), armed: true };
         let handler_session = session.clone();
-        tokio::spawn(
+        // The handler runs right here, in the connection's own task, for as long as the answer
+        // may still be JSON (most requests: no spawn, no cross-thread hand-off). A client that
+        // goes away meanwhile drops it, which cancels it, as it should: no event id was ever
+        // sent, so it could not come back for the answer. Once the answer turns into a stream,
+        // the rest of the handler moves to a task of its own.
+        let mut handler = Box::pin(
             async move {
-                let answer = match work {
+                match work {
                     Work::Single(envelope) => {
                         handler_session.serve(envelope, &replies, extensions).await.map(Reply::Message)
                     }
                     Work::Batch { body, .. } => {
                         handler_session.handle_frame(&body, &replies, extensions).await.map(Reply::Batch)
                     }
-                };
-                let _ = done_tx.send(answer);
+                }
             }
             .instrument(span.clone()),
         );
@@ -195,14 +198,14 @@ impl Exchange {
             loop {
                 tokio::select! {
                     biased;
-                    done = &mut done_rx => {
+                    done = &mut handler => {
                         // Messages sent just before the answer still need a stream.
                         while let Ok(message) = replies_rx.try_recv() {
                             if !(refuse_requests && refused(&session, &message).await) && accepts.sse {
                                 first.push(message);
                             }
                         }
-                        outcome = Some(done);
+                        outcome = Some(Ok(done));
                         break;
                     }
                     // `None` (every sender gone) disables this branch: wait for the answer.
@@ -228,6 +231,14 @@ impl Exchange {
                 drop(busy);
                 return json_answer(done, headers, modern, &span, started);
             }
+        }
+        // The answer is a stream: the handler, unless it already answered, goes on in a task of
+        // its own, which outlives this request's future.
+        let (done_tx, done_rx) = oneshot::channel::<Option<Reply>>();
+        if outcome.is_none() {
+            tokio::spawn(async move {
+                let _ = done_tx.send(handler.await);
+            });
         }
 
         // Streaming from here on: the forwarder owns the rest of the exchange.
