@@ -798,3 +798,43 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic with a non-string payload".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tool;
+    use std::future::Future;
+    use std::task::{Context as TaskContext, Poll, Waker};
+
+    /// A transport may drop a request's future half-way (the HTTP client went away while it
+    /// waited for a JSON answer); the request must not stay in the connection's books.
+    #[test]
+    fn a_request_dropped_half_way_leaves_no_in_flight_entry() {
+        let server = Server::builder("s", "1")
+            .tool(Tool::read("wait").handler(|_ctx, _args| std::future::pending()))
+            .build()
+            .unwrap();
+        let (notifications, _rx) = Outbound::channel();
+        let session = server.session(notifications.clone());
+        let call = Message::request(7, "tools/call", Some(serde_json::json!({"name": "wait"})));
+        let mut future = Box::pin(session.handle(call, &notifications, Extensions::new()));
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        assert!(matches!(future.as_mut().poll(&mut cx), Poll::Pending));
+        assert_eq!(session.connection.in_flight.lock().unwrap().len(), 1, "registered while it runs");
+        drop(future);
+        assert!(session.connection.in_flight.lock().unwrap().is_empty(), "gone with its future");
+    }
+
+    /// Stateless HTTP and 2026-07-28 requests get a session whose notifications go nowhere:
+    /// it is not registered for server-wide notifications (no lock on the registry).
+    #[test]
+    fn a_session_nobody_can_notify_is_not_registered() {
+        let server = Server::builder("s", "1").build().unwrap();
+        let (closed, _) = Outbound::channel();
+        let _ephemeral = server.session(closed);
+        assert_eq!(server.inner.sessions.lock().unwrap().len(), 0);
+        let (open, _rx) = Outbound::channel();
+        let _listening = server.session(open);
+        assert_eq!(server.inner.sessions.lock().unwrap().len(), 1);
+    }
+}

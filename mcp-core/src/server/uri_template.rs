@@ -154,6 +154,21 @@ mod tests {
     }
 
     #[test]
+    fn values_are_percent_decoded_to_their_last_escape() {
+        assert_eq!(m("t://{id}", "t://a%41").unwrap()["id"], "aA");
+        assert_eq!(m("t://{id}", "t://caf%C3%A9").unwrap()["id"], "café");
+        // A broken escape is kept as written; bytes that are no UTF-8 become U+FFFD.
+        assert_eq!(m("t://{id}", "t://50%zz").unwrap()["id"], "50%zz");
+        assert_eq!(m("t://{id}", "t://%FF").unwrap()["id"], "\u{fffd}");
+    }
+
+    #[test]
+    fn a_variable_named_twice_is_refused_as_the_macros_refuse_it() {
+        let error = UriTemplate::parse("t://{a}/{a}").unwrap_err();
+        assert_eq!(error, "the variable `a` appears twice");
+    }
+
+    #[test]
     fn simple_variables_stop_at_slashes_and_decode() {
         assert_eq!(m("t://{id}", "t://a%20b").unwrap()["id"], "a b");
         assert!(m("t://{id}", "t://a/b").is_none());
