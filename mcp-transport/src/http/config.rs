@@ -475,7 +475,7 @@ impl HttpTransport {
             router = router.layer(cors);
         }
         // Outermost: a foreign Host or Origin is refused before anything else runs.
-        router.layer(axum::middleware::from_fn_with_state(shared, guard::dns_rebinding))
+        router.layer(guard::DnsRebindingLayer { shared })
     }
 
     /// Binds `addr` and serves until SIGINT or SIGTERM, then shuts down gracefully.
