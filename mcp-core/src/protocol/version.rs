@@ -18,7 +18,7 @@ pub struct ProtocolVersion(Cow<'static, str>);
 
 impl<'de> Deserialize<'de> for ProtocolVersion {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(ProtocolVersion::new)
+        <Cow<'de, str>>::deserialize(deserializer).map(ProtocolVersion::new)
     }
 }
 
@@ -83,11 +83,12 @@ impl ProtocolVersion {
     /// assert!(ProtocolVersion::new("2025-06-18").is_supported());
     /// assert!(!ProtocolVersion::new("1999-01-01").is_supported());
     /// ```
-    pub fn new(v: impl Into<String>) -> Self {
-        let v = v.into();
+    pub fn new(v: impl AsRef<str>) -> Self {
+        // A revision this server speaks costs no allocation: it is on every request's path.
+        let v = v.as_ref();
         match Self::SUPPORTED.iter().find(|known| **known == v) {
             Some(known) => ProtocolVersion(Cow::Borrowed(known)),
-            None => ProtocolVersion(Cow::Owned(v)),
+            None => ProtocolVersion(Cow::Owned(v.to_owned())),
         }
     }
 

@@ -7,6 +7,8 @@
 //! [`Session`](mcp_core::Session) per POST, no `Mcp-Session-Id`, no event ids (see
 //! `endpoint::Post::modern`).
 
+use std::borrow::Cow;
+
 use axum::http::{HeaderMap, StatusCode};
 use mcp_core::era::Era;
 use mcp_core::jsonrpc::{Message, Notification, RequestId, code};
@@ -94,20 +96,20 @@ pub(crate) fn check(
     // "Protocol Version Header": present, and equal to the body's.
     let header_version = required(headers, MCP_PROTOCOL_VERSION, "MCP-Protocol-Version")?;
     if header_version != version {
-        return Err(differs("MCP-Protocol-Version", &header_version, version));
+        return Err(differs("MCP-Protocol-Version", header_version, version));
     }
 
     // "Standard Request Headers": Mcp-Method on every request; values are case-sensitive.
     let method = envelope.method();
     let header_method = required(headers, MCP_METHOD, "Mcp-Method")?;
     if header_method != method {
-        return Err(differs("Mcp-Method", &header_method, method));
+        return Err(differs("Mcp-Method", header_method, method));
     }
 
     // Mcp-Name, where the method has a name-shaped field.
     if let Some(source) = envelope.request.name_field() {
         let body = envelope.request.name();
-        let header = single(headers, MCP_NAME, "Mcp-Name")?.map(|v| decode(&v, "Mcp-Name")).transpose()?;
+        let header = single(headers, MCP_NAME, "Mcp-Name")?.map(|v| decode(v, "Mcp-Name")).transpose()?;
         match (body, header) {
             (Some(body), Some(header)) if body == header => {}
             (Some(body), Some(header)) => return Err(differs("Mcp-Name", &header, body)),
@@ -171,7 +173,7 @@ fn check_tool_params(
                 )));
             }
             (Some(value), Some(header)) => {
-                let decoded = decode(&header, &display)?;
+                let decoded = decode(header, &display)?;
                 if !same_value(value, &decoded) {
                     return Err(differs(&display, &decoded, &value_text(value)));
                 }
@@ -222,7 +224,7 @@ fn value_text(value: &Value) -> String {
 
 /// One header's value with optional whitespace trimmed (RFC 9110, section 5.5); `None` when
 /// absent. Sent twice, or with bytes a field value cannot hold, it is malformed.
-fn single(headers: &HeaderMap, name: &str, display: &str) -> Result<Option<String>, Rejection> {
+fn single<'h>(headers: &'h HeaderMap, name: &str, display: &str) -> Result<Option<&'h str>, Rejection> {
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -235,23 +237,24 @@ fn single(headers: &HeaderMap, name: &str, display: &str) -> Result<Option<Strin
             "the {display} header holds characters a header value cannot (use the Base64 sentinel)"
         ))
     })?;
-    Ok(Some(value.trim_matches([' ', '\t']).to_owned()))
+    Ok(Some(value.trim_matches([' ', '\t'])))
 }
 
-fn required(headers: &HeaderMap, name: &str, display: &str) -> Result<String, Rejection> {
+fn required<'h>(headers: &'h HeaderMap, name: &str, display: &str) -> Result<&'h str, Rejection> {
     single(headers, name, display)?.ok_or_else(|| mismatch(format!("the {display} header is required")))
 }
 
 /// Decodes the Base64 sentinel of "Value Encoding" (`=?base64?…?=`, markers case-sensitive);
 /// any other value is taken literally. Invalid Base64 or UTF-8 inside the sentinel is a
 /// malformed header.
-pub(crate) fn decode(value: &str, display: &str) -> Result<String, Rejection> {
+pub(crate) fn decode<'v>(value: &'v str, display: &str) -> Result<Cow<'v, str>, Rejection> {
     let Some(encoded) = value.strip_prefix(BASE64_PREFIX).and_then(|v| v.strip_suffix(BASE64_SUFFIX)) else {
-        return Ok(value.to_owned());
+        return Ok(Cow::Borrowed(value));
     };
     let bytes = base64_decode(encoded)
         .ok_or_else(|| mismatch(format!("the {display} header holds invalid Base64 inside =?base64?…?=")))?;
     String::from_utf8(bytes)
+        .map(Cow::Owned)
         .map_err(|_| mismatch(format!("the {display} header's Base64 value is not UTF-8")))
 }
 
@@ -322,7 +325,7 @@ mod tests {
 
     #[test]
     fn the_sentinel_is_decoded_and_anything_else_is_literal() {
-        let decoded = |v: &str| decode(v, "Mcp-Name").ok();
+        let decoded = |v: &str| decode(v, "Mcp-Name").ok().map(Cow::into_owned);
         assert_eq!(decoded("=?base64?SGVsbG8=?=").as_deref(), Some("Hello"));
         assert_eq!(decoded("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=").as_deref(), Some("=?base64?literal?="));
         assert_eq!(decoded("SGVsbG8=").as_deref(), Some("SGVsbG8="));
