@@ -38,28 +38,8 @@ cargo build --quiet --release -p examples --bin bench --bin bench_baseline
 target_dir="$(cargo metadata --format-version 1 --no-deps \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start() {
-  local name="$1"; shift
-  env -u RUST_LOG "$@" --http 127.0.0.1:0 2>"$work/$name.log" &
-  pid="$!"
-  pids+=("$pid")
-  for _ in $(seq 100); do
-    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/mcp' "$work/$name.log" | head -n1 || true)"
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "$name did not start" >&2; exit 1
-}
+# shellcheck source=examples/bench/servers.sh
+source examples/bench/servers.sh
 
 start baseline "$target_dir/release/bench_baseline"; baseline_url="$url"; baseline_pid="$pid"
 start sdk "$target_dir/release/bench" --filler-tools 48; sdk_url="$url"; sdk_pid="$pid"

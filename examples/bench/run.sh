@@ -50,30 +50,8 @@ bench_bin="$target_dir/$profile_dir/bench"
 baseline_bin="$target_dir/$profile_dir/bench_baseline"
 
 # --- servers -------------------------------------------------------------------------------
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME CMD...: starts a server on a free loopback port and sets $url to its endpoint.
-start() {
-  local name="$1"; shift
-  # No RUST_LOG: a log line per request would cost more than the request.
-  env -u RUST_LOG "$@" --http 127.0.0.1:0 2>"$work/$name.log" &
-  pid="$!"
-  pids+=("$pid")
-  for _ in $(seq 100); do
-    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/mcp' "$work/$name.log" | head -n1 || true)"
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
-}
+# shellcheck source=examples/bench/servers.sh
+source examples/bench/servers.sh
 
 start baseline "$baseline_bin"; baseline_url="$url"; baseline_pid="$pid"
 start sdk "$bench_bin" --filler-tools 48; sdk_url="$url"; sdk_pid="$pid"
