@@ -32,24 +32,40 @@ use crate::request::RequestFacts;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Outbound {
-    tx: mpsc::UnboundedSender<Message>,
+    /// `None` for [`Outbound::closed`]: nothing is ever delivered.
+    tx: Option<mpsc::UnboundedSender<Message>>,
 }
 
 impl Outbound {
     /// A new outbound channel and its receiving end.
     pub fn channel() -> (Outbound, mpsc::UnboundedReceiver<Message>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Outbound { tx }, rx)
+        (Outbound { tx: Some(tx) }, rx)
+    }
+
+    /// An outbound that is closed from the start: what a channel whose receiver was dropped
+    /// at once would be, without making the channel (a transport has one per request that can
+    /// deliver nothing, such as the notifications of a stateless HTTP request).
+    ///
+    /// ```
+    /// use mcp_core::{Outbound, jsonrpc::Message};
+    ///
+    /// let nowhere = Outbound::closed();
+    /// assert!(nowhere.is_closed());
+    /// assert!(!nowhere.send(Message::notification("notifications/tools/list_changed", None)));
+    /// ```
+    pub fn closed() -> Outbound {
+        Outbound { tx: None }
     }
 
     /// Queues a message; `false` when the receiving end is gone.
     pub fn send(&self, message: Message) -> bool {
-        self.tx.send(message).is_ok()
+        self.tx.as_ref().is_some_and(|tx| tx.send(message).is_ok())
     }
 
     /// Whether the receiving end is gone.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.tx.as_ref().is_none_or(|tx| tx.is_closed())
     }
 }
 

@@ -832,6 +832,7 @@ mod tests {
         let server = Server::builder("s", "1").build().unwrap();
         let (closed, _) = Outbound::channel();
         let _ephemeral = server.session(closed);
+        let _nowhere = server.session(Outbound::closed());
         assert_eq!(server.inner.sessions.lock().unwrap().len(), 0);
         let (open, _rx) = Outbound::channel();
         let _listening = server.session(open);

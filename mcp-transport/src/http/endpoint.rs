@@ -5,6 +5,8 @@
 //! Each handler checks the request, finds or makes the [`Session`] it belongs to, and hands
 //! the message to [`Exchange`]; session bookkeeping stays in [`super::session`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -178,13 +180,34 @@ async fn post_inner(
         return Ok(refused);
     }
     let post = Post { shared, parts, accepts, header_version, span, started };
-    if era == Era::Modern {
-        post.modern(incoming).await
+    let next = if era == Era::Modern {
+        post.modern(incoming)?
     } else if shared.config.stateful {
-        post.stateful(incoming).await
+        post.stateful(incoming)?
     } else {
-        post.stateless(incoming).await
+        post.stateless(incoming)?
+    };
+    match next {
+        Next::Run(exchange) => Ok(exchange.run().await),
+        Next::Answer(response) => Ok(response),
+        Next::Rare(work) => work.await,
     }
+}
+
+/// What a checked POST leads to. Deciding it is synchronous, so that the future of every
+/// POST holds only the exchange it runs: the paths that need more (opening a session, a batch,
+/// a notification for a session) are boxed, and the common one (one request) is not slowed
+/// by moving their state around on each poll.
+// The exchange is the common case by far: boxing it to shrink the enum would cost an
+// allocation on every POST.
+#[allow(clippy::large_enum_variant)]
+enum Next<'a> {
+    /// One request to answer.
+    Run(Exchange),
+    /// Answered already (202 for a notification that needs no session).
+    Answer(Response),
+    /// A rarer path with awaits of its own.
+    Rare(Pin<Box<dyn Future<Output = Result<Response, Rejection>> + Send + 'a>>),
 }
 
 struct Post<'a> {
@@ -196,7 +219,7 @@ struct Post<'a> {
     started: Instant,
 }
 
-impl Post<'_> {
+impl<'a> Post<'a> {
     fn exchange(&self, session: Session, work: Work, stream: Stream, extensions: Extensions) -> Exchange {
         // A stateful session stays alive while its request runs, however long that is.
         let busy = match &stream {
@@ -227,14 +250,14 @@ impl Post<'_> {
     /// resumable); closing that stream cancels the request ("Cancellation"). A
     /// `subscriptions/listen` stream stays open until the client closes it or the server shuts
     /// down, when it ends with a final result ("Graceful Closure").
-    async fn modern(mut self, incoming: Incoming) -> Result<Response, Rejection> {
+    fn modern(mut self, incoming: Incoming) -> Result<Next<'a>, Rejection> {
         let request = match incoming {
             Incoming::Request(envelope) => envelope,
             Incoming::NoAnswer(Message::Notification(notification)) => {
                 // 2026-07-28 defines no client notifications over HTTP (closing a stream is the
                 // cancellation): accepted and dropped, as there is no session to reach.
                 tracing::debug!(method = %notification.method, "a 2026-07-28 notification; nothing to do");
-                return Ok(self.accepted());
+                return Ok(Next::Answer(self.accepted()));
             }
             Incoming::NoAnswer(_) => {
                 return Err(Rejection::new(
@@ -264,13 +287,12 @@ impl Post<'_> {
         }
         // Server-wide notifications reach modern clients through `subscriptions/listen`, which
         // the server serves on the request's own stream: nothing goes to this channel.
-        let (notifications, _) = Outbound::channel();
-        let session = self.shared.server.session(notifications);
+        let session = self.shared.server.session(Outbound::closed());
         let extensions = extensions_for(&mut self.parts, None);
         let mut exchange = self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions);
         exchange.modern = true;
         exchange.ending = ending;
-        Ok(exchange.run().await)
+        Ok(Next::Run(exchange))
     }
 
     /// Stateless: a fresh session per POST. No `Mcp-Session-Id` is needed or issued, the
@@ -280,10 +302,9 @@ impl Post<'_> {
     /// once (`CapabilityMissing` from the typed helpers, `Refused` from `Context::request`, see
     /// `exchange::refused`) instead of waiting for an answer that could only arrive on
     /// another, unrelated POST.
-    async fn stateless(mut self, incoming: Incoming) -> Result<Response, Rejection> {
+    fn stateless(mut self, incoming: Incoming) -> Result<Next<'a>, Rejection> {
         // Server-wide notifications have nowhere to go without a GET stream.
-        let (notifications, _) = Outbound::channel();
-        let session = self.shared.server.session(notifications);
+        let session = self.shared.server.session(Outbound::closed());
         let initialize = matches!(&incoming, Incoming::Request(r) if r.method() == method::INITIALIZE);
         if !initialize {
             let version = self
@@ -295,51 +316,59 @@ impl Post<'_> {
         let extensions = extensions_for(&mut self.parts, None);
         match incoming {
             Incoming::Request(request) => {
-                Ok(self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions).run().await)
+                Ok(Next::Run(self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions)))
             }
             Incoming::NoAnswer(message) => {
                 if matches!(message, Message::Response(_) | Message::Error(_)) {
                     tracing::debug!(
                         "a response arrived in stateless mode, where the server sends no requests; ignored"
                     );
-                } else {
-                    session.handle(message, &Outbound::channel().0, extensions).await;
+                    return Ok(Next::Answer(self.accepted()));
                 }
-                Ok(self.accepted())
+                Ok(Next::Rare(Box::pin(async move {
+                    session.handle(message, &Outbound::closed(), extensions).await;
+                    Ok(self.accepted())
+                })))
             }
             Incoming::Batch { body, ids, .. } => {
-                self.batch(session, body, ids, Stream::Ephemeral, extensions).await
+                Ok(Next::Rare(Box::pin(self.batch(session, body, ids, Stream::Ephemeral, extensions))))
             }
         }
     }
 
     /// Stateful: `initialize` opens a session; everything else must name one.
-    async fn stateful(mut self, incoming: Incoming) -> Result<Response, Rejection> {
+    fn stateful(mut self, incoming: Incoming) -> Result<Next<'a>, Rejection> {
         let incoming = match incoming {
             Incoming::Request(envelope) if envelope.method() == method::INITIALIZE => {
-                return self.initialize(envelope).await;
+                return Ok(Next::Rare(Box::pin(self.initialize(envelope))));
             }
             other => other,
         };
         let http_session = self.require_session()?;
         self.span.record("session", http_session.id.as_str());
-        let _busy = http_session.busy();
+        let busy = http_session.busy();
         let extensions = extensions_for(&mut self.parts, Some(&http_session.id));
         let session = http_session.core.clone();
         match incoming {
             Incoming::Request(request) => {
                 let stream = Stream::Resumable(http_session.clone());
-                Ok(self.exchange(session, Work::Single(request), stream, extensions).run().await)
+                let exchange = self.exchange(session, Work::Single(request), stream, extensions);
+                // The exchange holds the session busy from here on, for as long as it runs.
+                drop(busy);
+                Ok(Next::Run(exchange))
             }
-            Incoming::NoAnswer(message) => {
+            Incoming::NoAnswer(message) => Ok(Next::Rare(Box::pin(async move {
+                let _busy = busy;
                 // Responses to the server's own requests (elicitation answers) and client
                 // notifications such as `notifications/cancelled` reach the same session.
-                session.handle(message, &Outbound::channel().0, extensions).await;
+                session.handle(message, &Outbound::closed(), extensions).await;
                 Ok(self.accepted())
-            }
-            Incoming::Batch { body, ids, .. } => {
-                self.batch(session, body, ids, Stream::Resumable(http_session.clone()), extensions).await
-            }
+            }))),
+            Incoming::Batch { body, ids, .. } => Ok(Next::Rare(Box::pin(async move {
+                let _busy = busy;
+                let stream = Stream::Resumable(http_session.clone());
+                self.batch(session, body, ids, stream, extensions).await
+            }))),
         }
     }
 
@@ -363,7 +392,7 @@ impl Post<'_> {
         let extensions = extensions_for(&mut self.parts, Some(&http_session.id));
         let busy = http_session.busy();
         let answer =
-            http_session.core.serve(envelope, &Outbound::channel().0, extensions).await.map(|m| m.to_value());
+            http_session.core.serve(envelope, &Outbound::closed(), extensions).await.map(|m| m.to_value());
         drop(busy);
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
         // `initialize` cannot be cancelled, so an answer always comes.
@@ -408,7 +437,7 @@ impl Post<'_> {
         }
         if ids.is_empty() {
             // Notifications and responses only: no answer is owed unless some were invalid.
-            let errors = session.handle_frame(&body, &Outbound::channel().0, extensions).await;
+            let errors = session.handle_frame(&body, &Outbound::closed(), extensions).await;
             return Ok(match errors {
                 Some(errors) => (StatusCode::BAD_REQUEST, json_headers(), errors.to_string()).into_response(),
                 None => self.accepted(),

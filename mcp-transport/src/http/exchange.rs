@@ -324,9 +324,14 @@ async fn refused(session: &Session, message: &Message) -> bool {
             request.method
         ),
     );
-    session
-        .handle(Message::error(Some(request.id.clone()), error), &Outbound::channel().0, Extensions::new())
-        .await;
+    // Boxed: this rare path would otherwise put the whole of `Session::handle` inside every
+    // exchange's future, which is moved on each request.
+    Box::pin(session.handle(
+        Message::error(Some(request.id.clone()), error),
+        &Outbound::closed(),
+        Extensions::new(),
+    ))
+    .await;
     true
 }
 
