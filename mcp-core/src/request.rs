@@ -346,6 +346,89 @@ impl RequestEnvelope {
     pub fn method(&self) -> &str {
         self.request.method()
     }
+
+    /// Decodes the frame of one `tools/call` request straight from its bytes, the path almost
+    /// every request of a busy connector takes: the arguments, `_meta` and the input round are
+    /// parsed once into their final types, with no intermediate JSON tree of the whole
+    /// message. Returns what [`jsonrpc::decode`](crate::jsonrpc::decode) followed by
+    /// [`RequestEnvelope::decode`] returns for the same bytes, or `None` for any frame that is
+    /// not a well-formed `tools/call` request (other methods, notifications, responses,
+    /// batches, invalid JSON, duplicate keys, params of the wrong shape): those take the general
+    /// path, which owns every error message.
+    ///
+    /// ```
+    /// use mcp_core::request::{ClientRequest, RequestEnvelope};
+    ///
+    /// let frame = br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#;
+    /// let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
+    /// assert_eq!(envelope.request.name(), Some("echo"));
+    /// assert!(RequestEnvelope::from_call_frame(br#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#).is_none());
+    /// ```
+    pub fn from_call_frame(bytes: &[u8]) -> Option<Result<RequestEnvelope, ErrorResponse>> {
+        let frame: CallFrame<'_> = serde_json::from_slice(bytes).ok()?;
+        if frame.jsonrpc != crate::jsonrpc::JSONRPC_VERSION || frame.method != method::TOOLS_CALL {
+            return None;
+        }
+        let id = match frame.id.get().as_bytes().first()? {
+            b'"' => RequestId::String(serde_json::from_str(frame.id.get()).ok()?),
+            b'-' | b'0'..=b'9' => RequestId::Number(serde_json::from_str(frame.id.get()).ok()?),
+            _ => return None,
+        };
+        // No params at all is a call without a name, and params that are not an object are
+        // refused: the general path words both errors.
+        let params = frame.params?.get();
+        if !params.starts_with('{') {
+            return None;
+        }
+        let CallFrameParams { name, arguments, meta, request_state, input_responses } =
+            serde_json::from_str(params).ok()?;
+        let mut facts = match facts_of(meta) {
+            Ok(facts) => facts,
+            Err(error) => return Some(Err(ErrorResponse::new(Some(id), error.into()))),
+        };
+        if facts.era.may_require_input(method::TOOLS_CALL) {
+            facts.input = InputCarried { request_state, input_responses };
+        }
+        let call = CallToolParams { name, arguments, meta: None };
+        Some(Ok(RequestEnvelope { id, request: ClientRequest::CallTool(call), facts }))
+    }
+}
+
+/// The top level of a JSON-RPC request frame, borrowed from its bytes (see
+/// [`RequestEnvelope::from_call_frame`]). Any field it does not name is ignored, as the general
+/// path ignores it; a repeated one fails the parse, which sends the frame down the general path.
+#[derive(Deserialize)]
+struct CallFrame<'a> {
+    #[serde(borrow)]
+    jsonrpc: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    id: &'a serde_json::value::RawValue,
+    #[serde(borrow)]
+    method: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    params: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The params of `tools/call` as the envelope needs them: `_meta` and the input round come out
+/// beside the call, as [`RequestEnvelope::decode`] takes them out of the params object. A
+/// `_meta` that is not an object fails the parse (the general path reports it).
+#[derive(Deserialize)]
+struct CallFrameParams {
+    name: String,
+    #[serde(default)]
+    arguments: Option<Map<String, Value>>,
+    #[serde(rename = "_meta", default)]
+    meta: Option<Meta>,
+    #[serde(rename = "requestState", default, deserialize_with = "present")]
+    request_state: Option<Value>,
+    #[serde(rename = "inputResponses", default, deserialize_with = "present")]
+    input_responses: Option<Value>,
+}
+
+/// A field that is present, `null` included (`Some(Value::Null)`), as taking it out of the
+/// params object gives; `Option`'s own rule would read `null` as absent.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// The facts a request's `_meta` gives, or the error owed to a modern request that cannot
@@ -419,6 +502,57 @@ mod tests {
             "io.modelcontextprotocol/clientCapabilities": {"sampling": {}},
             "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
         })
+    }
+
+    /// The `tools/call` fast path gives exactly what the general path gives, or steps aside.
+    #[test]
+    fn the_call_frame_path_agrees_with_the_general_path() {
+        let general = |frame: &str| match crate::jsonrpc::decode(frame.as_bytes()) {
+            crate::jsonrpc::Decoded::Single(Ok(crate::jsonrpc::Message::Request(request))) => {
+                format!("{:?}", RequestEnvelope::decode(request))
+            }
+            other => format!("not a request: {other:?}"),
+        };
+        let meta = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{}},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"},"progressToken":"p"}"#;
+        let taken = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#.to_owned(),
+            r#"{"id":"a\"b","jsonrpc":"2.0","method":"tools\/call","params":{"name":"e\u0063ho"},"extra":[1]}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":-7.5e3,"method":"tools/call","params":{"name":"x","arguments":null,"_meta":null}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"tools/call","params":{"name":"x","_meta":{"progressToken":1},"requestState":"s"}}"#.to_owned(),
+            format!(r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"x","arguments":{{"a":[1,{{"b":null}}]}},"_meta":{meta},"requestState":"sealed","inputResponses":{{"k":{{"action":"accept"}}}}}}}}"#),
+            format!(r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"x","_meta":{meta},"requestState":null}}}}"#),
+            // Modern `_meta` without capabilities, and an unknown version: the same refusal
+            // and the same kept version.
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01"}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":7}}}"#.to_owned(),
+        ];
+        for frame in &taken {
+            let fast = RequestEnvelope::from_call_frame(frame.as_bytes())
+                .unwrap_or_else(|| panic!("the fast path should take {frame}"));
+            assert_eq!(format!("{fast:?}"), general(frame), "{frame}");
+        }
+        let left = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":{"a":1},"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["x"]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":[1]}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":5}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","name":"y"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}} trailing"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}]"#,
+        ];
+        for frame in left {
+            assert!(RequestEnvelope::from_call_frame(frame.as_bytes()).is_none(), "{frame}");
+        }
     }
 
     #[test]

@@ -210,6 +210,12 @@ impl Session {
         replies: &Outbound,
         extensions: Extensions,
     ) -> Option<Value> {
+        if let Some(call) = RequestEnvelope::from_call_frame(bytes) {
+            return match call {
+                Ok(envelope) => self.serve(envelope, replies, extensions).await.map(|m| m.to_value()),
+                Err(refused) => Some(Message::Error(refused).to_value()),
+            };
+        }
         match jsonrpc::decode(bytes) {
             Decoded::Invalid(error) => Some(Message::Error(error).to_value()),
             Decoded::Single(Err(error)) => Some(Message::Error(error).to_value()),

@@ -58,6 +58,9 @@ fn classify(body: Bytes) -> Result<Incoming, Rejection> {
             None => rejection,
         }
     };
+    if let Some(call) = RequestEnvelope::from_call_frame(&body) {
+        return call.map(Incoming::Request).map_err(refuse);
+    }
     Ok(match jsonrpc::decode(&body) {
         Decoded::Invalid(error) | Decoded::Single(Err(error)) => {
             return Err(Rejection::from_error(StatusCode::BAD_REQUEST, error.error));
