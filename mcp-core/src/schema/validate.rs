@@ -102,7 +102,7 @@ impl fmt::Display for Violation {
 pub fn validate(schema: &Value, instance: &Value) -> Result<(), Vec<Violation>> {
     let mut validator = Validator { root: schema, steps: 0, aborted: None };
     let mut out = Vec::new();
-    validator.check(schema, instance, "", 0, &mut out);
+    validator.check(schema, instance, &Path::ROOT, 0, &mut out);
     if let Some(abort) = validator.aborted
         && !out.contains(&abort)
     {
@@ -124,7 +124,14 @@ struct Validator<'a> {
 
 impl<'a> Validator<'a> {
     /// Checks `inst` (found at `path`) against `schema`, adding violations to `out`.
-    fn check(&mut self, schema: &'a Value, inst: &Value, path: &str, depth: usize, out: &mut Vec<Violation>) {
+    fn check(
+        &mut self,
+        schema: &'a Value,
+        inst: &Value,
+        path: &Path<'_>,
+        depth: usize,
+        out: &mut Vec<Violation>,
+    ) {
         if self.aborted.is_some() || out.len() >= MAX_VIOLATIONS {
             return;
         }
@@ -208,7 +215,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Whether `inst` satisfies `schema`, reporting nothing.
-    fn is_valid(&mut self, schema: &'a Value, inst: &Value, path: &str, depth: usize) -> bool {
+    fn is_valid(&mut self, schema: &'a Value, inst: &Value, path: &Path<'_>, depth: usize) -> bool {
         let mut scratch = Vec::new();
         self.check(schema, inst, path, depth, &mut scratch);
         scratch.is_empty()
@@ -225,7 +232,7 @@ impl<'a> Validator<'a> {
         unevaluated: &'a Value,
         inst: &Value,
         fields: &Map<String, Value>,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
         out: &mut Vec<Violation>,
     ) {
@@ -239,7 +246,7 @@ impl<'a> Validator<'a> {
             match unevaluated {
                 // The fields named by the shapes the value matched are the ones to offer.
                 Value::Bool(false) => push(out, path, unknown_field_message(name, declared.iter().copied())),
-                other => self.check(other, value, &child_path(path, name), depth + 1, out),
+                other => self.check(other, value, &path.field(name), depth + 1, out),
             }
         }
     }
@@ -254,7 +261,7 @@ impl<'a> Validator<'a> {
         schema: &'a Value,
         inst: &Value,
         fields: &'f Map<String, Value>,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
         own: bool,
         evaluated: &mut HashSet<&'f str>,
@@ -318,7 +325,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Records that validation gave up at `path`.
-    fn abort(&mut self, path: &str, message: &str, out: &mut Vec<Violation>) {
+    fn abort(&mut self, path: &Path<'_>, message: &str, out: &mut Vec<Violation>) {
         let violation = violation(path, message);
         out.push(violation.clone());
         self.aborted = Some(violation);
@@ -347,7 +354,7 @@ impl<'a> Validator<'a> {
         &mut self,
         obj: &'a Map<String, Value>,
         items: &[Value],
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
         out: &mut Vec<Violation>,
     ) {
@@ -364,7 +371,7 @@ impl<'a> Validator<'a> {
                     None => break,
                 },
             };
-            self.check(item_schema, item, &index_path(path, i), depth + 1, out);
+            self.check(item_schema, item, &path.index(i), depth + 1, out);
         }
         if let Some(wanted) = obj.get("contains") {
             self.check_contains(obj, wanted, items, path, depth, out);
@@ -405,13 +412,13 @@ impl<'a> Validator<'a> {
         obj: &'a Map<String, Value>,
         wanted: &'a Value,
         items: &[Value],
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
         out: &mut Vec<Violation>,
     ) {
         let mut matching = 0u64;
         for (i, item) in items.iter().enumerate() {
-            if self.is_valid(wanted, item, &index_path(path, i), depth + 1) {
+            if self.is_valid(wanted, item, &path.index(i), depth + 1) {
                 matching += 1;
             }
         }
@@ -443,7 +450,7 @@ impl<'a> Validator<'a> {
         obj: &'a Map<String, Value>,
         inst: &Value,
         fields: &Map<String, Value>,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
         out: &mut Vec<Violation>,
     ) {
@@ -483,7 +490,7 @@ impl<'a> Validator<'a> {
             if out.len() >= MAX_VIOLATIONS {
                 break;
             }
-            let field_path = child_path(path, name);
+            let field_path = path.field(name);
             let mut evaluated = false;
             if let Some(schema) = properties.and_then(|p| p.get(name)) {
                 self.check(schema, value, &field_path, depth + 1, out);
@@ -540,7 +547,7 @@ impl<'a> Validator<'a> {
         &mut self,
         branches: &'a [Value],
         inst: &Value,
-        path: &str,
+        path: &Path<'_>,
         depth: usize,
         exactly_one: bool,
         out: &mut Vec<Violation>,
@@ -612,7 +619,7 @@ impl<'a> Validator<'a> {
 }
 
 /// Checks the number keywords.
-fn check_number(obj: &Map<String, Value>, n: &Number, path: &str, out: &mut Vec<Violation>) {
+fn check_number(obj: &Map<String, Value>, n: &Number, path: &Path<'_>, out: &mut Vec<Violation>) {
     use Ordering::{Equal, Greater, Less};
     // Keyword, wording, and the orderings of instance vs limit that pass.
     let bounds = [
@@ -636,7 +643,7 @@ fn check_number(obj: &Map<String, Value>, n: &Number, path: &str, out: &mut Vec<
 }
 
 /// Checks the string keywords.
-fn check_string(obj: &Map<String, Value>, s: &str, path: &str, out: &mut Vec<Violation>) {
+fn check_string(obj: &Map<String, Value>, s: &str, path: &Path<'_>, out: &mut Vec<Violation>) {
     if let Some(Value::String(re)) = obj.get("pattern")
         && pattern::is_match(re, s) == Some(false)
     {
@@ -891,23 +898,60 @@ fn percent_decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|s| s.into_owned())
 }
 
-/// `path` extended by an object field.
-fn child_path(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+/// Where a value sits in the instance, as a chain of steps kept on the stack while the
+/// validator descends: it is turned into text (`a.b[1].c`) only for a violation, so a valid
+/// instance costs no string building at all.
+#[derive(Clone, Copy)]
+struct Path<'p> {
+    parent: Option<&'p Path<'p>>,
+    step: Step<'p>,
 }
 
-/// `path` extended by an array index.
-fn index_path(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
+#[derive(Clone, Copy)]
+enum Step<'p> {
+    Root,
+    Field(&'p str),
+    Index(usize),
+}
+
+impl<'p> Path<'p> {
+    const ROOT: Path<'static> = Path { parent: None, step: Step::Root };
+
+    /// This path extended by an object field.
+    fn field(&'p self, name: &'p str) -> Path<'p> {
+        Path { parent: Some(self), step: Step::Field(name) }
+    }
+
+    /// This path extended by an array index.
+    fn index(&'p self, i: usize) -> Path<'p> {
+        Path { parent: Some(self), step: Step::Index(i) }
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(parent) = self.parent {
+            parent.fmt(f)?;
+        }
+        match self.step {
+            Step::Root => Ok(()),
+            // `a.b`, but a field at the root has no leading dot.
+            Step::Field(name) if matches!(self.parent, Some(Path { step: Step::Root, .. }) | None) => {
+                f.write_str(name)
+            }
+            Step::Field(name) => write!(f, ".{name}"),
+            Step::Index(i) => write!(f, "[{i}]"),
+        }
+    }
 }
 
 /// Builds a violation.
-fn violation(path: &str, message: impl Into<String>) -> Violation {
+fn violation(path: impl ToString, message: impl Into<String>) -> Violation {
     Violation { path: path.to_string(), message: message.into() }
 }
 
 /// Adds a violation unless [`MAX_VIOLATIONS`] are already recorded.
-fn push(out: &mut Vec<Violation>, path: &str, message: impl Into<String>) {
+fn push(out: &mut Vec<Violation>, path: &Path<'_>, message: impl Into<String>) {
     if out.len() < MAX_VIOLATIONS {
         out.push(violation(path, message));
     }
