@@ -72,7 +72,15 @@ pub const SKYBRIDGE_MIME_TYPE: &str = "text/html+skybridge";
 /// hosts that predate `_meta.ui.resourceUri` (the official `registerAppTool` writes it too).
 const FLAT_RESOURCE_URI: &str = "ui/resourceUri";
 
-/// A browser capability a UI page asks the host for (`_meta.ui.permissions`); hosts may refuse.
+/// A browser capability a UI page asks the host for (`_meta.ui.permissions`); hosts may refuse,
+/// so the page should check for the feature before it uses it.
+///
+/// ```
+/// use mcp_core::ui::{Permission, UiMeta};
+///
+/// let scanner = UiMeta::new().permission(Permission::Camera).permission(Permission::ClipboardWrite);
+/// # let _ = scanner;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Permission {
@@ -278,6 +286,16 @@ impl UiMeta {
 /// A host that speaks MCP Apps leaves an [`App`](Visibility::App) tool out of the model's tool
 /// list and refuses a page's call to a [`Model`](Visibility::Model) tool. Hosts without UI
 /// support ignore it, so an app-only tool must still be safe for a model to call.
+///
+/// ```
+/// use mcp_core::{Tool, protocol::CallToolResult, ui::Visibility};
+///
+/// // A button's action: the page calls it, the model does not see it.
+/// let archive = Tool::write("archive_card")
+///     .visibility(Visibility::App)
+///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("archived")) });
+/// # let _ = archive;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Visibility {
     /// The model and the pages (the spec's default).

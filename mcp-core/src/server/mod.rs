@@ -304,11 +304,8 @@ impl Server {
         {
             let mut all = self.inner.resources.write().map_err(|_| poisoned())?;
             let resources = with_ui_copies(resource)?;
-            for (i, resource) in resources.iter().enumerate() {
+            for resource in &resources {
                 check_resource(&all, resource)?;
-                if resources[..i].iter().any(|r| r.uri() == resource.uri()) {
-                    check_resource(&resources[..i], resource)?;
-                }
             }
             all.extend(resources);
         }

@@ -95,6 +95,13 @@ impl std::fmt::Debug for Resource {
 
 impl Resource {
     /// Whether this is an MCP Apps page (declared with [`ResourceBuilder::ui`]).
+    ///
+    /// ```
+    /// use mcp_core::{Resource, ui::UiMeta};
+    ///
+    /// assert!(Resource::new("ui://t/board", "board").ui(UiMeta::new()).html("<!doctype html>").is_ui());
+    /// assert!(!Resource::new("docs://readme", "readme").html("# Hello").is_ui());
+    /// ```
     pub fn is_ui(&self) -> bool {
         self.ui.is_some()
     }
