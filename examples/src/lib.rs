@@ -42,6 +42,9 @@ mod docs_chatgpt_md {}
 #[doc = include_str!("../../docs/clients.md")]
 mod docs_clients_md {}
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/ui.md")]
+mod docs_ui_md {}
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/security.md")]
 mod docs_security_md {}
 #[cfg(doctest)]

@@ -47,6 +47,7 @@ async fn every_tool_declares_its_hints_and_typed_schemas() {
     // (name, readOnly, destructive, idempotent)
     let expected = [
         ("search_tickets", true, false, true),
+        ("show_board", true, false, true),
         ("get_ticket", true, false, true),
         ("create_ticket", false, false, false),
         ("update_ticket", false, true, true),
@@ -381,4 +382,92 @@ fn a_killed_server_loses_no_acknowledged_write() {
         assert_eq!(retry["id"].as_u64(), Some(acknowledged[2]));
         assert_eq!(count(&client).await, 25);
     });
+}
+
+fn column_ids(board: &Value, status: &str) -> Vec<u64> {
+    let columns = board["columns"].as_array().unwrap();
+    let column = columns.iter().find(|c| c["status"] == status).unwrap();
+    column["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn the_board_shows_the_tickets_that_are_not_closed_by_status() {
+    let client = client().await;
+    let result = call(&client, "show_board", json!({})).await;
+    let board = structured(&result);
+    let statuses: Vec<&str> =
+        board["columns"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["open", "in_progress", "resolved"]);
+    assert_eq!(column_ids(&board, "open"), [1, 3]);
+    assert_eq!(column_ids(&board, "in_progress"), [2]);
+    assert_eq!(column_ids(&board, "resolved"), [4]);
+    // The model reads a summary; the page alone gets the workflow and the filters.
+    assert_eq!(result.content[0].as_text(), Some("Ticket board: 2 open, 1 in progress, 1 resolved."));
+    let meta = result.meta.clone().unwrap();
+    assert_eq!(meta["transitions"]["open"], json!(["in_progress", "closed"]));
+    assert_eq!(meta["transitions"]["closed"], json!([]));
+    assert_eq!(meta["filters"], json!({}));
+
+    let filtered = call(&client, "show_board", json!({"assignee": "ana", "include_closed": true})).await;
+    let board = structured(&filtered);
+    assert_eq!(column_ids(&board, "in_progress"), [2]);
+    assert_eq!(column_ids(&board, "closed"), [5]);
+    assert!(column_ids(&board, "open").is_empty());
+    assert_eq!(filtered.meta.unwrap()["filters"], json!({"assignee": "ana", "include_closed": true}));
+
+    // A move the page makes is an ordinary update_ticket; the next board shows it.
+    call(&client, "update_ticket", json!({"id": 1, "status": "in_progress"})).await;
+    let board = structured(&call(&client, "show_board", json!({})).await);
+    assert_eq!(column_ids(&board, "in_progress"), [1, 2]);
+}
+
+#[tokio::test]
+async fn show_board_links_the_board_page_in_both_eras() {
+    for version in ["2025-11-25", "2026-07-28"] {
+        let server = server(Store::open(":memory:").unwrap()).unwrap();
+        let client = TestClient::builder(server).protocol_version(version).connect().await;
+        let tools = client.list_tools().await.unwrap();
+        let board = tools.iter().find(|t| t["name"] == "show_board").unwrap();
+        assert_eq!(
+            board["_meta"],
+            json!({
+                "ui": {"resourceUri": "ui://tickets/board"},
+                "ui/resourceUri": "ui://tickets/board",
+                "openai/outputTemplate": "ui://tickets/board.skybridge",
+                "openai/widgetAccessible": true,
+                "openai/toolInvocation/invoking": "Loading the board…",
+                "openai/toolInvocation/invoked": "Board ready"
+            }),
+            "{version}"
+        );
+        let read = client.request("resources/read", json!({"uri": "ui://tickets/board"})).await.unwrap();
+        let page = &read["contents"][0];
+        assert_eq!(page["mimeType"], "text/html;profile=mcp-app", "{version}");
+        assert_eq!(
+            page["_meta"],
+            json!({
+                "ui": {"prefersBorder": true},
+                "openai/widgetCSP": {"connect_domains": [], "resource_domains": []},
+                "openai/widgetPrefersBorder": true,
+                "openai/widgetDescription": "Tickets by status, with buttons that move them along the workflow"
+            }),
+            "{version}"
+        );
+        let copy =
+            client.request("resources/read", json!({"uri": "ui://tickets/board.skybridge"})).await.unwrap();
+        assert_eq!(copy["contents"][0]["mimeType"], "text/html+skybridge", "{version}");
+        assert_eq!(copy["contents"][0]["text"], page["text"], "{version}");
+    }
+}
+
+#[tokio::test]
+async fn the_board_page_is_self_contained() {
+    let client = client().await;
+    let read = client.request("resources/read", json!({"uri": "ui://tickets/board"})).await.unwrap();
+    let html = read["contents"][0]["text"].as_str().unwrap().to_ascii_lowercase();
+    assert!(html.starts_with("<!doctype html>"));
+    // Nothing from the network: it declares no CSP domain, so a host would block it anyway.
+    for outside in ["http://", "https://", "//cdn", " src=", "<link", "@import", "url("] {
+        assert!(!html.contains(outside), "the page loads something from outside: {outside}");
+    }
 }

@@ -18,6 +18,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 # name: (readOnly, destructive, idempotent, required inputs)
 EXPECTED = {
     "search_tickets": (True, False, True, []),
+    "show_board": (True, False, True, []),
     "get_ticket": (True, False, True, ["id"]),
     "create_ticket": (False, False, False, ["title"]),
     "update_ticket": (False, True, True, ["id"]),
@@ -51,6 +52,9 @@ async def main(mode: str, target: str, args: list[str]) -> None:
             assert sorted(inputs.get("required", [])) == required, (name, inputs)
             assert schema(tool.output_schema)["type"] == "object", name
         assert "idempotency_key" in schema(tools["create_ticket"].input_schema)["properties"]
+        # The board is an MCP Apps page: the link survives the official client.
+        board = tools["show_board"].model_dump(by_alias=True, exclude_none=True)
+        assert board["_meta"]["ui"]["resourceUri"] == "ui://tickets/board", board
 
         key = f"py-{mode}-{os.getpid()}"
         create = {"title": f"From Python over {mode}", "body": "snake hello", "idempotency_key": key}

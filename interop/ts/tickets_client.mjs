@@ -25,6 +25,7 @@ const { tools } = await client.listTools();
 const expected = {
   // name: [readOnly, destructive, idempotent, required inputs]
   search_tickets: [true, false, true, []],
+  show_board: [true, false, true, []],
   get_ticket: [true, false, true, ["id"]],
   create_ticket: [false, false, false, ["title"]],
   update_ticket: [false, true, true, ["id"]],
@@ -45,6 +46,12 @@ for (const tool of tools) {
   assert.equal(tool.outputSchema?.type, "object", `${tool.name} outputSchema`);
 }
 const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+// The board is an MCP Apps page: the link survives the official client, and the page reads.
+assert.equal(byName.show_board._meta?.ui?.resourceUri, "ui://tickets/board");
+assert.equal(byName.show_board._meta?.["openai/outputTemplate"], "ui://tickets/board.skybridge");
+const page = await client.readResource({ uri: "ui://tickets/board" });
+assert.equal(page.contents[0].mimeType, "text/html;profile=mcp-app");
+assert.ok(page.contents[0].text.startsWith("<!doctype html>"));
 assert.ok(byName.create_ticket.inputSchema.properties.idempotency_key, "create_ticket takes an idempotency key");
 assert.deepEqual(byName.update_ticket.inputSchema.properties.status.enum.filter(Boolean), [
   "open", "in_progress", "resolved", "closed",

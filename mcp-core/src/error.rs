@@ -236,6 +236,15 @@ pub enum BuildError {
         /// What is wrong.
         why: String,
     },
+    /// An MCP Apps declaration that hosts could not use: a UI resource outside `ui://`, a
+    /// malformed CSP origin, a tool showing a page that is not registered.
+    #[error("{item}: {why}")]
+    InvalidUi {
+        /// The resource or tool, such as `tool "show_board"`.
+        item: String,
+        /// What is wrong and how to fix it.
+        why: String,
+    },
     /// The key given to
     /// [`ServerBuilder::request_state_key`](crate::ServerBuilder::request_state_key) cannot seal
     /// multi round-trip state safely.

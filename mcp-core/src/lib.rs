@@ -48,6 +48,7 @@ pub mod request;
 pub mod schema;
 mod server;
 pub mod testing;
+pub mod ui;
 
 mod base64;
 mod canonical;
@@ -69,6 +70,7 @@ pub use server::{
     ResourceRequest, Server, ServerBuilder, Session, State, TaskSupport, Tool, ToolBuilder, ToolHandler,
     UriTemplate, validate_tool_name,
 };
+pub use ui::WithUi;
 
 /// `CancellationToken`, as handed out by [`Context::cancellation`].
 pub use tokio_util::sync::CancellationToken;

@@ -15,6 +15,8 @@ mod uri_template;
 // compile-time checks can never drift from them (the way serde_derive shares its internals).
 #[path = "../../mcp-core/src/shared/tool_name.rs"]
 mod tool_name;
+#[path = "../../mcp-core/src/shared/ui_rules.rs"]
+mod ui_rules;
 #[path = "../../mcp-core/src/shared/uri_template_syntax.rs"]
 mod uri_template_syntax;
 

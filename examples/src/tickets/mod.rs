@@ -3,6 +3,8 @@
 //! - Read tools: `search_tickets` (words, status, assignee, pages), `get_ticket`.
 //! - Write tools: `create_ticket` (with an idempotency key, since clients retry),
 //!   `update_ticket`, `add_comment`, `delete_ticket` (destructive).
+//! - A board, `show_board` (read): the tickets by status, shown as an interactive page
+//!   (`ui://tickets/board`, MCP Apps) whose buttons move tickets with `update_ticket`.
 //! - A resource template, `tickets://{id}`: each ticket as JSON.
 //! - A prompt, `triage`: the ticket embedded, and what to decide about it.
 //!
@@ -29,11 +31,12 @@ mod model;
 mod store;
 
 use mcp_core::protocol::{Content, GetPromptResult, PromptMessage, ResourceContents, Role};
-use mcp_core::{BuildError, Json, McpError, Prompt, Resource, Server, ToolError, tools};
+use mcp_core::{BuildError, Json, McpError, Prompt, Resource, Server, ToolError, WithUi, resource, tools};
+use serde_json::json;
 
 pub use model::{
-    Comment, Deleted, NewComment, NewTicket, Priority, SearchPage, SearchTickets, Status, Ticket,
-    TicketSummary, TicketUpdate,
+    Board, BoardColumn, BoardFilters, Comment, Deleted, NewComment, NewTicket, Priority, SearchPage,
+    SearchTickets, Status, Ticket, TicketSummary, TicketUpdate,
 };
 pub use store::{Store, StoreError};
 
@@ -82,6 +85,53 @@ impl Tickets {
         Ok(Json(self.store.get(id).await?))
     }
 
+    /// Show the ticket board.
+    ///
+    /// Shows the tickets that are not closed as a board with one column per status (open,
+    /// in_progress, resolved), optionally filtered by words or assignee. Clients that can show
+    /// pages render it interactively; the user can move tickets on it.
+    #[tool(
+        read,
+        closed_world,
+        scope = "tickets:read",
+        ui = "ui://tickets/board",
+        invoking = "Loading the board…",
+        invoked = "Board ready"
+    )]
+    async fn show_board(&self, #[args] filters: BoardFilters) -> Result<WithUi<Board>, ToolError> {
+        let mut statuses = vec![Status::Open, Status::InProgress, Status::Resolved];
+        if filters.include_closed == Some(true) {
+            statuses.push(Status::Closed);
+        }
+        let mut columns = Vec::new();
+        for status in statuses {
+            let page = self
+                .store
+                .search(filters.query.clone(), Some(status), filters.assignee.clone(), 50, None)
+                .await?;
+            columns.push(BoardColumn { status, total: page.total, tickets: page.tickets });
+        }
+        let summary: Vec<String> =
+            columns.iter().map(|c| format!("{} {}", c.total, c.status.as_str().replace('_', " "))).collect();
+        // Only the page needs the workflow (which buttons to draw) and the filters (to refresh
+        // the same board after a move): the model already knows both.
+        let transitions: serde_json::Map<String, serde_json::Value> =
+            [Status::Open, Status::InProgress, Status::Resolved, Status::Closed]
+                .into_iter()
+                .map(|from| {
+                    let to: Vec<&str> = [Status::Open, Status::InProgress, Status::Resolved, Status::Closed]
+                        .into_iter()
+                        .filter(|&to| to != from && from.can_move_to(to))
+                        .map(Status::as_str)
+                        .collect();
+                    (from.as_str().to_owned(), json!(to))
+                })
+                .collect();
+        Ok(WithUi::new(Board { columns })
+            .text(format!("Ticket board: {}.", summary.join(", ")))
+            .ui_meta(json!({ "transitions": transitions, "filters": filters })))
+    }
+
     /// Create a ticket.
     ///
     /// Opens a new ticket in status `open`. Send an `idempotency_key` (any unique string) and
@@ -126,6 +176,25 @@ impl Tickets {
         let gone = self.store.delete(id).await?;
         Ok(Json(Deleted { id: gone.id, title: gone.title, comments_deleted: gone.comments.len() as u64 }))
     }
+}
+
+/// Ticket board.
+///
+/// The page `show_board` is shown in: the tickets by status, with buttons that move them
+/// along the workflow.
+// Self-contained (no script, style or font from the network), so it declares no CSP domain;
+// it talks to the host over `postMessage` only. The skybridge copy is for ChatGPT surfaces
+// that predate MCP Apps.
+#[resource(
+    uri = "ui://tickets/board",
+    ui(
+        prefers_border,
+        description = "Tickets by status, with buttons that move them along the workflow",
+        skybridge_copy
+    )
+)]
+pub fn board_page() -> &'static str {
+    include_str!("board.html")
 }
 
 /// `tickets://{id}`: a ticket as JSON, the same shape `get_ticket` returns.
@@ -202,6 +271,7 @@ pub fn server(store: Store) -> Result<Server, BuildError> {
         .description("A Jira-style issue tracker stored in SQLite.")
         .instructions(INSTRUCTIONS)
         .tools(Tickets::new(store.clone()))
+        .resource(board_page::resource())
         .resource(ticket_resource(store.clone())?)
         .prompt(triage_prompt(store))
         .build()

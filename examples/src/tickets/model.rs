@@ -242,3 +242,36 @@ pub struct Deleted {
     /// How many comments went with it.
     pub comments_deleted: u64,
 }
+
+/// Which tickets the board shows; every filter is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoardFilters {
+    /// Words that must all appear in the title or body (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Only tickets assigned to this person; "" for unassigned tickets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Also show a column of closed tickets (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_closed: Option<bool>,
+}
+
+/// One column of the board: the tickets in one status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BoardColumn {
+    /// The status of every ticket in the column.
+    pub status: Status,
+    /// How many tickets are in this status (the column shows at most 50).
+    pub total: u64,
+    /// The tickets, by id.
+    pub tickets: Vec<TicketSummary>,
+}
+
+/// The board: the tickets that are not closed, by status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Board {
+    /// Columns in workflow order: open, in_progress, resolved (and closed when asked for).
+    pub columns: Vec<BoardColumn>,
+}

@@ -37,6 +37,22 @@ pub fn node() -> Option<PathBuf> {
     peer("TypeScript", PathBuf::from("node"), dir.join("node_modules/@modelcontextprotocol/sdk/package.json"))
 }
 
+/// Node and a Chromium for the browser test (`interop/ui/board_browser.mjs`), when
+/// `interop/node_modules` has the MCP Apps host bridge and playwright-core, and Chromium is
+/// installed (`CHROMIUM` names it; default `/usr/bin/chromium`, Debian's package).
+pub fn browser() -> Option<(PathBuf, PathBuf)> {
+    let dir = interop_dir();
+    let node = peer(
+        "MCP Apps host",
+        PathBuf::from("node"),
+        dir.join("node_modules/@modelcontextprotocol/ext-apps/package.json"),
+    )?;
+    peer("playwright-core", PathBuf::new(), dir.join("node_modules/playwright-core/package.json"))?;
+    let chromium = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    let chromium = peer("Chromium", chromium.clone(), chromium)?;
+    Some((node, chromium))
+}
+
 /// The Python of `interop/.venv`, where the Python SDK client is installed.
 pub fn python() -> Option<PathBuf> {
     let venv = interop_dir().join(".venv/bin/python");

@@ -188,6 +188,25 @@ impl Context {
         &self.inner.facts.client_capabilities
     }
 
+    /// Whether the client declared MCP Apps support (the `io.modelcontextprotocol/ui`
+    /// extension with `text/html;profile=mcp-app` among its `mimeTypes`), so a tool's UI page
+    /// will be shown. A handler need not ask: a [`WithUi`](crate::WithUi) result reads well
+    /// everywhere; ask to skip work only a page would use. Clients that render pages without
+    /// declaring the extension (some ChatGPT surfaces, stateless HTTP requests of the
+    /// 2025-11-25 era, which carry no capabilities) answer `false`.
+    ///
+    /// ```
+    /// use mcp_core::{Context, McpError};
+    ///
+    /// fn rows_for(ctx: &Context) -> usize {
+    ///     if ctx.client_supports_ui() { 500 } else { 20 }
+    /// }
+    /// # let _ = rows_for;
+    /// ```
+    pub fn client_supports_ui(&self) -> bool {
+        crate::ui::client_supports_ui(self.client_capabilities())
+    }
+
     /// Who the client said it is, when it did.
     pub fn client_info(&self) -> Option<&Implementation> {
         self.inner.facts.client_info.as_deref()

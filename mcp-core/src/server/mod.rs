@@ -262,8 +262,12 @@ impl Server {
 
     /// Adds a tool at run time and tells connected clients (`notifications/tools/list_changed`).
     pub fn add_tool(&self, tool: impl IntoTool) -> Result<(), BuildError> {
-        let tool = tool.into_tool();
+        let mut tool = tool.into_tool();
         check_tool(&tool)?;
+        {
+            let resources = self.inner.resources.read().map_err(|_| poisoned())?;
+            tool.link_ui(|uri| find_ui(&resources, uri))?;
+        }
         {
             let mut tools = self.inner.tools.write().map_err(|_| poisoned())?;
             let name = tool.name().to_owned();
@@ -299,8 +303,11 @@ impl Server {
         let resource = resource.into_resource();
         {
             let mut all = self.inner.resources.write().map_err(|_| poisoned())?;
-            check_resource(&all, &resource)?;
-            all.push(resource);
+            let resources = with_ui_copies(resource)?;
+            for resource in &resources {
+                check_resource(&all, resource)?;
+            }
+            all.extend(resources);
         }
         self.broadcast(method::RESOURCES_LIST_CHANGED, |_| true);
         Ok(())
@@ -492,6 +499,44 @@ fn check_tool(tool: &Tool) -> Result<(), BuildError> {
     // rules, so break them at build time rather than in front of a user.
     tool.header_params().map_err(|why| BuildError::InvalidSchema { tool: tool.name().to_owned(), why })?;
     Ok(())
+}
+
+/// A resource, checked when it is a UI page, followed by its `text/html+skybridge` copy when
+/// the page asks for one.
+fn with_ui_copies(mut resource: Resource) -> Result<Vec<Resource>, BuildError> {
+    let Some(ui) = resource.ui.clone() else { return Ok(vec![resource]) };
+    let uri = resource.uri().to_owned();
+    if resource.is_template() {
+        return Err(BuildError::InvalidUi {
+            item: format!("UI resource {uri:?}"),
+            why: "a UI page is one concrete `ui://` URI, not a template; pass data to it through the tool result".into(),
+        });
+    }
+    ui.check(&uri)?;
+    if let ResourceKind::Concrete(definition) = &mut resource.kind {
+        crate::ui::merge_meta(&mut definition.meta, (*ui.content_meta).clone());
+    }
+    if !ui.meta_wants_skybridge() {
+        return Ok(vec![resource]);
+    }
+    let mut copy = resource.clone();
+    let copy_uri = crate::ui::ResourceUi::skybridge_uri(&uri);
+    if let ResourceKind::Concrete(definition) = &mut copy.kind {
+        definition.uri = copy_uri;
+        definition.mime_type = Some(crate::ui::SKYBRIDGE_MIME_TYPE.to_owned());
+        // The copy is for ChatGPT alone: MCP Apps' `_meta.ui` stays on the page itself.
+        if let Some(meta) = &mut definition.meta {
+            meta.remove("ui");
+        }
+    }
+    copy.ui = Some(Arc::new(ui.skybridge_copy()));
+    Ok(vec![resource, copy])
+}
+
+/// What [`Tool::link_ui`] asks of the registered resources about `uri`.
+fn find_ui(resources: &[Resource], uri: &str) -> Option<Option<bool>> {
+    let resource = resources.iter().find(|r| !r.is_template() && r.uri() == uri)?;
+    Some(resource.ui.as_ref().map(|ui| ui.meta_wants_skybridge()))
 }
 
 fn check_resource(existing: &[Resource], new: &Resource) -> Result<(), BuildError> {
@@ -742,9 +787,17 @@ impl ServerBuilder {
     /// Checks every registration and builds the server. Fails on an invalid tool name, a tool
     /// whose schema root is not an object, or two items with the same name, naming both.
     pub fn build(self) -> Result<Server, BuildError> {
+        let mut resources: Vec<Resource> = Vec::new();
+        for resource in self.resources {
+            for resource in with_ui_copies(resource)? {
+                check_resource(&resources, &resource)?;
+                resources.push(resource);
+            }
+        }
         let mut tools = Catalog::default();
-        for tool in self.tools {
+        for mut tool in self.tools {
             check_tool(&tool)?;
+            tool.link_ui(|uri| find_ui(&resources, uri))?;
             let name = tool.name().to_owned();
             let second = tool.origin.clone();
             if let Err(first) = tools.insert(name.clone(), Arc::new(tool)) {
@@ -755,11 +808,6 @@ impl ServerBuilder {
                     second,
                 });
             }
-        }
-        let mut resources: Vec<Resource> = Vec::new();
-        for resource in self.resources {
-            check_resource(&resources, &resource)?;
-            resources.push(resource);
         }
         let mut prompts = Catalog::default();
         for prompt in self.prompts {
@@ -790,6 +838,13 @@ impl ServerBuilder {
             extensions: None,
         };
         tasks::advertise(&mut capabilities, any_task_tool, &self.tasks);
+        // MCP Apps (`io.modelcontextprotocol/ui`): advertised once the server has a page to show.
+        if resources.iter().any(Resource::is_ui) {
+            capabilities
+                .extensions
+                .get_or_insert_with(serde_json::Map::new)
+                .insert(crate::ui::EXTENSION.into(), serde_json::json!({}));
+        }
         let request_state = mrtr::StateSealer::new(self.request_state_key, self.request_state_ttl)?;
         Ok(Server {
             inner: Arc::new(ServerInner {

@@ -11,6 +11,7 @@ use crate::error::{BuildError, McpError};
 use crate::protocol::{
     Annotations, CacheHint, Icon, Meta, ResourceContents, ResourceDefinition, ResourceTemplateDefinition,
 };
+use crate::ui::{ResourceUi, UiMeta};
 
 /// The URI being read and, for a template, the variables it matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +77,8 @@ pub struct Resource {
     pub(crate) handler: Arc<dyn ResourceHandler>,
     pub(crate) completers: BTreeMap<String, Arc<dyn Completer>>,
     pub(crate) cache: Option<CacheHint>,
+    /// The MCP Apps declaration of a UI page (`ui://`), if this is one.
+    pub(crate) ui: Option<Arc<ResourceUi>>,
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +94,18 @@ impl std::fmt::Debug for Resource {
 }
 
 impl Resource {
+    /// Whether this is an MCP Apps page (declared with [`ResourceBuilder::ui`]).
+    ///
+    /// ```
+    /// use mcp_core::{Resource, ui::UiMeta};
+    ///
+    /// assert!(Resource::new("ui://t/board", "board").ui(UiMeta::new()).html("<!doctype html>").is_ui());
+    /// assert!(!Resource::new("docs://readme", "readme").html("# Hello").is_ui());
+    /// ```
+    pub fn is_ui(&self) -> bool {
+        self.ui.is_some()
+    }
+
     /// A concrete resource at `uri`.
     // Returns the builder: a prompt or resource without its handler is not yet usable.
     #[allow(clippy::new_ret_no_self)]
@@ -109,6 +124,7 @@ impl Resource {
             }),
             completers: BTreeMap::new(),
             cache: None,
+            ui: None,
         }
     }
 
@@ -136,6 +152,7 @@ impl Resource {
             ),
             completers: BTreeMap::new(),
             cache: None,
+            ui: None,
         })
     }
 
@@ -174,6 +191,7 @@ pub struct ResourceBuilder {
     kind: ResourceKind,
     completers: BTreeMap<String, Arc<dyn Completer>>,
     cache: Option<CacheHint>,
+    ui: Option<UiMeta>,
 }
 
 macro_rules! both {
@@ -282,6 +300,57 @@ impl ResourceBuilder {
             handler: Arc::new(handler),
             completers: self.completers,
             cache: self.cache,
+            ui: self.ui.map(|meta| Arc::new(ResourceUi::new(meta))),
         }
+    }
+
+    /// Declares this resource an MCP Apps page (`io.modelcontextprotocol/ui`): served as
+    /// `text/html;profile=mcp-app`, with `meta` (CSP, permissions, dedicated domain, border)
+    /// as `_meta.ui` and ChatGPT's `openai/widget*` keys, in `resources/list` and on every
+    /// content item `resources/read` returns. [`ServerBuilder::build`](crate::ServerBuilder::build)
+    /// checks the declaration: the URI must be a concrete `ui://` URI and every origin
+    /// well-formed. Finish with [`ResourceBuilder::html`] for a fixed page, or with a handler.
+    ///
+    /// ```
+    /// use mcp_core::{Resource, Server, ui::UiMeta};
+    ///
+    /// let board = Resource::new("ui://tickets/board", "board")
+    ///     .ui(UiMeta::new().prefers_border(true))
+    ///     .html("<!doctype html><title>Board</title>");
+    /// assert!(Server::builder("t", "1").resource(board).build().is_ok());
+    ///
+    /// let outside = Resource::new("https://example.com/board", "board").ui(UiMeta::new()).html("");
+    /// let error = Server::builder("t", "1").resource(outside).build().unwrap_err();
+    /// assert!(error.to_string().contains("not a `ui://` URI"));
+    /// ```
+    pub fn ui(mut self, meta: UiMeta) -> Self {
+        both!(self, d => d.mime_type = Some(crate::ui::MIME_TYPE.to_owned()));
+        self.ui = Some(meta);
+        self
+    }
+
+    /// Finishes the resource with fixed text: an inline string or `include_str!("page.html")`.
+    /// The MIME type is the one declared (`text/html;profile=mcp-app` after
+    /// [`ResourceBuilder::ui`]).
+    ///
+    /// ```
+    /// use mcp_core::{Resource, ui::UiMeta};
+    ///
+    /// let page = Resource::new("ui://hello/page", "hello").ui(UiMeta::new()).html("<!doctype html><p>Hello");
+    /// assert_eq!(page.uri(), "ui://hello/page");
+    /// ```
+    pub fn html(self, text: impl Into<std::borrow::Cow<'static, str>>) -> Resource {
+        let text: Arc<str> = Arc::from(text.into().into_owned());
+        let mime = match &self.kind {
+            ResourceKind::Concrete(d) => d.mime_type.clone(),
+            ResourceKind::Template(d, _) => d.mime_type.clone(),
+        };
+        self.handler(move |_ctx, request: ResourceRequest| {
+            let mut contents = ResourceContents::text(request.uri, &*text);
+            if let Some(mime) = &mime {
+                contents = contents.with_mime_type(mime.clone());
+            }
+            async move { Ok(vec![contents]) }
+        })
     }
 }

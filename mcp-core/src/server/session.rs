@@ -698,7 +698,10 @@ impl Session {
             return Err(McpError::resource_not_found(&params.uri));
         };
         let request = super::ResourceRequest { uri: params.uri, variables };
-        let contents = resource.handler.read(ctx, request).await?;
+        let mut contents = resource.handler.read(ctx, request).await?;
+        if let Some(ui) = &resource.ui {
+            ui.finish_contents(&mut contents);
+        }
         Ok((ReadResourceResult { contents, meta: None }, resource.cache))
     }
 

@@ -71,6 +71,8 @@ pub struct Tool {
     pub(crate) schemas: Arc<ToolSchemas>,
     /// Whether calls may become tasks (Tasks extension).
     pub(crate) task: super::tasks::TaskDeclaration,
+    /// The tool's link to a UI page and its visibility (MCP Apps), resolved at build.
+    pub(crate) ui: Option<crate::ui::ToolUi>,
 }
 
 /// A tool's input and output schemas in the form the validator reads.
@@ -179,6 +181,25 @@ impl Tool {
     /// ```
     pub fn header_params(&self) -> Result<Vec<(String, Vec<String>)>, String> {
         self.schemas.header_params.clone()
+    }
+
+    /// Writes the tool's UI link (MCP Apps) into its `_meta`, checked against the registered
+    /// pages; `find` tells, for a URI, whether a page is registered there (`Some`), whether it
+    /// is a UI page (`Some(Some(_))`) and whether it has a skybridge copy (`Some(Some(true))`).
+    pub(crate) fn link_ui(
+        &mut self,
+        find: impl Fn(&str) -> Option<Option<bool>>,
+    ) -> Result<(), crate::BuildError> {
+        let Some(ui) = &self.ui else { return Ok(()) };
+        let meta = ui.wire(self.name(), find)?;
+        crate::ui::merge_meta(&mut self.definition.meta, meta);
+        self.schemas = Arc::new(ToolSchemas {
+            input: self.schemas.input.clone(),
+            output: self.schemas.output.clone(),
+            header_params: self.schemas.header_params.clone(),
+            listed: serde_json::to_value(&self.definition).unwrap_or_default(),
+        });
+        Ok(())
     }
 }
 
@@ -305,6 +326,7 @@ pub struct ToolBuilder {
     scopes: Vec<String>,
     origin: Option<String>,
     task: super::tasks::TaskDeclaration,
+    ui: Option<crate::ui::ToolUi>,
 }
 
 impl ToolBuilder {
@@ -332,6 +354,7 @@ impl ToolBuilder {
             scopes: Vec::new(),
             origin: None,
             task: Default::default(),
+            ui: None,
         }
     }
 
@@ -490,7 +513,62 @@ impl ToolBuilder {
             origin,
             schemas,
             task: self.task,
+            ui: self.ui,
         }
+    }
+
+    /// Shows the tool's results in the UI page at `uri` (MCP Apps, `io.modelcontextprotocol/ui`):
+    /// a host that supports UI renders the page and hands it each result; others show the
+    /// result as usual. The page must be registered with
+    /// [`ResourceBuilder::ui`](crate::ResourceBuilder::ui): [`ServerBuilder::build`](crate::ServerBuilder::build)
+    /// fails otherwise. Emits `_meta.ui.resourceUri` (and the deprecated `ui/resourceUri`) and
+    /// ChatGPT's `openai/outputTemplate` and `openai/widgetAccessible`.
+    ///
+    /// ```
+    /// use mcp_core::{Resource, Server, Tool, protocol::CallToolResult, ui::UiMeta};
+    ///
+    /// let show = || Tool::read("show_board").ui("ui://tickets/board")
+    ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("3 open tickets")) });
+    /// let page = Resource::new("ui://tickets/board", "board").ui(UiMeta::new()).html("<!doctype html>");
+    /// assert!(Server::builder("t", "1").resource(page).tool(show()).build().is_ok());
+    ///
+    /// let error = Server::builder("t", "1").tool(show()).build().unwrap_err();
+    /// assert!(error.to_string().contains("no resource with that URI is registered"));
+    /// ```
+    pub fn ui(mut self, uri: impl Into<String>) -> Self {
+        self.ui.get_or_insert_with(Default::default).resource_uri = Some(uri.into());
+        self
+    }
+
+    /// Who may call the tool: the model, the UI pages, or both (the default); `_meta.ui.visibility`
+    /// and ChatGPT's `openai/widgetAccessible` and `openai/visibility`. Needs no page of its own:
+    /// an app-only tool is typically a button's action.
+    ///
+    /// ```
+    /// use mcp_core::{Tool, protocol::CallToolResult, ui::Visibility};
+    ///
+    /// let refresh = Tool::read("refresh_board")
+    ///     .visibility(Visibility::App)
+    ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("refreshed")) });
+    /// # let _ = refresh;
+    /// ```
+    pub fn visibility(mut self, visibility: crate::ui::Visibility) -> Self {
+        self.ui.get_or_insert_with(Default::default).visibility = Some(visibility);
+        self
+    }
+
+    /// What ChatGPT shows while the tool runs (`openai/toolInvocation/invoking`, at most 64
+    /// characters).
+    pub fn invoking(mut self, text: impl Into<String>) -> Self {
+        self.ui.get_or_insert_with(Default::default).invoking = Some(text.into());
+        self
+    }
+
+    /// What ChatGPT shows once the tool has run (`openai/toolInvocation/invoked`, at most 64
+    /// characters).
+    pub fn invoked(mut self, text: impl Into<String>) -> Self {
+        self.ui.get_or_insert_with(Default::default).invoked = Some(text.into());
+        self
     }
 }
 

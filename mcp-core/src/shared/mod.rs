@@ -10,4 +10,5 @@
 //! as serde_derive_internals does, keeps one copy in git.
 
 pub(crate) mod tool_name;
+pub(crate) mod ui_rules;
 pub(crate) mod uri_template_syntax;

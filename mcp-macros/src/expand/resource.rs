@@ -124,6 +124,24 @@ fn registration(
     if let Some(size) = &resource.size {
         builder.extend(quote!(.size(#size)));
     }
+    if let Some(page) = &resource.ui {
+        let mut meta = quote!(#krate::ui::UiMeta::new());
+        for (method, value) in &page.strings {
+            let method = syn::Ident::new(method, value.span());
+            meta.extend(quote!(.#method(#value)));
+        }
+        for (permission, variant) in &page.permissions {
+            let variant = syn::Ident::new(variant, permission.span());
+            meta.extend(quote!(.permission(#krate::ui::Permission::#variant)));
+        }
+        if let Some(yes) = page.prefers_border {
+            meta.extend(quote!(.prefers_border(#yes)));
+        }
+        if let Some(yes) = page.skybridge_copy {
+            meta.extend(quote!(.skybridge_copy(#yes)));
+        }
+        builder.extend(quote!(.ui(#meta)));
+    }
     for completion in &resource.completions {
         let var = lit(&completion.name, completion.span);
         let completer = &completion.completer;

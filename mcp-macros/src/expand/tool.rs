@@ -80,6 +80,24 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
     if let Some((true, _)) = def.attr.defer_task {
         builder.extend(quote!(.defer_task(true)));
     }
+    if let Some(uri) = &def.attr.ui {
+        builder.extend(quote!(.ui(#uri)));
+    }
+    let visibility = match def.attr.visibility {
+        Some(parse::Visibility::Both) => Some(quote!(Both)),
+        Some(parse::Visibility::Model) => Some(quote!(Model)),
+        Some(parse::Visibility::App) => Some(quote!(App)),
+        None => None,
+    };
+    if let Some(variant) = visibility {
+        builder.extend(quote!(.visibility(#krate::ui::Visibility::#variant)));
+    }
+    if let Some(text) = &def.attr.invoking {
+        builder.extend(quote!(.invoking(#text)));
+    }
+    if let Some(text) = &def.attr.invoked {
+        builder.extend(quote!(.invoked(#text)));
+    }
     let origin = &def.origin;
     builder.extend(quote!(.origin(#origin)));
 

@@ -97,7 +97,61 @@ pub(crate) struct ToolAttr {
     pub(crate) scopes: Vec<LitStr>,
     pub(crate) task: Option<TaskSupport>,
     pub(crate) defer_task: Option<(bool, Span)>,
+    /// `ui = "ui://..."`: the page that shows the tool's results (MCP Apps).
+    pub(crate) ui: Option<LitStr>,
+    /// `visibility = "model" | "app" | "both"`.
+    pub(crate) visibility: Option<Visibility>,
+    /// `invoking = "..."`, `invoked = "..."`: ChatGPT's status texts.
+    pub(crate) invoking: Option<LitStr>,
+    pub(crate) invoked: Option<LitStr>,
     pub(crate) common: Common,
+}
+
+/// `visibility = "..."` of a tool: who may call it (MCP Apps).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Visibility {
+    Both,
+    Model,
+    App,
+}
+
+fn visibility(opt: &Opt, errors: &mut Errors) -> Option<Visibility> {
+    let value = opt.string(errors)?;
+    match value.value().as_str() {
+        "both" => Some(Visibility::Both),
+        "model" => Some(Visibility::Model),
+        "app" => Some(Visibility::App),
+        other => {
+            errors.spanned(
+                &value,
+                format!(
+                    "unknown visibility {other:?}: write `visibility = \"app\"` (only the UI pages may call the tool; \
+                     hidden from the model), `visibility = \"model\"` (pages may not call it) or leave it out (both)"
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `key = "ui://..."`, checked as the server will check it.
+fn ui_uri(opt: &Opt, errors: &mut Errors) -> Option<LitStr> {
+    let value = opt.string(errors)?;
+    if let Err(why) = crate::ui_rules::check_ui_uri(&value.value()) {
+        errors.spanned(&value, why);
+        return None;
+    }
+    Some(value)
+}
+
+/// `invoking = "..."` or `invoked = "..."`.
+fn status_text(opt: &Opt, errors: &mut Errors) -> Option<LitStr> {
+    let value = opt.string(errors)?;
+    if let Err(why) = crate::ui_rules::check_status_text(&value.value()) {
+        errors.spanned(&value, format!("the `{}` text {:?}: {why}", opt.name(), value.value()));
+        return None;
+    }
+    Some(value)
 }
 
 const TOOL_OPTIONS: &[&str] = &[
@@ -113,6 +167,10 @@ const TOOL_OPTIONS: &[&str] = &[
     "scope",
     "task",
     "defer_task",
+    "ui",
+    "visibility",
+    "invoking",
+    "invoked",
 ];
 
 /// `task = "optional" | "required"`.
@@ -179,6 +237,10 @@ pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Error
                 let value = opt.flag(errors).map(|v| (v, opt.span()));
                 once(&mut tool.defer_task, &opt, value, errors)
             }
+            "ui" => once(&mut tool.ui, &opt, ui_uri(&opt, errors), errors),
+            "visibility" => once(&mut tool.visibility, &opt, visibility(&opt, errors), errors),
+            "invoking" => once(&mut tool.invoking, &opt, status_text(&opt, errors), errors),
+            "invoked" => once(&mut tool.invoked, &opt, status_text(&opt, errors), errors),
             "scope" => {
                 if let Some(scope) = opt.string(errors) {
                     if scope.value().is_empty() || scope.value().contains(char::is_whitespace) {
@@ -271,10 +333,118 @@ pub(crate) struct ResourceAttr {
     pub(crate) mime_type: Option<LitStr>,
     pub(crate) size: Option<LitInt>,
     pub(crate) completions: Vec<Completion>,
+    /// `ui` or `ui(...)`: the resource is an MCP Apps page.
+    pub(crate) ui: Option<UiPage>,
     pub(crate) common: Common,
 }
 
-const RESOURCE_OPTIONS: &[&str] = &["uri", "mime_type", "size", "complete"];
+const RESOURCE_OPTIONS: &[&str] = &["uri", "mime_type", "size", "complete", "ui"];
+
+/// `ui(...)` of `#[resource]`: the page's declaration, as `UiMeta` takes it.
+pub(crate) struct UiPage {
+    /// `(UiMeta method, string argument)` in the order written.
+    pub(crate) strings: Vec<(&'static str, LitStr)>,
+    pub(crate) permissions: Vec<(LitStr, &'static str)>,
+    pub(crate) prefers_border: Option<bool>,
+    pub(crate) skybridge_copy: Option<bool>,
+}
+
+const UI_OPTIONS: &[&str] = &[
+    "connect_domains",
+    "resource_domains",
+    "frame_domains",
+    "base_uri_domains",
+    "permissions",
+    "domain",
+    "prefers_border",
+    "description",
+    "skybridge_copy",
+];
+
+/// The string literals of `key = ["a", "b"]`.
+fn string_list(opt: &Opt, errors: &mut Errors) -> Vec<LitStr> {
+    let hint =
+        format!("`{0}` takes a list of string literals: `{0} = [\"https://api.example.com\"]`", opt.name());
+    let Some(expr) = opt.expr(errors) else { return Vec::new() };
+    let Expr::Array(array) = expr else {
+        errors.spanned(&expr, hint);
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for element in &array.elems {
+        match element {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => out.push(s.clone()),
+            other => errors.spanned(other, &hint),
+        }
+    }
+    out
+}
+
+fn ui_page(opt: &Opt, errors: &mut Errors) -> Option<UiPage> {
+    let mut page =
+        UiPage { strings: Vec::new(), permissions: Vec::new(), prefers_border: None, skybridge_copy: None };
+    let items: &[Opt] = match &opt.value {
+        OptValue::Flag => &[],
+        _ => opt.list(errors)?,
+    };
+    for item in items {
+        let name = item.name();
+        match name.as_str() {
+            "connect_domains" | "resource_domains" | "frame_domains" | "base_uri_domains" => {
+                let method = match name.as_str() {
+                    "connect_domains" => "connect_domain",
+                    "resource_domains" => "resource_domain",
+                    "frame_domains" => "frame_domain",
+                    _ => "base_uri_domain",
+                };
+                for origin in string_list(item, errors) {
+                    match crate::ui_rules::check_origin(&origin.value()) {
+                        Ok(()) => page.strings.push((method, origin)),
+                        Err(why) => errors.spanned(&origin, why),
+                    }
+                }
+            }
+            "permissions" => {
+                for permission in string_list(item, errors) {
+                    let variant = match permission.value().as_str() {
+                        "camera" => "Camera",
+                        "microphone" => "Microphone",
+                        "geolocation" => "Geolocation",
+                        "clipboardWrite" | "clipboard_write" => "ClipboardWrite",
+                        other => {
+                            errors.spanned(
+                                &permission,
+                                format!(
+                                    "unknown permission {other:?}: MCP Apps pages may ask for \"camera\", \
+                                     \"microphone\", \"geolocation\" or \"clipboardWrite\""
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    page.permissions.push((permission, variant));
+                }
+            }
+            "domain" => {
+                if let Some(domain) = item.string(errors) {
+                    match crate::ui_rules::check_domain(&domain.value()) {
+                        Ok(()) => page.strings.push(("domain", domain)),
+                        Err(why) => errors.spanned(&domain, why),
+                    }
+                }
+            }
+            "description" => {
+                if let Some(text) = item.string(errors) {
+                    page.strings.push(("description", text));
+                }
+            }
+            "prefers_border" => once(&mut page.prefers_border, item, item.flag(errors), errors),
+            "skybridge_copy" => once(&mut page.skybridge_copy, item, item.flag(errors), errors),
+            other => errors.at(item.span(), unknown_option("ui(...)", other, UI_OPTIONS)),
+        }
+    }
+    Some(page)
+}
 
 pub(crate) fn resource_attr(tokens: TokenStream, attr_span: Span, errors: &mut Errors) -> ResourceAttr {
     let mut resource = ResourceAttr::default();
@@ -294,6 +464,7 @@ pub(crate) fn resource_attr(tokens: TokenStream, attr_span: Span, errors: &mut E
                 once(&mut resource.size, &opt, size, errors)
             }
             "complete" => completions(&opt, &mut resource.completions, errors),
+            "ui" => once(&mut resource.ui, &opt, ui_page(&opt, errors), errors),
             name => {
                 if !resource.common.take(&opt, errors) {
                     errors.at(opt.span(), unknown_option("#[resource]", name, &options(RESOURCE_OPTIONS)));
@@ -303,6 +474,19 @@ pub(crate) fn resource_attr(tokens: TokenStream, attr_span: Span, errors: &mut E
     }
     if resource.uri.is_none() {
         errors.at(attr_span, "a resource needs its URI: `#[resource(uri = \"tickets://{id}\")]`");
+    }
+    if resource.ui.is_some() {
+        if let Some(uri) = &resource.uri
+            && let Err(why) = crate::ui_rules::check_ui_uri(&uri.value())
+        {
+            errors.spanned(uri, format!("{why} (this resource is a UI page: it has `ui`)"));
+        }
+        if let Some(mime) = &resource.mime_type {
+            errors.spanned(
+                mime,
+                "a UI page is always served as `text/html;profile=mcp-app`; remove `mime_type` (or `ui`)",
+            );
+        }
     }
     resource
 }
