@@ -16,7 +16,7 @@
 //! with anything else, tampered with, too large or expired is refused with `-32602`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -110,12 +110,26 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// The request a state belongs to: method, target, arguments and caller.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The arguments are digested only when a state is sealed or opened: most modern calls carry
+/// no `requestState` and ask for no input, and the digest (canonical JSON, SHA-256, hex) cost
+/// more than the rest of their input round.
+#[derive(Debug, Clone)]
 pub(crate) struct Binding {
     pub(crate) method: String,
     pub(crate) target: String,
-    pub(crate) digest: String,
+    arguments: Option<Map<String, Value>>,
+    digest: OnceLock<String>,
     pub(crate) principal: Option<String>,
+}
+
+impl PartialEq for Binding {
+    fn eq(&self, other: &Self) -> bool {
+        self.method == other.method
+            && self.target == other.target
+            && self.principal == other.principal
+            && self.digest() == other.digest()
+    }
 }
 
 impl Binding {
@@ -128,16 +142,24 @@ impl Binding {
         arguments: Option<&Map<String, Value>>,
         principal: Option<String>,
     ) -> Self {
-        let mut canonical = Vec::new();
-        if let Some(arguments) = arguments {
-            crate::canonical::write_object(arguments, Numbers::AsWritten, &mut canonical);
-        }
         Binding {
             method: method.to_owned(),
             target: target.to_owned(),
-            digest: hex(&Sha256::digest(&canonical)),
+            arguments: arguments.cloned(),
+            digest: OnceLock::new(),
             principal,
         }
+    }
+
+    /// The digest of the arguments, in a key order that does not depend on how they were sent.
+    pub(crate) fn digest(&self) -> &str {
+        self.digest.get_or_init(|| {
+            let mut canonical = Vec::new();
+            if let Some(arguments) = &self.arguments {
+                crate::canonical::write_object(arguments, Numbers::AsWritten, &mut canonical);
+            }
+            hex(&Sha256::digest(&canonical))
+        })
     }
 }
 
@@ -174,7 +196,7 @@ impl StateSealer {
             v: 1,
             m: binding.method.clone(),
             t: binding.target.clone(),
-            d: binding.digest.clone(),
+            d: binding.digest().to_owned(),
             p: binding.principal.clone(),
             e: now_secs().saturating_add(self.ttl.as_secs()),
             a: carried.answers.clone(),
@@ -222,7 +244,7 @@ impl StateSealer {
         if payload.e < now_secs() {
             return Err(refuse("it has expired"));
         }
-        if payload.m != binding.method || payload.t != binding.target || payload.d != binding.digest {
+        if payload.m != binding.method || payload.t != binding.target || payload.d != binding.digest() {
             return Err(refuse("it belongs to a different request (method, name or arguments differ)"));
         }
         if payload.p != binding.principal {
@@ -405,7 +427,7 @@ mod tests {
         let every: Vec<u8> = (0..=255).collect();
         let expected: String = every.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex(&every), expected);
-        assert_eq!(binding().digest.len(), 64);
+        assert_eq!(binding().digest().len(), 64);
     }
 
     /// The digests are part of every `requestState` in flight: a state sealed before an upgrade
@@ -417,7 +439,7 @@ mod tests {
             "a": {"quote\"": "line\nbreak \u{1}", "é": "ünïcødé", "": {}},
             "m": [],
         });
-        let digest = Binding::new("tools/call", "deploy", arguments.as_object(), None).digest;
+        let digest = Binding::new("tools/call", "deploy", arguments.as_object(), None).digest().to_owned();
         let request = InputRequest {
             method: "elicitation/create".into(),
             params: Some(
@@ -473,7 +495,7 @@ mod tests {
             v: 1,
             m: "tools/call".into(),
             t: "deploy".into(),
-            d: binding().digest,
+            d: binding().digest().to_owned(),
             p: None,
             e: now_secs() - 1,
             a: Map::new(),
