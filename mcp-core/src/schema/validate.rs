@@ -764,24 +764,25 @@ fn plural(n: u64, noun: &str) -> String {
 /// The error for a failed `type` keyword, if it fails. Unknown or malformed
 /// type names are ignored.
 fn type_error(types: &Value, inst: &Value) -> Option<String> {
-    let known = type_names(types)?;
-    if known.iter().any(|t| type_matches(t, inst)) {
+    let mut known = type_names(types).peekable();
+    known.peek()?;
+    if known.clone().any(|t| type_matches(t, inst)) {
         return None;
     }
-    let known: Vec<String> = known.iter().map(|t| t.to_string()).collect();
+    let known: Vec<String> = known.map(str::to_owned).collect();
     Some(format!("expected {}, got {}", join(&known, "or"), describe(inst)))
 }
 
-/// The known type names of a `type` keyword; `None` if there are none.
-fn type_names(types: &Value) -> Option<Vec<&str>> {
+/// The known type names of a `type` keyword (a name or a list of names), in order; unknown
+/// names are skipped. An iterator, not a `Vec`: this runs for every value validated.
+fn type_names(types: &Value) -> impl Iterator<Item = &str> + Clone {
     const KNOWN: [&str; 7] = ["null", "boolean", "object", "array", "number", "integer", "string"];
-    let names: Vec<&str> = match types {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-        _ => return None,
+    let (single, list) = match types {
+        Value::String(s) => (Some(s.as_str()), &[][..]),
+        Value::Array(list) => (None, list.as_slice()),
+        _ => (None, &[][..]),
     };
-    let known: Vec<&str> = names.into_iter().filter(|t| KNOWN.contains(t)).collect();
-    (!known.is_empty()).then_some(known)
+    single.into_iter().chain(list.iter().filter_map(Value::as_str)).filter(|t| KNOWN.contains(t))
 }
 
 /// Whether a combinator branch's `type` (and `nullable`) allows `inst`;
@@ -790,10 +791,11 @@ fn branch_may_accept_type(branch: &Value, inst: &Value) -> bool {
     if inst.is_null() && branch.get("nullable") == Some(&Value::Bool(true)) {
         return true;
     }
-    match branch.get("type").and_then(type_names) {
-        Some(types) => types.iter().any(|t| type_matches(t, inst)),
-        None => branch.is_object(),
+    let mut types = branch.get("type").into_iter().flat_map(type_names).peekable();
+    if types.peek().is_none() {
+        return branch.is_object();
     }
+    types.any(|t| type_matches(t, inst))
 }
 
 /// Whether `inst` is of JSON Schema type `name`.
