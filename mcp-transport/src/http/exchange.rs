@@ -35,10 +35,25 @@ pub(crate) enum Work {
 }
 
 impl Work {
-    fn ids(&self) -> Vec<RequestId> {
+    fn ids(&self) -> Ids {
         match self {
-            Work::Single(request) => vec![request.id.clone()],
-            Work::Batch { ids, .. } => ids.clone(),
+            Work::Single(request) => Ids::One(request.id.clone()),
+            Work::Batch { ids, .. } => Ids::Many(ids.clone()),
+        }
+    }
+}
+
+/// The ids of the request(s) an exchange answers; one needs no `Vec`.
+enum Ids {
+    One(RequestId),
+    Many(Vec<RequestId>),
+}
+
+impl Ids {
+    fn as_slice(&self) -> &[RequestId] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(ids) => ids,
         }
     }
 }
@@ -88,7 +103,7 @@ pub(crate) struct Ending {
 /// disconnects while waiting for a JSON answer.
 struct CancelOnDrop {
     session: Session,
-    ids: Vec<RequestId>,
+    ids: Ids,
     armed: bool,
 }
 
@@ -102,7 +117,7 @@ impl CancelOnDrop {
 
     fn cancel_now(&mut self) {
         if std::mem::take(&mut self.armed) {
-            for id in &self.ids {
+            for id in self.ids.as_slice() {
                 self.session.cancel(id);
             }
         }
