@@ -66,6 +66,11 @@ pub struct Serve {
     /// Also serve the older HTTP+SSE transport (2024-11-05) at /sse.
     #[arg(long, requires = "http")]
     pub legacy_sse: bool,
+
+    /// Check the connector against what ChatGPT, Claude, Cursor and VS Code need, print what
+    /// they would reject or use badly, and exit (1 when anything was found) instead of serving.
+    #[arg(long, conflicts_with = "http")]
+    pub check: bool,
 }
 
 impl Serve {
@@ -94,6 +99,11 @@ impl Serve {
     /// and exit with 1.
     pub async fn run_to_exit<E: std::fmt::Display>(self, name: &str, built: Result<Server, E>) -> ExitCode {
         let served = match built {
+            Ok(server) if self.check => {
+                let report = server.check();
+                println!("{name}: {report}");
+                return if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+            }
             Ok(server) => self.run(name, server).await,
             Err(error) => Err(error.to_string()),
         };
@@ -163,8 +173,16 @@ mod tests {
                 stateful: true,
                 allow_hosts: vec!["a.example.com".into(), "*.trycloudflare.com".into()],
                 legacy_sse: true,
+                check: false,
             }
         );
+    }
+
+    #[test]
+    fn check_is_instead_of_serving() {
+        assert!(parse(&["--check"]).unwrap().check);
+        let error = parse(&["--check", "--http", "127.0.0.1:0"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 
     #[test]

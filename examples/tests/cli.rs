@@ -5,7 +5,8 @@
 use std::process::{Command, Output};
 
 /// The flags `examples::cli::Serve` adds to each binary that flattens it.
-const SERVE: [&str; 4] = ["--http <HOST:PORT>", "--stateful", "--allow-host <NAME>", "--legacy-sse"];
+const SERVE: [&str; 5] =
+    ["--http <HOST:PORT>", "--stateful", "--allow-host <NAME>", "--legacy-sse", "--check"];
 
 /// Each binary, the start of its about text, and the flags only it has.
 const BINARIES: [(&str, &str, &[&str]); 5] = [
@@ -69,4 +70,27 @@ fn a_mistake_is_a_usage_error() {
         assert!(stderr.starts_with("error: "), "{stderr}");
         assert!(stderr.contains("--help"), "the error points at --help: {stderr}");
     }
+}
+
+/// Every example connector passes the compatibility check with nothing found: what a user
+/// copies from is what ChatGPT, Claude, Cursor and VS Code take as it is. (The conformance
+/// server is left out: its fixtures are the suite's, not a connector's.)
+#[test]
+fn every_example_passes_the_compatibility_check() {
+    let mut checked = 0;
+    for (binary, _, _) in BINARIES {
+        let name = binary.rsplit('/').next().unwrap();
+        if name == "conformance" {
+            continue;
+        }
+        let output = run(binary, &["--check"]);
+        let report = String::from_utf8(output.stdout).unwrap();
+        assert!(output.status.success(), "{name} --check: {}\n{report}", output.status);
+        assert!(
+            report.starts_with(&format!("{name}: compatibility check: nothing found for ChatGPT")),
+            "{report}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
 }

@@ -40,6 +40,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+pub mod check;
 pub mod era;
 pub mod error;
 pub mod jsonrpc;
