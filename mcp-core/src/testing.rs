@@ -321,6 +321,46 @@ impl TestClient {
         serde_json::from_value(value).map_err(|e| ErrorObject::new(code::INTERNAL_ERROR, e.to_string()))
     }
 
+    /// Calls a tool and reads its `structuredContent` as a `T` (see
+    /// [`CallToolResult::structured_as`]): the one-line form of a test of a typed tool. A
+    /// protocol error, a tool error (`isError`) and a result that does not read as `T` are each
+    /// a [`CallError`] that says which, with the message the server sent.
+    ///
+    /// ```
+    /// use mcp_core::{Json, Server, ToolError, testing::TestClient, tool};
+    /// use serde_json::json;
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Debug, PartialEq)]
+    /// struct Sum { total: i64 }
+    ///
+    /// /// Add two numbers
+    /// #[tool(read)]
+    /// async fn add(a: i64, b: i64) -> Result<Json<Sum>, ToolError> {
+    ///     Ok(Json(Sum { total: a + b }))
+    /// }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let server = Server::builder("t", "1").tool(add::tool()).build().unwrap();
+    /// let client = TestClient::connect(server).await;
+    /// let sum: Sum = client.call("add", json!({"a": 2, "b": 3})).await.unwrap();
+    /// assert_eq!(sum, Sum { total: 5 });
+    /// let refused = client.call::<Sum>("add", json!({"a": "two"})).await.unwrap_err();
+    /// assert!(refused.to_string().starts_with("the tool failed: "), "{refused}");
+    /// # });
+    /// ```
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<T, CallError> {
+        let result = self.call_tool(name, arguments).await.map_err(CallError::Protocol)?;
+        if result.failed() {
+            let text: Vec<&str> = result.content.iter().filter_map(|c| c.as_text()).collect();
+            return Err(CallError::Tool(text.join("\n")));
+        }
+        result.structured_as().map_err(CallError::Structured)
+    }
+
     /// Lists every tool, following `nextCursor` across pages.
     pub async fn list_tools(&self) -> Result<Vec<Value>, ErrorObject> {
         self.list_all("tools/list", "tools").await
@@ -421,3 +461,31 @@ async fn pump(
         }
     }
 }
+
+/// Why [`TestClient::call`] got no `T`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The server answered with a JSON-RPC error (unknown tool, invalid params).
+    Protocol(ErrorObject),
+    /// The tool ran and failed (`isError: true`); its text content.
+    Tool(String),
+    /// The result has no `structuredContent`, or it does not read as the type asked for.
+    Structured(serde_json::Error),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Protocol(error) => {
+                write!(f, "the server refused the call: {} ({})", error.message, error.code)
+            }
+            CallError::Tool(text) => write!(f, "the tool failed: {text}"),
+            CallError::Structured(error) => {
+                write!(f, "the result does not read as the type asked for: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CallError {}

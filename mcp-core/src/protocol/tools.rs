@@ -186,4 +186,36 @@ impl CallToolResult {
     pub fn failed(&self) -> bool {
         self.is_error == Some(true)
     }
+
+    /// `structuredContent` read as a `T`, for tests and for clients of typed tools. A value
+    /// `#[tool]` wrapped as `{"result": value}` (a return type whose schema is not a plain
+    /// object, such as a `Vec` or an enum) is unwrapped when it does not read as `T` whole.
+    /// `Err` when there is no structured content or it does not fit `T`.
+    ///
+    /// ```
+    /// use mcp_core::protocol::CallToolResult;
+    /// use serde_json::json;
+    ///
+    /// #[derive(serde::Deserialize, Debug, PartialEq)]
+    /// struct Ticket { id: u32, title: String }
+    ///
+    /// let result = CallToolResult::structured(json!({"id": 7, "title": "Printer"}).as_object().unwrap().clone());
+    /// assert_eq!(result.structured_as::<Ticket>().unwrap(), Ticket { id: 7, title: "Printer".into() });
+    /// let listed = CallToolResult::structured(json!({"result": [1, 2]}).as_object().unwrap().clone());
+    /// assert_eq!(listed.structured_as::<Vec<u32>>().unwrap(), [1, 2]);
+    /// assert!(CallToolResult::text("hi").structured_as::<Ticket>().is_err());
+    /// ```
+    pub fn structured_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        use serde::de::Error as _;
+        let Some(structured) = &self.structured_content else {
+            return Err(serde_json::Error::custom("the result has no structuredContent"));
+        };
+        match T::deserialize(structured) {
+            Ok(value) => Ok(value),
+            Err(whole) => match structured.get(crate::__private_0_1::WRAPPED_RESULT) {
+                Some(wrapped) if structured.len() == 1 => T::deserialize(wrapped),
+                _ => Err(whole),
+            },
+        }
+    }
 }
