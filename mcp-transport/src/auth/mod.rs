@@ -55,7 +55,7 @@ pub use mcp_core::auth::{Claims, SecurityScheme};
 pub use metadata::ProtectedResourceMetadata;
 pub use verifier::{StaticTokens, TokenVerifier, VerifyError};
 
-pub(crate) use layer::{AuthState, attach, authenticate, check_call};
+pub(crate) use layer::{AuthState, attach, authenticate, check_call, principal};
 pub(crate) use metadata::routes as metadata_routes;
 
 /// The well-known path of the Protected Resource Metadata (RFC 9728, section 3).
