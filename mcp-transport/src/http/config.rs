@@ -15,6 +15,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use super::allow::{HostRule, OriginRule};
 use super::event_store::{EventStore, InMemoryEventStore};
+use super::limits::{self, RateLimit};
 use super::session::Sessions;
 use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard, legacy, serve};
 
@@ -33,6 +34,11 @@ use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard,
 /// | [`keep_alive`](Self::keep_alive) | a comment every 15 s on an idle SSE stream |
 /// | [`legacy_sse`](Self::legacy_sse) | off |
 /// | [`cors`](Self::cors) | on, for the allowed origins only |
+/// | [`max_in_flight`](Self::max_in_flight) | 1 024 requests (503 beyond) |
+/// | [`rate_limit`](Self::rate_limit) | none |
+/// | [`header_read_timeout`](Self::header_read_timeout) | 30 s ([`serve`](Self::serve) only) |
+/// | [`idle_timeout`](Self::idle_timeout) | 75 s ([`serve`](Self::serve) only) |
+/// | [`max_connections`](Self::max_connections) | 9/10 of the file-descriptor limit ([`serve`](Self::serve) only) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -78,8 +84,23 @@ pub(crate) struct Config {
     pub(crate) event_store: Option<Arc<dyn EventStore>>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) max_in_flight: Option<usize>,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_connections: Option<usize>,
     #[cfg(feature = "auth")]
     pub(crate) auth: Option<crate::auth::Auth>,
+}
+
+impl Config {
+    pub(crate) fn connection_limits(&self) -> serve::ConnectionLimits {
+        serve::ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 /// What every handler of one router shares.
@@ -116,6 +137,16 @@ impl HttpTransport {
                 event_store: None,
                 shutdown: CancellationToken::new(),
                 shutdown_grace: Duration::from_secs(30),
+                max_in_flight: Some(1024),
+                rate_limit: None,
+                // nginx's `client_header_timeout` is 60 s and Go's servers are often set to
+                // 10-30 s: 30 s is generous to slow networks and short for a slowloris.
+                header_read_timeout: Some(Duration::from_secs(30)),
+                // Longer than the 60 s idle timeout of the common load balancers (AWS ALB, GCP,
+                // nginx upstream keep-alive), so that the balancer, not the server, closes an idle
+                // pooled connection: the other order races a request against the close.
+                idle_timeout: Some(Duration::from_secs(75)),
+                max_connections: Some(serve::default_max_connections()),
                 #[cfg(feature = "auth")]
                 auth: None,
             },
@@ -382,6 +413,86 @@ impl HttpTransport {
         self
     }
 
+    /// The most requests in flight at once (default 1 024; `None` for no cap): POSTs and
+    /// DELETEs from arrival until their answer (a stream included) has been written. A request
+    /// beyond it gets `503 Service Unavailable` with `Retry-After: 1` at once, without
+    /// reaching a handler. GET streams are not counted (see
+    /// [`max_sessions`](Self::max_sessions)).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).max_in_flight(Some(256));
+    /// # drop(t);
+    /// ```
+    pub fn max_in_flight(mut self, max: Option<usize>) -> Self {
+        self.config.max_in_flight = max;
+        self
+    }
+
+    /// A per-principal rate limit on the MCP endpoint (default none): see [`RateLimit`]. A
+    /// caller over its limit gets `429 Too Many Requests` with `Retry-After`. With auth on, the
+    /// limit applies after the token is verified, so that signed-in callers are counted by
+    /// who they are.
+    ///
+    /// ```
+    /// use mcp_transport::http::{HttpTransport, RateLimit};
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = HttpTransport::new(server).rate_limit(RateLimit::per_second(10.0).burst(50));
+    /// # drop(t);
+    /// ```
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.config.rate_limit = Some(limit);
+        self
+    }
+
+    /// How long a connection may take to send a request's header, from its first byte (or
+    /// from being accepted) to the blank line (default 30 s; `None` for no limit). A
+    /// connection past it is closed. Applies to [`serve`](Self::serve) and
+    /// [`serve_until`](Self::serve_until); an app that serves the [`router`](Self::router)
+    /// itself sets its own.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server).header_read_timeout(Some(Duration::from_secs(10)));
+    /// # drop(t);
+    /// ```
+    pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.header_read_timeout = timeout.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// How long a keep-alive connection may sit with no request in flight before it is closed
+    /// (default 75 s, longer than the usual load balancer's 60 s; `None` for no limit). For
+    /// [`serve`](Self::serve) and [`serve_until`](Self::serve_until).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server).idle_timeout(Some(Duration::from_secs(120)));
+    /// # drop(t);
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.idle_timeout = timeout.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// The most connections open at once (default: nine tenths of the process's
+    /// file-descriptor limit on Linux, 1 000 elsewhere; `None` for no cap). A connection
+    /// beyond it is answered `503` with `Retry-After: 1` and closed at once, so the server
+    /// keeps accepting and never runs out of descriptors for the clients it serves. For
+    /// [`serve`](Self::serve) and [`serve_until`](Self::serve_until).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).max_connections(Some(2_000));
+    /// # drop(t);
+    /// ```
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.config.max_connections = max;
+        self
+    }
+
     /// Protects the endpoint as an OAuth 2.1 resource server (feature `auth`): bearer tokens
     /// checked on every request, per-tool scopes, Protected Resource Metadata served at
     /// `/.well-known/oauth-protected-resource` (and its path-suffixed form). See
@@ -450,6 +561,12 @@ impl HttpTransport {
                 .route(&format!("{}/", legacy::MESSAGES_PATH), post(legacy::message));
         }
         let mut router = router.with_state(shared.clone());
+        if let Some(limit) = config.rate_limit.clone() {
+            // A route layer, added before the auth layer so that it runs after it: it needs the
+            // verified principal.
+            router = router
+                .route_layer(limits::RateLimitLayer { limiter: Arc::new(limits::RateLimiter::new(limit)) });
+        }
         #[cfg(feature = "auth")]
         if let Some(auth) = config.auth.clone() {
             // Only the MCP routes need a token; the metadata must stay reachable without one.
@@ -474,8 +591,13 @@ impl HttpTransport {
                 .max_age(Duration::from_secs(600));
             router = router.layer(cors);
         }
-        // Outermost: a foreign Host or Origin is refused before anything else runs.
-        router.layer(guard::DnsRebindingLayer { shared })
+        // A foreign Host or Origin is refused before anything else runs but the in-flight cap,
+        // which is cheaper still and must hold whatever the request.
+        let router = router.layer(guard::DnsRebindingLayer { shared: shared.clone() });
+        match shared.config.max_in_flight {
+            Some(max) => router.layer(limits::InFlightLayer { in_flight: limits::InFlight::new(max) }),
+            None => router,
+        }
     }
 
     /// Binds `addr` and serves until SIGINT or SIGTERM, then shuts down gracefully.

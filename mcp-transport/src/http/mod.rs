@@ -138,6 +138,7 @@ mod event_store;
 mod exchange;
 mod guard;
 mod legacy;
+mod limits;
 mod modern;
 pub(crate) mod reject;
 mod serve;
@@ -151,6 +152,7 @@ use tokio::net::ToSocketAddrs;
 
 pub use config::HttpTransport;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, StoredEvent};
+pub use limits::RateLimit;
 pub use serve::shutdown_signal;
 
 /// The attribute for implementing [`EventStore`] (re-exported from the `async-trait` crate).
