@@ -254,3 +254,68 @@ async fn rate_limits_key_anonymous_callers_by_peer_address() {
     let limited = post(&server.mcp(), &call, &[("x-forwarded-for", "10.9.9.9")]).await;
     assert_eq!(limited.status(), 429);
 }
+
+/// Tools with a timeout: one built by hand, one by the macro.
+struct Slow;
+
+#[mcp_core::tools]
+impl Slow {
+    /// Sleeps for `ms` milliseconds, but may run for 200 ms at most.
+    #[tool(read, timeout = "200ms")]
+    async fn nap(&self, ms: u64) -> String {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        "rested".into()
+    }
+}
+
+#[tokio::test]
+async fn a_tool_past_its_timeout_is_stopped_and_answers_a_tool_error() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use mcp_core::protocol::CallToolResult;
+    use mcp_core::{Server, Tool};
+
+    struct SetOnDrop(Arc<AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = dropped.clone();
+    let server = Server::builder("timeouts", "1.0.0")
+        .tool(Tool::read("stuck").timeout(Duration::from_millis(300)).handler(move |_ctx, _args| {
+            let guard = SetOnDrop(flag.clone());
+            async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+                Ok(CallToolResult::text("never"))
+            }
+        }))
+        .tools(Slow)
+        .build()
+        .expect("valid server");
+    let server = TestServer::start(HttpTransport::new(server)).await;
+
+    let started = Instant::now();
+    let response = post(&server.mcp(), &call_body(1, "stuck", json!({})), &[]).await;
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), 200);
+    let body = json_of(response).await;
+    // A tool error the model can read (2025-11-25, server/tools, "Error Handling"), not a
+    // protocol error.
+    assert_eq!(body["result"]["isError"], true, "{body}");
+    let text = tool_text(&body);
+    assert!(text.contains("`stuck` did not finish within 300 ms"), "{text}");
+    assert!(elapsed >= Duration::from_millis(280) && elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert!(dropped.load(Ordering::SeqCst), "the handler's future was dropped");
+
+    // The macro's `timeout = "200ms"`: a short nap finishes, a long one is stopped.
+    let quick = json_of(post(&server.mcp(), &call_body(2, "nap", json!({"ms": 10})), &[]).await).await;
+    assert_ne!(quick["result"]["isError"], true, "{quick}");
+    assert_eq!(tool_text(&quick), "rested");
+    let long = json_of(post(&server.mcp(), &call_body(3, "nap", json!({"ms": 5000})), &[]).await).await;
+    assert_eq!(long["result"]["isError"], true, "{long}");
+    assert!(tool_text(&long).contains("within 200 ms"), "{long}");
+}

@@ -80,6 +80,9 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
     if let Some((true, _)) = def.attr.defer_task {
         builder.extend(quote!(.defer_task(true)));
     }
+    if let Some(ms) = def.attr.timeout_ms {
+        builder.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    }
     let origin = &def.origin;
     builder.extend(quote!(.origin(#origin)));
 
