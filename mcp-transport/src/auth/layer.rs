@@ -78,6 +78,7 @@ pub(crate) async fn authenticate(
     if request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
     let mut principal = None;
     let claims = match bearer(request.headers()) {
         Some(token) => match state.auth.verifier.verify(token).await {
@@ -86,12 +87,13 @@ pub(crate) async fn authenticate(
                 Some(claims)
             }
             Err(VerifyError::Invalid(why)) => {
-                tracing::info!(status = 401, reason = %why, "refused a bearer token");
+                audit::refused(401, "invalid_token", &why, peer);
                 let description = format!("The access token is invalid: {why}");
                 return unauthorized(&state, Some(("invalid_token", &description)));
             }
             Err(VerifyError::Unavailable(why)) => {
                 tracing::warn!(status = 503, reason = %why, "cannot verify a bearer token");
+                audit::refused(503, "unverifiable", &why, peer);
                 return Rejection::unavailable(
                     "Service Unavailable: the access token cannot be verified right now; retry shortly",
                 )
@@ -99,7 +101,7 @@ pub(crate) async fn authenticate(
             }
         },
         None if state.auth.mode == AuthMode::Required => {
-            tracing::info!(status = 401, "refused a request without a bearer token");
+            audit::refused(401, "missing_token", "no bearer token in the Authorization header", peer);
             return unauthorized(&state, None);
         }
         None => None,
@@ -166,6 +168,8 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
     }
     let description = format!("The tool `{}` needs the scope(s) {}", tool.name(), missing.join(" "));
     tracing::info!(status = 403, tool = tool.name(), missing = %missing.join(" "), "insufficient scope");
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+    audit::refused(403, "insufficient_scope", &description, peer);
     let challenge = state
         .auth
         .challenge(Some(("insufficient_scope", &description)), &challenge_scopes(claims, tool.scopes()));

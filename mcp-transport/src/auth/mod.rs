@@ -32,6 +32,9 @@
 //! - Hands the verified [`Claims`] to handlers (take a `Claims` parameter).
 //! - Records every write tool call in an audit event (`tracing` target `mcp::audit`): tool,
 //!   subject, client, a SHA-256 of the arguments, outcome, duration. Never the token.
+//! - Records every refused token in an audit event too (`token refused`): the status (401,
+//!   403, 503), the reason (`missing_token`, `invalid_token`, `insufficient_scope`,
+//!   `unverifiable`), what was wrong, and the peer address. Never the token.
 //!
 //! The token a client sends is never forwarded anywhere: handlers see its claims, not the token
 //! (the `Authorization` header is removed from the headers handlers can read).
@@ -57,6 +60,17 @@ pub use verifier::{StaticTokens, TokenVerifier, VerifyError};
 
 pub(crate) use layer::{AuthState, attach, authenticate, check_call, principal};
 pub(crate) use metadata::routes as metadata_routes;
+
+/// The HTTP client the verifiers use unless given one: HTTPS through rustls (the `auth`
+/// feature brings it), with short connect timeouts so that an unreachable issuer fails fast.
+pub(crate) fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build().unwrap_or_else(
+        |error| {
+            tracing::error!(%error, "cannot build the HTTP client with its options; using the defaults");
+            reqwest::Client::new()
+        },
+    )
+}
 
 /// The well-known path of the Protected Resource Metadata (RFC 9728, section 3).
 ///
