@@ -866,4 +866,3 @@ mod tests {
         assert_eq!(server.inner.sessions.lock().unwrap().len(), 1);
     }
 }
-

@@ -129,7 +129,9 @@ pub(crate) fn duration_ms(text: &str) -> Result<u64, String> {
         "s" => 1_000.0,
         "m" | "min" => 60_000.0,
         _ => {
-            return Err(format!("`{text}` has no unit: write a number and `ms`, `s` or `m`, such as \"30s\""));
+            return Err(format!(
+                "`{text}` has no unit: write a number and `ms`, `s` or `m`, such as \"30s\""
+            ));
         }
     };
     match number.parse::<f64>() {
