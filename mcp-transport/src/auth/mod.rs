@@ -129,6 +129,7 @@ pub struct Auth {
     pub(crate) resource_name: Option<String>,
     pub(crate) resource_documentation: Option<String>,
     pub(crate) anonymous_writes: bool,
+    pub(crate) anonymous_reads: bool,
     pub(crate) verifier: Arc<dyn TokenVerifier>,
 }
 
@@ -179,6 +180,7 @@ impl Auth {
             resource_name: None,
             resource_documentation: None,
             anonymous_writes: false,
+            anonymous_reads: false,
             verifier,
         }
     }
@@ -253,6 +255,24 @@ impl Auth {
         self
     }
 
+    /// In mixed mode, lets read-only tools run without a token even when they declare scopes
+    /// (default: off, a tool with scopes always needs a token). A caller that does send a
+    /// token is still held to the tool's scopes: the token says what the user granted. For
+    /// connectors whose reads are public and whose scopes matter once a user signs in, as in
+    /// the `tickets` example's default mode.
+    ///
+    /// ```
+    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use mcp_transport::auth::{Auth, StaticTokens};
+    /// let auth = Auth::mixed("https://a.example/mcp", StaticTokens::new()).anonymous_reads(true);
+    /// let search = Tool::read("search").scope("tickets:read").handler(|_c, _a| async { Ok(CallToolResult::text("")) });
+    /// assert!(!auth.needs_token(&search));
+    /// ```
+    pub fn anonymous_reads(mut self, allow: bool) -> Self {
+        self.anonymous_reads = allow;
+        self
+    }
+
     /// The mode.
     ///
     /// ```
@@ -298,9 +318,11 @@ impl Auth {
     /// assert!(auth.needs_token(&write));
     /// ```
     pub fn needs_token(&self, tool: &mcp_core::Tool) -> bool {
-        self.mode == AuthMode::Required
-            || !tool.scopes().is_empty()
-            || (!tool.is_read_only() && !self.anonymous_writes)
+        // A scoped tool needs a token, unless it only reads and reads are anonymous.
+        let public_read = tool.is_read_only() && self.anonymous_reads;
+        let scoped = !tool.scopes().is_empty() && !public_read;
+        let write = !tool.is_read_only() && !self.anonymous_writes;
+        self.mode == AuthMode::Required || scoped || write
     }
 
     /// The `securitySchemes` a tool is listed with under this configuration.

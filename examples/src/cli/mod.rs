@@ -37,10 +37,15 @@
 //! // In `main`: `args.serve.run_to_exit("things", build(args.things)).await`.
 //! ```
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use mcp_core::Server;
 use mcp_transport::http::{DEFAULT_PATH, HttpTransport, shutdown_signal};
+
+pub use auth::{AuthArgs, AuthMode};
+
+mod auth;
 
 /// Where to serve: the flags every example accepts. Flatten it into a binary's own
 /// [`clap::Parser`] with `#[command(flatten)]`.
@@ -74,6 +79,18 @@ impl Serve {
     /// On HTTP it prints `listening on http://ADDR/mcp` on stderr once the socket is bound, with
     /// the real port when the address asked for port 0, so scripts and tests can find it.
     pub async fn run(self, name: &str, server: Server) -> Result<(), String> {
+        self.run_with(name, server, |transport, _| Ok(transport)).await
+    }
+
+    /// [`Serve::run`], with `configure` applied to the HTTP transport once the socket is bound
+    /// (it gets the bound address, with the real port, for URLs such as the OAuth resource).
+    /// Not called on stdio.
+    pub async fn run_with(
+        self,
+        name: &str,
+        server: Server,
+        configure: impl FnOnce(HttpTransport, SocketAddr) -> Result<HttpTransport, String>,
+    ) -> Result<(), String> {
         let Some(addr) = self.http else {
             return mcp_transport::stdio::serve(server).await.map_err(|e| format!("stdio: {e}"));
         };
@@ -86,6 +103,7 @@ impl Serve {
         for host in &self.allow_hosts {
             transport = transport.allow_host(host);
         }
+        let transport = configure(transport, bound)?;
         transport.serve_until(listener, shutdown_signal()).await.map_err(|e| format!("http: {e}"))
     }
 
@@ -93,8 +111,18 @@ impl Serve {
     /// or says why the server could not be built. Failures print as `NAME: reason` on stderr
     /// and exit with 1.
     pub async fn run_to_exit<E: std::fmt::Display>(self, name: &str, built: Result<Server, E>) -> ExitCode {
+        self.run_to_exit_with(name, built, |transport, _| Ok(transport)).await
+    }
+
+    /// [`Serve::run_to_exit`] with a [`run_with`](Serve::run_with) hook.
+    pub async fn run_to_exit_with<E: std::fmt::Display>(
+        self,
+        name: &str,
+        built: Result<Server, E>,
+        configure: impl FnOnce(HttpTransport, SocketAddr) -> Result<HttpTransport, String>,
+    ) -> ExitCode {
         let served = match built {
-            Ok(server) => self.run(name, server).await,
+            Ok(server) => self.run_with(name, server, configure).await,
             Err(error) => Err(error.to_string()),
         };
         match served {
