@@ -5,7 +5,8 @@
 use std::process::{Command, Output};
 
 /// The flags `examples::cli::Serve` adds to each binary that flattens it.
-const SERVE: [&str; 4] = ["--http <HOST:PORT>", "--stateful", "--allow-host <NAME>", "--legacy-sse"];
+const SERVE: [&str; 5] =
+    ["--http <HOST:PORT>", "--stateful", "--allow-host <NAME>", "--legacy-sse", "--metrics"];
 
 /// Each binary, the start of its about text, and the flags only it has.
 const BINARIES: [(&str, &str, &[&str]); 5] = [

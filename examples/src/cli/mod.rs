@@ -7,6 +7,7 @@
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:0        # any free port (printed)
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --allow-host abc.trycloudflare.com
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --legacy-sse   # also /sse (2024-11-05)
+//! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --metrics      # also /metrics
 //! cargo run -p examples --bin tickets -- --help                    # every flag, explained
 //! ```
 //!
@@ -71,6 +72,10 @@ pub struct Serve {
     /// Also serve the older HTTP+SSE transport (2024-11-05) at /sse.
     #[arg(long, requires = "http")]
     pub legacy_sse: bool,
+
+    /// Serve Prometheus metrics at /metrics (/healthz and /readyz are always served).
+    #[arg(long, requires = "http")]
+    pub metrics: bool,
 }
 
 impl Serve {
@@ -99,7 +104,12 @@ impl Serve {
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!("{name}: listening on http://{bound}{DEFAULT_PATH}");
-        let mut transport = HttpTransport::new(server).stateful(self.stateful).legacy_sse(self.legacy_sse);
+        // Health checks always: every deployment probes something.
+        let mut transport =
+            HttpTransport::new(server).stateful(self.stateful).legacy_sse(self.legacy_sse).health(true);
+        if self.metrics {
+            transport = transport.metrics("/metrics");
+        }
         for host in &self.allow_hosts {
             transport = transport.allow_host(host);
         }
@@ -182,6 +192,7 @@ mod tests {
             "a.example.com",
             "--allow-host=*.trycloudflare.com",
             "--legacy-sse",
+            "--metrics",
         ])
         .unwrap();
         assert_eq!(
@@ -191,13 +202,16 @@ mod tests {
                 stateful: true,
                 allow_hosts: vec!["a.example.com".into(), "*.trycloudflare.com".into()],
                 legacy_sse: true,
+                metrics: true,
             }
         );
     }
 
     #[test]
     fn http_only_flags_need_http() {
-        for flag in [&["--stateful"][..], &["--legacy-sse"], &["--allow-host", "a.example.com"]] {
+        for flag in
+            [&["--stateful"][..], &["--legacy-sse"], &["--metrics"], &["--allow-host", "a.example.com"]]
+        {
             let error = parse(flag).unwrap_err();
             assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument, "{flag:?}");
             assert_eq!(error.exit_code(), 2);

@@ -498,7 +498,7 @@ impl JwtVerifier {
             format!("{issuer}/.well-known/openid-configuration"),
             format!("{origin}/.well-known/openid-configuration{path}"),
         ];
-        let mut last = String::new();
+        let mut failures = Vec::new();
         for url in candidates {
             match self.get_json::<Map<String, Value>>(&url).await {
                 Ok(doc) => {
@@ -513,10 +513,10 @@ impl JwtVerifier {
                         VerifyError::Unavailable(format!("the metadata at {url} has no jwks_uri"))
                     });
                 }
-                Err(e) => last = e.to_string(),
+                Err(VerifyError::Unavailable(why) | VerifyError::Invalid(why)) => failures.push(why),
             }
         }
-        Err(VerifyError::Unavailable(format!("cannot find the issuer's metadata: {last}")))
+        Err(VerifyError::Unavailable(format!("cannot find the issuer's metadata: {}", failures.join("; "))))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, VerifyError> {
@@ -572,6 +572,10 @@ enum Decision {
 
 #[async_trait]
 impl TokenVerifier for JwtVerifier {
+    async fn ready(&self) -> Result<(), VerifyError> {
+        self.reachable().await
+    }
+
     async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         let header = decode_header(token).map_err(|e| VerifyError::Invalid(format!("not a JWT: {e}")))?;
         if !self.algorithms.contains(&header.alg) {

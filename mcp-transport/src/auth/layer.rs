@@ -89,20 +89,21 @@ pub(crate) async fn authenticate(
             Err(VerifyError::Invalid(why)) => {
                 audit::refused(401, "invalid_token", &why, peer);
                 let description = format!("The access token is invalid: {why}");
-                return unauthorized(&state, Some(("invalid_token", &description)));
+                return refused(unauthorized(&state, Some(("invalid_token", &description))), "invalid_token");
             }
             Err(VerifyError::Unavailable(why)) => {
                 tracing::warn!(status = 503, reason = %why, "cannot verify a bearer token");
                 audit::refused(503, "unverifiable", &why, peer);
-                return Rejection::unavailable(
+                let response = Rejection::unavailable(
                     "Service Unavailable: the access token cannot be verified right now; retry shortly",
                 )
                 .into_response();
+                return refused(response, "unverifiable");
             }
         },
         None if state.auth.mode == AuthMode::Required => {
             audit::refused(401, "missing_token", "no bearer token in the Authorization header", peer);
-            return unauthorized(&state, None);
+            return refused(unauthorized(&state, None), "missing_token");
         }
         None => None,
     };
@@ -173,10 +174,17 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
     let challenge = state
         .auth
         .challenge(Some(("insufficient_scope", &description)), &challenge_scopes(claims, tool.scopes()));
-    Some(with_challenge(
+    let response = with_challenge(
         Rejection::new(StatusCode::FORBIDDEN, format!("Forbidden: {description}")),
         &challenge,
-    ))
+    );
+    Some(refused(response, "insufficient_scope"))
+}
+
+/// Notes the refusal's reason on the response, for the metrics.
+fn refused(mut response: Response, reason: &'static str) -> Response {
+    response.extensions_mut().insert(crate::http::metrics_refusal(reason));
+    response
 }
 
 /// Hands the core what it needs for this request: the verified claims, the guard that

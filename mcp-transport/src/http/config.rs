@@ -39,6 +39,8 @@ use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard,
 /// | [`header_read_timeout`](Self::header_read_timeout) | 30 s ([`serve`](Self::serve) only) |
 /// | [`idle_timeout`](Self::idle_timeout) | 75 s ([`serve`](Self::serve) only) |
 /// | [`max_connections`](Self::max_connections) | 9/10 of the file-descriptor limit ([`serve`](Self::serve) only) |
+/// | [`health`](Self::health) | off: no `/healthz`, `/readyz` |
+/// | [`metrics`](Self::metrics) | off: no Prometheus metrics |
 ///
 /// ```
 /// use std::time::Duration;
@@ -89,6 +91,8 @@ pub(crate) struct Config {
     pub(crate) header_read_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) max_connections: Option<usize>,
+    pub(crate) health: bool,
+    pub(crate) metrics: Option<Arc<super::metrics::Metrics>>,
     #[cfg(feature = "auth")]
     pub(crate) auth: Option<crate::auth::Auth>,
 }
@@ -101,6 +105,33 @@ impl Config {
             max_connections: self.max_connections,
         }
     }
+}
+
+/// A small JSON answer (axum's `Json` needs a feature this crate does without).
+fn json_status(status: axum::http::StatusCode, body: serde_json::Value) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `GET /readyz`: ready unless shutting down or the token issuer cannot be reached.
+async fn readiness(shared: Arc<Shared>) -> axum::response::Response {
+    use axum::http::StatusCode;
+    if shared.shutdown.is_cancelled() {
+        let body = serde_json::json!({"status": "not ready", "reason": "shutting down"});
+        return json_status(StatusCode::SERVICE_UNAVAILABLE, body);
+    }
+    #[cfg(feature = "auth")]
+    if let Some(auth) = &shared.config.auth
+        && let Err(error) = auth.verifier.ready().await
+    {
+        let body = serde_json::json!({"status": "not ready", "reason": error.to_string()});
+        return json_status(StatusCode::SERVICE_UNAVAILABLE, body);
+    }
+    json_status(StatusCode::OK, serde_json::json!({"status": "ready"}))
 }
 
 /// What every handler of one router shares.
@@ -147,6 +178,8 @@ impl HttpTransport {
                 // pooled connection: the other order races a request against the close.
                 idle_timeout: Some(Duration::from_secs(75)),
                 max_connections: Some(serve::default_max_connections()),
+                health: false,
+                metrics: None,
                 #[cfg(feature = "auth")]
                 auth: None,
             },
@@ -493,6 +526,43 @@ impl HttpTransport {
         self
     }
 
+    /// Serves `GET /healthz` (liveness: `200 {"status":"ok"}` while the process serves HTTP)
+    /// and `GET /readyz` (readiness: `200 {"status":"ready"}`, or `503` with the reason when the
+    /// server cannot do its job now: with auth, when the token issuer cannot be reached).
+    /// Off by default, so that the paths stay free for an app that mounts the router. Both
+    /// answer whatever the `Host` (probes name the server by its address) and without a token.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_transport::http::HttpTransport::new(server).health(true).router();
+    /// # drop(app);
+    /// ```
+    pub fn health(mut self, enabled: bool) -> Self {
+        self.config.health = enabled;
+        self
+    }
+
+    /// Serves Prometheus metrics (text format 0.0.4) at `path` (off by default):
+    /// `mcp_server_operation_duration_seconds` (a histogram by `mcp_method_name`,
+    /// `gen_ai_tool_name` and `error_type`, the JSON-RPC error code or the HTTP status; its
+    /// `_count` is the number of requests), `http_server_active_requests`,
+    /// `mcp_server_sessions`, `http_server_open_connections` (under [`serve`](Self::serve))
+    /// and `mcp_server_auth_refusals_total` by `reason`. Names follow OpenTelemetry's semantic
+    /// conventions for MCP and HTTP, as an OpenTelemetry Prometheus exporter writes them. The
+    /// path answers whatever the `Host` and without a token: keep it off the public proxy.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_transport::http::HttpTransport::new(server).metrics("/metrics").router();
+    /// # drop(app);
+    /// ```
+    pub fn metrics(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        let path = if path.starts_with('/') { path } else { format!("/{path}") };
+        self.config.metrics = Some(super::metrics::Metrics::new(path));
+        self
+    }
+
     /// Protects the endpoint as an OAuth 2.1 resource server (feature `auth`): bearer tokens
     /// checked on every request, per-tool scopes, Protected Resource Metadata served at
     /// `/.well-known/oauth-protected-resource` (and its path-suffixed form). See
@@ -594,8 +664,25 @@ impl HttpTransport {
         // A foreign Host or Origin is refused before anything else runs but the in-flight cap,
         // which is cheaper still and must hold whatever the request.
         let router = router.layer(guard::DnsRebindingLayer { shared: shared.clone() });
-        match shared.config.max_in_flight {
+        let mut router = match shared.config.max_in_flight {
             Some(max) => router.layer(limits::InFlightLayer { in_flight: limits::InFlight::new(max) }),
+            None => router,
+        };
+        if shared.config.health {
+            // Outside the Host check, the auth layer and the caps: probes name the server by
+            // its address, carry no token, and must be answered when the server is busiest.
+            let ready = shared.clone();
+            router = router
+                .route(
+                    super::HEALTH_PATH,
+                    get(|| async {
+                        json_status(axum::http::StatusCode::OK, serde_json::json!({"status": "ok"}))
+                    }),
+                )
+                .route(super::READY_PATH, get(move || readiness(ready.clone())));
+        }
+        match shared.config.metrics.clone() {
+            Some(metrics) => router.layer(super::metrics::MetricsLayer { metrics, shared: shared.clone() }),
             None => router,
         }
     }

@@ -143,12 +143,20 @@ async fn post_inner(
     match &incoming {
         Incoming::Request(envelope) => {
             span.record("rpc.method", envelope.method());
-            if let ClientRequest::CallTool(call) = &envelope.request {
-                span.record("tool", call.name.as_str());
+            let tool = match &envelope.request {
+                ClientRequest::CallTool(call) => Some(call.name.as_str()),
+                _ => None,
+            };
+            if let Some(tool) = tool {
+                span.record("tool", tool);
             }
+            super::metrics::Observed::request(&parts.extensions, envelope.method(), tool);
         }
         Incoming::NoAnswer(message) => {
             span.record("rpc.method", message.method().unwrap_or("(response)"));
+            if let Some(method) = message.method() {
+                super::metrics::Observed::request(&parts.extensions, method, None);
+            }
         }
         Incoming::Batch { first_method, .. } => {
             span.record("rpc.method", format!("batch: {}", first_method.as_deref().unwrap_or("-")).as_str());

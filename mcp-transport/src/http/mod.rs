@@ -139,6 +139,7 @@ mod exchange;
 mod guard;
 mod legacy;
 mod limits;
+mod metrics;
 mod modern;
 pub(crate) mod reject;
 mod serve;
@@ -159,6 +160,27 @@ pub use serve::shutdown_signal;
 pub use async_trait::async_trait;
 
 pub(crate) use config::Shared;
+
+/// The response extension that tells the metrics why the auth layer refused a request.
+#[cfg(feature = "auth")]
+pub(crate) fn metrics_refusal(reason: &'static str) -> metrics::AuthRefusal {
+    metrics::AuthRefusal(reason)
+}
+
+/// The liveness path [`HttpTransport::health`] serves: `200` while the process serves HTTP.
+///
+/// ```
+/// assert_eq!(mcp_transport::http::HEALTH_PATH, "/healthz");
+/// ```
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// The readiness path [`HttpTransport::health`] serves: `200` when the server can do its job
+/// (with auth, the token issuer answers), `503` otherwise.
+///
+/// ```
+/// assert_eq!(mcp_transport::http::READY_PATH, "/readyz");
+/// ```
+pub const READY_PATH: &str = "/readyz";
 
 /// The MCP endpoint's default path.
 ///

@@ -74,6 +74,7 @@ pub(crate) async fn serve_until(
     let token = config.shutdown.clone();
     let grace = config.shutdown_grace;
     let limits = config.connection_limits();
+    let gauge = config.metrics.as_ref().map(|m| m.connections.clone());
     let app = transport.router();
     tracing::info!(
         %local,
@@ -121,8 +122,15 @@ pub(crate) async fn serve_until(
         };
         let app = app.clone();
         let token = token.clone();
+        let gauge = gauge.clone();
         tracker.spawn(async move {
+            if let Some(gauge) = &gauge {
+                gauge.inc();
+            }
             serve_connection(app, stream, peer, limits, token).await;
+            if let Some(gauge) = &gauge {
+                gauge.dec();
+            }
             drop(permit);
         });
     }

@@ -231,6 +231,11 @@ impl Sessions {
     pub(crate) fn max(&self) -> usize {
         self.max
     }
+
+    /// Sessions open now, stateful and legacy together.
+    pub(crate) fn count(&self) -> usize {
+        self.total(&self.map())
+    }
 }
 
 /// A legacy connection's place under the cap, given back on drop.
