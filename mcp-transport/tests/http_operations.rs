@@ -62,8 +62,13 @@ async fn metrics_count_known_traffic_by_method_tool_and_error() {
         assert_eq!(rpc(&mcp, None, call("list_tickets", json!({}))).await.status(), 200);
     }
     assert_eq!(rpc(&mcp, None, list_tools()).await.status(), 200);
-    // An unknown tool: a JSON-RPC error (-32602) in a 200 answer.
+    // Unknown tools: a JSON-RPC error (-32602) in a 200 answer, labelled `_unknown` so that
+    // made-up names cannot create new time series.
     assert_eq!(rpc(&mcp, None, call("no_such_tool", json!({}))).await.status(), 200);
+    assert_eq!(rpc(&mcp, None, call("made_up_2", json!({}))).await.status(), 200);
+    // An unknown method: labelled `_other`.
+    let frobnicate = json!({"jsonrpc": "2.0", "id": 9, "method": "x/frobnicate"});
+    assert_eq!(rpc(&mcp, None, frobnicate).await.status(), 200);
     // A token without the write scope: 403 at the scope check, counted as a refusal too.
     assert_eq!(
         rpc(&mcp, Some("reader-token-0123456789"), call("close_ticket", json!({"id": 1}))).await.status(),
@@ -80,7 +85,9 @@ async fn metrics_count_known_traffic_by_method_tool_and_error() {
     let get = |key: &str| m.get(key).copied().unwrap_or_else(|| panic!("no {key} in\n{text}"));
     assert_eq!(get(&operation("tools/call", "list_tickets", "")), 3.0);
     assert_eq!(get(&operation("tools/list", "", "")), 1.0);
-    assert_eq!(get(&operation("tools/call", "no_such_tool", "-32602")), 1.0);
+    assert_eq!(get(&operation("tools/call", "_unknown", "-32602")), 2.0);
+    assert_eq!(get(&operation("_other", "", "-32601")), 1.0);
+    assert!(!text.contains("no_such_tool") && !text.contains("frobnicate"), "{text}");
     assert_eq!(get(&operation("tools/call", "close_ticket", "403")), 1.0);
     assert_eq!(get("mcp_server_auth_refusals_total{reason=\"invalid_token\"}"), 2.0);
     assert_eq!(get("mcp_server_auth_refusals_total{reason=\"insufficient_scope\"}"), 1.0);
@@ -89,7 +96,7 @@ async fn metrics_count_known_traffic_by_method_tool_and_error() {
         .filter(|(k, _)| k.starts_with("mcp_server_operation_duration_seconds_count"))
         .map(|(_, v)| v)
         .sum();
-    assert_eq!(operations, 6.0, "exactly the MCP requests sent:\n{text}");
+    assert_eq!(operations, 8.0, "exactly the MCP requests sent:\n{text}");
     // Durations are positive and within the histogram; no request is in flight now but this one.
     let sum = get("mcp_server_operation_duration_seconds_sum{mcp_method_name=\"tools/call\",\
          gen_ai_tool_name=\"list_tickets\",error_type=\"\"}");

@@ -150,11 +150,25 @@ async fn post_inner(
             if let Some(tool) = tool {
                 span.record("tool", tool);
             }
-            super::metrics::Observed::request(&parts.extensions, envelope.method(), tool);
+            // Metric labels take only names the server knows: a client must not be able to
+            // mint a new time series per request with made-up methods or tools.
+            let method = match &envelope.request {
+                ClientRequest::Unknown(_) => "_other",
+                _ => envelope.method(),
+            };
+            let tool = tool.map(|name| if shared.server.tool(name).is_some() { name } else { "_unknown" });
+            super::metrics::Observed::request(&parts.extensions, method, tool);
         }
         Incoming::NoAnswer(message) => {
             span.record("rpc.method", message.method().unwrap_or("(response)"));
             if let Some(method) = message.method() {
+                let known = [
+                    method::INITIALIZED,
+                    method::CANCELLED,
+                    method::PROGRESS,
+                    "notifications/roots/list_changed",
+                ];
+                let method = if known.contains(&method) { method } else { "_other" };
                 super::metrics::Observed::request(&parts.extensions, method, None);
             }
         }
