@@ -63,6 +63,9 @@ def headers(scenario):
         out.append(("Mcp-Method", method))
         if method == "tools/call":
             out.append(("Mcp-Name", "echo"))
+    # BENCH_AUTH=1 in run.sh: the SDK server requires this token (the baseline ignores it).
+    if os.environ.get("BENCH_BEARER"):
+        out.append(("Authorization", "Bearer " + os.environ["BENCH_BEARER"]))
     return out
 
 

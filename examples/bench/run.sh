@@ -54,7 +54,16 @@ baseline_bin="$target_dir/$profile_dir/bench_baseline"
 source examples/bench/servers.sh
 
 start baseline "$baseline_bin"; baseline_url="$url"; baseline_pid="$pid"
-start sdk "$bench_bin" --filler-tools 48; sdk_url="$url"; sdk_pid="$pid"
+if [ "${BENCH_AUTH:-0}" = 1 ]; then
+  # Every SDK request carries a JWT the server verifies (keys in memory, as once cached).
+  start sdk "$bench_bin" --filler-tools 48 --auth-jwt; sdk_url="$url"; sdk_pid="$pid"
+  BENCH_BEARER="$(sed -n 's/^bench token: //p' "$work/sdk.log" | head -n1)"
+  [ -n "$BENCH_BEARER" ] || { echo "the SDK printed no bench token" >&2; exit 1; }
+  export BENCH_BEARER
+  say "SDK requires a JWT on every request (BENCH_AUTH=1)"
+else
+  start sdk "$bench_bin" --filler-tools 48; sdk_url="$url"; sdk_pid="$pid"
+fi
 say "baseline at $baseline_url, SDK (bench, 50 tools, stateless) at $sdk_url"
 
 # --- check every request shape before measuring ---------------------------------------------

@@ -56,3 +56,6 @@ mod docs_architecture_md {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/auth.md")]
 mod docs_auth_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/operations.md")]
+mod docs_operations_md {}

@@ -5,13 +5,24 @@
 use std::process::{Command, Output};
 
 /// The flags `examples::cli::Serve` adds to each binary that flattens it.
-const SERVE: [&str; 5] =
-    ["--http <HOST:PORT>", "--stateful", "--allow-host <NAME>", "--legacy-sse", "--check"];
+const SERVE: [&str; 6] =
+    ["--http <HOST:PORT>", "--stateful", "--allow-host <NAME>", "--legacy-sse", "--check", "--metrics"];
 
 /// Each binary, the start of its about text, and the flags only it has.
 const BINARIES: [(&str, &str, &[&str]); 5] = [
     (env!("CARGO_BIN_EXE_notes"), "Serves a small notes connector", &[]),
-    (env!("CARGO_BIN_EXE_tickets"), "Serves the tickets connector", &["--db <PATH>"]),
+    (
+        env!("CARGO_BIN_EXE_tickets"),
+        "Serves the tickets connector",
+        &[
+            "--db <PATH>",
+            "--auth-issuer <URL>",
+            "--resource <URL>",
+            "--auth-mode <MODE>",
+            "--tokens-file <PATH>",
+            "--tokens-env <VAR>",
+        ],
+    ),
     (env!("CARGO_BIN_EXE_knowledge"), "Serves `search` and `fetch`", &["--dir <DIR>", "--base-url <URL>"]),
     (env!("CARGO_BIN_EXE_workflows"), "Serves the workflows connector", &["--step-ms <MS>"]),
     (env!("CARGO_BIN_EXE_conformance"), "Serves the MCP conformance fixtures", &["--http <HOST:PORT>"]),

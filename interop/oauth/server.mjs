@@ -14,7 +14,7 @@ import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 
-const SCOPES = ['tickets:read', 'tickets:write'];
+const SCOPES = ['tickets:read', 'tickets:write', 'tickets:admin'];
 
 function signingKey(type, options, alg) {
   const { privateKey } = crypto.generateKeyPairSync(type, options);

@@ -1,5 +1,6 @@
 //! Every write tool call leaves an audit event (`tracing` target `mcp::audit`) with the tool,
-//! who called it, a hash of the arguments, the outcome and the duration; never the token.
+//! who called it, a hash of the arguments, the outcome and the duration; every refused token
+//! leaves one with the status and the reason. Never the token.
 #![cfg(feature = "auth")]
 
 mod auth_support;
@@ -60,9 +61,28 @@ async fn write_calls_are_audited_with_subject_client_argument_hash_outcome_and_n
         rpc(&resource, Some("writer-secret-token"), call("list_tickets", json!({}))).await.status(),
         200
     );
+    assert_eq!(rpc(&resource, Some("guessed-secret-token"), list_tools()).await.status(), 401);
+    // Required mode: a request without a token is refused, and audited.
+    let (second, base) = auth_support::listener().await;
+    let required = format!("{base}/mcp");
+    let tokens = StaticTokens::new().user("writer-secret-token", "alice", ["tickets:write"]);
+    serve_on(second, HttpTransport::new(server()).auth(Auth::required(&required, tokens)).router());
+    assert_eq!(rpc(&required, None, list_tools()).await.status(), 401);
 
     let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("mcp::audit")).collect();
+    let refused: Vec<&str> =
+        log.lines().filter(|l| l.contains("mcp::audit") && l.contains("token refused")).collect();
+    assert_eq!(refused.len(), 3, "one event per refused token:\n{log}");
+    let has = |line: &str, fields: &[&str]| fields.iter().all(|f| line.contains(f));
+    assert!(
+        has(refused[0], &["status=403", "reason=\"insufficient_scope\"", "tickets:write", "peer="]),
+        "{}",
+        refused[0]
+    );
+    assert!(has(refused[1], &["status=401", "reason=\"invalid_token\"", "unknown token"]), "{}", refused[1]);
+    assert!(has(refused[2], &["status=401", "reason=\"missing_token\""]), "{}", refused[2]);
+    let lines: Vec<&str> =
+        log.lines().filter(|l| l.contains("mcp::audit") && l.contains("write tool call")).collect();
     assert_eq!(lines.len(), 3, "one event per write call, none for reads:\n{log}");
     assert!(
         lines[0].contains("tool=\"close_ticket\"")

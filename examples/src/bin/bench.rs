@@ -7,7 +7,13 @@
 //! cargo run -p examples --bin bench                                       # MCP on stdin/stdout
 //! cargo run -p examples --bin bench -- --http 127.0.0.1:8000              # stateless HTTP at /mcp
 //! cargo run -p examples --bin bench -- --http 127.0.0.1:8000 --filler-tools 48   # 50 tools
+//! cargo run -p examples --bin bench -- --http 127.0.0.1:8000 --auth-jwt   # every request needs a JWT
 //! ```
+//!
+//! `--auth-jwt` measures what OAuth costs a request: every request must carry a JWT access
+//! token, verified by `JwtVerifier` (an ES256 signature, `iss`, `aud`, `exp`) against keys held
+//! in memory, as they are once fetched and cached from a real issuer. The binary mints one token
+//! at start, for its own URL, and prints `bench token: JWT` on stderr for the load generator.
 //!
 //! Logs go to stderr and are off below `error` unless `RUST_LOG` says otherwise (the shared
 //! `examples::cli::init_logging`); leave `RUST_LOG` unset when measuring, since a log line per
@@ -17,8 +23,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use examples::cli::{self, Serve};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, jwk::Jwk};
 use mcp_core::protocol::CallToolResult;
 use mcp_core::{Server, Tool, tool};
+use mcp_transport::auth::{Auth, JwkSet, JwtVerifier};
+use mcp_transport::http::HttpTransport;
 use serde_json::json;
 
 /// Echo a message.
@@ -86,6 +95,10 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 0)]
     filler_tools: usize,
 
+    /// Require a JWT access token on every request (prints the token to send on stderr).
+    #[arg(long, requires = "http")]
+    auth_jwt: bool,
+
     #[command(flatten)]
     serve: Serve,
 }
@@ -95,5 +108,39 @@ async fn main() -> ExitCode {
     // Parsed before logging starts: `--help` and usage errors print and exit right here.
     let args = Args::parse();
     cli::init_logging();
-    args.serve.run_to_exit("bench", build(args.filler_tools)).await
+    let auth_jwt = args.auth_jwt;
+    args.serve
+        .run_to_exit_with("bench", build(args.filler_tools), move |transport, bound| {
+            if auth_jwt { with_jwt_auth(transport, bound) } else { Ok(transport) }
+        })
+        .await
+}
+
+/// A test key, public in this repository (the auth tests sign with it too): a benchmark token
+/// protects nothing.
+const BENCH_KEY: &str = include_str!("../../../mcp-transport/tests/auth_support/keys/ec.pem");
+
+/// Requires a JWT on every request, verified against the key held in memory; mints and prints
+/// a token for this server's URL, valid for a day.
+fn with_jwt_auth(transport: HttpTransport, bound: std::net::SocketAddr) -> Result<HttpTransport, String> {
+    let issuer = "https://bench-issuer.invalid";
+    let resource = format!("http://{bound}/mcp");
+    let key = EncodingKey::from_ec_pem(BENCH_KEY.as_bytes()).map_err(|e| format!("bench key: {e}"))?;
+    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::ES256).map_err(|e| format!("bench key: {e}"))?;
+    jwk.common.key_id = Some("bench".into());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("bench".into());
+    header.typ = Some("at+jwt".into());
+    let claims = json!({
+        "iss": issuer, "aud": resource, "sub": "bench", "client_id": "wrk",
+        "scope": "bench", "iat": now, "exp": now + 86_400,
+    });
+    let token = jsonwebtoken::encode(&header, &claims, &key).map_err(|e| format!("bench token: {e}"))?;
+    eprintln!("bench token: {token}");
+    let verifier = JwtVerifier::new(issuer, &resource).jwks(JwkSet { keys: vec![jwk] }).require_at_jwt(true);
+    Ok(transport.auth(Auth::required(resource, verifier)))
 }

@@ -4,7 +4,14 @@
 //! ```text
 //! cargo run -p examples --bin tickets                                   # stdio, ./tickets.db
 //! cargo run -p examples --bin tickets -- --db /tmp/t.db --http 127.0.0.1:8000
+//! # OAuth: reads anonymous, writes need a token from the issuer (or a static one)
+//! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --auth-issuer https://login.example.com
+//! TICKETS_TOKENS="$(openssl rand -hex 24) ci tickets:read tickets:write" \
+//!   cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --tokens-env TICKETS_TOKENS --auth-mode required
 //! ```
+//!
+//! Scopes: `tickets:read` (search, get), `tickets:write` (create, update, comment) and
+//! `tickets:admin` (delete).
 //!
 //! A fresh database is created and seeded with a few tickets on first run.
 
@@ -12,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use examples::cli::{self, Serve};
+use examples::cli::{self, AuthArgs, Serve};
 use examples::tickets::{Store, server};
 
 /// Serves the tickets connector (a Jira-style tracker in SQLite) on stdio, or on streamable
@@ -26,7 +33,13 @@ struct Args {
 
     #[command(flatten)]
     serve: Serve,
+
+    #[command(flatten)]
+    auth: AuthArgs,
 }
+
+/// Every scope the tools declare, for the protected resource metadata.
+const SCOPES: [&str; 3] = ["tickets:read", "tickets:write", "tickets:admin"];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,5 +53,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    args.serve.run_to_exit("tickets", server(store)).await
+    let auth = args.auth;
+    let allow_hosts = args.serve.allow_hosts.clone();
+    args.serve
+        .run_to_exit_with("tickets", server(store), move |transport, bound| {
+            if !auth.enabled() {
+                return Ok(transport);
+            }
+            let resource = auth.resource_for(bound, &allow_hosts);
+            eprintln!("tickets: OAuth resource {resource} ({:?} mode)", auth.auth_mode);
+            auth.apply(transport, &resource, &SCOPES)
+        })
+        .await
 }

@@ -167,7 +167,7 @@ impl Tickets {
     /// Delete a ticket.
     ///
     /// Deletes a ticket and its comments for good. Confirm with the user first.
-    #[tool(write, destructive, idempotent, closed_world, scope = "tickets:write")]
+    #[tool(write, destructive, idempotent, closed_world, scope = "tickets:admin")]
     async fn delete_ticket(
         &self,
         /// The ticket to delete.

@@ -660,7 +660,26 @@ impl Session {
             )));
         }
         let task = ctx.task_slot().get().cloned();
-        let run = AssertUnwindSafe(tool.handler.call(ctx, arguments)).catch_unwind().await;
+        let handler = AssertUnwindSafe(tool.handler.call(ctx, arguments)).catch_unwind();
+        let run = match tool.timeout {
+            // A call that may become a task is long work by design: no timeout.
+            Some(limit) if task.is_none() => match tokio::time::timeout(limit, handler).await {
+                Ok(run) => run,
+                Err(_) => {
+                    tracing::warn!(
+                        tool = tool.name(),
+                        timeout_ms = limit.as_millis() as u64,
+                        "tool call timed out; its handler was stopped"
+                    );
+                    return Ok(CallToolResult::error(format!(
+                        "The tool `{}` did not finish within {} and was stopped. Try again with a narrower request, or later if the service it depends on is slow.",
+                        tool.name(),
+                        human(limit)
+                    )));
+                }
+            },
+            _ => handler.await,
+        };
         let result = match run {
             Ok(Ok(result)) => result,
             Ok(Err(error)) => {
@@ -806,6 +825,15 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic with a non-string payload".into())
+}
+
+/// A duration as a person writes it in a message: `250 ms`, `30 s`, `1.5 s`.
+fn human(duration: std::time::Duration) -> String {
+    if duration < std::time::Duration::from_secs(1) {
+        format!("{} ms", duration.as_millis())
+    } else {
+        format!("{} s", duration.as_secs_f64())
+    }
 }
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ pub struct Tool {
     pub(crate) task: super::tasks::TaskDeclaration,
     /// The tool's link to a UI page and its visibility (MCP Apps), resolved at build.
     pub(crate) ui: Option<crate::ui::ToolUi>,
+    /// How long a call may run; see [`ToolBuilder::timeout`].
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 /// A tool's input and output schemas in the form the validator reads.
@@ -141,6 +143,20 @@ impl Tool {
     /// Whether the task starts when the handler says so; see [`ToolBuilder::defer_task`].
     pub fn defers_task(&self) -> bool {
         self.task.deferred
+    }
+
+    /// How long a call may run before it is stopped; see [`ToolBuilder::timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// let tool = Tool::read("lookup")
+    ///     .timeout(Duration::from_secs(10))
+    ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("found")) });
+    /// assert_eq!(tool.timeout(), Some(Duration::from_secs(10)));
+    /// ```
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout
     }
 
     /// The arguments this tool asks HTTP clients to mirror into `Mcp-Param-{Name}` headers
@@ -327,6 +343,7 @@ pub struct ToolBuilder {
     origin: Option<String>,
     task: super::tasks::TaskDeclaration,
     ui: Option<crate::ui::ToolUi>,
+    timeout: Option<std::time::Duration>,
 }
 
 impl ToolBuilder {
@@ -355,6 +372,7 @@ impl ToolBuilder {
             origin: None,
             task: Default::default(),
             ui: None,
+            timeout: None,
         }
     }
 
@@ -477,6 +495,30 @@ impl ToolBuilder {
         self
     }
 
+    /// Stops a call that runs longer than `timeout`: its handler's future is dropped (which
+    /// cancels whatever it was awaiting) and the call answers a tool error (`isError: true`)
+    /// that says so, which the model can read and act on. Without it a call runs until it
+    /// finishes or the client cancels it. A call that runs as a task (Tasks extension) is not
+    /// timed out: tasks are how long work is meant to run. A zero duration means no timeout.
+    ///
+    /// Dropping the future cannot undo what the handler already did: give write tools a
+    /// timeout only when a half-done call is safe to retry (idempotent), or when the handler
+    /// commits in one step at its end.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_core::{Tool, protocol::CallToolResult};
+    ///
+    /// let search = Tool::read("search")
+    ///     .timeout(Duration::from_secs(20))
+    ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("no results")) });
+    /// # drop(search);
+    /// ```
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = (!timeout.is_zero()).then_some(timeout);
+        self
+    }
+
     /// Where the tool was defined, for error messages about duplicates (the macros pass the
     /// Rust path of the handler).
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
@@ -514,6 +556,7 @@ impl ToolBuilder {
             schemas,
             task: self.task,
             ui: self.ui,
+            timeout: self.timeout,
         }
     }
 

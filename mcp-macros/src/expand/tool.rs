@@ -98,6 +98,9 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
     if let Some(text) = &def.attr.invoked {
         builder.extend(quote!(.invoked(#text)));
     }
+    if let Some(ms) = def.attr.timeout_ms {
+        builder.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    }
     let origin = &def.origin;
     builder.extend(quote!(.origin(#origin)));
 

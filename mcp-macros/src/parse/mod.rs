@@ -104,6 +104,8 @@ pub(crate) struct ToolAttr {
     /// `invoking = "..."`, `invoked = "..."`: ChatGPT's status texts.
     pub(crate) invoking: Option<LitStr>,
     pub(crate) invoked: Option<LitStr>,
+    /// `timeout = "30s"`, in milliseconds.
+    pub(crate) timeout_ms: Option<u64>,
     pub(crate) common: Common,
 }
 
@@ -171,7 +173,34 @@ const TOOL_OPTIONS: &[&str] = &[
     "visibility",
     "invoking",
     "invoked",
+    "timeout",
 ];
+
+/// A duration as `timeout = "..."` takes it: a number and a unit (`ms`, `s`, `m`), such as
+/// `"500ms"`, `"30s"`, `"1.5s"` or `"2m"`; in milliseconds, at least one.
+pub(crate) fn duration_ms(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let factor = match unit.trim() {
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "m" | "min" => 60_000.0,
+        _ => {
+            return Err(format!(
+                "`{text}` has no unit: write a number and `ms`, `s` or `m`, such as \"30s\""
+            ));
+        }
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n * factor >= 1.0 && n * factor <= 86_400_000.0 => {
+            Ok((n * factor).round() as u64)
+        }
+        _ => Err(format!(
+            "`{text}` is not a timeout: write a positive number of at least 1 ms and at most a day, and a unit, such as \"30s\""
+        )),
+    }
+}
 
 /// `task = "optional" | "required"`.
 fn task_support(opt: &Opt, errors: &mut Errors) -> Option<TaskSupport> {
@@ -241,6 +270,16 @@ pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Error
             "visibility" => once(&mut tool.visibility, &opt, visibility(&opt, errors), errors),
             "invoking" => once(&mut tool.invoking, &opt, status_text(&opt, errors), errors),
             "invoked" => once(&mut tool.invoked, &opt, status_text(&opt, errors), errors),
+            "timeout" => {
+                let value = opt.string(errors).and_then(|text| match duration_ms(&text.value()) {
+                    Ok(ms) => Some(ms),
+                    Err(why) => {
+                        errors.spanned(&text, why);
+                        None
+                    }
+                });
+                once(&mut tool.timeout_ms, &opt, value, errors)
+            }
             "scope" => {
                 if let Some(scope) = opt.string(errors) {
                     if scope.value().is_empty() || scope.value().contains(char::is_whitespace) {
@@ -511,4 +550,21 @@ pub(crate) fn prompt_attr(tokens: TokenStream, errors: &mut Errors) -> PromptAtt
         }
     }
     prompt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_ms;
+
+    #[test]
+    fn timeouts_are_a_number_and_a_unit() {
+        assert_eq!(duration_ms("500ms"), Ok(500));
+        assert_eq!(duration_ms("30s"), Ok(30_000));
+        assert_eq!(duration_ms(" 1.5 s "), Ok(1_500));
+        assert_eq!(duration_ms("2m"), Ok(120_000));
+        for bad in ["30", "", "s", "-1s", "0s", "0.1ms", "1h", "two s", "2d", "1e3s", "99999m"] {
+            let why = duration_ms(bad).expect_err(bad);
+            assert!(why.contains("such as \"30s\""), "{bad}: {why}");
+        }
+    }
 }

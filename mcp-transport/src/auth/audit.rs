@@ -36,6 +36,17 @@ pub(crate) fn record(
     );
 }
 
+/// Records one refused request at the token check: the status it got (401, 403 or 503), a
+/// short machine-readable reason (`missing_token`, `invalid_token`, `insufficient_scope`,
+/// `unverifiable`), the human-readable detail (what was wrong with the token, never the token
+/// itself, nor a digest of it) and, when known, the peer address.
+pub(crate) fn refused(status: u16, reason: &str, detail: &str, peer: Option<std::net::SocketAddr>) {
+    let time_unix_ms =
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let peer = peer.map_or_else(|| "-".to_owned(), |p| p.ip().to_string());
+    tracing::info!(target: TARGET, time_unix_ms, status, reason, detail, peer, "token refused");
+}
+
 /// Hex SHA-256 of the arguments' JSON, so two calls with the same arguments can be matched
 /// without the log holding them.
 pub(crate) fn arguments_hash(arguments: &Map<String, Value>) -> String {

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use mcp_core::auth::{Claims, ToolGuard};
 use mcp_core::request::{ClientRequest, RequestEnvelope};
 use mcp_core::{Extensions, Server};
+use sha2::Digest;
 
 use super::guard::AuthGuard;
 use super::verifier::VerifyError;
@@ -34,7 +35,28 @@ impl AuthState {
 #[derive(Clone)]
 pub(crate) struct RequestAuth {
     claims: Option<Claims>,
+    /// Who the request speaks for, as stateful sessions are bound to it; `None` when anonymous.
+    pub(crate) principal: Option<Arc<str>>,
     state: Arc<AuthState>,
+}
+
+/// The identity a stateful session is bound to (2025-11-25, basic/security_best_practices,
+/// "Session Hijacking": bind the session id to user-specific information): the issuer and the
+/// subject of the token; for a token without a subject, its client; for a token that names
+/// neither, the token itself (by digest), so that two such tokens never share a session.
+/// The issuer is length-prefixed, so that no choice of `iss` and `sub` can spell another pair.
+fn principal_of(claims: &Claims, token: &str) -> Arc<str> {
+    let issuer = claims.issuer.as_deref().unwrap_or("");
+    let key = match (&claims.subject, &claims.client_id) {
+        (Some(subject), _) => format!("sub:{}:{issuer}{subject}", issuer.len()),
+        (None, Some(client)) => format!("client:{}:{issuer}{client}", issuer.len()),
+        (None, None) => {
+            let digest = sha2::Sha256::digest(token.as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("token:{hex}")
+        }
+    };
+    Arc::from(key)
 }
 
 /// The bearer token of the `Authorization` header (RFC 6750, section 2.1). Tokens in the
@@ -56,29 +78,36 @@ pub(crate) async fn authenticate(
     if request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+    let mut principal = None;
     let claims = match bearer(request.headers()) {
         Some(token) => match state.auth.verifier.verify(token).await {
-            Ok(claims) => Some(claims),
+            Ok(claims) => {
+                principal = Some(principal_of(&claims, token));
+                Some(claims)
+            }
             Err(VerifyError::Invalid(why)) => {
-                tracing::info!(status = 401, reason = %why, "refused a bearer token");
+                audit::refused(401, "invalid_token", &why, peer);
                 let description = format!("The access token is invalid: {why}");
-                return unauthorized(&state, Some(("invalid_token", &description)));
+                return refused(unauthorized(&state, Some(("invalid_token", &description))), "invalid_token");
             }
             Err(VerifyError::Unavailable(why)) => {
                 tracing::warn!(status = 503, reason = %why, "cannot verify a bearer token");
-                return Rejection::unavailable(
+                audit::refused(503, "unverifiable", &why, peer);
+                let response = Rejection::unavailable(
                     "Service Unavailable: the access token cannot be verified right now; retry shortly",
                 )
                 .into_response();
+                return refused(response, "unverifiable");
             }
         },
         None if state.auth.mode == AuthMode::Required => {
-            tracing::info!(status = 401, "refused a request without a bearer token");
-            return unauthorized(&state, None);
+            audit::refused(401, "missing_token", "no bearer token in the Authorization header", peer);
+            return refused(unauthorized(&state, None), "missing_token");
         }
         None => None,
     };
-    request.extensions_mut().insert(RequestAuth { claims, state: state.clone() });
+    request.extensions_mut().insert(RequestAuth { claims, principal, state: state.clone() });
     next.run(request).await
 }
 
@@ -125,7 +154,7 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
     let ClientRequest::CallTool(call) = &envelope.request else {
         return None;
     };
-    let Some(RequestAuth { claims: Some(claims), state }) = parts.extensions.get::<RequestAuth>() else {
+    let Some(RequestAuth { claims: Some(claims), state, .. }) = parts.extensions.get::<RequestAuth>() else {
         return None;
     };
     let tool = server.tool(&call.name)?;
@@ -140,13 +169,22 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
     }
     let description = format!("The tool `{}` needs the scope(s) {}", tool.name(), missing.join(" "));
     tracing::info!(status = 403, tool = tool.name(), missing = %missing.join(" "), "insufficient scope");
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+    audit::refused(403, "insufficient_scope", &description, peer);
     let challenge = state
         .auth
         .challenge(Some(("insufficient_scope", &description)), &challenge_scopes(claims, tool.scopes()));
-    Some(with_challenge(
+    let response = with_challenge(
         Rejection::new(StatusCode::FORBIDDEN, format!("Forbidden: {description}")),
         &challenge,
-    ))
+    );
+    Some(refused(response, "insufficient_scope"))
+}
+
+/// Notes the refusal's reason on the response, for the metrics.
+fn refused(mut response: Response, reason: &'static str) -> Response {
+    response.extensions_mut().insert(crate::http::metrics_refusal(reason));
+    response
 }
 
 /// Hands the core what it needs for this request: the verified claims, the guard that
@@ -162,4 +200,9 @@ pub(crate) fn attach(parts: &mut Parts, extensions: &mut Extensions) {
     }
     let guard: Arc<dyn ToolGuard> = Arc::new(AuthGuard { state: request_auth.state.clone() });
     extensions.insert(guard);
+}
+
+/// The principal of a request the middleware let through (`None`: anonymous, or auth is off).
+pub(crate) fn principal(extensions: &axum::http::Extensions) -> Option<Arc<str>> {
+    extensions.get::<RequestAuth>().and_then(|auth| auth.principal.clone())
 }

@@ -32,6 +32,9 @@
 //! - Hands the verified [`Claims`] to handlers (take a `Claims` parameter).
 //! - Records every write tool call in an audit event (`tracing` target `mcp::audit`): tool,
 //!   subject, client, a SHA-256 of the arguments, outcome, duration. Never the token.
+//! - Records every refused token in an audit event too (`token refused`): the status (401,
+//!   403, 503), the reason (`missing_token`, `invalid_token`, `insufficient_scope`,
+//!   `unverifiable`), what was wrong, and the peer address. Never the token.
 //!
 //! The token a client sends is never forwarded anywhere: handlers see its claims, not the token
 //! (the `Authorization` header is removed from the headers handlers can read).
@@ -55,8 +58,19 @@ pub use mcp_core::auth::{Claims, SecurityScheme};
 pub use metadata::ProtectedResourceMetadata;
 pub use verifier::{StaticTokens, TokenVerifier, VerifyError};
 
-pub(crate) use layer::{AuthState, attach, authenticate, check_call};
+pub(crate) use layer::{AuthState, attach, authenticate, check_call, principal};
 pub(crate) use metadata::routes as metadata_routes;
+
+/// The HTTP client the verifiers use unless given one: HTTPS through rustls (the `auth`
+/// feature brings it), with short connect timeouts so that an unreachable issuer fails fast.
+pub(crate) fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build().unwrap_or_else(
+        |error| {
+            tracing::error!(%error, "cannot build the HTTP client with its options; using the defaults");
+            reqwest::Client::new()
+        },
+    )
+}
 
 /// The well-known path of the Protected Resource Metadata (RFC 9728, section 3).
 ///
@@ -115,6 +129,7 @@ pub struct Auth {
     pub(crate) resource_name: Option<String>,
     pub(crate) resource_documentation: Option<String>,
     pub(crate) anonymous_writes: bool,
+    pub(crate) anonymous_reads: bool,
     pub(crate) verifier: Arc<dyn TokenVerifier>,
 }
 
@@ -165,6 +180,7 @@ impl Auth {
             resource_name: None,
             resource_documentation: None,
             anonymous_writes: false,
+            anonymous_reads: false,
             verifier,
         }
     }
@@ -239,6 +255,24 @@ impl Auth {
         self
     }
 
+    /// In mixed mode, lets read-only tools run without a token even when they declare scopes
+    /// (default: off, a tool with scopes always needs a token). A caller that does send a
+    /// token is still held to the tool's scopes: the token says what the user granted. For
+    /// connectors whose reads are public and whose scopes matter once a user signs in, as in
+    /// the `tickets` example's default mode.
+    ///
+    /// ```
+    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use mcp_transport::auth::{Auth, StaticTokens};
+    /// let auth = Auth::mixed("https://a.example/mcp", StaticTokens::new()).anonymous_reads(true);
+    /// let search = Tool::read("search").scope("tickets:read").handler(|_c, _a| async { Ok(CallToolResult::text("")) });
+    /// assert!(!auth.needs_token(&search));
+    /// ```
+    pub fn anonymous_reads(mut self, allow: bool) -> Self {
+        self.anonymous_reads = allow;
+        self
+    }
+
     /// The mode.
     ///
     /// ```
@@ -284,9 +318,11 @@ impl Auth {
     /// assert!(auth.needs_token(&write));
     /// ```
     pub fn needs_token(&self, tool: &mcp_core::Tool) -> bool {
-        self.mode == AuthMode::Required
-            || !tool.scopes().is_empty()
-            || (!tool.is_read_only() && !self.anonymous_writes)
+        // A scoped tool needs a token, unless it only reads and reads are anonymous.
+        let public_read = tool.is_read_only() && self.anonymous_reads;
+        let scoped = !tool.scopes().is_empty() && !public_read;
+        let write = !tool.is_read_only() && !self.anonymous_writes;
+        self.mode == AuthMode::Required || scoped || write
     }
 
     /// The `securitySchemes` a tool is listed with under this configuration.

@@ -52,6 +52,13 @@ pub enum VerifyError {
 pub trait TokenVerifier: Send + Sync + 'static {
     /// Verifies `token` (the bearer value, without the `Bearer ` prefix).
     async fn verify(&self, token: &str) -> Result<Claims, VerifyError>;
+
+    /// Whether tokens can be verified now, for readiness checks (`GET /readyz`): `Err` when
+    /// what verification depends on (the issuer, its keys) cannot be reached. The default
+    /// says ready; [`JwtVerifier`](super::JwtVerifier) fetches the issuer's keys.
+    async fn ready(&self) -> Result<(), VerifyError> {
+        Ok(())
+    }
 }
 
 /// A fixed list of tokens, each with the claims it stands for: for development and for

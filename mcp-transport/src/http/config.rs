@@ -15,6 +15,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use super::allow::{HostRule, OriginRule};
 use super::event_store::{EventStore, InMemoryEventStore};
+use super::limits::{self, RateLimit};
 use super::session::Sessions;
 use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard, legacy, serve};
 
@@ -33,6 +34,13 @@ use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard,
 /// | [`keep_alive`](Self::keep_alive) | a comment every 15 s on an idle SSE stream |
 /// | [`legacy_sse`](Self::legacy_sse) | off |
 /// | [`cors`](Self::cors) | on, for the allowed origins only |
+/// | [`max_in_flight`](Self::max_in_flight) | 1 024 requests (503 beyond) |
+/// | [`rate_limit`](Self::rate_limit) | none |
+/// | [`header_read_timeout`](Self::header_read_timeout) | 30 s ([`serve`](Self::serve) only) |
+/// | [`idle_timeout`](Self::idle_timeout) | 75 s ([`serve`](Self::serve) only) |
+/// | [`max_connections`](Self::max_connections) | 9/10 of the file-descriptor limit ([`serve`](Self::serve) only) |
+/// | [`health`](Self::health) | off: no `/healthz`, `/readyz` |
+/// | [`metrics`](Self::metrics) | off: no Prometheus metrics |
 ///
 /// ```
 /// use std::time::Duration;
@@ -78,8 +86,52 @@ pub(crate) struct Config {
     pub(crate) event_store: Option<Arc<dyn EventStore>>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) max_in_flight: Option<usize>,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) health: bool,
+    pub(crate) metrics: Option<Arc<super::metrics::Metrics>>,
     #[cfg(feature = "auth")]
     pub(crate) auth: Option<crate::auth::Auth>,
+}
+
+impl Config {
+    pub(crate) fn connection_limits(&self) -> serve::ConnectionLimits {
+        serve::ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+        }
+    }
+}
+
+/// A small JSON answer (axum's `Json` needs a feature this crate does without).
+fn json_status(status: axum::http::StatusCode, body: serde_json::Value) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `GET /readyz`: ready unless shutting down or the token issuer cannot be reached.
+async fn readiness(shared: Arc<Shared>) -> axum::response::Response {
+    use axum::http::StatusCode;
+    if shared.shutdown.is_cancelled() {
+        let body = serde_json::json!({"status": "not ready", "reason": "shutting down"});
+        return json_status(StatusCode::SERVICE_UNAVAILABLE, body);
+    }
+    #[cfg(feature = "auth")]
+    if let Some(auth) = &shared.config.auth
+        && let Err(error) = auth.verifier.ready().await
+    {
+        let body = serde_json::json!({"status": "not ready", "reason": error.to_string()});
+        return json_status(StatusCode::SERVICE_UNAVAILABLE, body);
+    }
+    json_status(StatusCode::OK, serde_json::json!({"status": "ready"}))
 }
 
 /// What every handler of one router shares.
@@ -116,6 +168,18 @@ impl HttpTransport {
                 event_store: None,
                 shutdown: CancellationToken::new(),
                 shutdown_grace: Duration::from_secs(30),
+                max_in_flight: Some(1024),
+                rate_limit: None,
+                // nginx's `client_header_timeout` is 60 s and Go's servers are often set to
+                // 10-30 s: 30 s is generous to slow networks and short for a slowloris.
+                header_read_timeout: Some(Duration::from_secs(30)),
+                // Longer than the 60 s idle timeout of the common load balancers (AWS ALB, GCP,
+                // nginx upstream keep-alive), so that the balancer, not the server, closes an idle
+                // pooled connection: the other order races a request against the close.
+                idle_timeout: Some(Duration::from_secs(75)),
+                max_connections: Some(serve::default_max_connections()),
+                health: false,
+                metrics: None,
                 #[cfg(feature = "auth")]
                 auth: None,
             },
@@ -382,6 +446,123 @@ impl HttpTransport {
         self
     }
 
+    /// The most requests in flight at once (default 1 024; `None` for no cap): POSTs and
+    /// DELETEs from arrival until their answer (a stream included) has been written. A request
+    /// beyond it gets `503 Service Unavailable` with `Retry-After: 1` at once, without
+    /// reaching a handler. GET streams are not counted (see
+    /// [`max_sessions`](Self::max_sessions)).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).max_in_flight(Some(256));
+    /// # drop(t);
+    /// ```
+    pub fn max_in_flight(mut self, max: Option<usize>) -> Self {
+        self.config.max_in_flight = max;
+        self
+    }
+
+    /// A per-principal rate limit on the MCP endpoint (default none): see [`RateLimit`]. A
+    /// caller over its limit gets `429 Too Many Requests` with `Retry-After`. With auth on, the
+    /// limit applies after the token is verified, so that signed-in callers are counted by
+    /// who they are.
+    ///
+    /// ```
+    /// use mcp_transport::http::{HttpTransport, RateLimit};
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = HttpTransport::new(server).rate_limit(RateLimit::per_second(10.0).burst(50));
+    /// # drop(t);
+    /// ```
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.config.rate_limit = Some(limit);
+        self
+    }
+
+    /// How long a connection may take to send a request's header, from its first byte (or
+    /// from being accepted) to the blank line (default 30 s; `None` for no limit). A
+    /// connection past it is closed. Applies to [`serve`](Self::serve) and
+    /// [`serve_until`](Self::serve_until); an app that serves the [`router`](Self::router)
+    /// itself sets its own.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server).header_read_timeout(Some(Duration::from_secs(10)));
+    /// # drop(t);
+    /// ```
+    pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.header_read_timeout = timeout.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// How long a keep-alive connection may sit with no request in flight before it is closed
+    /// (default 75 s, longer than the usual load balancer's 60 s; `None` for no limit). For
+    /// [`serve`](Self::serve) and [`serve_until`](Self::serve_until).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server).idle_timeout(Some(Duration::from_secs(120)));
+    /// # drop(t);
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.idle_timeout = timeout.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// The most connections open at once (default: nine tenths of the process's
+    /// file-descriptor limit on Linux, 1 000 elsewhere; `None` for no cap). A connection
+    /// beyond it is answered `503` with `Retry-After: 1` and closed at once, so the server
+    /// keeps accepting and never runs out of descriptors for the clients it serves. For
+    /// [`serve`](Self::serve) and [`serve_until`](Self::serve_until).
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_transport::http::HttpTransport::new(server).max_connections(Some(2_000));
+    /// # drop(t);
+    /// ```
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.config.max_connections = max;
+        self
+    }
+
+    /// Serves `GET /healthz` (liveness: `200 {"status":"ok"}` while the process serves HTTP)
+    /// and `GET /readyz` (readiness: `200 {"status":"ready"}`, or `503` with the reason when the
+    /// server cannot do its job now: with auth, when the token issuer cannot be reached).
+    /// Off by default, so that the paths stay free for an app that mounts the router. Both
+    /// answer whatever the `Host` (probes name the server by its address) and without a token.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_transport::http::HttpTransport::new(server).health(true).router();
+    /// # drop(app);
+    /// ```
+    pub fn health(mut self, enabled: bool) -> Self {
+        self.config.health = enabled;
+        self
+    }
+
+    /// Serves Prometheus metrics (text format 0.0.4) at `path` (off by default):
+    /// `mcp_server_operation_duration_seconds` (a histogram by `mcp_method_name`,
+    /// `gen_ai_tool_name` and `error_type`, the JSON-RPC error code or the HTTP status; its
+    /// `_count` is the number of requests), `http_server_active_requests`,
+    /// `mcp_server_sessions`, `http_server_open_connections` (under [`serve`](Self::serve))
+    /// and `mcp_server_auth_refusals_total` by `reason`. Names follow OpenTelemetry's semantic
+    /// conventions for MCP and HTTP, as an OpenTelemetry Prometheus exporter writes them. The
+    /// path answers whatever the `Host` and without a token: keep it off the public proxy.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_transport::http::HttpTransport::new(server).metrics("/metrics").router();
+    /// # drop(app);
+    /// ```
+    pub fn metrics(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        let path = if path.starts_with('/') { path } else { format!("/{path}") };
+        self.config.metrics = Some(super::metrics::Metrics::new(path));
+        self
+    }
+
     /// Protects the endpoint as an OAuth 2.1 resource server (feature `auth`): bearer tokens
     /// checked on every request, per-tool scopes, Protected Resource Metadata served at
     /// `/.well-known/oauth-protected-resource` (and its path-suffixed form). See
@@ -450,6 +631,12 @@ impl HttpTransport {
                 .route(&format!("{}/", legacy::MESSAGES_PATH), post(legacy::message));
         }
         let mut router = router.with_state(shared.clone());
+        if let Some(limit) = config.rate_limit.clone() {
+            // A route layer, added before the auth layer so that it runs after it: it needs the
+            // verified principal.
+            router = router
+                .route_layer(limits::RateLimitLayer { limiter: Arc::new(limits::RateLimiter::new(limit)) });
+        }
         #[cfg(feature = "auth")]
         if let Some(auth) = config.auth.clone() {
             // Only the MCP routes need a token; the metadata must stay reachable without one.
@@ -474,8 +661,30 @@ impl HttpTransport {
                 .max_age(Duration::from_secs(600));
             router = router.layer(cors);
         }
-        // Outermost: a foreign Host or Origin is refused before anything else runs.
-        router.layer(guard::DnsRebindingLayer { shared })
+        // A foreign Host or Origin is refused before anything else runs but the in-flight cap,
+        // which is cheaper still and must hold whatever the request.
+        let router = router.layer(guard::DnsRebindingLayer { shared: shared.clone() });
+        let mut router = match shared.config.max_in_flight {
+            Some(max) => router.layer(limits::InFlightLayer { in_flight: limits::InFlight::new(max) }),
+            None => router,
+        };
+        if shared.config.health {
+            // Outside the Host check, the auth layer and the caps: probes name the server by
+            // its address, carry no token, and must be answered when the server is busiest.
+            let ready = shared.clone();
+            router = router
+                .route(
+                    super::HEALTH_PATH,
+                    get(|| async {
+                        json_status(axum::http::StatusCode::OK, serde_json::json!({"status": "ok"}))
+                    }),
+                )
+                .route(super::READY_PATH, get(move || readiness(ready.clone())));
+        }
+        match shared.config.metrics.clone() {
+            Some(metrics) => router.layer(super::metrics::MetricsLayer { metrics, shared: shared.clone() }),
+            None => router,
+        }
     }
 
     /// Binds `addr` and serves until SIGINT or SIGTERM, then shuts down gracefully.

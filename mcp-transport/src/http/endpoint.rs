@@ -148,12 +148,34 @@ async fn post_inner(
     match &incoming {
         Incoming::Request(envelope) => {
             span.record("rpc.method", envelope.method());
-            if let ClientRequest::CallTool(call) = &envelope.request {
-                span.record("tool", call.name.as_str());
+            let tool = match &envelope.request {
+                ClientRequest::CallTool(call) => Some(call.name.as_str()),
+                _ => None,
+            };
+            if let Some(tool) = tool {
+                span.record("tool", tool);
             }
+            // Metric labels take only names the server knows: a client must not be able to
+            // mint a new time series per request with made-up methods or tools.
+            let method = match &envelope.request {
+                ClientRequest::Unknown(_) => "_other",
+                _ => envelope.method(),
+            };
+            let tool = tool.map(|name| if shared.server.tool(name).is_some() { name } else { "_unknown" });
+            super::metrics::Observed::request(&parts.extensions, method, tool);
         }
         Incoming::NoAnswer(message) => {
             span.record("rpc.method", message.method().unwrap_or("(response)"));
+            if let Some(method) = message.method() {
+                let known = [
+                    method::INITIALIZED,
+                    method::CANCELLED,
+                    method::PROGRESS,
+                    "notifications/roots/list_changed",
+                ];
+                let method = if known.contains(&method) { method } else { "_other" };
+                super::metrics::Observed::request(&parts.extensions, method, None);
+            }
         }
         Incoming::Batch { first_method, .. } => {
             span.record("rpc.method", format!("batch: {}", first_method.as_deref().unwrap_or("-")).as_str());
@@ -379,7 +401,8 @@ impl<'a> Post<'a> {
         if self.shared.shutdown.is_cancelled() {
             return Err(Rejection::shutting_down());
         }
-        let http_session = self.shared.sessions.open(&self.shared.server).map_err(|e| match e {
+        let owner = principal(&self.parts.extensions);
+        let http_session = self.shared.sessions.open(&self.shared.server, owner).map_err(|e| match e {
             OpenError::Full(max) => {
                 tracing::warn!(max, "refused a new session: at the configured maximum");
                 Rejection::unavailable(format!(
@@ -423,7 +446,7 @@ impl<'a> Post<'a> {
     /// 400 without `Mcp-Session-Id`, 404 for an unknown or expired one (2025-11-25,
     /// basic/transports, "Session Management", items 2 and 3).
     fn require_session(&self) -> Result<Arc<HttpSession>, Rejection> {
-        find_session(self.shared, &self.parts.headers)
+        find_session(self.shared, &self.parts.headers, &self.parts.extensions)
     }
 
     async fn batch(
@@ -457,14 +480,32 @@ impl<'a> Post<'a> {
     }
 }
 
-fn find_session(shared: &Shared, headers: &HeaderMap) -> Result<Arc<HttpSession>, Rejection> {
+/// The principal the auth layer verified for this request (`None`: anonymous or no auth), to
+/// which stateful sessions are bound.
+pub(crate) fn principal(extensions: &axum::http::Extensions) -> Option<Arc<str>> {
+    #[cfg(feature = "auth")]
+    return crate::auth::principal(extensions);
+    #[cfg(not(feature = "auth"))]
+    {
+        let _ = extensions;
+        None
+    }
+}
+
+/// The session named by `Mcp-Session-Id`, when it exists and belongs to the request's
+/// principal: another principal's session is answered 404 like an unknown one.
+fn find_session(
+    shared: &Shared,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Result<Arc<HttpSession>, Rejection> {
     let Some(id) = guard::session_id(headers) else {
         return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "Bad Request: this server keeps sessions; send the Mcp-Session-Id header you got from initialize",
         ));
     };
-    shared.sessions.get(id).ok_or_else(|| {
+    shared.sessions.get(id, principal(extensions).as_deref()).ok_or_else(|| {
         Rejection::new(
             StatusCode::NOT_FOUND,
             "Not Found: no such session (it ended or expired); send a new initialize without Mcp-Session-Id",
@@ -508,16 +549,18 @@ fn one_answer(answer: &serde_json::Value, accepts: Accepts, extra: HeaderMap) ->
 /// streams with `Last-Event-ID` (2025-11-25, basic/transports, "Listening for Messages from
 /// the Server" and "Resumability and Redelivery"). 405 in stateless mode, which has nothing to
 /// send outside a POST.
-pub(crate) async fn get(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn get(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let span = request_span("GET");
     let started = Instant::now();
-    match get_inner(&shared, &headers, &span).instrument(span.clone()).await {
+    let (parts, _) = request.into_parts();
+    match get_inner(&shared, &parts, &span).instrument(span.clone()).await {
         Ok(response) => response,
         Err(rejection) => rejected(&span, started, rejection),
     }
 }
 
-async fn get_inner(shared: &Arc<Shared>, headers: &HeaderMap, span: &Span) -> Result<Response, Rejection> {
+async fn get_inner(shared: &Arc<Shared>, parts: &Parts, span: &Span) -> Result<Response, Rejection> {
+    let headers = &parts.headers;
     if modern::header_is_modern(headers) {
         return Err(modern_method_not_allowed("GET"));
     }
@@ -529,7 +572,7 @@ async fn get_inner(shared: &Arc<Shared>, headers: &HeaderMap, span: &Span) -> Re
     }
     guard::require_sse(Accepts::from_headers(headers))?;
     guard::protocol_version(headers)?;
-    let http_session = find_session(shared, headers)?;
+    let http_session = find_session(shared, headers, &parts.extensions)?;
     span.record("session", http_session.id.as_str());
     let (connection, frames) = mpsc::unbounded_channel::<Bytes>();
     let source = sse::Source::new(frames, shared.config.keep_alive).guard(http_session.busy());
@@ -618,7 +661,9 @@ async fn events_after(http_session: &HttpSession, last: &str) -> Option<Vec<Stor
 
 /// DELETE: ends a stateful session (2025-11-25, basic/transports, "Session Management", item
 /// 5); 405 in stateless mode, where there is nothing to end.
-pub(crate) async fn delete(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn delete(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let headers = parts.headers;
     let span = request_span("DELETE");
     let started = Instant::now();
     let _enter = span.enter();
@@ -635,7 +680,7 @@ pub(crate) async fn delete(State(shared): State<Arc<Shared>>, headers: HeaderMap
             ),
         );
     }
-    let http_session = match find_session(&shared, &headers) {
+    let http_session = match find_session(&shared, &headers, &parts.extensions) {
         Ok(s) => s,
         Err(rejection) => return rejected(&span, started, rejection),
     };

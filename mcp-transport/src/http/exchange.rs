@@ -180,6 +180,11 @@ impl Exchange {
             modern,
             ending,
         } = self;
+        // The metrics' note of this request, when metrics are on: the answer's error code.
+        let observed = extensions
+            .get::<axum::http::Extensions>()
+            .and_then(|e| e.get::<super::metrics::Observed>())
+            .cloned();
         let (replies, mut replies_rx) = Outbound::channel();
         // Requests to the client need a stream to travel on and a session to bring the
         // answer back to; without both they are refused at once (see `refused`).
@@ -244,6 +249,11 @@ impl Exchange {
             if let Some(done) = outcome.take_if(|done| first.is_empty() && as_json(done)) {
                 cancel.armed = false;
                 drop(busy);
+                if let (Some(observed), Ok(Some(answer))) = (&observed, &done)
+                    && let Some(code) = answer.error_code()
+                {
+                    observed.error_code(code);
+                }
                 return json_answer(done, headers, modern, &span, started);
             }
         }

@@ -31,6 +31,8 @@ pub(crate) const MESSAGES_PATH: &str = "/messages";
 
 /// One open legacy connection.
 struct LegacySession {
+    /// The principal that opened the stream (`None`: anonymous); only it may post to it.
+    owner: Option<Arc<str>>,
     core: Session,
     /// The stream's channel for server messages; handlers' related messages use it too.
     outbound: Outbound,
@@ -72,12 +74,13 @@ impl Drop for Registration {
 pub(crate) async fn open(
     State(shared): State<Arc<Shared>>,
     OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
+    let headers = request.headers();
     let span =
         tracing::info_span!("mcp.http", http.method = "GET", legacy = true, session = tracing::field::Empty);
     let _enter = span.enter();
-    if let Err(rejection) = guard::require_sse(Accepts::from_headers(&headers)) {
+    if let Err(rejection) = guard::require_sse(Accepts::from_headers(headers)) {
         return rejection.into_response();
     }
     if shared.shutdown.is_cancelled() {
@@ -103,6 +106,7 @@ pub(crate) async fn open(
     let (outbound, mut outbound_rx) = Outbound::channel();
     let (answers, mut answers_rx) = mpsc::unbounded_channel::<Value>();
     let session = Arc::new(LegacySession {
+        owner: super::endpoint::principal(request.extensions()),
         core: shared.server.session(outbound.clone()),
         outbound,
         answers,
@@ -201,7 +205,10 @@ async fn message_inner(
         ));
     };
     span.record("session", id.as_str());
-    let Some(session) = shared.legacy.lock().get(id).cloned() else {
+    // Another principal's connection is answered like an unknown one (see `Sessions::get`).
+    let principal = super::endpoint::principal(&parts.extensions);
+    let session = shared.legacy.lock().get(id).cloned().filter(|s| s.owner == principal);
+    let Some(session) = session else {
         return Err(Rejection::new(
             StatusCode::NOT_FOUND,
             "Not Found: no such session (its SSE stream closed); open a new one with GET /sse",

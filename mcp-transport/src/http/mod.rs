@@ -138,6 +138,8 @@ mod event_store;
 mod exchange;
 mod guard;
 mod legacy;
+mod limits;
+mod metrics;
 mod modern;
 pub(crate) mod reject;
 mod serve;
@@ -151,12 +153,34 @@ use tokio::net::ToSocketAddrs;
 
 pub use config::HttpTransport;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, StoredEvent};
+pub use limits::RateLimit;
 pub use serve::shutdown_signal;
 
 /// The attribute for implementing [`EventStore`] (re-exported from the `async-trait` crate).
 pub use async_trait::async_trait;
 
 pub(crate) use config::Shared;
+
+/// The response extension that tells the metrics why the auth layer refused a request.
+#[cfg(feature = "auth")]
+pub(crate) fn metrics_refusal(reason: &'static str) -> metrics::AuthRefusal {
+    metrics::AuthRefusal(reason)
+}
+
+/// The liveness path [`HttpTransport::health`] serves: `200` while the process serves HTTP.
+///
+/// ```
+/// assert_eq!(mcp_transport::http::HEALTH_PATH, "/healthz");
+/// ```
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// The readiness path [`HttpTransport::health`] serves: `200` when the server can do its job
+/// (with auth, the token issuer answers), `503` otherwise.
+///
+/// ```
+/// assert_eq!(mcp_transport::http::READY_PATH, "/readyz");
+/// ```
+pub const READY_PATH: &str = "/readyz";
 
 /// The MCP endpoint's default path.
 ///

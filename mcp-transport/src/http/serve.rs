@@ -1,11 +1,61 @@
-//! Running the router as a standalone server with graceful shutdown.
+//! Running the router as a standalone server: the accept loop, the limits that protect it
+//! from slow and greedy clients at the connection level, and graceful shutdown.
+//!
+//! axum's own `serve` has none of the connection limits (a connection that sends half a
+//! request header and stalls stays open forever, and near the file-descriptor limit the
+//! listener stops accepting anyone), so the transport runs hyper itself:
+//!
+//! - **header-read timeout**: a connection has that long, from its first byte (or from being
+//!   accepted), to send a request's whole header;
+//! - **idle timeout**: a keep-alive connection with no request in flight is closed after it;
+//! - **connection cap**: beyond it, a connection is answered `503` with `Retry-After` at once
+//!   and closed, so the accept loop never stalls and the process keeps file descriptors for
+//!   the clients it serves.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use tokio::net::TcpListener;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_service::Service;
 
 use super::HttpTransport;
+use super::limits::Held;
+
+/// The connection-level limits of [`serve_until`], from the transport's options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnectionLimits {
+    pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_connections: Option<usize>,
+}
+
+/// How many over-cap connections are answered at once; beyond that they are closed unanswered
+/// (writing the 503 must not itself become the way to exhaust the server).
+const MAX_REFUSING: usize = 64;
+
+/// What an over-cap connection gets: a complete HTTP/1.1 response with a JSON-RPC error body,
+/// like every other refusal of this transport (`reject.rs`).
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+content-type: application/json\r\n\
+retry-after: 1\r\n\
+connection: close\r\n\
+content-length: 130\r\n\r\n\
+{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"Service Unavailable: this server is at its cap on open connections\"}}";
 
 pub(crate) async fn serve_until(
     transport: HttpTransport,
@@ -23,32 +73,309 @@ pub(crate) async fn serve_until(
     }
     let token = config.shutdown.clone();
     let grace = config.shutdown_grace;
+    let limits = config.connection_limits();
+    let gauge = config.metrics.as_ref().map(|m| m.connections.clone());
     let app = transport.router();
-    tracing::info!(%local, "serving MCP over streamable HTTP");
+    tracing::info!(
+        %local,
+        max_connections = limits.max_connections,
+        header_read_timeout_secs = limits.header_read_timeout.map(|d| d.as_secs_f64()),
+        idle_timeout_secs = limits.idle_timeout.map(|d| d.as_secs_f64()),
+        "serving MCP over streamable HTTP"
+    );
 
+    let connections = limits.max_connections.map(|max| Arc::new(Semaphore::new(max)));
+    let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let tracker = TaskTracker::new();
     let trigger = token.clone();
-    let stopped = async move {
+    let mut stopped = std::pin::pin!(async move {
         tokio::select! {
             () = signal => {}
             () = trigger.cancelled() => {}
         }
-        tracing::info!("shutting down: finishing requests in flight, closing streams");
-        // Closes GET streams and refuses new sessions; POST streams end after their answer.
-        trigger.cancel();
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(stopped).into_future();
-    tokio::pin!(server);
-    let deadline = async {
-        token.cancelled().await;
-        tokio::time::sleep(grace).await;
-    };
+    });
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    accept_failed(&error).await;
+                    continue;
+                }
+            },
+        };
+        let permit = match &connections {
+            None => None,
+            Some(connections) => match connections.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    if let Ok(slot) = refusing.clone().try_acquire_owned() {
+                        tokio::spawn(async move {
+                            refuse(stream).await;
+                            drop(slot);
+                        });
+                    }
+                    continue;
+                }
+            },
+        };
+        let app = app.clone();
+        let token = token.clone();
+        let gauge = gauge.clone();
+        tracker.spawn(async move {
+            if let Some(gauge) = &gauge {
+                gauge.inc();
+            }
+            serve_connection(app, stream, peer, limits, token).await;
+            if let Some(gauge) = &gauge {
+                gauge.dec();
+            }
+            drop(permit);
+        });
+    }
+    tracing::info!("shutting down: finishing requests in flight, closing streams");
+    // Closes GET streams and refuses new sessions; POST streams end after their answer.
+    token.cancel();
+    drop(listener);
+    tracker.close();
     tokio::select! {
-        result = &mut server => result,
-        () = deadline => {
+        () = tracker.wait() => Ok(()),
+        () = tokio::time::sleep(grace) => {
             tracing::warn!(grace_secs = grace.as_secs_f64(), "shutdown grace period over; dropping connections");
             Ok(())
         }
     }
+}
+
+/// An accept error: a connection that died before it was accepted is nothing; running out of
+/// file descriptors (or memory) is, and retrying at once would spin.
+async fn accept_failed(error: &io::Error) {
+    use io::ErrorKind::*;
+    if matches!(error.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock) {
+        return;
+    }
+    tracing::error!(%error, "cannot accept connections; lower max_connections below the file-descriptor limit");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// Answers an over-cap connection with 503 and closes it. What the client sent so far is read
+/// (briefly) first, and the connection is drained after the answer: closing a socket with
+/// unread bytes resets it, and the client would see a reset instead of the 503.
+async fn refuse(mut stream: TcpStream) {
+    let mut buf = [0u8; 2048];
+    let exchange = async {
+        let _ = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await;
+        stream.write_all(REFUSAL).await?;
+        stream.shutdown().await?;
+        while stream.read(&mut buf).await? > 0 {}
+        io::Result::Ok(())
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), exchange).await;
+}
+
+/// Serves one connection until it closes, stalls past a timeout, or the server shuts down.
+async fn serve_connection(
+    app: axum::Router,
+    stream: TcpStream,
+    peer: SocketAddr,
+    limits: ConnectionLimits,
+    shutdown: CancellationToken,
+) {
+    let _ = stream.set_nodelay(true);
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
+    let requests = activity.clone();
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let busy = requests.begin();
+        let mut request = request.map(Body::new);
+        // For `ConnectInfo` extractors and the rate limit's anonymous key.
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let mut app = app.clone();
+        async move {
+            let response = app.call(request).await?;
+            // The request stays "in flight" (no idle or header timeout) until its answer,
+            // streams included, has been written.
+            Ok::<_, Infallible>(response.map(|body| Body::new(Held::new(body, busy))))
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    let mut connection = std::pin::pin!(connection);
+    let mut stalled = std::pin::pin!(activity.stalled(limits));
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%peer, %error, "connection ended with an error");
+                }
+                return;
+            }
+            why = &mut stalled => {
+                // Dropping the connection closes the socket; no request is in flight.
+                tracing::info!(%peer, reason = why, "closed a stalled connection");
+                return;
+            }
+            () = shutdown.cancelled(), if !draining => {
+                draining = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Where a connection is between requests, for its timeouts.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// No request in flight and nothing of the next one read, since then.
+    Idle(Instant),
+    /// Reading a request's header, since then (a new connection starts here).
+    Head(Instant),
+    /// This many requests in flight: no timeout applies (their handlers and streams have
+    /// their own lifetimes).
+    Busy(usize),
+}
+
+/// A connection's phase, updated by its reads and its requests, watched by `stalled`.
+struct Activity {
+    phase: Mutex<Phase>,
+    changed: Notify,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity { phase: Mutex::new(Phase::Head(Instant::now())), changed: Notify::new() }
+    }
+
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bytes arrived: an idle connection starts a request header.
+    fn read(&self) {
+        let mut phase = self.phase();
+        if let Phase::Idle(_) = *phase {
+            *phase = Phase::Head(Instant::now());
+            drop(phase);
+            self.changed.notify_one();
+        }
+    }
+
+    /// A request's header was read; the connection is busy until the guard drops.
+    fn begin(self: &Arc<Self>) -> Busy {
+        let mut phase = self.phase();
+        *phase = match *phase {
+            Phase::Busy(n) => Phase::Busy(n + 1),
+            Phase::Idle(_) | Phase::Head(_) => Phase::Busy(1),
+        };
+        Busy(self.clone())
+    }
+
+    /// Resolves, with the reason, once the connection has stalled past one of its timeouts.
+    async fn stalled(&self, limits: ConnectionLimits) -> &'static str {
+        let ConnectionLimits { header_read_timeout, idle_timeout, .. } = limits;
+        let recheck = match (header_read_timeout, idle_timeout) {
+            (None, None) => return std::future::pending().await,
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+        };
+        loop {
+            let phase = *self.phase();
+            let deadline = match phase {
+                Phase::Head(since) => header_read_timeout.map(|t| (since + t, "header-read timeout")),
+                Phase::Idle(since) => idle_timeout.map(|t| (since + t, "idle timeout")),
+                Phase::Busy(_) => None,
+            };
+            match deadline {
+                Some((at, why)) if at <= Instant::now() => return why,
+                Some((at, _)) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = self.changed.notified() => {}
+                    }
+                }
+                None => {
+                    tokio::select! {
+                        () = tokio::time::sleep(recheck) => {}
+                        () = self.changed.notified() => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A request in flight on a connection; when the last one ends, the connection is idle.
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut phase = self.0.phase();
+        *phase = match *phase {
+            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
+            _ => Phase::Idle(Instant::now()),
+        };
+        drop(phase);
+        self.0.changed.notify_one();
+    }
+}
+
+/// The socket, reporting its reads to the connection's [`Activity`].
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.read();
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// The default cap on open connections: nine tenths of the process's file-descriptor limit
+/// (the rest for the listener, logs, outgoing calls), read from `/proc/self/limits` on Linux;
+/// 1 000 elsewhere or when it cannot be read.
+pub(crate) fn default_max_connections() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            let soft = line.trim_start_matches("Max open files").split_whitespace().next()?;
+            soft.parse::<usize>().ok()
+        })
+        .map_or(1_000, |soft| (soft / 10 * 9).clamp(16, 100_000))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM (what container runtimes send): the
@@ -88,5 +415,31 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refusal_is_a_complete_response_whose_length_matches() {
+        let text = std::str::from_utf8(REFUSAL).expect("ASCII");
+        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .expect("content-length")
+            .parse()
+            .expect("a number");
+        assert_eq!(length, body.len());
+        let json: serde_json::Value = serde_json::from_str(body).expect("JSON");
+        assert_eq!(json["error"]["code"], -32600);
+    }
+
+    #[test]
+    fn the_default_connection_cap_is_below_the_descriptor_limit() {
+        let cap = default_max_connections();
+        assert!((16..=100_000).contains(&cap), "{cap}");
     }
 }

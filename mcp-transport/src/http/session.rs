@@ -69,9 +69,14 @@ impl Sessions {
         map.len() + self.legacy_count.load(Ordering::Relaxed) as usize
     }
 
-    /// Opens a stateful session: a new core session whose server-wide notifications feed the
-    /// session's standalone stream.
-    pub(crate) fn open(self: &Arc<Self>, server: &Server) -> Result<Arc<HttpSession>, OpenError> {
+    /// Opens a stateful session for `owner` (the principal of the `initialize`, `None` when
+    /// anonymous): a new core session whose server-wide notifications feed the session's
+    /// standalone stream.
+    pub(crate) fn open(
+        self: &Arc<Self>,
+        server: &Server,
+        owner: Option<Arc<str>>,
+    ) -> Result<Arc<HttpSession>, OpenError> {
         let id = new_session_id().map_err(OpenError::Random)?;
         let (notifications, mut notifications_rx) = Outbound::channel();
         let closed = CancellationToken::new();
@@ -84,6 +89,7 @@ impl Sessions {
         let standalone = Arc::new(LiveStream::new(STANDALONE.to_owned(), log.clone()));
         let session = Arc::new(HttpSession {
             id: id.clone(),
+            owner,
             core: server.session(notifications),
             activity: Mutex::new(Activity { busy: 0, last: Instant::now() }),
             log,
@@ -121,9 +127,24 @@ impl Sessions {
         Ok(session)
     }
 
-    /// The live session with this id; an idle one past its timeout is ended and not returned.
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<HttpSession>> {
+    /// The live session with this id, when it belongs to `principal`; an idle one past its
+    /// timeout is ended and not returned.
+    ///
+    /// A session opened by another principal (or anonymously, for a signed-in caller, and the
+    /// other way round) is `None`, exactly like one that does not exist: the caller learns
+    /// nothing about other users' sessions, and cannot touch, read or end them (2025-11-25,
+    /// basic/security_best_practices, "Session Hijacking": bind session ids to user-specific
+    /// information).
+    pub(crate) fn get(&self, id: &str, principal: Option<&str>) -> Option<Arc<HttpSession>> {
         let session = self.map().get(id).cloned()?;
+        if session.owner.as_deref() != principal {
+            tracing::warn!(
+                session = %session.id,
+                anonymous = principal.is_none(),
+                "a request named a session opened by another principal; answered as unknown"
+            );
+            return None;
+        }
         if session.is_expired(self.idle_timeout) {
             self.remove(id);
             return None;
@@ -210,6 +231,11 @@ impl Sessions {
     pub(crate) fn max(&self) -> usize {
         self.max
     }
+
+    /// Sessions open now, stateful and legacy together.
+    pub(crate) fn count(&self) -> usize {
+        self.total(&self.map())
+    }
 }
 
 /// A legacy connection's place under the cap, given back on drop.
@@ -242,6 +268,8 @@ struct Activity {
 /// One stateful session.
 pub(crate) struct HttpSession {
     pub(crate) id: String,
+    /// The principal that opened it (`None`: anonymous); only that principal reaches it.
+    owner: Option<Arc<str>>,
     pub(crate) core: Session,
     activity: Mutex<Activity>,
     log: Arc<EventLog>,

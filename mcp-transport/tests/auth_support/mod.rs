@@ -208,6 +208,12 @@ pub struct Issuer {
     pub jwks_fetches: Arc<AtomicUsize>,
     pub introspection: Arc<Mutex<HashMap<String, Value>>>,
     pub introspection_auth: Arc<Mutex<Vec<String>>>,
+    /// Introspection requests answered.
+    pub introspections: Arc<AtomicUsize>,
+    /// While set, the metadata and JWKS answer 503 (an outage).
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+    /// How long the JWKS takes to answer, in milliseconds.
+    pub jwks_delay_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Issuer {
@@ -224,23 +230,71 @@ impl Issuer {
         issuer
     }
 
+    /// The same issuer over HTTPS, with a certificate for `127.0.0.1` and `localhost` signed
+    /// by a CA made for this test. Returns the issuer (its URL is `https://127.0.0.1:PORT`)
+    /// and the CA certificate in PEM, for clients that should trust it.
+    pub async fn start_tls(keys: &[SigningKey]) -> (Issuer, String) {
+        let tls = TestCa::new();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("https://{}", listener.local_addr().expect("addr"));
+        let issuer = Issuer { url, ..Issuer::default() };
+        *issuer.keys.lock().expect("lock") = keys.iter().map(SigningKey::jwk).collect();
+        let router = Router::new()
+            .route("/.well-known/oauth-authorization-server", get(metadata))
+            .route("/jwks", get(jwks))
+            .route("/introspect", post(introspect))
+            .with_state(issuer.clone());
+        let acceptor = tls.acceptor();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let (acceptor, router) = (acceptor.clone(), router.clone());
+                tokio::spawn(async move {
+                    // A client that does not trust the CA aborts the handshake: nothing to serve.
+                    let Ok(stream) = acceptor.accept(stream).await else { return };
+                    let service =
+                        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                            let mut router = router.clone();
+                            async move {
+                                tower_service::Service::call(&mut router, request.map(axum::body::Body::new))
+                                    .await
+                            }
+                        });
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                });
+            }
+        });
+        (issuer, tls.ca_pem)
+    }
+
     pub fn publish(&self, key: &SigningKey) {
         self.keys.lock().expect("lock").push(key.jwk());
     }
 }
 
-async fn metadata(State(issuer): State<Issuer>) -> Json<Value> {
-    Json(json!({
+async fn metadata(State(issuer): State<Issuer>) -> Result<Json<Value>, axum::http::StatusCode> {
+    if issuer.down.load(Ordering::SeqCst) {
+        return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    }
+    Ok(Json(json!({
         "issuer": issuer.url,
         "jwks_uri": format!("{}/jwks", issuer.url),
         "introspection_endpoint": format!("{}/introspect", issuer.url),
         "code_challenge_methods_supported": ["S256"],
-    }))
+    })))
 }
 
-async fn jwks(State(issuer): State<Issuer>) -> Json<JwkSet> {
+async fn jwks(State(issuer): State<Issuer>) -> Result<Json<JwkSet>, axum::http::StatusCode> {
     issuer.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-    Json(JwkSet { keys: issuer.keys.lock().expect("lock").clone() })
+    let delay = issuer.jwks_delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    if issuer.down.load(Ordering::SeqCst) {
+        return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    }
+    Ok(Json(JwkSet { keys: issuer.keys.lock().expect("lock").clone() }))
 }
 
 async fn introspect(
@@ -251,9 +305,56 @@ async fn introspect(
     if let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
         issuer.introspection_auth.lock().expect("lock").push(auth.to_owned());
     }
+    issuer.introspections.fetch_add(1, Ordering::SeqCst);
     let token = form.get("token").cloned().unwrap_or_default();
     let answer = issuer.introspection.lock().expect("lock").get(&token).cloned();
     Json(answer.unwrap_or_else(|| json!({"active": false})))
+}
+
+/// A certificate authority made for one test, and a server certificate it signed for
+/// `127.0.0.1` and `localhost`.
+pub struct TestCa {
+    pub ca_pem: String,
+    chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    key: rustls_pki_types::PrivateKeyDer<'static>,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer as CaIssuer, KeyPair, KeyUsagePurpose,
+        };
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(DnType::CommonName, "mcp-transport test CA");
+        ca.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+        let ca_issuer = CaIssuer::new(ca, ca_key);
+        let server_key = KeyPair::generate().expect("server key");
+        let mut server =
+            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).expect("params");
+        server.distinguished_name.push(DnType::CommonName, "test issuer");
+        let server_cert = server.signed_by(&server_key, &ca_issuer).expect("server certificate");
+        TestCa {
+            ca_pem: ca_cert.pem(),
+            chain: vec![server_cert.der().clone()],
+            key: rustls_pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+        }
+    }
+
+    pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(self.chain.clone(), self.key.clone_key())
+        .expect("server certificate and key");
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config))
+    }
 }
 
 // ---- the real authorization server ----

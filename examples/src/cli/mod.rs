@@ -7,6 +7,7 @@
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:0        # any free port (printed)
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --allow-host abc.trycloudflare.com
 //! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --legacy-sse   # also /sse (2024-11-05)
+//! cargo run -p examples --bin tickets -- --http 127.0.0.1:8000 --metrics      # also /metrics
 //! cargo run -p examples --bin tickets -- --help                    # every flag, explained
 //! ```
 //!
@@ -37,10 +38,15 @@
 //! // In `main`: `args.serve.run_to_exit("things", build(args.things)).await`.
 //! ```
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use mcp_core::Server;
 use mcp_transport::http::{DEFAULT_PATH, HttpTransport, shutdown_signal};
+
+pub use auth::{AuthArgs, AuthMode};
+
+mod auth;
 
 /// Where to serve: the flags every example accepts. Flatten it into a binary's own
 /// [`clap::Parser`] with `#[command(flatten)]`.
@@ -71,6 +77,10 @@ pub struct Serve {
     /// they would reject or use badly, and exit (1 when anything was found) instead of serving.
     #[arg(long, conflicts_with = "http")]
     pub check: bool,
+
+    /// Serve Prometheus metrics at /metrics (/healthz and /readyz are always served).
+    #[arg(long, requires = "http")]
+    pub metrics: bool,
 }
 
 impl Serve {
@@ -79,6 +89,18 @@ impl Serve {
     /// On HTTP it prints `listening on http://ADDR/mcp` on stderr once the socket is bound, with
     /// the real port when the address asked for port 0, so scripts and tests can find it.
     pub async fn run(self, name: &str, server: Server) -> Result<(), String> {
+        self.run_with(name, server, |transport, _| Ok(transport)).await
+    }
+
+    /// [`Serve::run`], with `configure` applied to the HTTP transport once the socket is bound
+    /// (it gets the bound address, with the real port, for URLs such as the OAuth resource).
+    /// Not called on stdio.
+    pub async fn run_with(
+        self,
+        name: &str,
+        server: Server,
+        configure: impl FnOnce(HttpTransport, SocketAddr) -> Result<HttpTransport, String>,
+    ) -> Result<(), String> {
         let Some(addr) = self.http else {
             return mcp_transport::stdio::serve(server).await.map_err(|e| format!("stdio: {e}"));
         };
@@ -87,10 +109,16 @@ impl Serve {
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!("{name}: listening on http://{bound}{DEFAULT_PATH}");
-        let mut transport = HttpTransport::new(server).stateful(self.stateful).legacy_sse(self.legacy_sse);
+        // Health checks always: every deployment probes something.
+        let mut transport =
+            HttpTransport::new(server).stateful(self.stateful).legacy_sse(self.legacy_sse).health(true);
+        if self.metrics {
+            transport = transport.metrics("/metrics");
+        }
         for host in &self.allow_hosts {
             transport = transport.allow_host(host);
         }
+        let transport = configure(transport, bound)?;
         transport.serve_until(listener, shutdown_signal()).await.map_err(|e| format!("http: {e}"))
     }
 
@@ -98,13 +126,23 @@ impl Serve {
     /// or says why the server could not be built. Failures print as `NAME: reason` on stderr
     /// and exit with 1.
     pub async fn run_to_exit<E: std::fmt::Display>(self, name: &str, built: Result<Server, E>) -> ExitCode {
+        self.run_to_exit_with(name, built, |transport, _| Ok(transport)).await
+    }
+
+    /// [`Serve::run_to_exit`] with a [`run_with`](Serve::run_with) hook.
+    pub async fn run_to_exit_with<E: std::fmt::Display>(
+        self,
+        name: &str,
+        built: Result<Server, E>,
+        configure: impl FnOnce(HttpTransport, SocketAddr) -> Result<HttpTransport, String>,
+    ) -> ExitCode {
         let served = match built {
             Ok(server) if self.check => {
                 let report = server.check();
                 println!("{name}: {report}");
                 return if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
             }
-            Ok(server) => self.run(name, server).await,
+            Ok(server) => self.run_with(name, server, configure).await,
             Err(error) => Err(error.to_string()),
         };
         match served {
@@ -164,6 +202,7 @@ mod tests {
             "a.example.com",
             "--allow-host=*.trycloudflare.com",
             "--legacy-sse",
+            "--metrics",
         ])
         .unwrap();
         assert_eq!(
@@ -174,6 +213,7 @@ mod tests {
                 allow_hosts: vec!["a.example.com".into(), "*.trycloudflare.com".into()],
                 legacy_sse: true,
                 check: false,
+                metrics: true,
             }
         );
     }
@@ -187,7 +227,9 @@ mod tests {
 
     #[test]
     fn http_only_flags_need_http() {
-        for flag in [&["--stateful"][..], &["--legacy-sse"], &["--allow-host", "a.example.com"]] {
+        for flag in
+            [&["--stateful"][..], &["--legacy-sse"], &["--metrics"], &["--allow-host", "a.example.com"]]
+        {
             let error = parse(flag).unwrap_err();
             assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument, "{flag:?}");
             assert_eq!(error.exit_code(), 2);
