@@ -15,11 +15,13 @@ use mcp_transport::auth::{Auth, IntrospectionVerifier, JwtVerifier};
 use mcp_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
-/// A connector that verifies JWTs from `issuer` with `configure` applied to its verifier.
+/// A connector that verifies JWTs from `issuer` with `configure` applied to its verifier. The
+/// cache of verified tokens is off unless `configure` turns it on: these tests are about how
+/// keys are fetched, which a cached verification skips.
 async fn jwt_server(issuer: &Issuer, configure: impl FnOnce(JwtVerifier) -> JwtVerifier) -> String {
     let (listener, base) = listener().await;
     let resource = format!("{base}/mcp");
-    let verifier = configure(JwtVerifier::new(&issuer.url, &resource));
+    let verifier = configure(JwtVerifier::new(&issuer.url, &resource).verified_cache_ttl(Duration::ZERO));
     serve_on(listener, HttpTransport::new(server()).auth(Auth::required(&resource, verifier)).router());
     resource
 }
@@ -314,4 +316,64 @@ async fn an_https_issuer_works_out_of_the_box_and_its_certificate_is_checked() {
     let response = rpc(&trusting, Some(&token), call("whoami", json!({}))).await;
     assert_eq!(result(response).await["content"][0]["text"], "alice|chatgpt|tickets:write");
     assert_eq!(fetches(&issuer), 1);
+}
+
+#[tokio::test]
+async fn a_verified_token_is_trusted_again_for_the_cache_ttl_and_no_longer() {
+    let issuer = Issuer::start(&[SigningKey::ec()]).await;
+    let cached = jwt_server(&issuer, |v| {
+        v.verified_cache_ttl(Duration::from_secs(60))
+            .max_key_age(Duration::from_millis(100))
+            .min_refresh_interval(Duration::ZERO)
+    })
+    .await;
+    let uncached = jwt_server(&issuer, |v| {
+        v.max_key_age(Duration::from_millis(100)).min_refresh_interval(Duration::ZERO)
+    })
+    .await;
+    let token = SigningKey::ec().sign(&claims(&issuer.url, &cached, ""));
+    let other = SigningKey::ec().sign(&claims(&issuer.url, &uncached, ""));
+    assert_eq!(status(&cached, &token).await, 200);
+    assert_eq!(status(&uncached, &other).await, 200);
+    // The issuer withdraws the key.
+    issuer.keys.lock().expect("lock").clear();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The token verified a moment ago is trusted from the cache: no signature check, no fetch.
+    let before = fetches(&issuer);
+    assert_eq!(status(&cached, &token).await, 200);
+    assert_eq!(fetches(&issuer), before);
+    // Without the cache, the withdrawal is noticed once the keys are refreshed (in the
+    // background, the stale keys serving meanwhile).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while status(&uncached, &other).await != 401 {
+        assert!(Instant::now() < deadline, "the withdrawn key is still accepted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(fetches(&issuer) > before);
+    // New tokens signed by the withdrawn key are checked in full, and refused in the same way
+    // (each one new: one accepted with the stale keys would be cached in turn),
+    let deadline = Instant::now() + Duration::from_secs(3);
+    for n in 2.. {
+        let mut fresh = claims(&issuer.url, &cached, "");
+        fresh["jti"] = json!(format!("t{n}"));
+        if status(&cached, &SigningKey::ec().sign(&fresh)).await == 401 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the withdrawn key is still accepted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // while the token verified before the withdrawal is still trusted, for the cache's TTL.
+    assert_eq!(status(&cached, &token).await, 200);
+
+    // Never past `exp`: a token expiring in 1 s is verified in full again after it (and, with
+    // no leeway, refused).
+    let strict =
+        jwt_server(&issuer, |v| v.verified_cache_ttl(Duration::from_secs(60)).leeway(Duration::ZERO)).await;
+    *issuer.keys.lock().expect("lock") = vec![SigningKey::ec().jwk()];
+    let mut short = claims(&issuer.url, &strict, "");
+    short["exp"] = json!(now() + 1);
+    let short = SigningKey::ec().sign(&short);
+    assert_eq!(status(&strict, &short).await, 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(status(&strict, &short).await, 401);
 }

@@ -112,7 +112,16 @@ pub struct JwtVerifier {
     client: reqwest::Client,
     cache: Arc<RwLock<Cache>>,
     refreshing: Arc<Mutex<()>>,
+    verified_ttl: Duration,
+    verified: Arc<std::sync::Mutex<Verified>>,
 }
+
+/// Tokens already verified, by SHA-256 digest, with their claims and when to stop trusting
+/// the earlier verification (never past `exp`).
+type Verified = std::collections::HashMap<[u8; 32], (Claims, std::time::SystemTime)>;
+
+/// Verified tokens beyond this many are pruned of expired ones first, then dropped at once.
+const VERIFIED_MAX: usize = 10_000;
 
 impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -157,6 +166,8 @@ impl JwtVerifier {
             client: super::default_http_client(),
             cache: Arc::new(RwLock::new(Cache::empty())),
             refreshing: Arc::new(Mutex::new(())),
+            verified_ttl: Duration::from_secs(60),
+            verified: Arc::new(std::sync::Mutex::new(Verified::new())),
         }
     }
 
@@ -262,6 +273,50 @@ impl JwtVerifier {
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
         self.fetch_timeout = timeout;
         self
+    }
+
+    /// How long a token, once verified, is trusted again without checking its signature
+    /// (default 60 s, never past its `exp`; `Duration::ZERO` verifies every request). A client
+    /// sends the same token on every request until it expires, and an ES256 or RS256 signature
+    /// check costs far more than the rest of a small request (the load benchmark's
+    /// `BENCH_AUTH=1`). Tokens are looked up by SHA-256 digest; the cost of the cache is that a
+    /// key the issuer withdraws keeps vouching for tokens it signed for up to this long.
+    ///
+    /// ```
+    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    ///     .verified_cache_ttl(std::time::Duration::from_secs(30));
+    /// # drop(v);
+    /// ```
+    pub fn verified_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.verified_ttl = ttl;
+        self
+    }
+
+    fn verified(&self) -> std::sync::MutexGuard<'_, Verified> {
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers a verified token until `min(now + ttl, exp)`.
+    fn remember(&self, digest: [u8; 32], claims: &Claims) {
+        if self.verified_ttl.is_zero() {
+            return;
+        }
+        let now = std::time::SystemTime::now();
+        let until = match claims.expires_at {
+            Some(exp) => (now + self.verified_ttl).min(std::time::UNIX_EPOCH + Duration::from_secs(exp)),
+            None => return,
+        };
+        if until <= now {
+            return;
+        }
+        let mut verified = self.verified();
+        if verified.len() >= VERIFIED_MAX {
+            verified.retain(|_, (_, until)| now < *until);
+            if verified.len() >= VERIFIED_MAX {
+                verified.clear();
+            }
+        }
+        verified.insert(digest, (claims.clone(), until));
     }
 
     /// Requires the JWT header's `typ` to be `at+jwt` (RFC 9068, section 4: resource servers
@@ -577,6 +632,27 @@ impl TokenVerifier for JwtVerifier {
     }
 
     async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        if !self.verified_ttl.is_zero() {
+            let mut verified = self.verified();
+            match verified.get(&digest) {
+                Some((claims, until)) if std::time::SystemTime::now() < *until => return Ok(claims.clone()),
+                Some(_) => {
+                    verified.remove(&digest);
+                }
+                None => {}
+            }
+        }
+        let claims = self.verify_signed(token).await?;
+        self.remember(digest, &claims);
+        Ok(claims)
+    }
+}
+
+impl JwtVerifier {
+    /// The full check: header, key, signature, claims.
+    async fn verify_signed(&self, token: &str) -> Result<Claims, VerifyError> {
         let header = decode_header(token).map_err(|e| VerifyError::Invalid(format!("not a JWT: {e}")))?;
         if !self.algorithms.contains(&header.alg) {
             return Err(VerifyError::Invalid(format!("the algorithm {:?} is not accepted", header.alg)));
