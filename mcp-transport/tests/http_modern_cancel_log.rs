@@ -72,10 +72,12 @@ async fn closing_a_listen_stream_cancels_the_subscription() {
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
     drop(sse);
 
-    // The server's own request span (`mcp.request{id=41 method=subscriptions/listen}`) logs that
+    // The server's own request span (`mcp.request{jsonrpc.request.id=41 mcp.method.name=subscriptions/listen}`) logs that
     // the request ended as cancelled.
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !captured.has_line_with(&["id=41 method=subscriptions/listen", "cancelled"]) {
+    while !captured
+        .has_line_with(&["jsonrpc.request.id=41 mcp.method.name=subscriptions/listen", "cancelled"])
+    {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the listen request was not cancelled; the log:\n{}",

@@ -340,7 +340,14 @@ impl Session {
         let listens = matches!(request, ClientRequest::Listen(_));
         let _registered = Registered::new(&self.connection, &id, &token, cancellable, listens);
         let method = request.method().to_owned();
-        let span = tracing::info_span!("mcp.request", %id, method = %method, tool = tracing::field::Empty);
+        // Field names after OpenTelemetry's semantic conventions for MCP (`jsonrpc.request.id`,
+        // `mcp.method.name`, `gen_ai.tool.name`).
+        let span = tracing::info_span!(
+            "mcp.request",
+            jsonrpc.request.id = %id,
+            mcp.method.name = %method,
+            gen_ai.tool.name = tracing::field::Empty
+        );
         let started = std::time::Instant::now();
         let input_needed = input.as_ref().map(|round| round.needed());
         let context = Context::new(ContextInner {
@@ -626,7 +633,7 @@ impl Session {
             .server
             .tool(&params.name)
             .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {}", params.name)))?;
-        tracing::Span::current().record("tool", tool.name());
+        tracing::Span::current().record("gen_ai.tool.name", tool.name());
         let arguments = params.arguments.unwrap_or_default();
         // A transport's auth layer (per-tool scopes, audit) runs around the call, before the
         // arguments are even validated.

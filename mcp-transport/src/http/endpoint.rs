@@ -84,15 +84,30 @@ fn classify(body: Bytes) -> Result<Incoming, Rejection> {
 }
 
 /// A span per HTTP request; the JSON-RPC method and tool name are filled in once known.
-fn request_span(http_method: &str) -> Span {
+///
+/// Field names follow OpenTelemetry's semantic conventions for MCP and HTTP where they exist
+/// (`mcp.method.name`, `gen_ai.tool.name`, `mcp.session.id`, `http.request.method`), and
+/// `otel.name` carries the span name those conventions give (`{mcp.method.name} {target}`),
+/// which `tracing-opentelemetry` exports as the span's name. `mcp.era` is this SDK's own.
+pub(crate) fn request_span(http_method: &str) -> Span {
     tracing::info_span!(
         "mcp.http",
-        http.method = http_method,
-        rpc.method = field::Empty,
-        tool = field::Empty,
-        era = field::Empty,
-        session = field::Empty,
+        otel.name = field::Empty,
+        http.request.method = http_method,
+        mcp.method.name = field::Empty,
+        gen_ai.tool.name = field::Empty,
+        mcp.era = field::Empty,
+        mcp.session.id = field::Empty,
     )
+}
+
+/// Records the method (and the tool, prompt or resource it targets) on a request's span.
+pub(crate) fn record_method(span: &Span, method: &str, target: Option<&str>) {
+    span.record("mcp.method.name", method);
+    match target {
+        Some(target) => span.record("otel.name", format!("{method} {target}").as_str()),
+        None => span.record("otel.name", method),
+    };
 }
 
 fn rejected(span: &Span, started: Instant, rejection: Rejection) -> Response {
@@ -143,17 +158,19 @@ async fn post_inner(
     let accepts = Accepts::from_headers(&parts.headers);
     guard::require_json_or_sse(accepts)?;
     guard::require_json_body(&parts.headers)?;
-    let body = guard::read_body(&parts.headers, body, shared.config.body_limit).await?;
+    let body =
+        guard::read_body(&parts.headers, body, shared.config.body_limit, shared.config.body_read_timeout)
+            .await?;
     let incoming = classify(body)?;
     match &incoming {
         Incoming::Request(envelope) => {
-            span.record("rpc.method", envelope.method());
+            record_method(span, envelope.method(), envelope.request.name());
             let tool = match &envelope.request {
                 ClientRequest::CallTool(call) => Some(call.name.as_str()),
                 _ => None,
             };
             if let Some(tool) = tool {
-                span.record("tool", tool);
+                span.record("gen_ai.tool.name", tool);
             }
             // Metric labels take only names the server knows: a client must not be able to
             // mint a new time series per request with made-up methods or tools.
@@ -165,7 +182,7 @@ async fn post_inner(
             super::metrics::Observed::request(&parts.extensions, method, tool);
         }
         Incoming::NoAnswer(message) => {
-            span.record("rpc.method", message.method().unwrap_or("(response)"));
+            record_method(span, message.method().unwrap_or("(response)"), None);
             if let Some(method) = message.method() {
                 let known = [
                     method::INITIALIZED,
@@ -178,7 +195,7 @@ async fn post_inner(
             }
         }
         Incoming::Batch { first_method, .. } => {
-            span.record("rpc.method", format!("batch: {}", first_method.as_deref().unwrap_or("-")).as_str());
+            record_method(span, &format!("batch: {}", first_method.as_deref().unwrap_or("-")), None);
         }
     }
     let era = match &incoming {
@@ -186,7 +203,7 @@ async fn post_inner(
         Incoming::NoAnswer(Message::Notification(n)) => modern::era_of_notification(&parts.headers, n),
         Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_era(&parts.headers),
     };
-    span.record("era", era.as_str());
+    span.record("mcp.era", era.as_str());
     // Checked after decoding only so that the span names the method of a refused request.
     let header_version = match era {
         Era::Modern => {
@@ -370,7 +387,7 @@ impl<'a> Post<'a> {
             other => other,
         };
         let http_session = self.require_session()?;
-        self.span.record("session", http_session.id.as_str());
+        self.span.record("mcp.session.id", http_session.id.as_str());
         let busy = http_session.busy();
         let extensions = extensions_for(&mut self.parts, Some(&http_session.id));
         let session = http_session.core.clone();
@@ -414,7 +431,7 @@ impl<'a> Post<'a> {
                 Rejection::internal("Internal error: cannot make a session id")
             }
         })?;
-        self.span.record("session", http_session.id.as_str());
+        self.span.record("mcp.session.id", http_session.id.as_str());
         let extensions = extensions_for(&mut self.parts, Some(&http_session.id));
         let busy = http_session.busy();
         let answer =
@@ -573,7 +590,7 @@ async fn get_inner(shared: &Arc<Shared>, parts: &Parts, span: &Span) -> Result<R
     guard::require_sse(Accepts::from_headers(headers))?;
     guard::protocol_version(headers)?;
     let http_session = find_session(shared, headers, &parts.extensions)?;
-    span.record("session", http_session.id.as_str());
+    span.record("mcp.session.id", http_session.id.as_str());
     let (connection, frames) = mpsc::unbounded_channel::<Bytes>();
     let source = sse::Source::new(frames, shared.config.keep_alive).guard(http_session.busy());
     let closed = http_session.closed.clone();
@@ -684,7 +701,7 @@ pub(crate) async fn delete(State(shared): State<Arc<Shared>>, request: Request) 
         Ok(s) => s,
         Err(rejection) => return rejected(&span, started, rejection),
     };
-    span.record("session", http_session.id.as_str());
+    span.record("mcp.session.id", http_session.id.as_str());
     shared.sessions.remove(&http_session.id);
     tracing::info!(status = 204, "session deleted by the client");
     StatusCode::NO_CONTENT.into_response()

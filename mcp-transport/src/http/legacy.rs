@@ -77,8 +77,12 @@ pub(crate) async fn open(
     request: Request,
 ) -> Response {
     let headers = request.headers();
-    let span =
-        tracing::info_span!("mcp.http", http.method = "GET", legacy = true, session = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "mcp.http",
+        http.request.method = "GET",
+        legacy = true,
+        mcp.session.id = tracing::field::Empty
+    );
     let _enter = span.enter();
     if let Err(rejection) = guard::require_sse(Accepts::from_headers(headers)) {
         return rejection.into_response();
@@ -101,7 +105,7 @@ pub(crate) async fn open(
             return Rejection::internal("Internal error: cannot make a session id").into_response();
         }
     };
-    span.record("session", id.as_str());
+    span.record("mcp.session.id", id.as_str());
 
     let (outbound, mut outbound_rx) = Outbound::channel();
     let (answers, mut answers_rx) = mpsc::unbounded_channel::<Value>();
@@ -169,10 +173,11 @@ pub(crate) async fn message(
 ) -> Response {
     let span = tracing::info_span!(
         "mcp.http",
-        http.method = "POST",
+        otel.name = tracing::field::Empty,
+        http.request.method = "POST",
         legacy = true,
-        rpc.method = tracing::field::Empty,
-        session = tracing::field::Empty
+        mcp.method.name = tracing::field::Empty,
+        mcp.session.id = tracing::field::Empty
     );
     let started = Instant::now();
     let (parts, body) = request.into_parts();
@@ -204,7 +209,7 @@ async fn message_inner(
             "Bad Request: missing the sessionId query parameter",
         ));
     };
-    span.record("session", id.as_str());
+    span.record("mcp.session.id", id.as_str());
     // Another principal's connection is answered like an unknown one (see `Sessions::get`).
     let principal = super::endpoint::principal(&parts.extensions);
     let session = shared.legacy.lock().get(id).cloned().filter(|s| s.owner == principal);
@@ -218,14 +223,16 @@ async fn message_inner(
         return Err(Rejection::shutting_down());
     }
     guard::require_json_body(&parts.headers)?;
-    let body = guard::read_body(&parts.headers, body, shared.config.body_limit).await?;
+    let body =
+        guard::read_body(&parts.headers, body, shared.config.body_limit, shared.config.body_read_timeout)
+            .await?;
     if let Decoded::Invalid(error) = jsonrpc::decode(&body) {
         return Err(Rejection::from_error(StatusCode::BAD_REQUEST, error.error));
     }
     if let Decoded::Single(Ok(message)) = jsonrpc::decode(&body)
         && let Some(method) = message.method()
     {
-        span.record("rpc.method", method);
+        super::endpoint::record_method(span, method, None);
     }
     let extensions = super::endpoint::extensions_for(&mut parts, Some(id));
     let task_session = session.clone();
