@@ -1,5 +1,5 @@
-//! Slow and greedy clients, over real loopback sockets: the header-read and idle timeouts close
-//! stalled connections while a normal client is served, the connection cap answers 503 at once
+//! Slow and greedy clients, over real loopback sockets: the header-read, body-read and idle
+//! timeouts close stalled connections while a normal client is served, the connection cap answers 503 at once
 //! instead of hanging, the in-flight cap answers 503 with Retry-After, and rate limits answer
 //! 429 per principal or per (forwarded) address.
 #![cfg(feature = "http")]
@@ -105,6 +105,36 @@ async fn connections_that_stall_in_their_header_are_closed_while_a_normal_client
     // Closed by the timeout, not before it, and not long after it.
     assert!(elapsed >= header - Duration::from_millis(100), "closed too early: {elapsed:?}");
     assert!(elapsed < header + Duration::from_secs(3), "closed too late: {elapsed:?}");
+}
+
+/// A client that sends a whole header and then stalls in its body: answered 408 and closed
+/// after the body-read timeout, while a normal client is served meanwhile (the stalled request
+/// holds no in-flight slot for ever).
+#[tokio::test]
+async fn a_request_whose_body_stalls_is_answered_408_and_closed() {
+    let probe = Probe::default();
+    let limit = Duration::from_millis(400);
+    let server =
+        TestServer::start(transport(&probe).body_read_timeout(Some(limit)).max_in_flight(Some(1))).await;
+    let addr = addr_of(&server);
+    let mut stalled = TcpStream::connect(&addr).await.expect("connect");
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json, text/event-stream\r\n\
+         Content-Type: application/json\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\""
+    );
+    stalled.write_all(head.as_bytes()).await.expect("write");
+    let started = Instant::now();
+    let answer = closed_within(&mut stalled, PATIENCE).await.expect("closed after the body timeout");
+    let elapsed = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(answer.contains("did not arrive within"), "{answer}");
+    assert!(elapsed >= limit - Duration::from_millis(100), "too early: {elapsed:?}");
+    assert!(elapsed < limit + Duration::from_secs(3), "too late: {elapsed:?}");
+    // The one in-flight slot is free again.
+    let response = post(&server.mcp(), &call_body(2, "echo", json!({"text": "served"})), &[]).await;
+    assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]

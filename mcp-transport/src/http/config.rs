@@ -37,6 +37,7 @@ use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard,
 /// | [`max_in_flight`](Self::max_in_flight) | 1 024 requests (503 beyond) |
 /// | [`rate_limit`](Self::rate_limit) | none |
 /// | [`header_read_timeout`](Self::header_read_timeout) | 30 s ([`serve`](Self::serve) only) |
+/// | [`body_read_timeout`](Self::body_read_timeout) | 30 s (408 beyond) |
 /// | [`idle_timeout`](Self::idle_timeout) | 75 s ([`serve`](Self::serve) only) |
 /// | [`max_connections`](Self::max_connections) | 9/10 of the file-descriptor limit ([`serve`](Self::serve) only) |
 /// | [`health`](Self::health) | off: no `/healthz`, `/readyz` |
@@ -89,6 +90,7 @@ pub(crate) struct Config {
     pub(crate) max_in_flight: Option<usize>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) body_read_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) health: bool,
@@ -173,6 +175,7 @@ impl HttpTransport {
                 // nginx's `client_header_timeout` is 60 s and Go's servers are often set to
                 // 10-30 s: 30 s is generous to slow networks and short for a slowloris.
                 header_read_timeout: Some(Duration::from_secs(30)),
+                body_read_timeout: Some(Duration::from_secs(30)),
                 // Longer than the 60 s idle timeout of the common load balancers (AWS ALB, GCP,
                 // nginx upstream keep-alive), so that the balancer, not the server, closes an idle
                 // pooled connection: the other order races a request against the close.
@@ -492,6 +495,22 @@ impl HttpTransport {
     /// ```
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.config.header_read_timeout = timeout.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// How long a POST may take to send its body once its header is in (default 30 s; `None`
+    /// for no limit). A request past it is answered `408 Request Timeout` and its connection
+    /// closed, so that a client that sends a header and then stalls cannot hold a connection
+    /// and an in-flight slot for ever. Applies however the router is served.
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use std::time::Duration;
+    /// let t = mcp_transport::http::HttpTransport::new(server).body_read_timeout(Some(Duration::from_secs(10)));
+    /// # drop(t);
+    /// ```
+    pub fn body_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.body_read_timeout = timeout.filter(|d| !d.is_zero());
         self
     }
 

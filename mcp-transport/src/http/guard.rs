@@ -188,7 +188,12 @@ pub(crate) fn require_json_body(headers: &HeaderMap) -> Result<(), Rejection> {
 }
 
 /// Reads the whole body, never holding more than `limit` bytes: 413 beyond it.
-pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Rejection> {
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: Option<std::time::Duration>,
+) -> Result<Bytes, Rejection> {
     let too_large = || {
         Rejection::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -199,7 +204,31 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> 
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
+    let collect = Limited::new(body, limit).collect();
+    let collected = match timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, collect).await {
+            Ok(collected) => collected,
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = timeout.as_millis() as u64,
+                    "a request body stalled; answered 408"
+                );
+                let mut refusal = Rejection::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "Request Timeout: the request body did not arrive within {} s; send it at once, after the header",
+                        timeout.as_secs_f64()
+                    ),
+                );
+                // The rest of the body may still come: this connection cannot carry another
+                // request.
+                refusal.close_connection = true;
+                return Err(refusal);
+            }
+        },
+        None => collect.await,
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
         Err(error) => Err(Rejection::new(

@@ -18,6 +18,9 @@ pub(crate) struct Rejection {
     data: Option<Value>,
     allow: Option<&'static str>,
     retry_after: Option<u32>,
+    /// Sends `Connection: close`: the connection cannot carry another request (the rest of
+    /// a stalled body may still arrive on it).
+    pub(crate) close_connection: bool,
 }
 
 impl Rejection {
@@ -30,6 +33,7 @@ impl Rejection {
             data: None,
             allow: None,
             retry_after: None,
+            close_connection: false,
         }
     }
 
@@ -104,6 +108,9 @@ impl IntoResponse for Rejection {
         }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.close_connection {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }
