@@ -225,9 +225,20 @@ async fn introspection_answers_are_cached_by_token_for_a_short_ttl_never_past_ex
     assert_eq!(status(&resource, "short-lived").await, 401);
     assert_eq!(introspections(&issuer), 3);
 
-    // Refusals are not cached (a token the endpoint refuses is asked about each time).
-    assert_eq!(status(&resource, "unknown").await, 401);
-    assert_eq!(status(&resource, "unknown").await, 401);
+    // A refusal is reused for a few seconds too: a client replaying a bad token costs the
+    // issuer one call, not one per request.
+    for _ in 0..5 {
+        assert_eq!(status(&resource, "unknown").await, 401);
+    }
+    assert_eq!(introspections(&issuer), 4, "one round trip for five refusals");
+    // And only for a few seconds: a token the endpoint comes to know is accepted after that.
+    issuer
+        .introspection
+        .lock()
+        .expect("lock")
+        .insert("unknown".into(), active(&issuer, &resource, now() + 600));
+    tokio::time::sleep(mcp_transport::auth::REFUSAL_TTL + Duration::from_millis(200)).await;
+    assert_eq!(status(&resource, "unknown").await, 200);
     assert_eq!(introspections(&issuer), 5);
 }
 

@@ -26,7 +26,10 @@ use super::verifier::{TokenVerifier, VerifyError, audience_matches, claims_from_
 /// itself), for [`cache_ttl`](Self::cache_ttl) (30 s by default) and never past the token's
 /// `exp`: without a cache every request costs a round trip to the issuer, which anyone with a
 /// token can trigger at will. A revoked token keeps working until its cache entry ends; choose
-/// the TTL with that in mind (0 turns the cache off).
+/// the TTL with that in mind (0 turns the cache off). Refusals (inactive, expired, another
+/// audience or issuer) are cached too, for at most [`REFUSAL_TTL`] (5 s), so that replaying one
+/// bad token does not cost a round trip per request either; an endpoint that cannot be reached
+/// is never cached.
 ///
 /// ```
 /// use mcp_transport::auth::IntrospectionVerifier;
@@ -51,8 +54,18 @@ pub struct IntrospectionVerifier {
     client: reqwest::Client,
 }
 
-/// Verified claims by token digest, each with the instant it stops being reused.
-type AnswerCache = HashMap<[u8; 32], (Claims, Instant)>;
+/// The endpoint's verdict by token digest (claims, or why the token was refused), each with the
+/// instant it stops being reused.
+type AnswerCache = HashMap<[u8; 32], (Result<Claims, String>, Instant)>;
+
+/// How long a refusal is reused at most (never longer than the cache TTL): short, since a
+/// token that is not valid yet (`nbf`) becomes valid, but long enough that a client replaying
+/// a bad token costs the issuer one call per this period, not one per request.
+///
+/// ```
+/// assert_eq!(mcp_transport::auth::REFUSAL_TTL.as_secs(), 5);
+/// ```
+pub const REFUSAL_TTL: Duration = Duration::from_secs(5);
 
 /// Entries beyond this many are pruned of expired ones first, then dropped all at once: a
 /// flood of distinct valid tokens cannot grow the cache without bound.
@@ -151,10 +164,12 @@ impl IntrospectionVerifier {
 }
 
 impl IntrospectionVerifier {
-    fn cached(&self, key: &[u8; 32]) -> Option<Claims> {
+    fn cached(&self, key: &[u8; 32]) -> Option<Result<Claims, VerifyError>> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         match cache.get(key) {
-            Some((claims, until)) if Instant::now() < *until => Some(claims.clone()),
+            Some((verdict, until)) if Instant::now() < *until => {
+                Some(verdict.clone().map_err(VerifyError::Invalid))
+            }
             Some(_) => {
                 cache.remove(key);
                 None
@@ -170,7 +185,14 @@ impl IntrospectionVerifier {
         // Never past `exp`: a cached answer must not outlive the token.
         let left =
             claims.expires_at.map_or(Duration::ZERO, |exp| Duration::from_secs(exp.saturating_sub(now_unix)));
-        let ttl = self.cache_ttl.min(left);
+        self.store(key, Ok(claims.clone()), self.cache_ttl.min(left));
+    }
+
+    fn remember_refusal(&self, key: [u8; 32], why: &str) {
+        self.store(key, Err(why.to_owned()), self.cache_ttl.min(REFUSAL_TTL));
+    }
+
+    fn store(&self, key: [u8; 32], verdict: Result<Claims, String>, ttl: Duration) {
         if ttl.is_zero() {
             return;
         }
@@ -182,7 +204,7 @@ impl IntrospectionVerifier {
                 cache.clear();
             }
         }
-        cache.insert(key, (claims.clone(), Instant::now() + ttl));
+        cache.insert(key, (verdict, Instant::now() + ttl));
     }
 }
 
@@ -205,9 +227,27 @@ pub(crate) fn form_urlencode(value: &str) -> String {
 impl TokenVerifier for IntrospectionVerifier {
     async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(claims) = self.cached(&key) {
-            return Ok(claims);
+        if let Some(verdict) = self.cached(&key) {
+            return verdict;
         }
+        match self.introspect(token).await {
+            Ok((claims, now)) => {
+                self.remember(key, &claims, now);
+                Ok(claims)
+            }
+            Err(VerifyError::Invalid(why)) => {
+                self.remember_refusal(key, &why);
+                Err(VerifyError::Invalid(why))
+            }
+            Err(unavailable) => Err(unavailable),
+        }
+    }
+}
+
+impl IntrospectionVerifier {
+    /// Asks the endpoint about `token` and checks its answer; the claims and the time (Unix
+    /// seconds) they were checked at.
+    async fn introspect(&self, token: &str) -> Result<(Claims, u64), VerifyError> {
         let unavailable = |e: reqwest::Error| VerifyError::Unavailable(format!("introspection: {e}"));
         let mut request = self
             .client
@@ -255,8 +295,7 @@ impl TokenVerifier for IntrospectionVerifier {
         if !audience_matches(&claims.audience, &self.audiences) {
             return Err(VerifyError::Invalid("the token was issued for another audience".into()));
         }
-        self.remember(key, &claims, now);
-        Ok(claims)
+        Ok((claims, now))
     }
 }
 

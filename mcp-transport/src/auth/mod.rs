@@ -49,7 +49,7 @@ mod verifier;
 
 use std::sync::Arc;
 
-pub use introspection::IntrospectionVerifier;
+pub use introspection::{IntrospectionVerifier, REFUSAL_TTL};
 /// Signature algorithms and JSON Web Key sets, from the `jsonwebtoken` crate, for
 /// [`JwtVerifier::algorithms`] and [`JwtVerifier::jwks`].
 pub use jsonwebtoken::{Algorithm, jwk::JwkSet};
