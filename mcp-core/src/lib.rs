@@ -45,6 +45,7 @@ pub mod error;
 pub mod jsonrpc;
 pub mod protocol;
 pub mod request;
+pub mod safe;
 pub mod schema;
 mod server;
 pub mod testing;

@@ -654,7 +654,8 @@ impl Session {
             )));
         }
         let task = ctx.task_slot().get().cloned();
-        let run = AssertUnwindSafe(tool.handler.call(ctx, arguments)).catch_unwind().await;
+        // Safe writes (`server/safe.rs`): replays, idempotency keys, confirmation.
+        let run = AssertUnwindSafe(super::safe::call(tool, ctx, arguments)).catch_unwind().await;
         let result = match run {
             Ok(Ok(result)) => result,
             Ok(Err(error)) => {
