@@ -556,3 +556,121 @@ async fn a_preview_that_fails_is_the_calls_error_and_changes_nothing() {
     assert_eq!(text(&result), "item 9 does not exist; search first");
     assert_eq!(runs.load(Ordering::SeqCst), 0);
 }
+
+// ---- The macros: `idempotency_key`, `retry_window` and `confirm` on `#[tool]`.
+
+mod macros {
+    use super::*;
+    use mcp_core::{Json, ToolError, tool, tools};
+    use schemars::JsonSchema;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct Order {
+        item: String,
+        /// Any unique string; reuse it when retrying.
+        #[serde(default)]
+        #[allow(dead_code)] // The SDK reads it; the handler has no use for it.
+        order_key: Option<String>,
+    }
+
+    #[derive(Serialize, JsonSchema)]
+    struct Placed {
+        number: usize,
+        item: String,
+    }
+
+    struct Shop {
+        placed: AtomicUsize,
+        deleted: AtomicUsize,
+    }
+
+    #[tools]
+    impl Shop {
+        /// Place an order.
+        #[tool(write, not_destructive, idempotency_key = "order_key")]
+        async fn place_order(&self, #[args] order: Order) -> Result<Json<Placed>, ToolError> {
+            let number = self.placed.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(Json(Placed { number, item: order.item }))
+        }
+
+        /// Delete an order.
+        #[tool(write, destructive, confirm = delete_preview)]
+        async fn delete_order(&self, number: u64) -> Result<String, ToolError> {
+            self.deleted.fetch_add(1, Ordering::SeqCst);
+            Ok(format!("deleted order {number}"))
+        }
+
+        async fn delete_preview(&self, number: u64) -> Result<String, ToolError> {
+            if number == 0 {
+                return Err(ToolError::new("there is no order 0"));
+            }
+            Ok(format!(
+                "This will permanently delete order {number} ({} placed so far).",
+                self.placed.load(Ordering::SeqCst)
+            ))
+        }
+
+        /// Ring a bell, every time.
+        #[tool(write, retry_window = false)]
+        async fn ring(&self) -> String {
+            "ring".into()
+        }
+    }
+
+    /// Erase everything.
+    #[tool(write, destructive, confirm = erase_preview)]
+    async fn erase(scope: String) -> String {
+        format!("erased {scope}")
+    }
+
+    async fn erase_preview(scope: String) -> String {
+        format!("This will erase all of {scope}.")
+    }
+
+    #[tokio::test]
+    async fn the_attributes_make_the_same_tools_as_the_builder() {
+        let shop = Shop { placed: AtomicUsize::new(0), deleted: AtomicUsize::new(0) };
+        let server = Server::builder("shop", "1").tools(shop).tool(erase::tool()).build().unwrap();
+        assert_eq!(server.tool("place_order").unwrap().idempotency_key(), Some("order_key"));
+        assert!(server.tool("delete_order").unwrap().confirms());
+        let client = TestClient::connect(server).await;
+
+        let first = client.call_tool("place_order", json!({"item": "tea", "order_key": "o1"})).await.unwrap();
+        let again = client.call_tool("place_order", json!({"item": "tea", "order_key": "o1"})).await.unwrap();
+        assert_eq!(first.structured_content.as_ref().unwrap()["number"], 1);
+        assert_eq!(again.structured_content, first.structured_content);
+        assert!(replayed(&again).is_some());
+
+        let refused = client.call_tool("delete_order", json!({"number": 0})).await.unwrap();
+        assert_eq!(text(&refused), "there is no order 0");
+        let (preview_result, token) = preview_of(&client, "delete_order", json!({"number": 1})).await;
+        assert_eq!(
+            preview_result.structured_content.unwrap()["preview"],
+            "This will permanently delete order 1 (1 placed so far)."
+        );
+        let done = client
+            .call_tool("delete_order", json!({"number": 1, "confirmation_token": token}))
+            .await
+            .unwrap();
+        assert_eq!(text(&done), "deleted order 1");
+
+        let (_, token) = preview_of(&client, "erase", json!({"scope": "logs"})).await;
+        let done =
+            client.call_tool("erase", json!({"scope": "logs", "confirmation_token": token})).await.unwrap();
+        assert_eq!(text(&done), "erased logs");
+
+        let frame = call_frame(5, "ring", json!({}));
+        client.send_raw(&frame).await.unwrap();
+        let second = client.send_raw(&frame).await.unwrap();
+        assert!(second["result"].get("_meta").is_none(), "ring opted out of the retry window");
+    }
+
+    async fn preview_of(client: &TestClient, tool: &str, args: Value) -> (CallToolResult, String) {
+        let first = client.call_tool(tool, args).await.unwrap();
+        let token =
+            first.structured_content.as_ref().unwrap()["confirmation_token"].as_str().unwrap().to_owned();
+        (first, token)
+    }
+}
