@@ -96,7 +96,10 @@ async fn main() -> ExitCode {
         match SqliteStore::open(&args.db) {
             Ok(records) => SafeWrites::new(records),
             Err(error) => {
-                return fail(format!("cannot open the safe-writes journal in {}: {error}", args.db.display()));
+                return fail(format!(
+                    "cannot open the safe-writes journal in {}: {error}",
+                    args.db.display()
+                ));
             }
         }
     };
