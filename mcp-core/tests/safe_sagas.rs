@@ -317,3 +317,103 @@ mod sqlite {
         assert_eq!(status, "compensated");
     }
 }
+
+/// A journal that refuses its `n`th write: a full disk or a lost connection half-way.
+struct FailingJournal {
+    inner: MemoryStore,
+    writes: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+}
+
+impl FailingJournal {
+    fn write(&self) -> mcp_core::safe::StoreResult<()> {
+        let n = self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n == self.fail_at {
+            return Err(mcp_core::safe::StoreError::Unavailable("disk full".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl mcp_core::safe::IdempotencyStore for FailingJournal {
+    async fn claim(
+        &self,
+        s: &str,
+        k: &str,
+        f: &str,
+        l: Duration,
+    ) -> mcp_core::safe::StoreResult<mcp_core::safe::Claim> {
+        self.inner.claim(s, k, f, l).await
+    }
+    async fn complete(&self, s: &str, k: &str, r: &Value, d: Duration) -> mcp_core::safe::StoreResult<()> {
+        self.inner.complete(s, k, r, d).await
+    }
+    async fn release(&self, s: &str, k: &str) -> mcp_core::safe::StoreResult<()> {
+        self.inner.release(s, k).await
+    }
+}
+
+#[async_trait::async_trait]
+impl mcp_core::safe::TokenStore for FailingJournal {
+    async fn consume(&self, id: &str, e: u64) -> mcp_core::safe::StoreResult<bool> {
+        self.inner.consume(id, e).await
+    }
+}
+
+#[async_trait::async_trait]
+impl SagaJournal for FailingJournal {
+    async fn begin_saga(&self, saga: &SagaRecord) -> mcp_core::safe::StoreResult<()> {
+        self.write()?;
+        self.inner.begin_saga(saga).await
+    }
+    async fn put_step(&self, id: &str, step: &StepRecord) -> mcp_core::safe::StoreResult<()> {
+        self.write()?;
+        self.inner.put_step(id, step).await
+    }
+    async fn set_status(&self, id: &str, status: SagaStatus) -> mcp_core::safe::StoreResult<()> {
+        self.inner.set_status(id, status).await
+    }
+    async fn saga(&self, id: &str) -> mcp_core::safe::StoreResult<Option<SagaRecord>> {
+        self.inner.saga(id).await
+    }
+    async fn unfinished(&self) -> mcp_core::safe::StoreResult<Vec<SagaRecord>> {
+        self.inner.unfinished().await
+    }
+}
+
+fn failing(fail_at: usize) -> Arc<dyn SafeStore> {
+    Arc::new(FailingJournal { inner: MemoryStore::new(), writes: Default::default(), fail_at })
+}
+
+#[tokio::test]
+async fn a_saga_the_journal_cannot_record_does_not_start() {
+    let log = Log::default();
+    let client = TestClient::connect(server(failing(1), saga(&log, None, None, Recovery::Backward))).await;
+    let result = client.call_tool("run_three", json!({})).await.unwrap();
+    assert_eq!(result.is_error, Some(true));
+    let text = result.content[0].as_text().unwrap();
+    assert!(text.contains("could not record the start of `three`"), "{text}");
+    assert!(text.contains("nothing was run or changed"), "{text}");
+    assert!(logged(&log).is_empty());
+}
+
+#[tokio::test]
+async fn a_step_the_journal_cannot_record_is_not_run_and_the_earlier_ones_are_undone() {
+    // Writes: 1 begin, 2 a started, 3 a done, 4 b started (refused).
+    let log = Log::default();
+    let client = TestClient::connect(server(failing(4), saga(&log, None, None, Recovery::Backward))).await;
+    let result = client.call_tool("run_three", json!({})).await.unwrap();
+    assert_eq!(logged(&log), ["do a 42", "undo a (a) 0"], "b never ran: no journal line, no write");
+    let text = result.content[0].as_text().unwrap();
+    assert!(text.contains("could not record the step, so it was not run"), "{text}");
+}
+
+#[tokio::test]
+async fn a_completion_the_journal_cannot_record_leaves_the_step_in_doubt_and_undoes_it() {
+    // Writes: 1 begin, 2 a started, 3 a done, 4 b started, 5 b done (refused).
+    let log = Log::default();
+    let client = TestClient::connect(server(failing(5), saga(&log, None, None, Recovery::Backward))).await;
+    client.call_tool("run_three", json!({})).await.unwrap();
+    assert_eq!(logged(&log), ["do a 42", "do b 42", "undo b (in doubt) 1", "undo a (a) 0"]);
+}
