@@ -86,3 +86,29 @@ fn python_sdk_client_confirms_and_rolls_back_over_http() {
         summary["elicitation_path"].as_str().unwrap().starts_with("This will permanently delete ticket 4")
     );
 }
+
+/// A 2025-11-25 client that declares elicitation: over stateless HTTP the server cannot send it
+/// a request, so `delete_ticket` hands out a token (and never hangs waiting for an answer); over
+/// stateful HTTP it is asked through `elicitation/create` (2025-11-25 client/elicitation).
+#[test]
+fn python_sdk_legacy_client_confirms_by_token_when_stateless_and_by_elicitation_when_stateful() {
+    let Some(python) = python() else { return };
+    for (expect, stateful) in [("token", false), ("elicitation", true)] {
+        let db = TempDb::new(&format!("py-legacy-confirm-{expect}"));
+        let oncall =
+            db.0.with_file_name(format!("{}-oncall.db", db.0.file_stem().unwrap().to_string_lossy()));
+        let mut args = vec!["--db".as_ref(), db.0.as_os_str()];
+        if stateful {
+            args.push("--stateful".as_ref());
+        }
+        let server = Served::start(TICKETS, &args);
+        let summary =
+            run_client_json(&python, &["python/safe_writes_client.py", "--legacy", expect, &server.url]);
+        server.stop();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", oncall.display()));
+        }
+        assert_eq!(summary["path"], expect);
+        assert_eq!(summary["asked"].as_array().unwrap().len(), usize::from(stateful));
+    }
+}

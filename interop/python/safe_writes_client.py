@@ -2,8 +2,14 @@
 streamable HTTP, in the client's default mode (`auto`, protocol 2026-07-28 with our server).
 
     python python/safe_writes_client.py <url of the /mcp endpoint>
+    python python/safe_writes_client.py --legacy <token|elicitation> <url of the /mcp endpoint>
 
 The server must run with `--fail-step escalate_ticket:3`.
+
+With `--legacy`, the client speaks 2025-11-25 (the `initialize` handshake) and declares
+elicitation, and deletes ticket 5: over stateless HTTP the server cannot send it a request, so it
+must get the token path (and its callback must not run); over stateful HTTP (`--stateful`) the
+server asks it through `elicitation/create`.
 
 1. delete_ticket, token path: this client declares no elicitation, so the first call changes
    nothing and returns a preview with a confirmation_token (in the text and in
@@ -98,5 +104,30 @@ async def main(url: str) -> None:
     print(json.dumps(summary))
 
 
+async def legacy(expect: str, url: str) -> None:
+    asked: list[str] = []
+
+    async def on_elicit(context: ClientRequestContext, params: types.ElicitRequestParams):
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={})
+
+    async with Client(url, mode="legacy", elicitation_callback=on_elicit) as client:
+        assert client.protocol_version == "2025-11-25", client.protocol_version
+        first = await client.call_tool("delete_ticket", {"id": 5})
+        assert not first.is_error, first
+        if expect == "token":
+            assert asked == [], "a stateless server cannot ask; it must not try"
+            token = first.structured_content["confirmation_token"]
+            deleted = await client.call_tool("delete_ticket", {"id": 5, "confirmation_token": token})
+        else:
+            assert len(asked) == 1 and asked[0].startswith("This will permanently delete ticket 5"), asked
+            deleted = first
+        assert deleted.structured_content["id"] == 5, deleted
+    print(json.dumps({"protocol": "2025-11-25", "path": expect, "asked": asked}))
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    if sys.argv[1] == "--legacy":
+        asyncio.run(legacy(sys.argv[2], sys.argv[3]))
+    else:
+        asyncio.run(main(sys.argv[1]))
