@@ -171,12 +171,15 @@ pub(crate) async fn call(
     mut arguments: Map<String, Value>,
 ) -> Result<CallToolResult, ToolError> {
     let safety = &tool.safety;
-    let server = ctx.server().clone();
-    let safe = server.safe_writes();
-    let window = safe.retry_window.filter(|_| !is_read_only(tool) && !safety.no_retry_window);
+    // Reads, and writes with every safeguard off, go straight to the handler: no clone, no lock.
+    let window = (!is_read_only(tool) && !safety.no_retry_window)
+        .then(|| ctx.server().safe_writes().retry_window)
+        .flatten();
     if safety.idempotency_key.is_none() && safety.confirm.is_none() && window.is_none() {
         return tool.handler.call(ctx, arguments).await;
     }
+    let server = ctx.server().clone();
+    let safe = server.safe_writes();
     let token = if safety.confirm.is_some() { arguments.remove(CONFIRMATION_TOKEN) } else { None };
     let principal = principal(&ctx);
     let key = safety
