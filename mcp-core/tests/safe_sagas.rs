@@ -204,16 +204,32 @@ mod sqlite {
     use super::*;
     use mcp_core::safe::{Claim, IdempotencyStore, SqliteStore, StoreError, TokenStore};
 
-    fn dir(name: &str) -> std::path::PathBuf {
+    /// A fresh directory for one test, removed when dropped.
+    struct Dir(std::path::PathBuf);
+
+    impl Dir {
+        fn join(&self, file: &str) -> std::path::PathBuf {
+            self.0.join(file)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dir(name: &str) -> Dir {
         let dir = std::env::temp_dir().join(format!("mcp-safe-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        Dir(dir)
     }
 
     #[tokio::test]
     async fn records_survive_reopening_the_file() {
-        let path = dir("reopen").join("safe.db");
+        let dir = dir("reopen");
+        let path = dir.join("safe.db");
         {
             let store = SqliteStore::open(&path).unwrap();
             assert_eq!(store.claim("alice", "k", "f", Duration::from_secs(60)).await.unwrap(), Claim::Fresh);
@@ -238,7 +254,8 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_file_that_is_not_a_database_is_a_clear_start_up_error() {
-        let path = dir("corrupt").join("safe.db");
+        let dir = dir("corrupt");
+        let path = dir.join("safe.db");
         std::fs::write(&path, b"this is not a SQLite database, just some bytes that are long enough......")
             .unwrap();
         let error = SqliteStore::open(&path).unwrap_err();
@@ -248,7 +265,8 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_journal_row_that_does_not_parse_fails_recovery_rather_than_guessing() {
-        let path = dir("badrow").join("safe.db");
+        let dir = dir("badrow");
+        let path = dir.join("safe.db");
         let store: Arc<dyn SafeStore> = Arc::new(SqliteStore::open(&path).unwrap());
         interrupted(&store, 1).await;
         drop(store);
@@ -269,7 +287,8 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_file_another_process_keeps_locked_is_a_clear_start_up_error() {
-        let path = dir("locked").join("safe.db");
+        let dir = dir("locked");
+        let path = dir.join("safe.db");
         drop(SqliteStore::open(&path).unwrap());
         let holder = rusqlite::Connection::open(&path).unwrap();
         holder.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;").unwrap();
@@ -282,7 +301,8 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_running_claim_from_a_crashed_process_frees_itself_after_its_lease() {
-        let path = dir("lease").join("safe.db");
+        let dir = dir("lease");
+        let path = dir.join("safe.db");
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.claim("a", "k", "f", Duration::from_millis(100)).await.unwrap(), Claim::Fresh);
         drop(store);
@@ -297,7 +317,8 @@ mod sqlite {
 
     #[tokio::test]
     async fn a_saga_over_sqlite_compensates_and_records_each_step() {
-        let path = dir("saga").join("safe.db");
+        let dir = dir("saga");
+        let path = dir.join("safe.db");
         let log = Log::default();
         let store: Arc<dyn SafeStore> = Arc::new(SqliteStore::open(&path).unwrap());
         let client =
