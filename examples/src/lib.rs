@@ -48,6 +48,9 @@ mod docs_ui_md {}
 #[doc = include_str!("../../docs/security.md")]
 mod docs_security_md {}
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/safe-writes.md")]
+mod docs_safe_writes_md {}
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/protocol.md")]
 mod docs_protocol_md {}
 #[cfg(doctest)]

@@ -53,6 +53,7 @@ async fn every_tool_declares_its_hints_and_typed_schemas() {
         ("update_ticket", false, true, true),
         ("add_comment", false, false, false),
         ("delete_ticket", false, true, true),
+        ("escalate_ticket", false, false, false),
     ];
     assert_eq!(tools.len(), expected.len());
     for (name, read_only, destructive, idempotent) in expected {
@@ -64,7 +65,14 @@ async fn every_tool_declares_its_hints_and_typed_schemas() {
         assert_eq!(hints["openWorldHint"], false, "{name}: a local database is a closed world");
         assert!(tool["title"].is_string(), "{name} has a title");
         assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
-        assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
+        if name == "delete_ticket" {
+            // It answers a preview or the deletion, so it declares no outputSchema; and it takes
+            // the confirmation token the preview hands out.
+            assert!(tool.get("outputSchema").is_none());
+            assert_eq!(tool["inputSchema"]["properties"]["confirmation_token"]["type"], "string");
+        } else {
+            assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
+        }
     }
     assert_eq!(by_name("get_ticket")["inputSchema"]["required"], json!(["id"]));
     assert_eq!(by_name("create_ticket")["inputSchema"]["required"], json!(["title"]));
@@ -281,9 +289,14 @@ async fn each_ticket_is_a_resource() {
 }
 
 #[tokio::test]
-async fn delete_removes_the_ticket_and_its_resource() {
+async fn delete_removes_the_ticket_and_its_resource_once_confirmed() {
     let client = client().await;
-    let deleted = structured(&call(&client, "delete_ticket", json!({"id": 2})).await);
+    let preview = call(&client, "delete_ticket", json!({"id": 2})).await;
+    assert!(!preview.failed());
+    assert_eq!(count(&client).await, 5, "the first call changes nothing");
+    let token = structured(&preview)["confirmation_token"].as_str().unwrap().to_owned();
+    let deleted =
+        structured(&call(&client, "delete_ticket", json!({"id": 2, "confirmation_token": token})).await);
     assert_eq!(
         deleted,
         json!({"id": 2, "title": "Invoice PDF shows the wrong VAT rate for Portugal", "comments_deleted": 1})

@@ -31,6 +31,7 @@ const expected = {
   update_ticket: [false, true, true, ["id"]],
   add_comment: [false, false, false, ["body", "id"]],
   delete_ticket: [false, true, true, ["id"]],
+  escalate_ticket: [false, false, false, ["id", "to"]],
 };
 assert.deepEqual(tools.map((t) => t.name).sort(), Object.keys(expected).sort());
 for (const tool of tools) {
@@ -43,7 +44,12 @@ for (const tool of tools) {
   assert.ok(tool.title, `${tool.name} title`);
   assert.equal(tool.inputSchema.type, "object");
   assert.deepEqual([...(tool.inputSchema.required ?? [])].sort(), required, `${tool.name} required`);
-  assert.equal(tool.outputSchema?.type, "object", `${tool.name} outputSchema`);
+  if (tool.name === "delete_ticket") {
+    // It answers a preview or the deletion, so it declares no outputSchema.
+    assert.equal(tool.outputSchema, undefined, "delete_ticket outputSchema");
+  } else {
+    assert.equal(tool.outputSchema?.type, "object", `${tool.name} outputSchema`);
+  }
 }
 const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
 // The board is an MCP Apps page: the link survives the official client, and the page reads.
@@ -98,8 +104,13 @@ assert.ok(found.structuredContent.tickets.some((t) => t.id === id));
 const prompt = await client.getPrompt({ name: "triage", arguments: { id: String(id) } });
 assert.equal(prompt.messages[0].content.resource.uri, `tickets://${id}`);
 
-// Delete: gone as a ticket and as a resource.
-const deleted = await client.callTool({ name: "delete_ticket", arguments: { id } });
+// Delete: this client declares no elicitation, so the first call previews and hands out a
+// confirmation token; the call with the token deletes. Gone as a ticket and as a resource.
+const preview = await client.callTool({ name: "delete_ticket", arguments: { id } });
+assert.ok(!preview.isError, JSON.stringify(preview));
+const token = preview.structuredContent.confirmation_token;
+assert.ok(preview.content[0].text.includes(token));
+const deleted = await client.callTool({ name: "delete_ticket", arguments: { id, confirmation_token: token } });
 assert.ok(!deleted.isError, JSON.stringify(deleted));
 assert.equal(deleted.structuredContent.id, id);
 await assert.rejects(client.readResource({ uri: `tickets://${id}` }), /-32002|not found/i);

@@ -34,6 +34,10 @@
 //!
 //! Most authors write tools with the `#[tool]` and `#[tools]` macros (re-exported here from
 //! `mcp-macros` with the default `macros` feature) rather than by hand.
+//!
+//! Writes are made safe by [`safe`]: idempotency keys and a retry window, confirmation that
+//! works on every client, and sagas with a durable journal (in memory, or in SQLite with the
+//! `sqlite` feature).
 
 // docs.rs builds with `--cfg docsrs` on nightly, where `doc(cfg)` marks feature-gated items
 // "Available on crate feature X only"; stable rustdoc (1.95) does not have it yet.
@@ -46,6 +50,7 @@ pub mod error;
 pub mod jsonrpc;
 pub mod protocol;
 pub mod request;
+pub mod safe;
 pub mod schema;
 mod server;
 pub mod testing;

@@ -1,8 +1,10 @@
 //! The `tickets` connector: a Jira-style issue tracker in a SQLite database.
 //!
 //! - Read tools: `search_tickets` (words, status, assignee, pages), `get_ticket`.
-//! - Write tools: `create_ticket` (with an idempotency key, since clients retry),
-//!   `update_ticket`, `add_comment`, `delete_ticket` (destructive).
+//! - Write tools: `create_ticket` and `add_comment` (retry-safe: an idempotency key, and the
+//!   SDK's retry window), `update_ticket`, `delete_ticket` (destructive: it asks the user to
+//!   confirm, through elicitation or a confirmation token), `escalate_ticket` (a saga over the
+//!   tickets database and the on-call service, undone step by step when a step fails).
 //! - A board, `show_board` (read): the tickets by status, shown as an interactive page
 //!   (`ui://tickets/board`, MCP Apps) whose buttons move tickets with `update_ticket`.
 //! - A resource template, `tickets://{id}`: each ticket as JSON.
@@ -27,24 +29,32 @@
 //! # });
 //! ```
 
+pub mod escalation;
 mod model;
+mod oncall;
 mod store;
 
 use mcp_core::protocol::{Content, GetPromptResult, PromptMessage, ResourceContents, Role};
-use mcp_core::{BuildError, Json, McpError, Prompt, Resource, Server, ToolError, WithUi, resource, tools};
+use mcp_core::safe::SafeWrites;
+use mcp_core::{
+    BuildError, Context, Json, McpError, Prompt, Resource, Server, ToolError, WithUi, resource, tools,
+};
 use serde_json::json;
 
+pub use escalation::Faults;
 pub use model::{
-    Board, BoardColumn, BoardFilters, Comment, Deleted, NewComment, NewTicket, Priority, SearchPage,
-    SearchTickets, Status, Ticket, TicketSummary, TicketUpdate,
+    Board, BoardColumn, BoardFilters, Comment, Deleted, Escalate, Escalation, NewComment, NewTicket,
+    Priority, SearchPage, SearchTickets, Status, Ticket, TicketSummary, TicketUpdate,
 };
+pub use oncall::{OnCall, Page};
 pub use store::{Store, StoreError};
 
 /// What the model reads first (the first 512 characters stand alone, as ChatGPT asks).
 pub const INSTRUCTIONS: &str = "An issue tracker. Find tickets with search_tickets (words, status, assignee) \
-and read one with get_ticket or the tickets://{id} resource. create_ticket takes an idempotency_key: reuse \
-the same key when retrying. Statuses move open -> in_progress -> resolved -> closed (closed is final). \
-Confirm with the user before delete_ticket.";
+and read one with get_ticket or the tickets://{id} resource. create_ticket and add_comment take an \
+idempotency_key: reuse the same key when retrying. Statuses move open -> in_progress -> resolved -> closed \
+(closed is final). delete_ticket first returns a preview and a confirmation_token: show the preview to the \
+user and call again with the token only once they agree.";
 
 /// The tools, sharing one database handle.
 pub struct Tickets {
@@ -136,7 +146,13 @@ impl Tickets {
     ///
     /// Opens a new ticket in status `open`. Send an `idempotency_key` (any unique string) and
     /// reuse it if you retry: the retry returns the ticket the first call created.
-    #[tool(write, not_destructive, closed_world, scope = "tickets:write")]
+    #[tool(
+        write,
+        not_destructive,
+        closed_world,
+        scope = "tickets:write",
+        idempotency_key = "idempotency_key"
+    )]
     async fn create_ticket(&self, #[args] new: NewTicket) -> Result<Json<Ticket>, ToolError> {
         let (ticket, created) = self.store.create(new).await?;
         if !created {
@@ -158,16 +174,24 @@ impl Tickets {
     /// Comment on a ticket.
     ///
     /// Adds a comment and returns the ticket with all its comments. Closed tickets take no
-    /// comments.
-    #[tool(write, not_destructive, closed_world, scope = "tickets:write")]
+    /// comments. Send an `idempotency_key` and reuse it if you retry: the comment is added once.
+    #[tool(
+        write,
+        not_destructive,
+        closed_world,
+        scope = "tickets:write",
+        idempotency_key = "idempotency_key"
+    )]
     async fn add_comment(&self, #[args] comment: NewComment) -> Result<Json<Ticket>, ToolError> {
         Ok(Json(self.store.comment(comment).await?))
     }
 
     /// Delete a ticket.
     ///
-    /// Deletes a ticket and its comments for good. Confirm with the user first.
-    #[tool(write, destructive, idempotent, closed_world, scope = "tickets:admin")]
+    /// Deletes a ticket and its comments for good. The user confirms first: either the client
+    /// asks them, or the first call returns a preview and a `confirmation_token` to show them;
+    /// call again with the token once they agree.
+    #[tool(write, destructive, idempotent, closed_world, scope = "tickets:admin", confirm = delete_preview)]
     async fn delete_ticket(
         &self,
         /// The ticket to delete.
@@ -175,6 +199,68 @@ impl Tickets {
     ) -> Result<Json<Deleted>, ToolError> {
         let gone = self.store.delete(id).await?;
         Ok(Json(Deleted { id: gone.id, title: gone.title, comments_deleted: gone.comments.len() as u64 }))
+    }
+
+    /// What `delete_ticket` would destroy, for the user to confirm.
+    async fn delete_preview(&self, id: u64) -> Result<String, ToolError> {
+        let ticket = self.store.get(id).await?;
+        let comments = match ticket.comments.len() {
+            0 => "no comments".to_owned(),
+            1 => "its 1 comment".to_owned(),
+            n => format!("its {n} comments"),
+        };
+        Ok(format!(
+            "This will permanently delete ticket {} \"{}\" ({}, {}) and {comments}. It cannot be undone.",
+            ticket.id,
+            ticket.title,
+            ticket.status.as_str(),
+            ticket.priority.as_str()
+        ))
+    }
+
+    /// Escalate a ticket.
+    ///
+    /// Hands a ticket to someone urgently, in three steps: raises it to `urgent` and assigns it
+    /// to `to`, pages them through the on-call service, and records the escalation as a
+    /// comment. If a step fails, the steps already done are undone and the result says which.
+    #[tool(write, not_destructive, closed_world, scope = "tickets:write")]
+    async fn escalate_ticket(
+        &self,
+        ctx: Context,
+        #[args] escalate: Escalate,
+    ) -> Result<Json<Escalation>, ToolError> {
+        let to = escalate.to.trim().to_owned();
+        if to.is_empty() {
+            return Err(ToolError::new("`to` is empty; name the person who takes the ticket over"));
+        }
+        let before = self.store.get(escalate.id).await?;
+        if before.status == Status::Closed {
+            return Err(ToolError::new(format!(
+                "ticket {} is closed; closed tickets cannot be escalated",
+                before.id
+            )));
+        }
+        let input = escalation::EscalationInput {
+            id: before.id,
+            to: to.clone(),
+            previous_priority: before.priority,
+            previous_assignee: before.assignee,
+        };
+        let outcome = ctx.run_saga(escalation::ESCALATE, &input).await?;
+        if !outcome.completed() {
+            return Err(ToolError::new(outcome.summary()));
+        }
+        let number = |step: &str, field: &str| {
+            outcome.outputs.get(step).and_then(|o| o[field].as_u64()).unwrap_or_default()
+        };
+        Ok(Json(Escalation {
+            id: before.id,
+            assignee: to,
+            priority: Priority::Urgent,
+            page_id: number("page_oncall", "page_id"),
+            comment_id: number("record_comment", "comment_id"),
+            saga_id: outcome.saga_id.clone(),
+        }))
     }
 }
 
@@ -264,12 +350,36 @@ pub fn triage_prompt(store: Store) -> Prompt {
         })
 }
 
-/// The whole connector over `store`.
+/// Everything the connector runs on.
+pub struct Config {
+    /// The tickets database.
+    pub store: Store,
+    /// The on-call notification service.
+    pub oncall: OnCall,
+    /// Where idempotency records, used confirmation tokens and the saga journal live.
+    pub safe: SafeWrites,
+    /// Faults to inject into `escalate_ticket`.
+    pub faults: Faults,
+}
+
+/// The whole connector over `store`, with an in-memory on-call service and safe-writes store.
 pub fn server(store: Store) -> Result<Server, BuildError> {
+    let oncall = OnCall::open(":memory:").map_err(|e| BuildError::InvalidSchema {
+        tool: escalation::ESCALATE.into(),
+        why: format!("the in-memory on-call service did not open: {e}"),
+    })?;
+    server_with(Config { store, oncall, safe: SafeWrites::in_memory(), faults: Faults::default() })
+}
+
+/// The whole connector: the tools, the `escalate_ticket` saga registered on `config.safe`.
+pub fn server_with(config: Config) -> Result<Server, BuildError> {
+    let Config { store, oncall, safe, faults } = config;
+    let safe = safe.saga(escalation::saga(store.clone(), oncall, faults));
     Server::builder("tickets", env!("CARGO_PKG_VERSION"))
         .title("Tickets")
         .description("A Jira-style issue tracker stored in SQLite.")
         .instructions(INSTRUCTIONS)
+        .safe_writes(safe)
         .tools(Tickets::new(store.clone()))
         .resource(board_page::resource())
         .resource(ticket_resource(store.clone())?)

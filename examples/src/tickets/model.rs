@@ -230,6 +230,39 @@ pub struct NewComment {
     /// Who says it (default "assistant").
     #[serde(default)]
     pub author: Option<String>,
+    /// Any unique string (a UUID) for this comment. Retrying with the same key and fields
+    /// returns the ticket as the first call left it instead of adding the comment twice.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 200))]
+    pub idempotency_key: Option<String>,
+}
+
+/// The ticket to escalate and to whom.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Escalate {
+    /// The ticket to escalate.
+    pub id: u64,
+    /// Who takes it over (the on-call engineer to page).
+    #[schemars(length(min = 1, max = 100))]
+    pub to: String,
+}
+
+/// What `escalate_ticket` did, step by step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Escalation {
+    /// The ticket.
+    pub id: u64,
+    /// Its new assignee.
+    pub assignee: String,
+    /// Its new priority (urgent).
+    pub priority: Priority,
+    /// The page sent to the on-call service.
+    pub page_id: u64,
+    /// The comment that records the escalation.
+    pub comment_id: u64,
+    /// The saga's id in the journal.
+    pub saga_id: String,
 }
 
 /// What `delete_ticket` removed.

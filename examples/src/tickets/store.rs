@@ -152,6 +152,15 @@ impl Store {
             )?;
             tx.pragma_update(None, "user_version", 1)?;
         }
+        if version < 2 {
+            // Version 2: a comment can carry the key of the saga step that wrote it, so the
+            // step is written once however often it runs and its compensation finds it.
+            tx.execute_batch(
+                "ALTER TABLE comments ADD COLUMN external_key TEXT;
+                 CREATE UNIQUE INDEX comments_by_external_key ON comments(external_key) WHERE external_key IS NOT NULL;",
+            )?;
+            tx.pragma_update(None, "user_version", 2)?;
+        }
         tx.commit()?;
         Ok(Store { conn: Arc::new(Mutex::new(conn)) })
     }
@@ -390,6 +399,81 @@ impl Store {
             let ticket = load(&tx, new.id)?.ok_or_else(|| no_such_ticket(new.id))?;
             tx.commit()?;
             Ok(ticket)
+        })
+        .await
+    }
+
+    /// Escalation, step 1: raises the ticket to `urgent` and assigns it to `to`; returns the
+    /// ticket as it was before, for the compensation. Closed tickets are not escalated.
+    pub async fn escalate(&self, id: u64, to: String) -> Result<Ticket, StoreError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let before = load(&tx, id)?.ok_or_else(|| no_such_ticket(id))?;
+            if before.status == Status::Closed {
+                return rejected(format!("ticket {id} is closed; closed tickets cannot be escalated"));
+            }
+            tx.execute(
+                "UPDATE tickets SET priority = 'urgent', assignee = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                params![id as i64, to],
+            )?;
+            tx.commit()?;
+            Ok(before)
+        })
+        .await
+    }
+
+    /// Escalation, undo of step 1: puts the priority and assignee back. Safe to run twice, and
+    /// on a ticket deleted since (nothing to undo).
+    pub async fn restore(
+        &self,
+        id: u64,
+        priority: Priority,
+        assignee: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE tickets SET priority = ?2, assignee = ?3, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                params![id as i64, priority.as_str(), assignee],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Adds a comment under `key`, once: a second call with the same key returns the first
+    /// comment's id. Returns the comment's id.
+    pub async fn comment_once(
+        &self,
+        id: u64,
+        author: String,
+        body: String,
+        key: String,
+    ) -> Result<u64, StoreError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let seen: Option<i64> = tx
+                .query_row("SELECT id FROM comments WHERE external_key = ?1", [&key], |r| r.get(0))
+                .optional()?;
+            if let Some(comment) = seen {
+                return Ok(comment as u64);
+            }
+            load(&tx, id)?.ok_or_else(|| no_such_ticket(id))?;
+            tx.execute(
+                "INSERT INTO comments (ticket_id, author, body, external_key) VALUES (?1, ?2, ?3, ?4)",
+                params![id as i64, author, body, key],
+            )?;
+            let comment = tx.last_insert_rowid() as u64;
+            tx.commit()?;
+            Ok(comment)
+        })
+        .await
+    }
+
+    /// Removes the comment written under `key`, if there is one.
+    pub async fn uncomment(&self, key: String) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.execute("DELETE FROM comments WHERE external_key = ?1", [key])?;
+            Ok(())
         })
         .await
     }

@@ -173,9 +173,17 @@ impl TempDb {
         db
     }
 
+    /// The on-call database the `tickets` binary opens beside it (`NAME-oncall.db`).
+    pub fn oncall(&self) -> PathBuf {
+        let stem = self.0.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        self.0.with_file_name(format!("{stem}-oncall.db"))
+    }
+
     fn clean(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        for file in [self.0.clone(), self.oncall()] {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
         }
     }
 }

@@ -103,3 +103,31 @@ pub fn extract<T: Extractor>(ctx: &Context) -> Result<T, ToolError> {
 pub fn extract_for_request<T: Extractor>(ctx: &Context) -> Result<T, McpError> {
     T::from_context(ctx).map_err(|e| McpError::invalid_params(e.message().to_owned()))
 }
+
+/// What a `confirm = preview` function may return: the text of the preview.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a confirmation preview",
+    label = "not a preview",
+    note = "the preview function of `confirm = ...` must be an `async fn` taking the tool's parameters and returning `String` or `Result<String, E>` where `E` converts into `ToolError`"
+)]
+pub trait IntoPreview {
+    /// The preview text, or the call's error.
+    fn into_preview(self) -> Result<String, ToolError>;
+}
+
+impl IntoPreview for String {
+    fn into_preview(self) -> Result<String, ToolError> {
+        Ok(self)
+    }
+}
+
+impl<E: Into<ToolError>> IntoPreview for Result<String, E> {
+    fn into_preview(self) -> Result<String, ToolError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// The preview text a `confirm = preview` function returned.
+pub fn into_preview<T: IntoPreview>(value: T) -> Result<String, ToolError> {
+    value.into_preview()
+}

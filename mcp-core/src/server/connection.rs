@@ -28,6 +28,8 @@ pub(crate) struct Connection {
     next_request_id: AtomicI64,
     notifications: Outbound,
     pub(crate) input_closed: AtomicBool,
+    /// Unique in the process: scopes the retry window of anonymous callers (`server/safe.rs`).
+    pub(crate) id: u64,
 }
 
 /// What `initialize`, `logging/setLevel` and `resources/subscribe` set (legacy era).
@@ -53,6 +55,10 @@ impl Connection {
             next_request_id: AtomicI64::new(0),
             notifications,
             input_closed: AtomicBool::new(false),
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            },
         }
     }
 

@@ -122,6 +122,15 @@ impl Context {
         Context { inner: Arc::new(inner), input_key: None }
     }
 
+    pub(crate) fn connection(&self) -> &Arc<Connection> {
+        &self.inner.connection
+    }
+
+    /// The multi round-trip input round, in a modern request that may ask for input.
+    pub(crate) fn input_round(&self) -> Option<&Arc<InputRound>> {
+        self.inner.input.as_ref()
+    }
+
     pub(crate) fn task_slot(&self) -> &std::sync::OnceLock<Arc<super::tasks::TaskSlot>> {
         &self.inner.task
     }

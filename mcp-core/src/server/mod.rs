@@ -15,6 +15,7 @@ mod mrtr;
 mod pagination;
 mod prompt;
 mod resource;
+pub(crate) mod safe;
 mod session;
 mod subscriptions;
 mod tasks;
@@ -176,6 +177,9 @@ struct ServerInner {
     closing: tokio_util::sync::CancellationToken,
     /// Tasks extension: the tasks this server keeps.
     tasks: tasks::TaskStore,
+    /// Safe writes: the store and settings, and the guarded calls running now.
+    safe: crate::safe::SafeWrites,
+    in_flight: safe::InFlight,
 }
 
 /// A change a `subscriptions/listen` stream may report.
@@ -211,6 +215,7 @@ impl Server {
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
             tasks: tasks::TaskSettings::default(),
+            safe: None,
         }
     }
 
@@ -415,6 +420,15 @@ impl Server {
         &self.inner.tasks
     }
 
+    /// The safe-writes settings and store ([`ServerBuilder::safe_writes`]).
+    pub fn safe_writes(&self) -> &crate::safe::SafeWrites {
+        &self.inner.safe
+    }
+
+    pub(crate) fn in_flight(&self) -> &safe::InFlight {
+        &self.inner.in_flight
+    }
+
     fn broadcast_message(&self, message: Message, filter: impl Fn(&Connection) -> bool) {
         let sessions: Vec<Arc<Connection>> = match self.inner.sessions.lock() {
             Ok(mut s) => {
@@ -498,6 +512,7 @@ fn check_tool(tool: &Tool) -> Result<(), BuildError> {
     // 2026-07-28 server/tools, "x-mcp-header": clients drop a tool whose annotations break the
     // rules, so break them at build time rather than in front of a user.
     tool.header_params().map_err(|why| BuildError::InvalidSchema { tool: tool.name().to_owned(), why })?;
+    safe::check_tool(tool)?;
     Ok(())
 }
 
@@ -574,6 +589,7 @@ pub struct ServerBuilder {
     request_state_key: Option<Vec<u8>>,
     request_state_ttl: Duration,
     tasks: tasks::TaskSettings,
+    safe: Option<crate::safe::SafeWrites>,
 }
 
 impl ServerBuilder {
@@ -784,6 +800,25 @@ impl ServerBuilder {
         self
     }
 
+    /// How the server keeps writes safe: where idempotency records, used confirmation tokens
+    /// and the saga journal live, the retry window, and the saga definitions (see
+    /// [`crate::safe`]). Without this call: [`SafeWrites::in_memory`](crate::safe::SafeWrites::in_memory).
+    ///
+    /// ```
+    /// use mcp_core::Server;
+    /// use mcp_core::safe::{MemoryStore, SafeWrites};
+    ///
+    /// let server = Server::builder("s", "1")
+    ///     .safe_writes(SafeWrites::new(MemoryStore::with_capacity(1_000)).retry_window(None))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(server.safe_writes().store().as_ref() as *const _ as *const u8 != std::ptr::null());
+    /// ```
+    pub fn safe_writes(mut self, safe: crate::safe::SafeWrites) -> Self {
+        self.safe = Some(safe);
+        self
+    }
+
     /// Checks every registration and builds the server. Fails on an invalid tool name, a tool
     /// whose schema root is not an object, or two items with the same name, naming both.
     pub fn build(self) -> Result<Server, BuildError> {
@@ -864,6 +899,8 @@ impl ServerBuilder {
                 request_state,
                 closing: tokio_util::sync::CancellationToken::new(),
                 tasks: tasks::TaskStore::new(&self.tasks),
+                safe: self.safe.unwrap_or_else(crate::safe::SafeWrites::in_memory),
+                in_flight: safe::InFlight::default(),
             }),
         })
     }

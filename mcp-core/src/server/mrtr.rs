@@ -190,6 +190,33 @@ impl StateSealer {
         self.keyed.clone()
     }
 
+    /// Seals any payload with the server's key, under a `domain` label absorbed into the MAC
+    /// first, so that a value sealed for one purpose (a confirmation token) never opens as
+    /// another (a `requestState`, whose MAC input starts with `{`). `base64url(payload).base64url(tag)`.
+    pub(crate) fn seal_bytes(&self, domain: &[u8], payload: &[u8]) -> String {
+        let mut mac = self.mac();
+        mac.update(domain);
+        mac.update(payload);
+        let tag = mac.finalize().into_bytes();
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// Opens what [`StateSealer::seal_bytes`] sealed under `domain`; `None` when it is not
+    /// well-formed or its tag does not verify (constant-time).
+    pub(crate) fn open_bytes(&self, domain: &[u8], sealed: &str) -> Option<Vec<u8>> {
+        if sealed.len() > MAX_REQUEST_STATE_BYTES {
+            return None;
+        }
+        let (body, tag) = sealed.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(body).ok()?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let mut mac = self.mac();
+        mac.update(domain);
+        mac.update(&payload);
+        mac.verify_slice(&tag).ok()?;
+        Some(payload)
+    }
+
     /// Seals the answers and questions so far for `binding`.
     pub(crate) fn seal(&self, binding: &Binding, carried: &Carried) -> Result<String, McpError> {
         let payload = StatePayload {

@@ -667,7 +667,9 @@ impl Session {
             )));
         }
         let task = ctx.task_slot().get().cloned();
-        let handler = AssertUnwindSafe(tool.handler.call(ctx, arguments)).catch_unwind();
+        // Safe writes (`server/safe.rs`): replays, idempotency keys, confirmation; a per-tool
+        // timeout bounds all of it.
+        let handler = AssertUnwindSafe(super::safe::call(tool, ctx, arguments)).catch_unwind();
         let run = match tool.timeout {
             // A call that may become a task is long work by design: no timeout.
             Some(limit) if task.is_none() => match tokio::time::timeout(limit, handler).await {

@@ -75,6 +75,23 @@ pub struct Tool {
     pub(crate) ui: Option<crate::ui::ToolUi>,
     /// How long a call may run; see [`ToolBuilder::timeout`].
     pub(crate) timeout: Option<std::time::Duration>,
+    /// Safe writes: idempotency key, retry window, confirmation (see `server/safe.rs`).
+    pub(crate) safety: Safety,
+}
+
+/// A preview of what a call would change, for confirmation (see [`ToolBuilder::confirm`]).
+pub(crate) type PreviewFn =
+    Arc<dyn Fn(Context, Map<String, Value>) -> BoxFuture<'static, Result<String, ToolError>> + Send + Sync>;
+
+/// What a tool declares about safe writes (`crate::safe`).
+#[derive(Clone, Default)]
+pub(crate) struct Safety {
+    /// The argument holding the idempotency key.
+    pub(crate) idempotency_key: Option<String>,
+    /// The tool opted out of the retry window.
+    pub(crate) no_retry_window: bool,
+    /// Calls need the user's confirmation; this describes what one would change.
+    pub(crate) confirm: Option<PreviewFn>,
 }
 
 /// A tool's input and output schemas in the form the validator reads.
@@ -118,6 +135,17 @@ impl Tool {
     /// The tool's name.
     pub fn name(&self) -> &str {
         &self.definition.name
+    }
+
+    /// The argument that carries the tool's idempotency key, if it has one
+    /// ([`ToolBuilder::idempotency_key`]).
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.safety.idempotency_key.as_deref()
+    }
+
+    /// Whether calls need the user's confirmation ([`ToolBuilder::confirm`]).
+    pub fn confirms(&self) -> bool {
+        self.safety.confirm.is_some()
     }
 
     /// The OAuth scopes the tool needs (recorded here, enforced by the auth layer).
@@ -344,6 +372,17 @@ pub struct ToolBuilder {
     task: super::tasks::TaskDeclaration,
     ui: Option<crate::ui::ToolUi>,
     timeout: Option<std::time::Duration>,
+    safety: Safety,
+}
+
+impl std::fmt::Debug for Safety {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Safety")
+            .field("idempotency_key", &self.idempotency_key)
+            .field("no_retry_window", &self.no_retry_window)
+            .field("confirm", &self.confirm.is_some())
+            .finish()
+    }
 }
 
 impl ToolBuilder {
@@ -373,6 +412,7 @@ impl ToolBuilder {
             task: Default::default(),
             ui: None,
             timeout: None,
+            safety: Safety::default(),
         }
     }
 
@@ -526,6 +566,69 @@ impl ToolBuilder {
         self
     }
 
+    /// Makes the tool retry-safe by key: `property` names the string argument that carries an
+    /// idempotency key. A call whose key already completed (for the same caller) gets the first
+    /// result again without the handler running; the same key with other arguments is a tool
+    /// error; a call that arrives while one with its key runs waits for it. The property must
+    /// be in the input schema with `"type": "string"` (checked at build). See [`crate::safe`].
+    ///
+    /// ```
+    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use serde_json::json;
+    ///
+    /// let pay = Tool::write("pay")
+    ///     .input_schema(json!({
+    ///         "type": "object",
+    ///         "properties": {"amount": {"type": "integer"}, "request_id": {"type": "string"}},
+    ///         "required": ["amount"]
+    ///     }))
+    ///     .idempotency_key("request_id")
+    ///     .handler(|_ctx, args| async move { Ok(CallToolResult::text(format!("paid {}", args["amount"]))) });
+    /// assert_eq!(pay.idempotency_key(), Some("request_id"));
+    /// ```
+    pub fn idempotency_key(mut self, property: impl Into<String>) -> Self {
+        self.safety.idempotency_key = Some(property.into());
+        self
+    }
+
+    /// `false` turns the retry window off for this tool: a request sent again with the same
+    /// JSON-RPC id and arguments runs again (for a write that is meant to repeat). See
+    /// [`SafeWrites::retry_window`](crate::safe::SafeWrites::retry_window).
+    pub fn retry_window(mut self, yes: bool) -> Self {
+        self.safety.no_retry_window = !yes;
+        self
+    }
+
+    /// Makes every call need the user's confirmation. `preview` gets the call's context and
+    /// arguments and says, for the model to relay, what the call would change ("This will
+    /// permanently delete ticket 42 'Printer on fire' and its 3 comments"); an error from it is
+    /// the call's error (nothing changes).
+    ///
+    /// When the request can ask the user (a 2026-07-28 request, or a session whose client
+    /// declared elicitation) the SDK asks through elicitation with the preview. Otherwise the
+    /// first call changes nothing and answers the preview with a `confirmation_token` (in the
+    /// text and in `structuredContent`); the call that sends the token back, with the same
+    /// arguments, within ten minutes, once, runs the handler. The input schema gains an
+    /// optional `confirmation_token`; the handler never sees it. A tool that confirms answers
+    /// in two shapes, so it declares no `outputSchema`.
+    ///
+    /// ```
+    /// use mcp_core::{Tool, protocol::CallToolResult};
+    ///
+    /// let wipe = Tool::write("wipe")
+    ///     .confirm(|_ctx, _args| async { Ok("This will erase every record.".to_owned()) })
+    ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("erased")) });
+    /// assert!(wipe.definition().input_schema["properties"]["confirmation_token"].is_object());
+    /// ```
+    pub fn confirm<F, Fut>(mut self, preview: F) -> Self
+    where
+        F: Fn(Context, Map<String, Value>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, ToolError>> + Send + 'static,
+    {
+        self.safety.confirm = Some(Arc::new(move |ctx, args| Box::pin(preview(ctx, args))));
+        self
+    }
+
     fn is_read_only(&self) -> bool {
         self.definition.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
     }
@@ -540,7 +643,10 @@ impl ToolBuilder {
     }
 
     /// Finishes the tool with any [`ToolHandler`] (a type of your own that carries state).
-    pub fn with_handler(self, handler: impl ToolHandler) -> Tool {
+    pub fn with_handler(mut self, handler: impl ToolHandler) -> Tool {
+        if self.safety.confirm.is_some() {
+            crate::server::safe::add_confirmation_token(&mut self.definition);
+        }
         let origin = self.origin.unwrap_or_else(|| format!("the tool `{}`", self.definition.name));
         let schemas = Arc::new(ToolSchemas {
             input: Value::Object(self.definition.input_schema.clone()),
@@ -557,6 +663,7 @@ impl ToolBuilder {
             task: self.task,
             ui: self.ui,
             timeout: self.timeout,
+            safety: self.safety,
         }
     }
 

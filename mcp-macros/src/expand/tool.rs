@@ -101,6 +101,12 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
     if let Some(ms) = def.attr.timeout_ms {
         builder.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
     }
+    if let Some(key) = &def.attr.idempotency_key {
+        builder.extend(quote!(.idempotency_key(#key)));
+    }
+    if let Some((false, _)) = def.attr.retry_window {
+        builder.extend(quote!(.retry_window(false)));
+    }
     let origin = &def.origin;
     builder.extend(quote!(.origin(#origin)));
 
@@ -110,6 +116,10 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
     let body = &inputs.body;
     let vars: Vec<Ident> = (0..def.params.len()).map(arg_var).collect();
 
+    let call_kind = match &call {
+        Call::Free(ident) => Call::Free(ident),
+        Call::Method(method, receiver) => Call::Method(method, *receiver),
+    };
     let (this_setup, this_clone, call) = match call {
         Call::Free(ident) => (quote!(), quote!(), quote!(#ident(#(#vars),*))),
         Call::Method(method, receiver) => {
@@ -128,6 +138,41 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
             }
         }
     };
+    // `confirm = preview`: the preview takes the tool's own parameters, read the same way.
+    let confirm = def.attr.confirm.as_ref().map(|preview| {
+        let preview_call = match call_kind {
+            Call::Free(_) => quote!(#preview(#(#vars),*)),
+            Call::Method(_, receiver) => {
+                let preview = match preview.get_ident() {
+                    Some(ident) => quote!(Self::#ident),
+                    None => quote!(#preview),
+                };
+                match receiver {
+                    Receiver::None => quote!(#preview(#(#vars),*)),
+                    Receiver::Ref => quote!(#preview(&*__mcp_this, #(#vars),*)),
+                    Receiver::Arc => quote!(#preview(__mcp_this, #(#vars),*)),
+                }
+            }
+        };
+        let into_preview = respan(quote!(#p::into_preview), preview.span());
+        quote! {
+            let __mcp_confirm = {
+                #setup
+                #this_setup
+                move |__mcp_ctx: #krate::Context, __mcp_args: #p::ArgMap| {
+                    #this_clone
+                    async move {
+                        #body
+                        #into_preview(#preview_call.await)
+                    }
+                }
+            };
+        }
+    });
+    let (confirm_setup, confirm_call) = match confirm {
+        Some(setup) => (setup, quote!(.confirm(__mcp_confirm))),
+        None => (quote!(), quote!()),
+    };
     let call = if def.is_async { quote!(#call.await) } else { call };
     let plan = respan(quote!((&#p::OutputProbe::<#ret>::new()).plan()), ret.span());
 
@@ -138,9 +183,10 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
             #plan
         };
         let __mcp_output = __mcp_plan.output;
+        #confirm_setup
         #setup
         #this_setup
-        #p::with_output_schema(#builder.input_schema(#schema), __mcp_plan.schema).handler(
+        #p::with_output_schema(#builder.input_schema(#schema), __mcp_plan.schema)#confirm_call.handler(
             move |__mcp_ctx: #krate::Context, __mcp_args: #p::ArgMap| {
                 #this_clone
                 async move {

@@ -106,6 +106,12 @@ pub(crate) struct ToolAttr {
     pub(crate) invoked: Option<LitStr>,
     /// `timeout = "30s"`, in milliseconds.
     pub(crate) timeout_ms: Option<u64>,
+    /// `idempotency_key = "argument"`: the argument carrying the call's idempotency key.
+    pub(crate) idempotency_key: Option<LitStr>,
+    /// `retry_window = false`: the tool opts out of the retry window.
+    pub(crate) retry_window: Option<(bool, Span)>,
+    /// `confirm = preview_fn`: calls need the user's confirmation; the function previews them.
+    pub(crate) confirm: Option<syn::Path>,
     pub(crate) common: Common,
 }
 
@@ -130,6 +136,22 @@ fn visibility(opt: &Opt, errors: &mut Errors) -> Option<Visibility> {
                     "unknown visibility {other:?}: write `visibility = \"app\"` (only the UI pages may call the tool; \
                      hidden from the model), `visibility = \"model\"` (pages may not call it) or leave it out (both)"
                 ),
+            );
+            None
+        }
+    }
+}
+
+/// `confirm = preview_fn`: the name of the preview function.
+fn confirm_path(opt: &Opt, errors: &mut Errors) -> Option<syn::Path> {
+    match opt.expr(errors)? {
+        Expr::Path(path) if path.qself.is_none() => Some(path.path),
+        other => {
+            errors.spanned(
+                other,
+                "`confirm` takes the name of an `async fn` with the same parameters as the tool that returns \
+                 `String` or `Result<String, ToolError>` (what the call would change, for the user): \
+                 `confirm = delete_preview`",
             );
             None
         }
@@ -174,6 +196,9 @@ const TOOL_OPTIONS: &[&str] = &[
     "invoking",
     "invoked",
     "timeout",
+    "idempotency_key",
+    "retry_window",
+    "confirm",
 ];
 
 /// A duration as `timeout = "..."` takes it: a number and a unit (`ms`, `s`, `m`), such as
@@ -262,6 +287,12 @@ pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Error
                 hint(&mut tool.open_world, opt.bare(errors).then_some(false), errors)
             }
             "task" => once(&mut tool.task, &opt, task_support(&opt, errors), errors),
+            "idempotency_key" => once(&mut tool.idempotency_key, &opt, opt.string(errors), errors),
+            "retry_window" => {
+                let value = opt.flag(errors).map(|v| (v, opt.span()));
+                once(&mut tool.retry_window, &opt, value, errors)
+            }
+            "confirm" => once(&mut tool.confirm, &opt, confirm_path(&opt, errors), errors),
             "defer_task" => {
                 let value = opt.flag(errors).map(|v| (v, opt.span()));
                 once(&mut tool.defer_task, &opt, value, errors)
@@ -303,6 +334,26 @@ pub(crate) fn tool_attr(tokens: TokenStream, attr_span: Span, errors: &mut Error
              ChatGPT ask the user to confirm every tool that is not `read`",
         ),
         Some((Access::Read, _)) => {
+            let safe_writes = [
+                (tool.idempotency_key.as_ref().map(|k| k.span()), "idempotency_key"),
+                (
+                    tool.confirm
+                        .as_ref()
+                        .map(|c| c.segments.first().map_or_else(Span::call_site, |s| s.ident.span())),
+                    "confirm",
+                ),
+            ];
+            for (span, what) in safe_writes {
+                if let Some(span) = span {
+                    errors.at(
+                        span,
+                        format!(
+                            "`{what}` guards a tool that changes something; a `read` tool changes nothing, so remove \
+                             it (or make the tool `write`)"
+                        ),
+                    );
+                }
+            }
             for (slot, what) in [(&tool.destructive, "destructive"), (&tool.idempotent, "idempotent")] {
                 if let Some((_, span)) = slot {
                     errors.at(
