@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -165,19 +166,33 @@ pub(crate) fn add_confirmation_token(definition: &mut ToolDefinition) {
 }
 
 /// Runs a validated call of `tool`, with the safe-writes rules that apply to it.
-pub(crate) async fn call(
+///
+/// Reads, and writes with every safeguard off, get the handler's own future: no clone, no lock,
+/// and none of the guarded path's state, which is boxed apart so that it does not grow the
+/// future of every call (that future is moved on each request; see `examples/bench`).
+pub(crate) fn call(
     tool: &Tool,
     ctx: Context,
-    mut arguments: Map<String, Value>,
-) -> Result<CallToolResult, ToolError> {
+    arguments: Map<String, Value>,
+) -> BoxFuture<'_, Result<CallToolResult, ToolError>> {
     let safety = &tool.safety;
-    // Reads, and writes with every safeguard off, go straight to the handler: no clone, no lock.
     let window = (!is_read_only(tool) && !safety.no_retry_window)
         .then(|| ctx.server().safe_writes().retry_window)
         .flatten();
     if safety.idempotency_key.is_none() && safety.confirm.is_none() && window.is_none() {
-        return tool.handler.call(ctx, arguments).await;
+        return tool.handler.call(ctx, arguments);
     }
+    Box::pin(safeguarded(tool, ctx, arguments, window))
+}
+
+/// [`call`] for a tool with at least one safeguard on.
+async fn safeguarded(
+    tool: &Tool,
+    ctx: Context,
+    mut arguments: Map<String, Value>,
+    window: Option<Duration>,
+) -> Result<CallToolResult, ToolError> {
+    let safety = &tool.safety;
     let server = ctx.server().clone();
     let safe = server.safe_writes();
     let token = if safety.confirm.is_some() { arguments.remove(CONFIRMATION_TOKEN) } else { None };

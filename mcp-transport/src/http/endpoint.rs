@@ -103,6 +103,10 @@ pub(crate) fn request_span(http_method: &str) -> Span {
 
 /// Records the method (and the tool, prompt or resource it targets) on a request's span.
 pub(crate) fn record_method(span: &Span, method: &str, target: Option<&str>) {
+    // With no subscriber listening, skip building the span name.
+    if span.is_disabled() {
+        return;
+    }
     span.record("mcp.method.name", method);
     match target {
         Some(target) => span.record("otel.name", format!("{method} {target}").as_str()),
