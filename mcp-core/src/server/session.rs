@@ -669,6 +669,8 @@ impl Session {
         let task = ctx.task_slot().get().cloned();
         // Safe writes (`server/safe.rs`): replays, idempotency keys, confirmation; a per-tool
         // timeout bounds all of it.
+        // Cancelled when the call times out, for work the handler spawned beyond its future.
+        let cancellation = ctx.cancellation();
         let handler = AssertUnwindSafe(super::safe::call(tool, ctx, arguments)).catch_unwind();
         let run = match tool.timeout {
             // A call that may become a task is long work by design: no timeout.
@@ -680,6 +682,10 @@ impl Session {
                         timeout_ms = limit.as_millis() as u64,
                         "tool call timed out; its handler was stopped"
                     );
+                    // The answer below is returned in this same poll of the request's future,
+                    // so it still goes out: `serve` only drops a request whose token is
+                    // cancelled while it waits.
+                    cancellation.cancel();
                     return Ok(CallToolResult::error(format!(
                         "The tool `{}` did not finish within {} and was stopped. Try again with a narrower request, or later if the service it depends on is slow.",
                         tool.name(),

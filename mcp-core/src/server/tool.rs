@@ -536,7 +536,9 @@ impl ToolBuilder {
     }
 
     /// Stops a call that runs longer than `timeout`: its handler's future is dropped (which
-    /// cancels whatever it was awaiting) and the call answers a tool error (`isError: true`)
+    /// cancels whatever it was awaiting), the request's [`CancellationToken`](crate::CancellationToken)
+    /// ([`Context::cancellation`](crate::Context::cancellation)) is cancelled so that work the
+    /// handler spawned elsewhere stops too, and the call answers a tool error (`isError: true`)
     /// that says so, which the model can read and act on. Without it a call runs until it
     /// finishes or the client cancels it. A call that runs as a task (Tasks extension) is not
     /// timed out: tasks are how long work is meant to run. A zero duration means no timeout.
