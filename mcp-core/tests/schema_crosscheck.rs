@@ -437,6 +437,8 @@ fn cross_check(name: &str, schema: &Value, samples: &[Value]) -> (usize, usize, 
         Ok(oracle) => oracle,
         Err(e) => return (0, 0, vec![format!("{name}: the oracle cannot compile the schema: {e}")]),
     };
+    let compiled = mcp_core::schema::validate::Compiled::new(schema.clone());
+    eprintln!("{name}: {}", if compiled.has_plan() { "plan" } else { "interpreter only" });
     let mut problems = Vec::new();
     let (mut checked, mut valid) = (0, 0);
     let mut seen = HashSet::new();
@@ -451,7 +453,11 @@ fn cross_check(name: &str, schema: &Value, samples: &[Value]) -> (usize, usize, 
                 continue;
             }
             checked += 1;
-            let ours = mcp_core::schema::validate::validate(schema, &instance);
+            // What the server runs: the compiled schema, a plan for plain schemas.
+            let ours = compiled.validate(&instance);
+            if ours != mcp_core::schema::validate::validate(schema, &instance) {
+                problems.push(format!("{name}: Compiled disagrees with validate\n    instance {instance}"));
+            }
             let theirs = oracle.is_valid(&instance);
             valid += usize::from(theirs);
             if ours.is_ok() != theirs {

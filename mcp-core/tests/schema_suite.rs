@@ -208,6 +208,15 @@ fn official_suite_draft2020_12_agrees_on_every_claimed_keyword() {
                     .iter()
                     .find(|(f, g, c, _)| f == file && *g == group_name && (*c == "*" || *c == case_name));
                 let verdict = mcp_core::schema::validate::validate(schema, &case["data"]);
+                // The server validates through `Compiled` (a plan for plain schemas, this
+                // interpreter for the rest): it must answer exactly as the interpreter does.
+                let compiled = mcp_core::schema::validate::Compiled::new(schema.clone());
+                if compiled.validate(&case["data"]) != verdict {
+                    failures.push(format!(
+                        "{file} / {group_name} / {case_name}: Compiled (plan: {}) disagrees with validate",
+                        compiled.has_plan()
+                    ));
+                }
                 let agrees = verdict.is_ok() == expected;
                 match (agrees, difference) {
                     (_, Some(entry)) => {

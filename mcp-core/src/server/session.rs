@@ -823,11 +823,11 @@ fn check_output(tool: &super::Tool, mut result: CallToolResult) -> CallToolResul
 /// Validates an object against a schema without copying it: the validator reads a `Value`,
 /// so the map is moved in and handed back.
 fn validate_object(
-    schema: &Value,
+    schema: &crate::schema::validate::Compiled,
     object: Map<String, Value>,
 ) -> (Map<String, Value>, Result<(), Vec<crate::schema::validate::Violation>>) {
     let value = Value::Object(object);
-    let checked = crate::schema::validate::validate(schema, &value);
+    let checked = schema.validate(&value);
     match value {
         Value::Object(object) => (object, checked),
         _ => (Map::new(), checked),

@@ -145,7 +145,7 @@ pub(crate) fn plan(
     // model gets its `isError` result on this request and can correct the call, instead of a
     // task handle it must poll only to learn the call was malformed.
     let arguments = Value::Object(params.arguments.clone().unwrap_or_default());
-    if crate::schema::validate::validate(&tool.schemas.input, &arguments).is_err() {
+    if tool.schemas.input.validate(&arguments).is_err() {
         return Ok(None);
     }
     // A call the auth layer refuses is refused at once, as a plain call, so the client sees

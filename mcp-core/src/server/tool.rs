@@ -8,6 +8,7 @@ use super::TaskSupport;
 use crate::Context;
 use crate::error::ToolError;
 use crate::protocol::{CallToolResult, Icon, Meta, ToolAnnotations, ToolDefinition};
+use crate::schema::validate::Compiled;
 
 /// What runs when a tool is called: takes the request context and the (already validated)
 /// arguments, returns a result or a [`ToolError`].
@@ -97,8 +98,8 @@ pub(crate) struct Safety {
 /// A tool's input and output schemas in the form the validator reads.
 #[derive(Debug)]
 pub(crate) struct ToolSchemas {
-    pub(crate) input: Value,
-    pub(crate) output: Option<Value>,
+    pub(crate) input: Compiled,
+    pub(crate) output: Option<Compiled>,
     /// What [`Tool::header_params`] answers, read from the input schema once: a modern HTTP
     /// transport checks the `Mcp-Param-*` headers against it on every call.
     header_params: Result<Vec<(String, Vec<String>)>, String>,
@@ -651,8 +652,8 @@ impl ToolBuilder {
         }
         let origin = self.origin.unwrap_or_else(|| format!("the tool `{}`", self.definition.name));
         let schemas = Arc::new(ToolSchemas {
-            input: Value::Object(self.definition.input_schema.clone()),
-            output: self.definition.output_schema.clone().map(Value::Object),
+            input: Compiled::new(Value::Object(self.definition.input_schema.clone())),
+            output: self.definition.output_schema.clone().map(|schema| Compiled::new(Value::Object(schema))),
             header_params: x_mcp_headers(&self.definition.input_schema),
             listed: serde_json::to_value(&self.definition).unwrap_or_default(),
         });

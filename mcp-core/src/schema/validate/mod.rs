@@ -54,9 +54,17 @@
 //! do not compile and references that do not resolve are skipped: the
 //! validator never panics, and a broken schema never blocks a call.
 //!
+//! A server validates every call, always against the same few schemas: it holds each as a
+//! [`Compiled`], which reads a plain schema once into a plan that accepts valid values without
+//! interpreting the schema again, and hands everything else to [`validate`].
+//!
 //! Recursion through `$ref` is bounded: past 64 nested levels the result is a
 //! "schema nesting too deep" violation, and a total work budget stops
 //! pathological schemas. At most 20 violations are reported.
+
+mod plan;
+
+pub use plan::Compiled;
 
 use super::{format, pattern};
 use serde_json::{Map, Number, Value};
