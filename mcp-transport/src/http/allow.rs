@@ -77,6 +77,9 @@ impl HostRule {
     pub(crate) fn allows(&self, host_header: &str) -> bool {
         match self {
             HostRule::Any => true,
+            // Most requests name the server exactly as an allowed pattern spells it: accept
+            // those without parsing (the parse copies the value and lowercases the name).
+            HostRule::Only(list) if list.iter().any(|p| p.pattern.matches_verbatim(host_header)) => true,
             HostRule::Only(list) => match split_host_port(host_header) {
                 Some((host, port)) => list.iter().any(|p| p.pattern.matches(&host, port, None)),
                 None => false,
@@ -178,6 +181,34 @@ impl HostPattern {
         }
     }
 
+    /// Whether a `Host` value is this pattern's plain name, as normalised, with no port or a
+    /// plain decimal one that the pattern allows. `false` says nothing: the value may still
+    /// match once parsed and normalised (another case, a trailing dot, an IPv6 literal...).
+    fn matches_verbatim(&self, host_header: &str) -> bool {
+        // Only names that `split_host_port` leaves as they are: never a wildcard, an empty or
+        // malformed pattern, or a bracketed literal.
+        let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-';
+        if self.host.is_empty() || self.host.ends_with('.') || !self.host.bytes().all(plain) {
+            return false;
+        }
+        let port = match host_header.strip_prefix(self.host.as_str()) {
+            Some("") => None,
+            Some(rest) => match rest.strip_prefix(':') {
+                Some(digits)
+                    if (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    match digits.parse::<u16>() {
+                        Ok(port) => Some(port),
+                        Err(_) => return false,
+                    }
+                }
+                _ => return false,
+            },
+            None => return false,
+        };
+        self.matches(&self.host, port, None)
+    }
+
     fn matches(&self, host: &str, port: Option<u16>, scheme: Option<&str>) -> bool {
         let name_ok = match self.host.strip_prefix("*.") {
             Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}")),
@@ -257,6 +288,48 @@ fn split_origin(value: &str) -> Option<(String, String, Option<u16>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The verbatim fast path never accepts what parsing the value would refuse.
+    #[test]
+    fn verbatim_matches_agree_with_the_parse() {
+        let patterns =
+            ["localhost", "127.0.0.1", "[::1]", "example.com:8443", "*.example.com", "", "a b", "Mixed.Case"];
+        let headers = [
+            "localhost",
+            "localhost:8000",
+            "localhost:",
+            "localhost:99999",
+            "localhost:+80",
+            "localhost:00080",
+            "localhost.",
+            "LOCALHOST",
+            "localhostx",
+            "localhost:80:80",
+            "127.0.0.1:1",
+            "[::1]:8080",
+            "example.com:8443",
+            "example.com:8444",
+            "example.com",
+            "a.example.com",
+            ":80",
+            "a b",
+            "mixed.case",
+            " localhost",
+            "user@localhost",
+        ];
+        for pattern in patterns {
+            let spec = HostPatternSpec::parse(pattern);
+            for header in headers {
+                let parsed = split_host_port(header).is_some_and(|(h, p)| spec.pattern.matches(&h, p, None));
+                if spec.pattern.matches_verbatim(header) {
+                    assert!(parsed, "`{header}` matched `{pattern}` verbatim but not once parsed");
+                }
+            }
+        }
+        assert!(HostPattern::parse("localhost", PortRule::Any).matches_verbatim("localhost:8000"));
+        assert!(HostPattern::parse("127.0.0.1", PortRule::Any).matches_verbatim("127.0.0.1"));
+        assert!(!HostPattern::parse("localhost:80", PortRule::Any).matches_verbatim("localhost:81"));
+    }
 
     #[test]
     fn loopback_hosts_with_any_port() {
