@@ -363,6 +363,17 @@ async fn cors_preflight_allows_loopback_origins_and_exposes_the_mcp_headers() {
     .await;
     let exposed = response.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
     assert!(exposed.contains("mcp-session-id") && exposed.contains("mcp-protocol-version"), "{exposed}");
+    // Both answers depend on the Origin and the preflight headers, and say so to caches
+    // (Fetch, "CORS protocol and HTTP caches"); so does one to a request without an Origin.
+    let plain = post(&server.mcp(), &json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}), &[]).await;
+    for answer in [&preflight, &response, &plain] {
+        let vary: Vec<_> =
+            answer.headers().get_all("vary").iter().map(|v| v.to_str().unwrap().to_lowercase()).collect();
+        let vary = vary.join(", ");
+        for name in ["origin", "access-control-request-method", "access-control-request-headers"] {
+            assert!(vary.contains(name), "Vary `{vary}` lacks {name}");
+        }
+    }
 }
 
 #[tokio::test]

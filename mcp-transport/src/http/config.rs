@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::{MethodRouter, get, post};
 use mcp_core::Server;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::allow::{HostRule, OriginRule};
 use super::event_store::{EventStore, InMemoryEventStore};
@@ -659,6 +660,18 @@ impl HttpTransport {
                     header::WWW_AUTHENTICATE,
                 ])
                 .max_age(Duration::from_secs(600))
+                // tower-http builds its `Vary` value anew for every response (a join of the
+                // names: ~2.5k instructions of a tools/call); the same names go out below as
+                // one static value instead.
+                .vary([])
+        });
+        let vary = config.cors.then(|| {
+            SetResponseHeaderLayer::appending(
+                header::VARY,
+                HeaderValue::from_static(
+                    "origin, access-control-request-method, access-control-request-headers",
+                ),
+            )
         });
         // A foreign Host or Origin is refused before anything else runs but the in-flight cap,
         // which is cheaper still and must hold whatever the request.
@@ -669,6 +682,7 @@ impl HttpTransport {
                     .map(|max| limits::InFlightLayer { in_flight: limits::InFlight::new(max) }),
             )
             .layer(guard::DnsRebindingLayer { shared: shared.clone() })
+            .option_layer(vary)
             .option_layer(cors);
         // Inside those, on the MCP routes only: the token check, then the rate limit (it needs
         // the verified principal). The metadata routes stay reachable without a token.
