@@ -341,6 +341,20 @@ async fn get_and_delete_are_405_in_stateless_mode() {
 }
 
 #[tokio::test]
+async fn other_methods_are_405_with_the_methods_the_endpoint_has() {
+    let (server, _) = start().await;
+    for method in [reqwest::Method::PUT, reqwest::Method::PATCH] {
+        let response = client().request(method.clone(), server.mcp()).send().await.unwrap();
+        assert_eq!(response.status(), 405, "{method}");
+        assert_eq!(response.headers()["allow"], "POST,GET,HEAD,DELETE", "{method}");
+    }
+    // HEAD is GET without a body: stateless mode has no GET stream either.
+    let head = client().head(server.mcp()).header("accept", "text/event-stream").send().await.unwrap();
+    assert_eq!(head.status(), 405);
+    assert_eq!(head.headers()["allow"], "POST");
+}
+
+#[tokio::test]
 async fn cors_preflight_allows_loopback_origins_and_exposes_the_mcp_headers() {
     let (server, _) = start().await;
     let preflight = client()

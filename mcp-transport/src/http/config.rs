@@ -703,10 +703,8 @@ impl HttpTransport {
         );
         let mcp = |route: MethodRouter<Arc<Shared>>| protected.service(route.with_state(shared.clone()));
 
-        let mut router = Router::new().route_service(
-            &config.path,
-            mcp(post(endpoint::post).get(endpoint::get).delete(endpoint::delete)),
-        );
+        let mut router = Router::new()
+            .route_service(&config.path, protected.service(endpoint::Endpoint { shared: shared.clone() }));
         if config.legacy_sse {
             router = router
                 .route_service(legacy::SSE_PATH, mcp(get(legacy::open)))
