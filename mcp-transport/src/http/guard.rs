@@ -118,7 +118,7 @@ impl Accepts {
             let Ok(value) = value.to_str() else { continue };
             for range in value.split(',') {
                 let mut parts = range.split(';');
-                let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+                let media = parts.next().unwrap_or("").trim();
                 let refused = parts.any(|p| {
                     let p = p.trim();
                     p.strip_prefix("q=")
@@ -128,14 +128,16 @@ impl Accepts {
                 if refused {
                     continue;
                 }
-                match media.as_str() {
-                    "*/*" => {
-                        accepts.json = true;
-                        accepts.sse = true;
-                    }
-                    "application/*" | "application/json" => accepts.json = true,
-                    "text/*" | "text/event-stream" => accepts.sse = true,
-                    _ => {}
+                // Media types are case-insensitive; compared in place, as this runs for every
+                // request (a lowercased copy per range showed in the profile).
+                let is = |name: &str| media.eq_ignore_ascii_case(name);
+                if is("*/*") {
+                    accepts.json = true;
+                    accepts.sse = true;
+                } else if is("application/*") || is("application/json") {
+                    accepts.json = true;
+                } else if is("text/*") || is("text/event-stream") {
+                    accepts.sse = true;
                 }
             }
         }
