@@ -72,9 +72,9 @@ pub use error::{BuildError, ClientRequestError, McpError, ToolError};
 pub use output::{IntoCallToolResult, Json};
 pub use server::{
     Completer, CompletionRequest, Context, Extensions, FromContext, IntoPrompt, IntoResource, IntoTool,
-    IntoTools, Outbound, Prompt, PromptBuilder, PromptHandler, Resource, ResourceBuilder, ResourceHandler,
-    ResourceRequest, Server, ServerBuilder, Session, State, TaskSupport, Tool, ToolBuilder, ToolHandler,
-    UriTemplate, validate_tool_name,
+    IntoTools, Outbound, Prompt, PromptBuilder, PromptHandler, Registrations, Resource, ResourceBuilder,
+    ResourceHandler, ResourceRequest, Server, ServerBuilder, Session, State, TaskSupport, Tool, ToolBuilder,
+    ToolHandler, UriTemplate, validate_tool_name,
 };
 pub use ui::WithUi;
 

@@ -21,6 +21,7 @@ mod bare {
         text
     }
 
+    /// Whole.
     #[::mcp_core::tool(write, idempotent)]
     pub(super) fn whole(#[args] search: super::Search) -> ::mcp_core::Json<::std::vec::Vec<u32>> {
         let _ = search;
@@ -86,6 +87,7 @@ mod shadowed {
     mod mcp_core {}
     use ::mcp_core::{Json, ToolError, prompt, resource, tool, tools};
 
+    /// Echo.
     #[tool(read)]
     pub(super) async fn echo(text: ::std::string::String) -> ::std::string::String {
         text
@@ -95,6 +97,7 @@ mod shadowed {
 
     #[tools]
     impl S {
+        /// Go.
         #[tool(write, destructive)]
         fn go(&self, n: u32) -> ::std::result::Result<Json<u32>, ToolError> {
             ::std::result::Result::Ok(Json(n))
@@ -118,6 +121,7 @@ mod facade {
         pub(crate) use ::mcp_core as core;
     }
 
+    /// Via a facade.
     #[::mcp_core::tool(read, crate = "crate::facade::sdk::core")]
     pub(super) fn via_facade() -> ::std::string::String {
         "ok".into()
@@ -144,6 +148,7 @@ mod in_macro {
         ($ty:ty) => {
             #[mcp_core::tools]
             impl $ty {
+                /// Size.
                 #[tool(read)]
                 fn size(&self, of: String) -> String {
                     of.len().to_string()

@@ -122,7 +122,7 @@ fn picture() -> Vec<Content> {
     vec![Content::image(&[1, 2, 3], "image/png"), Content::text("a dot")]
 }
 
-#[tool(write, destructive = false, open_world = false)]
+#[tool(write, destructive = false, open_world = false, description = "Forgets nothing.")]
 fn forget() {}
 
 /// Raw identifiers lose their `r#`.
@@ -291,12 +291,13 @@ async fn tools_list_shows_write_hints_scopes_icons_meta_and_renames() {
         tool(&tools, "forget"),
         &json!({
             "name": "forget",
+            "description": "Forgets nothing.",
             "inputSchema": { "type": "object", "properties": {} },
             "annotations": {
                 "readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": false
             }
         }),
-        "no docs: no description or title; no parameters: an empty object schema"
+        "a description in the attribute and no doc comment: no title; no parameters: an empty object schema"
     );
     let server = builder().build().unwrap();
     assert_eq!(server.tool("notes.rename").unwrap().scopes(), ["notes:write", "notes:read"]);
@@ -535,6 +536,7 @@ async fn tools_by_value_and_duplicates_across_registrations() {
     let server = Server::builder("notes", "1").tools(notes()).build().unwrap();
     assert_eq!(server.tools().len(), 4);
 
+    /// Counts notes.
     #[tool(read)]
     fn count_notes() -> String {
         String::new()

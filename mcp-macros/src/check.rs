@@ -5,7 +5,39 @@ use proc_macro2::Span;
 use syn::{ReturnType, Type};
 
 use crate::diag::Errors;
+use crate::parse::Common;
+use crate::parse::docs::Docs;
 use crate::parse::params::{Param, ParamKind};
+
+/// Every tool needs a description: models choose tools by it, and a tool without one ships
+/// with no title and no description. The error points at the function and shows the doc
+/// comment to add.
+pub(crate) fn tool_description(common: &Common, docs: &Docs, ident: &syn::Ident, errors: &mut Errors) {
+    if common.description.is_some() || docs.description.is_some() {
+        return;
+    }
+    let name = syn::ext::IdentExt::unraw(ident).to_string();
+    errors.at(
+        ident.span(),
+        format!(
+            "the tool `{name}` has no description, and models choose tools by their description: add a doc \
+             comment above `#[tool(...)]`, such as\n\n    /// {}\n\nthen say what it returns and when to use it \
+             (the first line is also the tool's title); or write `description = \"...\"` in `#[tool(...)]`",
+            sentence(&name)
+        ),
+    );
+}
+
+/// `search_tickets` as the start of a sentence: "Search tickets."
+fn sentence(name: &str) -> String {
+    let words: Vec<&str> = name.split(['_', '-', '.']).filter(|w| !w.is_empty()).collect();
+    let mut text = words.join(" ");
+    if let Some(first) = text.get(..1) {
+        text = format!("{}{}", first.to_uppercase(), &text[1..]);
+    }
+    text.push('.');
+    text
+}
 
 /// Reports an invalid tool name at `span`, saying how to fix it.
 pub(crate) fn check_tool_name(name: &str, span: Span, from_fn: bool, errors: &mut Errors) {

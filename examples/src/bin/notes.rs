@@ -20,7 +20,7 @@ use std::time::Duration;
 use clap::Parser;
 use examples::cli::{self, Serve};
 use mcp_core::protocol::{GetPromptResult, PromptMessage, ResourceContents};
-use mcp_core::{Context, Json, McpError, ResourceRequest, Server, State, ToolError, prompt, resource, tools};
+use mcp_core::{Context, Json, McpError, ResourceRequest, Server, ToolError, tools};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -46,7 +46,7 @@ struct NoteSummary {
     title: String,
 }
 
-/// The notes, shared by the tools and the resource.
+/// The notes, shared by the tools, the resource and the prompt.
 #[derive(Clone, Default)]
 struct Notes {
     inner: Arc<Mutex<BTreeMap<u64, Note>>>,
@@ -140,39 +140,37 @@ impl Notes {
         }
         out
     }
+
+    /// One note as Markdown.
+    #[resource(uri = "notes://{id}", mime_type = "text/markdown")]
+    async fn note(&self, request: ResourceRequest, id: u64) -> Result<Vec<ResourceContents>, McpError> {
+        let note = self.lock().get(&id).cloned().ok_or_else(|| McpError::resource_not_found(&request.uri))?;
+        let text = format!("# {}\n\n{}", note.title, note.body);
+        Ok(vec![ResourceContents::text(request.uri, text).with_mime_type("text/markdown")])
+    }
+
+    /// Summarise a note.
+    #[prompt]
+    async fn summarize(
+        &self,
+        /// The id of the note.
+        id: String,
+    ) -> GetPromptResult {
+        let title =
+            id.parse().ok().and_then(|id: u64| self.lock().get(&id).map(|n| format!(" (\"{}\")", n.title)));
+        GetPromptResult::new(vec![PromptMessage::user(format!(
+            "Read notes://{id}{} and summarise it in one sentence.",
+            title.unwrap_or_default()
+        ))])
+    }
 }
 
-/// One note as Markdown.
-#[resource(uri = "notes://{id}", mime_type = "text/markdown")]
-async fn note(
-    notes: State<Notes>,
-    request: ResourceRequest,
-    id: u64,
-) -> Result<Vec<ResourceContents>, McpError> {
-    let note = notes.0.lock().get(&id).cloned().ok_or_else(|| McpError::resource_not_found(&request.uri))?;
-    let text = format!("# {}\n\n{}", note.title, note.body);
-    Ok(vec![ResourceContents::text(request.uri, text).with_mime_type("text/markdown")])
-}
-
-/// Summarise a note.
-#[prompt]
-async fn summarize(
-    /// The id of the note.
-    id: String,
-) -> GetPromptResult {
-    GetPromptResult::new(vec![PromptMessage::user(format!(
-        "Read notes://{id} and summarise it in one sentence."
-    ))])
-}
-
+// One value serves the tools, the resource and the prompt above: it is registered once.
 fn build(notes: Notes) -> Result<Server, mcp_core::BuildError> {
     Server::builder("notes", env!("CARGO_PKG_VERSION"))
         .title("Notes")
         .instructions("Keep short notes. Use search_notes to find a note's id before reading or deleting it.")
-        .state(notes.clone())
         .tools(notes)
-        .resource(note::resource())
-        .prompt(summarize::prompt())
         .build()
 }
 

@@ -12,7 +12,7 @@ use super::ToolOutput;
 use crate::error::ToolError;
 use crate::output::{IntoCallToolResult, Json};
 use crate::protocol::CallToolResult;
-use crate::{IntoTools, Tool, ToolBuilder};
+use crate::{IntoTools, Prompt, Registrations, Resource, Tool, ToolBuilder};
 
 /// The property of the object a tool's non-object structured result is wrapped in.
 pub const WRAPPED_RESULT: &str = "result";
@@ -162,16 +162,38 @@ pub fn with_output_schema(builder: ToolBuilder, schema: Option<Map<String, Value
 
 // `#[tools]`: several tools sharing one value.
 
-/// The tools of a `#[tools]` impl block, sharing the value through an `Arc`.
+/// The tools, resources and prompts of a `#[tools]` impl block, sharing the value through an
+/// `Arc`. The macro writes the methods for what the block declares.
 pub trait ToolSet: Send + Sync + 'static {
     /// The tools.
     fn tools(self: Arc<Self>) -> Vec<Tool>;
+
+    /// The `#[resource]` methods.
+    fn resources(self: Arc<Self>) -> Vec<Resource> {
+        Vec::new()
+    }
+
+    /// The `#[prompt]` methods.
+    fn prompts(self: Arc<Self>) -> Vec<Prompt> {
+        Vec::new()
+    }
+
+    /// All three.
+    fn registrations(self: Arc<Self>) -> Registrations {
+        let tools = Arc::clone(&self).tools();
+        let resources = Arc::clone(&self).resources();
+        Registrations::new(tools, resources, self.prompts())
+    }
 }
 
 /// A `#[tools]` value that is already shared: `.tools(Arc::clone(&state))` keeps a handle.
 impl<T: ToolSet> IntoTools for Arc<T> {
     fn into_tools(self) -> Vec<Tool> {
         self.tools()
+    }
+
+    fn into_registrations(self) -> Registrations {
+        self.registrations()
     }
 }
 

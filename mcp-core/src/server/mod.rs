@@ -58,10 +58,70 @@ impl IntoTool for Tool {
 }
 
 /// Something that becomes several tools: what `#[tools]` generates for an `impl` block, or a
-/// `Vec<Tool>`.
+/// `Vec<Tool>`. A `#[tools]` block may declare resources and prompts too (`#[resource]` and
+/// `#[prompt]` methods taking `&self`), so one value holds the state of all three;
+/// [`ServerBuilder::tools`] registers them together.
 pub trait IntoTools {
-    /// The tools.
+    /// The tools alone.
     fn into_tools(self) -> Vec<Tool>;
+
+    /// The tools, with the resources and prompts the same value declares. The default is the
+    /// tools alone.
+    ///
+    /// ```
+    /// use mcp_core::{IntoTools, Tool, protocol::CallToolResult};
+    ///
+    /// let tools = vec![Tool::read("ping").description("Answers pong.").handler(|_, _| async {
+    ///     Ok(CallToolResult::text("pong"))
+    /// })];
+    /// let registrations = tools.into_registrations();
+    /// assert_eq!(registrations.tools().len(), 1);
+    /// assert!(registrations.resources().is_empty() && registrations.prompts().is_empty());
+    /// ```
+    fn into_registrations(self) -> Registrations
+    where
+        Self: Sized,
+    {
+        Registrations::new(self.into_tools(), Vec::new(), Vec::new())
+    }
+}
+
+/// What one [`IntoTools`] value registers: its tools, resources and prompts.
+///
+/// ```
+/// use mcp_core::{Registrations, Prompt, protocol::{GetPromptResult, PromptMessage}};
+///
+/// let prompt = Prompt::new("hello").handler(|_, _| async { Ok(GetPromptResult::new(vec![PromptMessage::user("hi")])) });
+/// let registrations = Registrations::new(Vec::new(), Vec::new(), vec![prompt]);
+/// assert_eq!(registrations.prompts()[0].name(), "hello");
+/// ```
+#[derive(Default)]
+pub struct Registrations {
+    tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    prompts: Vec<Prompt>,
+}
+
+impl Registrations {
+    /// Tools, resources and prompts registered together.
+    pub fn new(tools: Vec<Tool>, resources: Vec<Resource>, prompts: Vec<Prompt>) -> Self {
+        Registrations { tools, resources, prompts }
+    }
+
+    /// The tools.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// The resources and resource templates.
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// The prompts.
+    pub fn prompts(&self) -> &[Prompt] {
+        &self.prompts
+    }
 }
 
 impl IntoTools for Vec<Tool> {
@@ -630,9 +690,14 @@ impl ServerBuilder {
         self
     }
 
-    /// Registers several tools (an `impl` block annotated with `#[tools]`, or a `Vec<Tool>`).
+    /// Registers several tools: a `Vec<Tool>`, or a value whose `impl` block is annotated with
+    /// `#[tools]`, together with the `#[resource]` and `#[prompt]` methods of that block, so
+    /// one value (a store, a client) serves all three and is registered once.
     pub fn tools(mut self, tools: impl IntoTools) -> Self {
-        self.tools.extend(tools.into_tools());
+        let Registrations { tools, resources, prompts } = tools.into_registrations();
+        self.tools.extend(tools);
+        self.resources.extend(resources);
+        self.prompts.extend(prompts);
         self
     }
 

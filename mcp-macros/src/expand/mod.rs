@@ -13,7 +13,9 @@ use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn, Type};
 
+use crate::diag::Errors;
 use crate::parse::docs::Docs;
+use crate::parse::params::Receiver;
 use crate::parse::{Common, MetaValue};
 
 /// The paths generated code names things by.
@@ -93,6 +95,54 @@ fn cfg_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
     attrs.iter().filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")).collect()
 }
 
+/// How a handler calls the user's function.
+#[derive(Clone, Copy)]
+pub(crate) enum Call<'a> {
+    /// A free function, by its name.
+    Free(&'a Ident),
+    /// `Self::method(..)` inside the `ToolSet` impl of a `#[tools]` block, with
+    /// `self: Arc<Self>` in scope.
+    Method(&'a Ident, Receiver),
+}
+
+/// The pieces of a handler that reach the user's function.
+pub(crate) struct CallParts {
+    /// Before the handler closure: takes a handle on the shared value.
+    pub(crate) setup: TokenStream,
+    /// Inside the closure, before its `async move` block: one handle per call.
+    pub(crate) clone: TokenStream,
+    /// The call itself, with `vars` as the arguments (without `.await`).
+    pub(crate) call: TokenStream,
+}
+
+impl Call<'_> {
+    pub(crate) fn parts(self, paths: &Paths, vars: &[Ident]) -> CallParts {
+        let std = &paths.std;
+        let (method, receiver) = match self {
+            Call::Free(ident) => {
+                return CallParts { setup: quote!(), clone: quote!(), call: quote!(#ident(#(#vars),*)) };
+            }
+            Call::Method(method, receiver) => (method, receiver),
+        };
+        let this = match receiver {
+            Receiver::None => {
+                return CallParts {
+                    setup: quote!(),
+                    clone: quote!(),
+                    call: quote!(Self::#method(#(#vars),*)),
+                };
+            }
+            Receiver::Ref => quote!(&*__mcp_this,),
+            Receiver::Arc => quote!(__mcp_this,),
+        };
+        CallParts {
+            setup: quote!(let __mcp_this = <#std::sync::Arc<Self> as #std::clone::Clone>::clone(&self);),
+            clone: quote!(let __mcp_this = <#std::sync::Arc<Self> as #std::clone::Clone>::clone(&__mcp_this);),
+            call: quote!(Self::#method(#this #(#vars),*)),
+        }
+    }
+}
+
 /// A free function stays exactly as written (callable from tests and other code), and gains
 /// a braced struct of the same name, which lives in the type namespace only, so it never
 /// shadows a variable: `name::tool()` (or `::resource()`, `::prompt()`) builds what
@@ -125,8 +175,35 @@ pub(crate) fn free_fn_shell(item: &ItemFn, kind: &str, ty: TokenStream, body: To
     }
 }
 
-/// The original function with this crate's attributes removed, emitted when the macro found
-/// problems, so the errors are only the macro's own and not "cannot find function" elsewhere.
+/// What a free-function macro emits when it found problems: the errors, the function, and the
+/// `name::kind()` shell (whose body never runs, since the crate does not compile), so that the
+/// code registering it still compiles and only the macro's own errors show. A function with a
+/// `self` parameter (a method outside `#[tools]`) loses it and its body, else rustc would add
+/// "`self` parameter is only allowed in associated functions" to the macro's error.
+pub(crate) fn free_fn_with_errors(
+    errors: Errors,
+    paths: &Paths,
+    mut item: ItemFn,
+    kind: &str,
+    ty: TokenStream,
+) -> TokenStream {
+    let std = &paths.std;
+    let had_receiver = item.sig.inputs.iter().any(|input| matches!(input, syn::FnArg::Receiver(_)));
+    if had_receiver {
+        item.sig.inputs = std::mem::take(&mut item.sig.inputs)
+            .into_iter()
+            .filter(|input| !matches!(input, syn::FnArg::Receiver(_)))
+            .collect();
+        *item.block = syn::parse_quote!({ #std::unreachable!() });
+        item.attrs.push(syn::parse_quote!(#[allow(unused_variables, unreachable_code)]));
+    }
+    let errors = errors.into_compile_errors();
+    let shell = free_fn_shell(&item, kind, ty, quote!(#std::unreachable!()));
+    quote!(#errors #shell)
+}
+
+/// The input with this crate's attributes removed, emitted when the macro could not even read
+/// it, so the errors are only the macro's own and not "cannot find function" elsewhere.
 pub(crate) fn with_errors(errors: TokenStream, item: impl quote::ToTokens) -> TokenStream {
     quote!(#errors #item)
 }

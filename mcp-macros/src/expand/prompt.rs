@@ -6,7 +6,10 @@ use syn::ItemFn;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::{Paths, arg_var, common_calls, free_fn_shell, lit, respan, text_param, text_traits, with_errors};
+use super::{
+    Call, CallParts, Paths, arg_var, common_calls, free_fn_shell, free_fn_with_errors, lit, respan,
+    text_param, text_traits, with_errors,
+};
 use crate::check;
 use crate::diag::Errors;
 use crate::parse::docs::docs;
@@ -19,11 +22,35 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(e) => return with_errors(e.to_compile_error(), item),
     };
-    let prompt = parse::prompt_attr(attr, &mut errors);
-    let sig = params::signature(&mut item.sig, Site::Prompt, false, &mut errors);
-    check::signature_shape(&item.sig, "prompt", &mut errors);
-    check::inputs(&sig.params, &mut errors);
-    let names: Vec<&str> = sig
+    let def = read(attr, &mut item.sig, false, &mut errors);
+    let paths = Paths::new(def.attr.common.krate.as_ref());
+    let krate = &paths.krate;
+    if !errors.is_empty() {
+        return free_fn_with_errors(errors, &paths, item, "prompt", quote!(#krate::Prompt));
+    }
+    let body = registration(&paths, &item.sig, &item.attrs, &def, Call::Free(&item.sig.ident));
+    free_fn_shell(&item, "prompt", quote!(#krate::Prompt), body)
+}
+
+/// What one `#[prompt]` says: its options and its parameters.
+pub(crate) struct PromptDef {
+    pub(crate) attr: PromptAttr,
+    pub(crate) sig: params::Signature,
+}
+
+/// Reads `#[prompt(...)]` (its options are `attr`) and the signature of the function it is on,
+/// removing our parameter attributes; `in_impl` for a method of a `#[tools]` block.
+pub(crate) fn read(
+    attr: TokenStream,
+    sig: &mut syn::Signature,
+    in_impl: bool,
+    errors: &mut Errors,
+) -> PromptDef {
+    let prompt = parse::prompt_attr(attr, errors);
+    let params = params::signature(sig, Site::Prompt, in_impl, errors);
+    check::signature_shape(sig, "prompt", errors);
+    check::inputs(&params.params, errors);
+    let names: Vec<&str> = params
         .params
         .iter()
         .filter_map(|p| match &p.kind {
@@ -48,25 +75,29 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
     {
         errors.spanned(name, "a prompt's name cannot be empty");
     }
-    if !errors.is_empty() {
-        return with_errors(errors.into_compile_errors(), item);
-    }
-    let paths = Paths::new(prompt.common.krate.as_ref());
-    let body = registration(&paths, &item, &prompt, &sig.params);
-    let krate = &paths.krate;
-    free_fn_shell(&item, "prompt", quote!(#krate::Prompt), body)
+    PromptDef { attr: prompt, sig: params }
 }
 
-fn registration(paths: &Paths, item: &ItemFn, prompt: &PromptAttr, params: &[params::Param]) -> TokenStream {
+/// An expression that builds the `Prompt`: `sig` and `attrs` are the function's, `call` how the
+/// handler reaches it.
+pub(crate) fn registration(
+    paths: &Paths,
+    sig: &syn::Signature,
+    attrs: &[syn::Attribute],
+    def: &PromptDef,
+    call: Call<'_>,
+) -> TokenStream {
+    let prompt = &def.attr;
+    let params = &def.sig.params;
     let krate = &paths.krate;
     let p = &paths.private;
     let std = &paths.std;
-    let ident = &item.sig.ident;
+    let ident = &sig.ident;
     let name = match &prompt.common.name {
         Some(n) => n.value(),
         None => ident.unraw().to_string(),
     };
-    let docs = docs(&item.attrs, std);
+    let docs = docs(attrs, std);
     let mut builder = quote!(#krate::Prompt::new(#name));
     builder.extend(common_calls(paths, &prompt.common, &docs));
 
@@ -103,26 +134,27 @@ fn registration(paths: &Paths, item: &ItemFn, prompt: &PromptAttr, params: &[par
         let completer = &completion.completer;
         builder.extend(quote_spanned!(completer.span()=> .complete(#arg, #completer)));
     }
-    let vars = (0..params.len()).map(arg_var);
-    let call = if item.sig.asyncness.is_some() {
-        quote!(#ident(#(#vars),*).await)
-    } else {
-        quote!(#ident(#(#vars),*))
-    };
-    let ret = check::return_type(&item.sig);
+    let vars: Vec<_> = (0..params.len()).map(arg_var).collect();
+    let CallParts { setup, clone, call } = call.parts(paths, &vars);
+    let call = if sig.asyncness.is_some() { quote!(#call.await) } else { call };
+    let ret = check::return_type(sig);
     let convert = respan(quote!(#p::prompt_result::<#ret>), ret.span());
     let convert = quote!(#convert(__mcp_ret));
     let traits = text_traits(paths);
-    quote! {
+    quote! {{
         #traits
+        #setup
         #builder.handler(
             move |__mcp_ctx: #krate::Context,
-                  __mcp_args: #std::collections::BTreeMap<#std::string::String, #std::string::String>| async move {
-                #traits
-                #binds
-                let __mcp_ret = #call;
-                #convert
+                  __mcp_args: #std::collections::BTreeMap<#std::string::String, #std::string::String>| {
+                #clone
+                async move {
+                    #traits
+                    #binds
+                    let __mcp_ret = #call;
+                    #convert
+                }
             },
         )
-    }
+    }}
 }

@@ -7,7 +7,10 @@ use syn::ItemFn;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::{Paths, arg_var, common_calls, free_fn_shell, lit, respan, text_param, text_traits, with_errors};
+use super::{
+    Call, CallParts, Paths, arg_var, common_calls, free_fn_shell, free_fn_with_errors, lit, respan,
+    text_param, text_traits, with_errors,
+};
 use crate::check;
 use crate::diag::Errors;
 use crate::parse::docs::docs;
@@ -21,17 +24,38 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(e) => return with_errors(e.to_compile_error(), item),
     };
-    let resource = parse::resource_attr(attr, Span::call_site(), &mut errors);
-    let sig = params::signature(&mut item.sig, Site::Resource, false, &mut errors);
-    check::signature_shape(&item.sig, "resource", &mut errors);
-    let is_template = check_variables(&resource, &sig.params, &mut errors);
-    if !errors.is_empty() {
-        return with_errors(errors.into_compile_errors(), item);
-    }
-    let paths = Paths::new(resource.common.krate.as_ref());
-    let body = registration(&paths, &item, &resource, &sig.params, is_template);
+    let def = read(attr, Span::call_site(), &mut item.sig, false, &mut errors);
+    let paths = Paths::new(def.attr.common.krate.as_ref());
     let krate = &paths.krate;
+    if !errors.is_empty() {
+        return free_fn_with_errors(errors, &paths, item, "resource", quote!(#krate::Resource));
+    }
+    let body = registration(&paths, &item.sig, &item.attrs, &def, Call::Free(&item.sig.ident));
     free_fn_shell(&item, "resource", quote!(#krate::Resource), body)
+}
+
+/// What one `#[resource]` says: its options and its parameters.
+pub(crate) struct ResourceDef {
+    pub(crate) attr: ResourceAttr,
+    pub(crate) sig: params::Signature,
+    is_template: bool,
+}
+
+/// Reads `#[resource(...)]` (its options are `attr`, the attribute is at `attr_span`) and the
+/// signature of the function it is on, removing our parameter attributes; `in_impl` for a
+/// method of a `#[tools]` block.
+pub(crate) fn read(
+    attr: TokenStream,
+    attr_span: Span,
+    sig: &mut syn::Signature,
+    in_impl: bool,
+    errors: &mut Errors,
+) -> ResourceDef {
+    let resource = parse::resource_attr(attr, attr_span, errors);
+    let params = params::signature(sig, Site::Resource, in_impl, errors);
+    check::signature_shape(sig, "resource", errors);
+    let is_template = check_variables(&resource, &params.params, errors);
+    ResourceDef { attr: resource, sig: params, is_template }
 }
 
 /// Every template variable has a parameter and every argument parameter is a variable;
@@ -99,23 +123,28 @@ fn check_variables(resource: &ResourceAttr, params: &[params::Param], errors: &m
     is_template
 }
 
-fn registration(
+/// An expression that builds the `Resource`: `sig` and `attrs` are the function's, `call` how
+/// the handler reaches it.
+pub(crate) fn registration(
     paths: &Paths,
-    item: &ItemFn,
-    resource: &ResourceAttr,
-    params: &[params::Param],
-    is_template: bool,
+    sig: &syn::Signature,
+    attrs: &[syn::Attribute],
+    def: &ResourceDef,
+    call: Call<'_>,
 ) -> TokenStream {
+    let resource = &def.attr;
+    let params = &def.sig.params;
+    let is_template = def.is_template;
     let krate = &paths.krate;
     let p = &paths.private;
     let std = &paths.std;
-    let ident = &item.sig.ident;
+    let ident = &sig.ident;
     let name = match &resource.common.name {
         Some(n) => n.value(),
         None => ident.unraw().to_string(),
     };
     let uri = &resource.uri;
-    let docs = docs(&item.attrs, std);
+    let docs = docs(attrs, std);
     let mut builder = quote!(#p::resource_builder(#uri, #name, #is_template));
     builder.extend(common_calls(paths, &resource.common, &docs));
     if let Some(mime) = &resource.mime_type {
@@ -171,23 +200,24 @@ fn registration(
             }
         });
     }
-    let vars = (0..params.len()).map(arg_var);
-    let call = if item.sig.asyncness.is_some() {
-        quote!(#ident(#(#vars),*).await)
-    } else {
-        quote!(#ident(#(#vars),*))
-    };
-    let ret = check::return_type(&item.sig);
+    let vars: Vec<_> = (0..params.len()).map(arg_var).collect();
+    let CallParts { setup, clone, call } = call.parts(paths, &vars);
+    let call = if sig.asyncness.is_some() { quote!(#call.await) } else { call };
+    let ret = check::return_type(sig);
     let mime = paths.opt_str(resource.mime_type.as_ref().map(|m| m.value()).as_deref());
     let convert = respan(quote!(#p::resource_contents::<#ret>), ret.span());
     let convert = quote!(#convert(__mcp_ret, &__mcp_req.uri, #mime));
     let traits = text_traits(paths);
-    quote! {
-        #builder.handler(move |__mcp_ctx: #krate::Context, __mcp_req: #krate::ResourceRequest| async move {
-            #traits
-            #binds
-            let __mcp_ret = #call;
-            #convert
+    quote! {{
+        #setup
+        #builder.handler(move |__mcp_ctx: #krate::Context, __mcp_req: #krate::ResourceRequest| {
+            #clone
+            async move {
+                #traits
+                #binds
+                let __mcp_ret = #call;
+                #convert
+            }
         })
-    }
+    }}
 }

@@ -7,7 +7,10 @@ use syn::{ItemFn, Type};
 
 use syn::ext::IdentExt;
 
-use super::{Paths, arg_var, common_calls, free_fn_shell, lit, respan, with_errors};
+use super::{
+    Call, CallParts, Paths, arg_var, common_calls, free_fn_shell, free_fn_with_errors, lit, respan,
+    with_errors,
+};
 use crate::check;
 use crate::diag::Errors;
 use crate::parse::docs::{Docs, docs};
@@ -27,14 +30,6 @@ pub(crate) struct ToolDef<'a> {
     pub(crate) origin: TokenStream,
 }
 
-/// How the handler calls the user's function.
-pub(crate) enum Call<'a> {
-    /// A free function, by its name.
-    Free(&'a Ident),
-    /// `Self::method(..)` inside `impl ToolSet for T`, with `self: Arc<Self>` in scope.
-    Method(&'a Ident, Receiver),
-}
-
 /// A free `#[tool]` function, and `name::tool()` beside it.
 pub(crate) fn free(paths: &Paths, item: &ItemFn, def: &ToolDef<'_>) -> TokenStream {
     let krate = &paths.krate;
@@ -46,7 +41,6 @@ pub(crate) fn free(paths: &Paths, item: &ItemFn, def: &ToolDef<'_>) -> TokenStre
 pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> TokenStream {
     let krate = &paths.krate;
     let p = &paths.private;
-    let std = &paths.std;
     let name = lit(&def.name, Span::call_site());
     let ret = &def.ret;
 
@@ -116,28 +110,8 @@ pub(crate) fn tool_expr(paths: &Paths, def: &ToolDef<'_>, call: Call<'_>) -> Tok
     let body = &inputs.body;
     let vars: Vec<Ident> = (0..def.params.len()).map(arg_var).collect();
 
-    let call_kind = match &call {
-        Call::Free(ident) => Call::Free(ident),
-        Call::Method(method, receiver) => Call::Method(method, *receiver),
-    };
-    let (this_setup, this_clone, call) = match call {
-        Call::Free(ident) => (quote!(), quote!(), quote!(#ident(#(#vars),*))),
-        Call::Method(method, receiver) => {
-            let this = match receiver {
-                Receiver::None => None,
-                Receiver::Ref => Some(quote!(&*__mcp_this,)),
-                Receiver::Arc => Some(quote!(__mcp_this,)),
-            };
-            match this {
-                Some(this) => (
-                    quote!(let __mcp_this = <#std::sync::Arc<Self> as #std::clone::Clone>::clone(&self);),
-                    quote!(let __mcp_this = <#std::sync::Arc<Self> as #std::clone::Clone>::clone(&__mcp_this);),
-                    quote!(Self::#method(#this #(#vars),*)),
-                ),
-                None => (quote!(), quote!(), quote!(Self::#method(#(#vars),*))),
-            }
-        }
-    };
+    let call_kind = call;
+    let CallParts { setup: this_setup, clone: this_clone, call } = call.parts(paths, &vars);
     // `confirm = preview`: the preview takes the tool's own parameters, read the same way.
     let confirm = def.attr.confirm.as_ref().map(|preview| {
         let preview_call = match call_kind {
@@ -308,12 +282,14 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
     let tool = parse::tool_attr(attr, Span::call_site(), &mut errors);
     let paths = Paths::new(tool.common.krate.as_ref());
     let docs = docs(&item.attrs, &paths.std);
+    check::tool_description(&tool.common, &docs, &item.sig.ident, &mut errors);
     let sig = params::signature(&mut item.sig, Site::Tool, false, &mut errors);
     check::signature_shape(&item.sig, "tool", &mut errors);
     check::inputs(&sig.params, &mut errors);
     let name = tool_name(&tool, &item.sig.ident, &mut errors);
     if !errors.is_empty() {
-        return with_errors(errors.into_compile_errors(), item);
+        let krate = &paths.krate;
+        return free_fn_with_errors(errors, &paths, item, "tool", quote!(#krate::Tool));
     }
     let fn_name = item.sig.ident.unraw().to_string();
     let std = &paths.std;

@@ -1,5 +1,6 @@
-//! `#[tools]` on an `impl` block: every `#[tool]` method becomes a tool sharing the value
-//! through an `Arc`, registered with `.tools(value)`.
+//! `#[tools]` on an `impl` block: every `#[tool]` method becomes a tool, every `#[resource]`
+//! method a resource and every `#[prompt]` method a prompt, all sharing the value through an
+//! `Arc`, registered at once with `.tools(value)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -7,8 +8,10 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Attribute, ImplItem, ItemImpl};
 
-use super::tool::{Call, ToolDef, tool_expr, tool_name};
-use super::{Paths, with_errors};
+use super::prompt::{self, PromptDef};
+use super::resource::{self, ResourceDef};
+use super::tool::{ToolDef, tool_expr, tool_name};
+use super::{Call, Paths, with_errors};
 use crate::check;
 use crate::diag::Errors;
 use crate::parse::docs::{Docs, docs};
@@ -28,8 +31,41 @@ struct Method {
     is_async: bool,
 }
 
-fn is_tool_attr(attr: &Attribute) -> bool {
-    attr.path().segments.last().is_some_and(|s| s.ident == "tool")
+/// A `#[resource]` or `#[prompt]` method: what it says, and its signature and attributes as
+/// the free-function expansion reads them.
+struct Other<D> {
+    def: D,
+    sig: syn::Signature,
+    attrs: Vec<Attribute>,
+    cfg: Vec<Attribute>,
+}
+
+/// Which of our attributes marks a method (by the last segment of its path, so
+/// `#[mcp_core::tool]` counts too).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Tool,
+    Resource,
+    Prompt,
+}
+
+impl Mark {
+    fn of(attr: &Attribute) -> Option<Mark> {
+        let last = attr.path().segments.last()?;
+        match last.ident.to_string().as_str() {
+            "tool" => Some(Mark::Tool),
+            "resource" => Some(Mark::Resource),
+            "prompt" => Some(Mark::Prompt),
+            _ => None,
+        }
+    }
+}
+
+fn attr_tokens(attr: &Attribute) -> TokenStream {
+    match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => TokenStream::new(),
+    }
 }
 
 pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -45,26 +81,53 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
             return with_errors(hint.to_compile_error(), item);
         }
     };
+    let is_trait_impl = imp.trait_.is_some();
     if let Some((_, path, _)) = &imp.trait_ {
         errors.spanned(path, "`#[tools]` goes on an inherent `impl Type { ... }` block, not on a trait impl");
     }
     let paths = Paths::new(krate.as_ref());
     let mut methods: Vec<Method> = Vec::new();
+    let mut resources: Vec<Other<ResourceDef>> = Vec::new();
+    let mut prompts: Vec<Other<PromptDef>> = Vec::new();
     for item in imp.items.iter_mut() {
         let ImplItem::Fn(method) = item else { continue };
-        let (tool_attrs, rest): (Vec<Attribute>, Vec<Attribute>) =
-            method.attrs.drain(..).partition(is_tool_attr);
+        let (ours, rest): (Vec<Attribute>, Vec<Attribute>) =
+            method.attrs.drain(..).partition(|a| Mark::of(a).is_some());
         method.attrs = rest;
-        let Some(first) = tool_attrs.first() else { continue };
-        for extra in tool_attrs.iter().skip(1) {
-            errors.spanned(extra, "`#[tool]` is given twice on this method; merge the options into one");
+        let Some(first) = ours.first() else { continue };
+        let mark = Mark::of(first);
+        for extra in ours.iter().skip(1) {
+            if Mark::of(extra) == mark {
+                errors.spanned(
+                    extra,
+                    "this attribute is given twice on this method; merge the options into one",
+                );
+            } else {
+                errors.spanned(
+                    extra,
+                    "a method is one tool, one resource or one prompt: keep one of these attributes, and write \
+                     another method for the other",
+                );
+            }
         }
-        let tokens = match &first.meta {
-            syn::Meta::List(list) => list.tokens.clone(),
-            _ => TokenStream::new(),
-        };
-        let attr = parse::tool_attr(tokens, first.span(), &mut errors);
+        let cfg: Vec<Attribute> = method.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
+        match mark {
+            Some(Mark::Resource) => {
+                let def =
+                    resource::read(attr_tokens(first), first.span(), &mut method.sig, true, &mut errors);
+                resources.push(Other { def, sig: method.sig.clone(), attrs: method.attrs.clone(), cfg });
+                continue;
+            }
+            Some(Mark::Prompt) => {
+                let def = prompt::read(attr_tokens(first), &mut method.sig, true, &mut errors);
+                prompts.push(Other { def, sig: method.sig.clone(), attrs: method.attrs.clone(), cfg });
+                continue;
+            }
+            _ => {}
+        }
+        let attr = parse::tool_attr(attr_tokens(first), first.span(), &mut errors);
         let docs = docs(&method.attrs, &paths.std);
+        check::tool_description(&attr.common, &docs, &method.sig.ident, &mut errors);
         let sig = params::signature(&mut method.sig, Site::Tool, true, &mut errors);
         check::signature_shape(&method.sig, "tool", &mut errors);
         check::inputs(&sig.params, &mut errors);
@@ -82,7 +145,7 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
         methods.push(Method {
             ident: method.sig.ident.clone(),
-            cfg: method.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect(),
+            cfg,
             ret: check::return_type(&method.sig),
             is_async: method.sig.asyncness.is_some(),
             attr,
@@ -91,39 +154,81 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
             name,
         });
     }
-    if methods.is_empty() && errors.is_empty() {
+    if methods.is_empty() && resources.is_empty() && prompts.is_empty() && errors.is_empty() {
         errors.at(
             Span::call_site(),
-            "`#[tools]` found no method marked `#[tool(read)]` or `#[tool(write)]` in this impl block",
+            "`#[tools]` found no method marked `#[tool(read)]`, `#[tool(write)]`, `#[resource(...)]` or \
+             `#[prompt]` in this impl block",
         );
     }
     if !errors.is_empty() {
-        return with_errors(errors.into_compile_errors(), imp);
+        // The impl block as written (without our attributes), and, unless the block is a trait
+        // impl, registrations that compile: the code that registers the value (`.tools(value)`)
+        // then shows no second error, only the macro's own.
+        let errors = errors.into_compile_errors();
+        let registrations =
+            if is_trait_impl { TokenStream::new() } else { registrations(&paths, &imp, &Parts::default()) };
+        return quote!(#errors #imp #registrations);
     }
-    expand(&paths, &imp, &methods)
+    let parts = Parts {
+        tools: methods.iter().map(|m| tool(&paths, &imp, m)).collect(),
+        resources: resources
+            .iter()
+            .map(|r| {
+                let cfg = &r.cfg;
+                let call = Call::Method(&r.sig.ident, r.def.sig.receiver);
+                let resource = resource::registration(&paths, &r.sig, &r.attrs, &r.def, call);
+                quote!(#(#cfg)* __mcp_resources.push(#resource);)
+            })
+            .collect(),
+        prompts: prompts
+            .iter()
+            .map(|r| {
+                let cfg = &r.cfg;
+                let call = Call::Method(&r.sig.ident, r.def.sig.receiver);
+                let prompt = prompt::registration(&paths, &r.sig, &r.attrs, &r.def, call);
+                quote!(#(#cfg)* __mcp_prompts.push(#prompt);)
+            })
+            .collect(),
+    };
+    let registrations = registrations(&paths, &imp, &parts);
+    quote!(#imp #registrations)
 }
 
-fn expand(paths: &Paths, imp: &ItemImpl, methods: &[Method]) -> TokenStream {
+/// The statements that push each tool, resource and prompt of the block.
+#[derive(Default)]
+struct Parts {
+    tools: Vec<TokenStream>,
+    resources: Vec<TokenStream>,
+    prompts: Vec<TokenStream>,
+}
+
+/// `__mcp_tools.push(<the tool>);` for one `#[tool]` method.
+fn tool(paths: &Paths, imp: &ItemImpl, m: &Method) -> TokenStream {
+    let std = &paths.std;
+    let self_ty = &imp.self_ty;
+    let type_name = quote!(#self_ty).to_string().replace(' ', "");
+    let fn_name = m.ident.unraw().to_string();
+    let def = ToolDef {
+        attr: &m.attr,
+        docs: &m.docs,
+        name: m.name.clone(),
+        params: &m.sig.params,
+        ret: m.ret.clone(),
+        is_async: m.is_async,
+        origin: quote!(#std::concat!("`", #std::module_path!(), "::", #type_name, "::", #fn_name, "`")),
+    };
+    let tool = tool_expr(paths, &def, Call::Method(&m.ident, m.sig.receiver));
+    let cfg = &m.cfg;
+    quote!(#(#cfg)* __mcp_tools.push(#tool);)
+}
+
+/// `impl ToolSet` and `impl IntoTools` for the block's type.
+fn registrations(paths: &Paths, imp: &ItemImpl, parts: &Parts) -> TokenStream {
     let krate = &paths.krate;
     let p = &paths.private;
     let std = &paths.std;
     let self_ty = &imp.self_ty;
-    let type_name = quote!(#self_ty).to_string().replace(' ', "");
-    let tools = methods.iter().map(|m| {
-        let fn_name = m.ident.unraw().to_string();
-        let def = ToolDef {
-            attr: &m.attr,
-            docs: &m.docs,
-            name: m.name.clone(),
-            params: &m.sig.params,
-            ret: m.ret.clone(),
-            is_async: m.is_async,
-            origin: quote!(#std::concat!("`", #std::module_path!(), "::", #type_name, "::", #fn_name, "`")),
-        };
-        let tool = tool_expr(paths, &def, Call::Method(&m.ident, m.sig.receiver));
-        let cfg = &m.cfg;
-        quote!(#(#cfg)* __mcp_tools.push(#tool);)
-    });
     let mut generics = imp.generics.clone();
     if !generics.params.is_empty() {
         generics
@@ -132,20 +237,44 @@ fn expand(paths: &Paths, imp: &ItemImpl, methods: &[Method]) -> TokenStream {
             .push(syn::parse_quote!(#self_ty: #std::marker::Send + #std::marker::Sync + 'static));
     }
     let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let Parts { tools, resources, prompts } = parts;
+    // Only what the block declares: the trait's defaults (none) stand for the rest.
+    let resources_fn = (!resources.is_empty()).then(|| {
+        quote! {
+            fn resources(self: #std::sync::Arc<Self>) -> #std::vec::Vec<#krate::Resource> {
+                let mut __mcp_resources: #std::vec::Vec<#krate::Resource> = #std::vec::Vec::new();
+                #(#resources)*
+                __mcp_resources
+            }
+        }
+    });
+    let prompts_fn = (!prompts.is_empty()).then(|| {
+        quote! {
+            fn prompts(self: #std::sync::Arc<Self>) -> #std::vec::Vec<#krate::Prompt> {
+                let mut __mcp_prompts: #std::vec::Vec<#krate::Prompt> = #std::vec::Vec::new();
+                #(#prompts)*
+                __mcp_prompts
+            }
+        }
+    });
     quote! {
-        #imp
-
         impl #impl_generics #p::ToolSet for #self_ty #where_clause {
             fn tools(self: #std::sync::Arc<Self>) -> #std::vec::Vec<#krate::Tool> {
                 let mut __mcp_tools: #std::vec::Vec<#krate::Tool> = #std::vec::Vec::new();
                 #(#tools)*
                 __mcp_tools
             }
+            #resources_fn
+            #prompts_fn
         }
 
         impl #impl_generics #krate::IntoTools for #self_ty #where_clause {
             fn into_tools(self) -> #std::vec::Vec<#krate::Tool> {
                 #p::ToolSet::tools(#std::sync::Arc::new(self))
+            }
+
+            fn into_registrations(self) -> #krate::Registrations {
+                #p::ToolSet::registrations(#std::sync::Arc::new(self))
             }
         }
     }

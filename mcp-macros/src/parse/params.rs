@@ -123,8 +123,11 @@ fn self_receiver(r: &syn::Receiver, site: Site, in_impl: bool, errors: &mut Erro
         if r.mutability.is_some() {
             errors.spanned(
                 r,
-                "a tool cannot take `&mut self`: tools may run concurrently and share `self` through an `Arc`; \
-                 take `&self` and keep state that changes behind a `Mutex`, an `RwLock` or an atomic",
+                format!(
+                    "a {what} cannot take `&mut self`: handlers may run concurrently and share `self` through an \
+                     `Arc`; take `&self` and keep state that changes behind a `Mutex`, an `RwLock` or an atomic",
+                    what = site.what()
+                ),
             );
         }
         return Receiver::Ref;
@@ -134,7 +137,10 @@ fn self_receiver(r: &syn::Receiver, site: Site, in_impl: bool, errors: &mut Erro
     }
     errors.spanned(
         r,
-        "a tool takes `&self` (or `self: Arc<Self>`): the value is shared by every call through an `Arc`",
+        format!(
+            "a {} takes `&self` (or `self: Arc<Self>`): the value is shared by every call through an `Arc`",
+            site.what()
+        ),
     );
     Receiver::None
 }

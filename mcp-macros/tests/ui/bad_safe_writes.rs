@@ -1,18 +1,21 @@
 use mcp_core::tool;
 
 // `confirm` and `idempotency_key` guard writes; on a read they are a mistake.
+/// List tickets.
 #[tool(read, confirm = preview, idempotency_key = "key")]
 async fn list_tickets(key: Option<String>) -> String {
     key.unwrap_or_default()
 }
 
 // `confirm` names a function, not a string.
+/// Purge.
 #[tool(write, confirm = "preview")]
 async fn purge() -> String {
     String::new()
 }
 
 // The preview must return the preview's text.
+/// Wipe.
 #[tool(write, confirm = wrong_preview)]
 async fn wipe(table: String) -> String {
     table

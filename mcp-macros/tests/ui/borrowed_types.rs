@@ -6,11 +6,13 @@ struct Notes {
 
 #[tools]
 impl Notes {
+    /// Read.
     #[tool(read)]
     fn read(&self) -> &str {
         &self.text
     }
 
+    /// Find.
     #[tool(read)]
     async fn find(&self, needle: &str, ctx: &Context) -> String {
         let _ = ctx;

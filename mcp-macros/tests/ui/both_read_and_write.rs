@@ -1,5 +1,6 @@
 use mcp_core::tool;
 
+/// Sync tickets.
 #[tool(read, write)]
 async fn sync_tickets() -> String {
     String::new()

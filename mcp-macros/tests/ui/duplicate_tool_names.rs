@@ -4,11 +4,13 @@ struct Tickets;
 
 #[tools]
 impl Tickets {
+    /// Search.
     #[tool(read)]
     async fn search(&self, query: String) -> String {
         query
     }
 
+    /// Search again.
     #[tool(read, name = "search")]
     async fn search_again(&self, query: String) -> String {
         query

@@ -1,10 +1,12 @@
 use mcp_core::tool;
 
+/// List tickets.
 #[tool(read, destructive, idempotent = false)]
 async fn list_tickets() -> String {
     String::new()
 }
 
+/// Purge.
 #[tool(write, destructive, not_destructive)]
 async fn purge() -> String {
     String::new()

@@ -1,5 +1,6 @@
 use mcp_core::tool;
 
+/// Search.
 #[tool(read)]
 async fn search(&self, query: String) -> String {
     query

@@ -19,11 +19,13 @@ fn per_ticket(id: u32) -> String {
     id.to_string()
 }
 
+/// Show board.
 #[tool(read, ui = "tickets://board")]
 async fn show_board() -> String {
     String::new()
 }
 
+/// Move card.
 #[tool(write, visibility = "widget", invoking = "Moving the card to the column you picked, then saving the whole board again")]
 async fn move_card() -> String {
     String::new()

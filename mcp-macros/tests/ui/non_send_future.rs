@@ -2,6 +2,7 @@ use std::rc::Rc;
 
 use mcp_core::tool;
 
+/// Count.
 #[tool(read)]
 async fn count() -> String {
     let shared = Rc::new(3);

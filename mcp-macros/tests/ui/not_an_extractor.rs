@@ -2,6 +2,7 @@ use mcp_core::tool;
 
 struct Database;
 
+/// Search.
 #[tool(read)]
 async fn search(#[ctx] db: Database, query: String) -> String {
     let _ = db;

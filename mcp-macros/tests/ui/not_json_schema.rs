@@ -5,6 +5,7 @@ struct Filter {
     status: String,
 }
 
+/// Search.
 #[tool(read)]
 async fn search(filter: Filter) -> String {
     filter.status
