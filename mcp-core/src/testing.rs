@@ -201,7 +201,10 @@ impl TestClient {
         }
     }
 
-    /// Connects with no capabilities at the newest protocol version.
+    /// Connects with no capabilities at 2025-11-25 ([`ProtocolVersion::latest`]), the newest
+    /// revision with the `initialize` handshake; [`TestClient::builder`] with
+    /// [`protocol_version`](TestClientBuilder::protocol_version) picks another (such as
+    /// 2026-07-28, the modern revision).
     pub async fn connect(server: Server) -> TestClient {
         Self::builder(server).connect().await
     }

@@ -58,6 +58,7 @@ pub use mcp_core::auth::{Claims, SecurityScheme};
 pub use metadata::ProtectedResourceMetadata;
 pub use verifier::{StaticTokens, TokenVerifier, VerifyError};
 
+pub(crate) use audit::TARGET as AUDIT_TARGET;
 pub(crate) use layer::{AuthState, attach, authenticate, check_call, principal};
 pub(crate) use metadata::routes as metadata_routes;
 
