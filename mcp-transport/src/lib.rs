@@ -20,3 +20,7 @@ pub mod http;
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub mod auth;
+
+#[cfg(feature = "oauth-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
+pub mod client;
