@@ -18,6 +18,10 @@ use crate::client::authorizer::Challenge;
 /// `offline_access`: asks for a refresh token (OpenID Connect Core section 11).
 const OFFLINE_ACCESS: &str = "offline_access";
 
+/// How long after a refresh made for a 401 another 401 for that token means "refreshing does
+/// not help": a refused token minutes later has more likely been revoked or expired early.
+const RECENT_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl OAuthClient {
     /// The header for the next request: the stored access token, refreshed first when it
     /// expires within the margin; `None` when there is no usable token.
@@ -99,10 +103,15 @@ impl OAuthClient {
                 self.save_tokens(None).await?;
             } else {
                 previous_scopes = tokens.requested_scopes.clone();
-                if tokens.refresh_token.is_some() && !state.refreshed_for_401 {
+                // A token refreshed for a 401 and refused again at once will not be fixed by
+                // another refresh: authorize anew then.
+                let just_refreshed = state.refreshed_for_401.as_ref().is_some_and(|(token, at)| {
+                    *token == tokens.access_token && at.elapsed() < RECENT_REFRESH
+                });
+                if tokens.refresh_token.is_some() && !just_refreshed {
                     match self.refresh(state, &tokens).await {
-                        Ok(_) => {
-                            state.refreshed_for_401 = true;
+                        Ok(fresh) => {
+                            state.refreshed_for_401 = Some((fresh.access_token, std::time::Instant::now()));
                             return Ok(());
                         }
                         Err(error) => tracing::info!(%error, "refresh after a 401 failed; re-authorizing"),
@@ -254,7 +263,7 @@ impl OAuthClient {
         .await?;
         let tokens = answer.into_token_set(&server.issuer, &resource.resource, scopes, None);
         self.save_tokens(Some(&tokens)).await?;
-        state.refreshed_for_401 = false;
+        state.refreshed_for_401 = None;
         Ok(())
     }
 

@@ -482,9 +482,10 @@ struct FlowState {
     step_ups: HashMap<String, u32>,
     /// The issuer pre-registered credentials without one got bound to on first use.
     pre_registered_issuer: Option<String>,
-    /// The current tokens came from a refresh made for a 401: if the server refuses them
-    /// too, the next 401 starts a new authorization instead of refreshing again.
-    refreshed_for_401: bool,
+    /// The access token a refresh made for a 401 produced, and when: if the server refuses
+    /// that token too, right away, the next 401 starts a new authorization instead of
+    /// refreshing again.
+    refreshed_for_401: Option<(String, std::time::Instant)>,
 }
 
 impl OAuthClient {
