@@ -191,6 +191,11 @@ async fn offline_access_only_when_the_authorization_server_lists_it() {
     .await;
     assert_eq!(call(&client(&rs), &rs.mcp_url()).await.unwrap(), 200);
     assert_eq!(at(&log, "/authorize")[0].q("scope"), Some("mcp:basic offline_access"));
+    assert_eq!(
+        at(&log, "/authorize")[0].q("prompt"),
+        Some("consent"),
+        "OIDC Core 11: offline access needs consent"
+    );
 
     let (_auth, rs, log) = pair(
         AsConfig { scopes_supported: Some(vec!["mcp:basic"]), ..AsConfig::default() },
@@ -199,6 +204,7 @@ async fn offline_access_only_when_the_authorization_server_lists_it() {
     .await;
     assert_eq!(call(&client(&rs), &rs.mcp_url()).await.unwrap(), 200);
     assert_eq!(at(&log, "/authorize")[0].q("scope"), Some("mcp:basic"));
+    assert_eq!(at(&log, "/authorize")[0].q("prompt"), None);
 }
 
 /// "Step-Up Authorization Flow": a 403 `insufficient_scope` re-authorizes with the union of

@@ -215,6 +215,12 @@ impl OAuthClient {
             if !scopes.is_empty() {
                 query.append_pair("scope", &scopes.join(" "));
             }
+            // OpenID Connect Core section 11: a request for offline access must carry
+            // `prompt=consent`, or OpenID providers drop `offline_access` (and issue no
+            // refresh token).
+            if scopes.iter().any(|s| s == OFFLINE_ACCESS) {
+                query.append_pair("prompt", "consent");
+            }
         }
         let request = AuthorizationRequest { url: url.to_string(), redirect_uri: redirect_uri.clone() };
         let response = self.handler.authorize(&request).await.map_err(OAuthError::Interaction)?;

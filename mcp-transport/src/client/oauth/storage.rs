@@ -99,3 +99,39 @@ impl TokenStore for InMemoryTokenStore {
         Ok(())
     }
 }
+
+/// A shared store: keep one handle in the application (to inspect or clear it) and give a
+/// clone to the client.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mcp_transport::client::oauth::{HeadlessBrowser, InMemoryTokenStore, OAuthClient};
+/// let store = Arc::new(InMemoryTokenStore::new());
+/// let oauth = OAuthClient::builder("https://mcp.example.com/mcp")
+///     .token_store(store.clone())
+///     .build(HeadlessBrowser::new("http://127.0.0.1:9/callback"))
+///     .unwrap();
+/// # drop(oauth);
+/// ```
+#[async_trait::async_trait]
+impl<T: TokenStore> TokenStore for std::sync::Arc<T> {
+    async fn load_tokens(&self, server_url: &str) -> Result<Option<TokenSet>, AuthorizeError> {
+        (**self).load_tokens(server_url).await
+    }
+
+    async fn save_tokens(&self, server_url: &str, tokens: Option<&TokenSet>) -> Result<(), AuthorizeError> {
+        (**self).save_tokens(server_url, tokens).await
+    }
+
+    async fn load_client(&self, issuer: &str) -> Result<Option<ClientRegistration>, AuthorizeError> {
+        (**self).load_client(issuer).await
+    }
+
+    async fn save_client(
+        &self,
+        issuer: &str,
+        client: Option<&ClientRegistration>,
+    ) -> Result<(), AuthorizeError> {
+        (**self).save_client(issuer, client).await
+    }
+}
