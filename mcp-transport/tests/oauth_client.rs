@@ -9,7 +9,7 @@ mod oauth_support;
 use std::time::Duration;
 
 use base64::Engine;
-use mcp_transport::client::authorizer::Authorizer;
+use mcp_transport::client::Authorizer;
 use mcp_transport::client::oauth::{
     AuthorizationCallback, ClientCredentials, HeadlessBrowser, OAuthClient, OAuthError, Pkce,
 };
@@ -26,7 +26,7 @@ fn client(rs: &ResourceServer) -> OAuthClient {
 }
 
 /// The error behind an `AuthorizeError`, as the OAuth client's own type.
-fn oauth_error(error: &mcp_transport::client::authorizer::AuthorizeError) -> &OAuthError {
+fn oauth_error(error: &mcp_transport::client::AuthorizeError) -> &OAuthError {
     error.downcast_ref::<OAuthError>().unwrap_or_else(|| panic!("not an OAuthError: {error}"))
 }
 

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use auth_support::{RealIssuer, call, initialize, listener, serve_on, server};
 use mcp_transport::auth::{Auth, JwtVerifier};
-use mcp_transport::client::authorizer::{Authorizer, Challenge};
 use mcp_transport::client::oauth::{HeadlessBrowser, InMemoryTokenStore, OAuthClient, TokenStore};
+use mcp_transport::client::{Authorizer, Challenge};
 use mcp_transport::http::HttpTransport;
 use serde_json::{Value, json};
 

@@ -16,6 +16,23 @@ pub struct Challenge {
 }
 
 /// Supplies the `Authorization` header for an MCP HTTP connection and reacts to refusals.
+///
+/// ```
+/// use mcp_transport::client::{AuthorizeError, Authorizer, Challenge};
+///
+/// /// A token read from the environment on every request.
+/// struct FromEnv;
+///
+/// #[async_trait::async_trait]
+/// impl Authorizer for FromEnv {
+///     async fn authorization(&self) -> Result<Option<String>, AuthorizeError> {
+///         Ok(std::env::var("MCP_TOKEN").ok().map(|t| format!("Bearer {t}")))
+///     }
+///     async fn challenge(&self, _challenge: &Challenge) -> Result<(), AuthorizeError> {
+///         Err("the token in MCP_TOKEN was refused".into())
+///     }
+/// }
+/// ```
 #[async_trait::async_trait]
 pub trait Authorizer: Send + Sync + 'static {
     /// The `Authorization` header value for the next request (for example `"Bearer abc"`),

@@ -1,10 +1,10 @@
-//! The client side of MCP connections over HTTP: how credentials reach the server
-//! ([`authorizer`]) and an OAuth 2.1 client that obtains them ([`oauth`], feature
+//! The client side of MCP connections over HTTP: how credentials reach the server (the
+//! [`Authorizer`] seam) and an OAuth 2.1 client that obtains them ([`oauth`], feature
 //! `oauth-client`).
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use mcp_transport::client::authorizer::Authorizer;
+//! use mcp_transport::client::Authorizer;
 //! use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
 //!
 //! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,7 +15,9 @@
 //! # drop(authorizer); Ok(()) }
 //! ```
 
-pub mod authorizer;
+mod authorizer;
+
+pub use authorizer::{AuthorizeError, Authorizer, Challenge};
 
 #[cfg(feature = "oauth-client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]

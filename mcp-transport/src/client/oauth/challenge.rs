@@ -1,14 +1,14 @@
 //! Reading `WWW-Authenticate` (RFC 9110 section 11.6.1, RFC 6750 section 3): the Bearer
 //! challenge's `resource_metadata` (RFC 9728 section 5.1), `scope` and `error`.
 
-use crate::client::authorizer::Challenge;
+use crate::client::Challenge;
 
 impl Challenge {
     /// A refusal as the HTTP client saw it: the MCP endpoint, the status (401 or 403) and the
     /// `WWW-Authenticate` header values in order.
     ///
     /// ```
-    /// use mcp_transport::client::authorizer::Challenge;
+    /// use mcp_transport::client::Challenge;
     /// let c = Challenge::refusal("https://mcp.example.com/mcp", 401, ["Bearer scope=\"files:read\""]);
     /// assert_eq!(c.status, 401);
     /// assert_eq!(c.www_authenticate.len(), 1);

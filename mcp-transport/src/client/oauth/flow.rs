@@ -13,7 +13,7 @@ use super::pkce::{Pkce, random_token};
 use super::registration::{self, ClientRegistration, RegistrationKind};
 use super::tokens::{self, TokenSet};
 use super::{FlowState, OAuthClient, OAuthError};
-use crate::client::authorizer::Challenge;
+use crate::client::Challenge;
 
 /// `offline_access`: asks for a refresh token (OpenID Connect Core section 11).
 const OFFLINE_ACCESS: &str = "offline_access";

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use reqwest::Url;
 
 use super::OAuthError;
-use crate::client::authorizer::AuthorizeError;
+use crate::client::AuthorizeError;
 
 /// What the application must show the user: the authorization URL (with PKCE challenge,
 /// `state`, `resource` and scopes already in it), and where the answer will arrive.
@@ -96,7 +96,7 @@ impl AuthorizationResponse {
 /// parameters; it checks `state` and `iss` itself.
 ///
 /// ```
-/// use mcp_transport::client::authorizer::AuthorizeError;
+/// use mcp_transport::client::AuthorizeError;
 /// use mcp_transport::client::oauth::{AuthorizationHandler, AuthorizationRequest, AuthorizationResponse};
 ///
 /// /// Prints the URL and reads the redirect URL the user pastes back.

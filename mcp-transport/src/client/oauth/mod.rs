@@ -24,7 +24,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use mcp_transport::client::authorizer::Authorizer;
+//! use mcp_transport::client::Authorizer;
 //! use mcp_transport::client::oauth::{AuthorizationCallback, OAuthClient};
 //!
 //! # fn demo() -> Result<(), mcp_transport::client::oauth::OAuthError> {
@@ -65,7 +65,7 @@ pub use registration::{ClientCredentials, ClientRegistration, RegistrationKind, 
 pub use storage::{InMemoryTokenStore, TokenStore};
 pub use tokens::TokenSet;
 
-use crate::client::authorizer::{AuthorizeError, Authorizer, Challenge};
+use crate::client::{AuthorizeError, Authorizer, Challenge};
 use registration::ClientProfile;
 
 /// Why the OAuth client could not obtain a token. Every variant says what to fix; none

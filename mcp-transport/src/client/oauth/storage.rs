@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::client::authorizer::AuthorizeError;
+use crate::client::AuthorizeError;
 
 use super::registration::ClientRegistration;
 use super::tokens::TokenSet;
