@@ -11,7 +11,7 @@ use std::time::Duration;
 use base64::Engine;
 use mcp_transport::client::Authorizer;
 use mcp_transport::client::oauth::{
-    AuthorizationCallback, ClientCredentials, HeadlessBrowser, OAuthClient, OAuthError, Pkce,
+    AuthorizationCallback, ClientCredentials, HeadlessBrowser, LoopbackBrowser, OAuthClient, OAuthError, Pkce,
 };
 use oauth_support::*;
 use serde_json::json;
@@ -538,4 +538,29 @@ async fn plain_http_is_refused_beyond_loopback() {
     let error = call(&client(&rs), &rs.mcp_url()).await.expect_err("refused");
     assert!(matches!(oauth_error(&error), OAuthError::InsecureUrl(_)), "{error}");
     assert!(requests(&log, "as1").is_empty());
+}
+
+/// The loopback redirect of a native app: the "browser" (here a plain HTTP client following
+/// redirects) lands on `http://127.0.0.1:PORT/callback`, the listener answers it with a page
+/// and hands the parameters to the client, which completes the flow.
+#[tokio::test]
+async fn a_loopback_listener_receives_the_redirect() {
+    let (_auth, rs, log) = pair(AsConfig::default(), RsConfig::default()).await;
+    let browser = LoopbackBrowser::bind("/callback", |request| {
+        let url = request.url.clone();
+        tokio::spawn(async move {
+            let page = reqwest::get(url).await.expect("the browser reaches the listener");
+            assert_eq!(page.status(), 200);
+            assert!(page.text().await.unwrap().contains("close this window"));
+        });
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let redirect_uri = mcp_transport::client::oauth::AuthorizationHandler::redirect_uri(&browser);
+    assert!(redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with("/callback"));
+    let oauth = OAuthClient::builder(rs.mcp_url()).build(browser).unwrap();
+    assert_eq!(call(&oauth, &rs.mcp_url()).await.unwrap(), 200);
+    assert_eq!(at(&log, "/authorize")[0].q("redirect_uri"), Some(redirect_uri.as_str()));
+    assert_eq!(at(&log, "/token")[0].f("redirect_uri"), Some(redirect_uri.as_str()));
 }

@@ -42,6 +42,7 @@ mod challenge;
 mod discovery;
 mod flow;
 mod interaction;
+mod loopback;
 mod pkce;
 mod registration;
 mod storage;
@@ -60,6 +61,7 @@ pub use discovery::{
 pub use interaction::{
     AuthorizationCallback, AuthorizationHandler, AuthorizationRequest, AuthorizationResponse, HeadlessBrowser,
 };
+pub use loopback::LoopbackBrowser;
 pub use pkce::Pkce;
 pub use registration::{ClientCredentials, ClientRegistration, RegistrationKind, TokenEndpointAuth};
 pub use storage::{InMemoryTokenStore, TokenStore};
