@@ -328,7 +328,7 @@ impl OAuthClientBuilder {
     }
 
     /// The HTTP client for discovery, registration and token requests (default: rustls with
-    /// the system's roots, 10 s connect and 30 s overall timeouts).
+    /// the system's roots, 10 s connect and 30 s overall timeouts, redirects not followed).
     ///
     /// ```
     /// # use mcp_transport::client::oauth::OAuthClient;
@@ -413,7 +413,10 @@ impl OAuthClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
+            // No redirects: a token request redirected elsewhere would carry the code, the
+            // verifier and the client secret to a host nobody vetted.
             None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(Duration::from_secs(10))
                 .timeout(Duration::from_secs(30))
                 .build()
