@@ -20,3 +20,7 @@ pub mod http;
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub mod auth;
+
+#[cfg(any(feature = "client-stdio", feature = "client-http"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "client-stdio", feature = "client-http"))))]
+pub mod client;

@@ -46,6 +46,9 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+/// The attribute [`ClientHandler`] and [`Transport`] implementations carry (re-exported, so
+/// implementing them needs no dependency of your own).
+pub use async_trait::async_trait;
 pub use error::ClientError;
 pub use handler::{ClientHandler, NoHandler, ServerNotification};
 pub use transport::{Connection, Incoming, Outgoing, Transport, TransportError};

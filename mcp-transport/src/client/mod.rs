@@ -1,0 +1,26 @@
+//! Connections for [`mcp_core::client::Client`]: a server process over stdio
+//! ([`stdio`], feature `client-stdio`) or an MCP endpoint over streamable HTTP ([`http`],
+//! feature `client-http`), with credentials from an [`Authorizer`].
+//!
+//! The protocol (eras, typed calls, handlers) is `mcp_core::client`; this module only moves
+//! messages.
+
+#[cfg(feature = "client-http")]
+mod authorizer;
+#[cfg(feature = "client-http")]
+mod bearer;
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub mod http;
+#[cfg(feature = "client-http")]
+mod sse;
+#[cfg(feature = "client-stdio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-stdio")))]
+pub mod stdio;
+
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub use authorizer::{AuthorizeError, Authorizer, Challenge};
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub use bearer::BearerToken;
