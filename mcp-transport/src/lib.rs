@@ -21,6 +21,6 @@ pub mod http;
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub mod auth;
 
-#[cfg(feature = "oauth-client")]
-#[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
+#[cfg(any(feature = "client-stdio", feature = "client-http"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "client-stdio", feature = "client-http"))))]
 pub mod client;

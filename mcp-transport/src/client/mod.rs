@@ -1,24 +1,31 @@
-//! The client side of MCP connections over HTTP: how credentials reach the server (the
-//! [`Authorizer`] seam) and an OAuth 2.1 client that obtains them ([`oauth`], feature
+//! Connections for [`mcp_core::client::Client`]: a server process over stdio
+//! ([`stdio`], feature `client-stdio`) or an MCP endpoint over streamable HTTP ([`http`],
+//! feature `client-http`), with credentials from an [`Authorizer`]: a fixed token
+//! ([`BearerToken`]) or an OAuth 2.1 client for protected servers ([`oauth`], feature
 //! `oauth-client`).
 //!
-//! ```no_run
-//! use std::sync::Arc;
-//! use mcp_transport::client::Authorizer;
-//! use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
-//!
-//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let oauth = OAuthClient::builder("https://mcp.example.com/mcp")
-//!     .client_name("my-agent")
-//!     .build(HeadlessBrowser::new("http://127.0.0.1:8765/callback"))?;
-//! let authorizer: Arc<dyn Authorizer> = Arc::new(oauth);
-//! # drop(authorizer); Ok(()) }
-//! ```
+//! The protocol (eras, typed calls, handlers) is `mcp_core::client`; this module only moves
+//! messages.
 
+#[cfg(feature = "client-http")]
 mod authorizer;
-
-pub use authorizer::{AuthorizeError, Authorizer, Challenge};
-
+#[cfg(feature = "client-http")]
+mod bearer;
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub mod http;
 #[cfg(feature = "oauth-client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
 pub mod oauth;
+#[cfg(feature = "client-http")]
+mod sse;
+#[cfg(feature = "client-stdio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-stdio")))]
+pub mod stdio;
+
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub use authorizer::{AuthorizeError, Authorizer, Challenge};
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub use bearer::BearerToken;
