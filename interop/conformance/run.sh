@@ -19,8 +19,8 @@
 # `client` mode runs `conformance client --requirements REV` for each requirement set with the
 # `conformance_client` example as the command (the suite starts one mock server per scenario
 # and passes its URL as the command's last argument), judged against client-baseline.yml (the
-# expected failures: the auth scenarios, pending the OAuth client). Extra arguments go to
-# `conformance client`.
+# expected failures: none; the auth/* scenarios run with the OAuth client). Extra arguments go
+# to `conformance client`.
 #
 # Environment:
 #   CONFORMANCE_REQUIREMENTS  requirement sets to run, separated by spaces or commas, in order

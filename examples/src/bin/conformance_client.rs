@@ -25,6 +25,7 @@ use mcp_core::protocol::{
 };
 use mcp_transport::client::Authorizer;
 use mcp_transport::client::http::HttpConnector;
+use mcp_transport::client::oauth::{ClientCredentials, HeadlessBrowser, OAuthClient, OAuthError};
 use serde_json::{Map, Value, json};
 
 /// Runs one conformance scenario against the server at `url`.
@@ -54,13 +55,34 @@ impl ClientHandler for Accepting {
     }
 }
 
-/// The credentials for a scenario. The auth scenarios (`auth/*`) need an OAuth client that
-/// implements [`Authorizer`] from the scenario's context; until one is plugged in here they
-/// run without credentials (and are listed as expected failures in
-/// `interop/conformance/client-baseline.yml`).
-fn authorizer_for(scenario: &str, _context: &Value) -> Option<Arc<dyn Authorizer>> {
-    let _ = scenario;
-    None
+/// The client ID metadata document URL the suite's `auth/basic-cimd` scenario expects as
+/// `client_id` (its authorization server accepts it without fetching it).
+const CONFORMANCE_CIMD_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// The credentials for a scenario: for the auth scenarios (`auth/*`) an [`OAuthClient`] that
+/// follows the suite's auto-approving authorization server headlessly, with the
+/// pre-registered credentials the scenario's context carries (`auth/pre-registration`) and a
+/// client ID metadata document URL for servers that accept one; none otherwise.
+fn authorizer_for(
+    url: &str,
+    scenario: &str,
+    context: &Value,
+) -> Result<Option<Arc<dyn Authorizer>>, OAuthError> {
+    if !scenario.starts_with("auth/") {
+        return Ok(None);
+    }
+    let mut builder = OAuthClient::builder(url)
+        .client_name("mcp-rust-sdk conformance client")
+        .client_metadata_url(CONFORMANCE_CIMD_URL);
+    if let Some(client_id) = context.get("client_id").and_then(Value::as_str) {
+        let mut credentials = ClientCredentials::new(client_id);
+        if let Some(secret) = context.get("client_secret").and_then(Value::as_str) {
+            credentials = credentials.secret(secret);
+        }
+        builder = builder.pre_registered(credentials);
+    }
+    let oauth = builder.build(HeadlessBrowser::new("http://localhost:3000/callback"))?;
+    Ok(Some(Arc::new(oauth)))
 }
 
 #[tokio::main]
@@ -83,7 +105,10 @@ async fn main() -> ExitCode {
 
 async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientError> {
     let mut connector = HttpConnector::new(url);
-    if let Some(authorizer) = authorizer_for(scenario, context) {
+    let authorizer = authorizer_for(url, scenario, context).map_err(|e| {
+        ClientError::Transport(mcp_core::client::TransportError::new(format!("OAuth client: {e}")))
+    })?;
+    if let Some(authorizer) = authorizer {
         connector = connector.shared_authorizer(authorizer);
     }
     let client = Client::builder("conformance-client", env!("CARGO_PKG_VERSION"))
