@@ -62,3 +62,6 @@ mod docs_auth_md {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/operations.md")]
 mod docs_operations_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/client-auth.md")]
+mod docs_client_auth_md {}
