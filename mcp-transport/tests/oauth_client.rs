@@ -564,3 +564,47 @@ async fn a_loopback_listener_receives_the_redirect() {
     assert_eq!(at(&log, "/authorize")[0].q("redirect_uri"), Some(redirect_uri.as_str()));
     assert_eq!(at(&log, "/token")[0].f("redirect_uri"), Some(redirect_uri.as_str()));
 }
+
+/// The client credentials grant (the `oauth-client-credentials` extension): discovery as
+/// usual, then one token request with `grant_type=client_credentials`, Basic client
+/// authentication, the `resource` and the challenged scope; no authorization request, no
+/// registration. A token due for renewal is replaced by a new grant before the request.
+#[tokio::test]
+async fn client_credentials_grant_for_services() {
+    let (_auth, rs, log) = pair(
+        AsConfig {
+            registration: false,
+            auth_methods: vec!["client_secret_basic"],
+            expires_in: 30,
+            ..AsConfig::default()
+        },
+        RsConfig { required: vec!["mcp:read"], scope_in_header: true, ..RsConfig::default() },
+    )
+    .await;
+    let oauth = OAuthClient::builder(rs.mcp_url())
+        .client_credentials(ClientCredentials::new("gateway").secret("gateway secret"))
+        .build_unattended()
+        .unwrap();
+    assert_eq!(call(&oauth, &rs.mcp_url()).await.unwrap(), 200);
+    assert!(at(&log, "/authorize").is_empty() && at(&log, "/register").is_empty());
+    let token = &at(&log, "/token")[0];
+    assert_eq!(token.f("grant_type"), Some("client_credentials"));
+    assert_eq!(token.f("resource"), Some(rs.mcp_url().as_str()));
+    assert_eq!(token.f("scope"), Some("mcp:read"));
+    let basic = base64::engine::general_purpose::STANDARD.encode("gateway:gateway+secret");
+    assert_eq!(token.authorization.as_deref(), Some(format!("Basic {basic}").as_str()));
+
+    // With a 60 s margin the 30 s token is due at once: the next header comes from a new grant.
+    let before = oauth.tokens().await.unwrap().unwrap();
+    let oauth_due = OAuthClient::builder(rs.mcp_url())
+        .client_credentials(ClientCredentials::new("gateway").secret("gateway secret"))
+        .refresh_margin(Duration::from_secs(60))
+        .build_unattended()
+        .unwrap();
+    assert_eq!(call(&oauth_due, &rs.mcp_url()).await.unwrap(), 200);
+    let grants = at(&log, "/token").len();
+    let header = oauth_due.authorization().await.unwrap().unwrap();
+    assert_eq!(at(&log, "/token").len(), grants + 1, "a new grant, not a 401 first");
+    assert_ne!(header, format!("Bearer {}", before.access_token));
+    assert_eq!(requests(&log, "rs").iter().filter(|r| r.as_str() == "POST /mcp").count(), 4);
+}

@@ -62,7 +62,8 @@ const CONFORMANCE_CIMD_URL: &str = "https://conformance-test.local/client-metada
 /// The credentials for a scenario: for the auth scenarios (`auth/*`) an [`OAuthClient`] that
 /// follows the suite's auto-approving authorization server headlessly, with the
 /// pre-registered credentials the scenario's context carries (`auth/pre-registration`) and a
-/// client ID metadata document URL for servers that accept one; none otherwise.
+/// client ID metadata document URL for servers that accept one; the client credentials grant
+/// for the `auth/client-credentials-basic` extension scenario; none otherwise.
 fn authorizer_for(
     url: &str,
     scenario: &str,
@@ -74,12 +75,20 @@ fn authorizer_for(
     let mut builder = OAuthClient::builder(url)
         .client_name("mcp-rust-sdk conformance client")
         .client_metadata_url(CONFORMANCE_CIMD_URL);
-    if let Some(client_id) = context.get("client_id").and_then(Value::as_str) {
-        let mut credentials = ClientCredentials::new(client_id);
-        if let Some(secret) = context.get("client_secret").and_then(Value::as_str) {
-            credentials = credentials.secret(secret);
+    let credentials = context.get("client_id").and_then(Value::as_str).map(|client_id| {
+        let credentials = ClientCredentials::new(client_id);
+        match context.get("client_secret").and_then(Value::as_str) {
+            Some(secret) => credentials.secret(secret),
+            None => credentials,
         }
-        builder = builder.pre_registered(credentials);
+    });
+    // The client credentials extension: a service acting on its own behalf, no user.
+    match credentials {
+        Some(credentials) if scenario == "auth/client-credentials-basic" => {
+            return Ok(Some(Arc::new(builder.client_credentials(credentials).build_unattended()?)));
+        }
+        Some(credentials) => builder = builder.pre_registered(credentials),
+        None => {}
     }
     let oauth = builder.build(HeadlessBrowser::new("http://localhost:3000/callback"))?;
     Ok(Some(Arc::new(oauth)))

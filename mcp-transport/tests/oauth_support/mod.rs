@@ -296,6 +296,13 @@ async fn as_handler(State(state): State<Arc<AsState>>, request: Request) -> Resp
                     None => return error("invalid_grant"),
                 }
             }
+            Some("client_credentials") => {
+                if !seen.authorization.as_deref().is_some_and(|a| a.starts_with("Basic ")) {
+                    return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client"})))
+                        .into_response();
+                }
+                seen.f("scope").map(|s| s.split(' ').map(str::to_owned).collect()).unwrap_or_default()
+            }
             _ => return error("unsupported_grant_type"),
         };
         let n = state.next();

@@ -12,7 +12,7 @@ use super::interaction::AuthorizationRequest;
 use super::pkce::{Pkce, random_token};
 use super::registration::{self, ClientRegistration, RegistrationKind};
 use super::tokens::{self, TokenSet};
-use super::{FlowState, OAuthClient, OAuthError};
+use super::{FlowState, Grant, OAuthClient, OAuthError};
 use crate::client::Challenge;
 
 /// `offline_access`: asks for a refresh token (OpenID Connect Core section 11).
@@ -39,6 +39,23 @@ impl OAuthClient {
         };
         if !tokens.expires_within(self.refresh_margin) {
             return Ok(Some(bearer(&tokens)));
+        }
+        if tokens.refresh_token.is_none() && self.grant == Grant::ClientCredentials {
+            // No user involved: ask for a new token now rather than after a 401.
+            if let (Some(resource), Some(server)) = (state.resource.clone(), state.server.clone())
+                && server.issuer == tokens.issuer
+            {
+                let client = self.client_for(&mut state, &server).await?;
+                self.client_credentials(
+                    &mut state,
+                    &resource,
+                    &server,
+                    &client,
+                    tokens.requested_scopes.clone(),
+                )
+                .await?;
+                return Ok(self.load_tokens().await?.as_ref().map(bearer));
+            }
         }
         if tokens.refresh_token.is_none() {
             // Expired for good: send nothing, and let the 401 start a new authorization.
@@ -187,6 +204,9 @@ impl OAuthClient {
         mut scopes: Vec<String>,
     ) -> Result<(), OAuthError> {
         let client = self.client_for(state, server).await?;
+        if self.grant == Grant::ClientCredentials {
+            return self.client_credentials(state, resource, server, &client, scopes).await;
+        }
         // 2026-07-28, "Refresh Tokens": offline_access only when the authorization server
         // lists it; never because the resource asked for it.
         if self.offline_access
@@ -267,6 +287,28 @@ impl OAuthClient {
             ],
         )
         .await?;
+        let tokens = answer.into_token_set(&server.issuer, &resource.resource, scopes, None);
+        self.save_tokens(Some(&tokens)).await?;
+        state.refreshed_for_401 = None;
+        Ok(())
+    }
+
+    /// The client credentials grant (OAuth 2.1 section 4.2.2) with the `resource` indicator
+    /// and the selected scopes; no user, no redirect.
+    async fn client_credentials(
+        &self,
+        state: &mut FlowState,
+        resource: &ResourceMetadata,
+        server: &AuthorizationServerMetadata,
+        client: &ClientRegistration,
+        scopes: Vec<String>,
+    ) -> Result<(), OAuthError> {
+        let mut form =
+            vec![("grant_type", "client_credentials".to_owned()), ("resource", resource.resource.clone())];
+        if !scopes.is_empty() {
+            form.push(("scope", scopes.join(" ")));
+        }
+        let answer = tokens::token_request(&self.http, &server.token_endpoint, client, form).await?;
         let tokens = answer.into_token_set(&server.issuer, &resource.resource, scopes, None);
         self.save_tokens(Some(&tokens)).await?;
         state.refreshed_for_401 = None;

@@ -283,3 +283,21 @@ impl AuthorizationHandler for HeadlessBrowser {
         Err(format!("more than {} redirects without reaching {}", self.max_hops, self.redirect_uri).into())
     }
 }
+
+/// The handler of a client built without an interactive step: refuses to authorize.
+pub(crate) struct Unattended;
+
+#[async_trait::async_trait]
+impl AuthorizationHandler for Unattended {
+    fn redirect_uri(&self) -> String {
+        // Registered nowhere and never visited: the client credentials grant has no redirect.
+        "http://127.0.0.1/unattended".into()
+    }
+
+    async fn authorize(
+        &self,
+        _request: &AuthorizationRequest,
+    ) -> Result<AuthorizationResponse, AuthorizeError> {
+        Err("this client was built without an interactive step (build_unattended); a user authorization is needed".into())
+    }
+}

@@ -255,6 +255,16 @@ pub struct OAuthClientBuilder {
     max_step_ups: u32,
     refresh_margin: Duration,
     allow_insecure_http: bool,
+    grant: Grant,
+}
+
+/// Which grant obtains tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// A user authorizes in a browser (the MCP default).
+    AuthorizationCode,
+    /// The client acts on its own behalf (the `oauth-client-credentials` extension).
+    ClientCredentials,
 }
 
 impl std::fmt::Debug for OAuthClientBuilder {
@@ -391,6 +401,39 @@ impl OAuthClientBuilder {
         self
     }
 
+    /// Obtain tokens with the client credentials grant (OAuth 2.1 section 4.2; the MCP
+    /// `io.modelcontextprotocol/oauth-client-credentials` extension) instead of a user's
+    /// authorization: for a service calling another service on its own behalf, such as a
+    /// gateway's upstream. Discovery, the `resource` indicator, scope selection and step-up
+    /// work as in the code flow; there is no interactive step (build with
+    /// [`build_unattended`](Self::build_unattended)).
+    ///
+    /// ```
+    /// # use mcp_transport::client::oauth::{ClientCredentials, OAuthClient};
+    /// let oauth = OAuthClient::builder("https://mcp.example.com/mcp")
+    ///     .client_credentials(ClientCredentials::new("gateway").secret("s3cret"))
+    ///     .build_unattended()
+    ///     .unwrap();
+    /// # drop(oauth);
+    /// ```
+    pub fn client_credentials(mut self, credentials: ClientCredentials) -> Self {
+        self.pre_registered = Some(credentials);
+        self.grant = Grant::ClientCredentials;
+        self
+    }
+
+    /// The client, without an interactive step: for the
+    /// [client credentials grant](Self::client_credentials). With the code flow, the first
+    /// authorization fails with [`OAuthError::Interaction`].
+    ///
+    /// ```
+    /// # use mcp_transport::client::oauth::{ClientCredentials, OAuthClient};
+    /// assert!(OAuthClient::builder("https://a.example/mcp").build_unattended().is_ok());
+    /// ```
+    pub fn build_unattended(self) -> Result<OAuthClient, OAuthError> {
+        self.build(interaction::Unattended)
+    }
+
     /// The client, with `handler` for the interactive step.
     ///
     /// ```
@@ -438,6 +481,7 @@ impl OAuthClientBuilder {
             max_step_ups: self.max_step_ups,
             refresh_margin: self.refresh_margin,
             allow_insecure_http: self.allow_insecure_http,
+            grant: self.grant,
             generation: AtomicU64::new(0),
             state: tokio::sync::Mutex::new(FlowState::default()),
         })
@@ -465,6 +509,7 @@ pub struct OAuthClient {
     max_step_ups: u32,
     refresh_margin: Duration,
     allow_insecure_http: bool,
+    grant: Grant,
     /// Bumped whenever new tokens are stored: a challenge that waited for another one's flow
     /// sees it and retries with those tokens instead of starting a second flow.
     generation: AtomicU64,
@@ -514,6 +559,7 @@ impl OAuthClient {
             max_step_ups: 2,
             refresh_margin: Duration::from_secs(60),
             allow_insecure_http: false,
+            grant: Grant::AuthorizationCode,
         }
     }
 
