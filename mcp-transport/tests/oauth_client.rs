@@ -608,3 +608,29 @@ async fn client_credentials_grant_for_services() {
     assert_ne!(header, format!("Bearer {}", before.access_token));
     assert_eq!(requests(&log, "rs").iter().filter(|r| r.as_str() == "POST /mcp").count(), 4);
 }
+
+/// An authorization server outage during a refresh loses nothing: a token that is still valid
+/// keeps being sent (and accepted); once it has expired, the request fails with the outage's
+/// error instead of sending a dead token.
+#[tokio::test]
+async fn a_refresh_outage_keeps_a_valid_token_and_reports_an_expired_one() {
+    let (auth, rs, _log) =
+        pair(AsConfig { expires_in: 30, ..AsConfig::default() }, RsConfig::default()).await;
+    let oauth = OAuthClient::builder(rs.mcp_url())
+        .refresh_margin(Duration::from_secs(60))
+        .build(HeadlessBrowser::new(REDIRECT))
+        .unwrap();
+    assert_eq!(call(&oauth, &rs.mcp_url()).await.unwrap(), 200);
+    let held = oauth.tokens().await.unwrap().unwrap();
+    auth.configure(|c| c.token_endpoint_down = true);
+    assert_eq!(oauth.authorization().await.unwrap(), Some(format!("Bearer {}", held.access_token)));
+    assert_eq!(call(&oauth, &rs.mcp_url()).await.unwrap(), 200);
+
+    let (auth, rs, _log) = pair(AsConfig { expires_in: 0, ..AsConfig::default() }, RsConfig::default()).await;
+    let oauth = client(&rs);
+    assert_eq!(call(&oauth, &rs.mcp_url()).await.unwrap(), 200);
+    auth.configure(|c| c.token_endpoint_down = true);
+    let error = oauth.authorization().await.expect_err("expired and not refreshable");
+    assert!(matches!(oauth_error(&error), OAuthError::Status { status: 503, .. }), "{error}");
+    assert!(oauth.tokens().await.unwrap().is_some(), "the refresh token is kept for when the server is back");
+}

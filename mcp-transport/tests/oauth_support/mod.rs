@@ -74,6 +74,8 @@ pub struct AsConfig {
     pub iss_mode: IssMode,
     pub issue_refresh_tokens: bool,
     pub expires_in: u64,
+    /// The token endpoint answers 503 with an HTML page (an outage).
+    pub token_endpoint_down: bool,
 }
 
 impl Default for AsConfig {
@@ -91,6 +93,7 @@ impl Default for AsConfig {
             iss_mode: IssMode::Correct,
             issue_refresh_tokens: true,
             expires_in: 3600,
+            token_endpoint_down: false,
         }
     }
 }
@@ -272,6 +275,9 @@ async fn as_handler(State(state): State<Arc<AsState>>, request: Request) -> Resp
             answer["client_secret"] = json!(format!("secret {n}:é"));
         }
         return (StatusCode::CREATED, axum::Json(answer)).into_response();
+    }
+    if seen.method == "POST" && path == format!("{prefix}/token") && config.token_endpoint_down {
+        return (StatusCode::SERVICE_UNAVAILABLE, "<html>down for maintenance</html>").into_response();
     }
     if seen.method == "POST" && path == format!("{prefix}/token") {
         let error = |e: &str| (StatusCode::BAD_REQUEST, axum::Json(json!({"error": e}))).into_response();

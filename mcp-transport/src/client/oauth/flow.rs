@@ -74,6 +74,12 @@ impl OAuthClient {
                 self.save_tokens(None).await?;
                 Ok(None)
             }
+            // The authorization server is unreachable: a token that is still valid is better
+            // than failing the request; an expired one is not worth sending.
+            Err(other) if !tokens.expires_within(std::time::Duration::ZERO) => {
+                tracing::warn!(error = %other, server = %self.server_url, "refresh failed; using the token until it expires");
+                Ok(Some(bearer(&tokens)))
+            }
             Err(other) => Err(other),
         }
     }
