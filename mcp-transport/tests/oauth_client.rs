@@ -634,3 +634,59 @@ async fn a_refresh_outage_keeps_a_valid_token_and_reports_an_expired_one() {
     assert!(matches!(oauth_error(&error), OAuthError::Status { status: 503, .. }), "{error}");
     assert!(oauth.tokens().await.unwrap().is_some(), "the refresh token is kept for when the server is back");
 }
+
+/// Two requests refused at the same time start one authorization, not two: the second
+/// challenge waits for the first and retries with its token.
+#[tokio::test]
+async fn concurrent_refusals_share_one_authorization() {
+    use mcp_transport::client::Challenge;
+    use mcp_transport::client::oauth::AuthorizationHandler;
+    use std::sync::Arc;
+
+    let (_auth, rs, log) = pair(AsConfig::default(), RsConfig::default()).await;
+    // The user "takes their time" until the test lets the first authorization finish.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let headless = HeadlessBrowser::new(REDIRECT);
+    let handler_gate = gate.clone();
+    let slow_user = AuthorizationCallback::new(REDIRECT, move |request| {
+        let (gate, headless) = (handler_gate.clone(), headless.clone());
+        async move {
+            gate.acquire().await?.forget();
+            let answer = headless.authorize(&request).await?;
+            Ok(format!(
+                "{REDIRECT}?code={}&state={}&iss={}",
+                urlencode(&answer.code.unwrap_or_default()),
+                urlencode(&answer.state.unwrap_or_default()),
+                urlencode(&answer.iss.unwrap_or_default())
+            ))
+        }
+    });
+    let oauth = Arc::new(OAuthClient::builder(rs.mcp_url()).build(slow_user).unwrap());
+    let www = vec![format!(
+        "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+        rs.origin()
+    )];
+    let first = tokio::spawn({
+        let (oauth, url, www) = (oauth.clone(), rs.mcp_url(), www.clone());
+        async move { oauth.challenge(&Challenge::refusal(url, 401, www)).await.map_err(|e| e.to_string()) }
+    });
+    // Let the first challenge reach the (gated) authorization step, then start the second.
+    while log.lock().unwrap().iter().all(|s| !s.path.ends_with("/.well-known/oauth-authorization-server")) {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let second = tokio::spawn({
+        let (oauth, url) = (oauth.clone(), rs.mcp_url());
+        async move { oauth.challenge(&Challenge::refusal(url, 401, www)).await.map_err(|e| e.to_string()) }
+    });
+    // The second challenge runs until it waits for the first one's lock.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    gate.add_permits(1);
+    assert_eq!(first.await.unwrap(), Ok(()));
+    assert_eq!(second.await.unwrap(), Ok(()), "the second challenge reuses the first one's tokens");
+    assert_eq!(at(&log, "/authorize").len(), 1);
+    assert_eq!(at(&log, "/token").len(), 1, "no refresh either: the new token is simply used");
+    assert_eq!(call(oauth.as_ref(), &rs.mcp_url()).await.unwrap(), 200);
+}

@@ -525,3 +525,8 @@ pub async fn pair(as_config: AsConfig, mut rs_config: RsConfig) -> (AuthServer, 
     let rs = ResourceServer::start(rs_config, log.clone(), issued).await;
     (auth, rs, log)
 }
+
+/// `application/x-www-form-urlencoded` encoding of one query value.
+pub fn urlencode(value: &str) -> String {
+    reqwest::Url::parse_with_params("http://x/", &[("v", value)]).unwrap().query().unwrap()[2..].to_owned()
+}
