@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod conformance_fixtures;
+pub mod gateway;
 pub mod knowledge;
 pub mod tickets;
 pub mod workflows;
