@@ -63,3 +63,9 @@ mod docs_auth_md {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/operations.md")]
 mod docs_operations_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/client.md")]
+mod docs_client_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/gateway.md")]
+mod docs_gateway_md {}
