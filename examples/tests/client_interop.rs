@@ -28,10 +28,12 @@ impl ClientHandler for Answering {
     async fn elicit(&self, params: ElicitParams) -> Result<ElicitResult, ErrorObject> {
         self.0.lock().unwrap().push(params.message.clone());
         let mut content = params.defaults();
-        let properties = params.requested_schema.as_ref().and_then(|s| s.get("properties")).and_then(Value::as_object);
+        let properties =
+            params.requested_schema.as_ref().and_then(|s| s.get("properties")).and_then(Value::as_object);
         for (name, field) in properties.into_iter().flatten() {
             if !content.contains_key(name) && field.get("type").and_then(Value::as_str) == Some("string") {
-                content.insert(name.clone(), json!(if name == "email" { "grace@example.com" } else { "Grace" }));
+                content
+                    .insert(name.clone(), json!(if name == "email" { "grace@example.com" } else { "Grace" }));
             }
         }
         Ok(ElicitResult::accept(content))
@@ -84,7 +86,8 @@ async fn exercise_python(client: &Client, asked: &Arc<Mutex<Vec<String>>>) {
     }
     let read = client.read_resource("fixture://readme").await.unwrap();
     assert_eq!(read.contents.len(), 1);
-    let prompt = client.get_prompt("summarize", BTreeMap::from([("topic".into(), "MCP".into())])).await.unwrap();
+    let prompt =
+        client.get_prompt("summarize", BTreeMap::from([("topic".into(), "MCP".into())])).await.unwrap();
     assert!(!prompt.messages.is_empty());
 }
 
@@ -142,7 +145,8 @@ async fn python_sdk_server_over_http() {
 async fn typescript_sdk_example_server_over_http_with_sessions() {
     let Some(node) = node() else { return };
     let port = free_port();
-    let example = interop_dir().join("node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js");
+    let example = interop_dir()
+        .join("node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js");
     let _server = Peer(
         Command::new(node)
             .arg(example)

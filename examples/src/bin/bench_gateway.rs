@@ -73,8 +73,10 @@ fn serve(program: &PathBuf, args: &[&str]) -> Result<Served, String> {
 }
 
 async fn time_calls(url: &str, tool: &str, calls: usize) -> Result<Vec<Duration>, String> {
-    let client =
-        Client::builder("bench", "1").connect(HttpConnector::new(url).connect()).await.map_err(|e| e.to_string())?;
+    let client = Client::builder("bench", "1")
+        .connect(HttpConnector::new(url).connect())
+        .await
+        .map_err(|e| e.to_string())?;
     let arguments = json!({"query": "milk"});
     for _ in 0..50 {
         client.call_tool(tool, arguments.clone()).await.map_err(|e| e.to_string())?;
@@ -128,8 +130,14 @@ async fn run(calls: usize) -> Result<(), String> {
     let gateway = serve(&sibling("gateway"), &["--config", &config_arg])?;
     println!("{calls} sequential tools/call of search_notes, one client, streamable HTTP (2026-07-28)");
     report("direct to notes (HTTP)", &time_calls(&notes.url, "search_notes", calls).await?);
-    report("through the gateway, upstream HTTP", &time_calls(&gateway.url, "http_notes.search_notes", calls).await?);
-    report("through the gateway, upstream stdio", &time_calls(&gateway.url, "stdio_notes.search_notes", calls).await?);
+    report(
+        "through the gateway, upstream HTTP",
+        &time_calls(&gateway.url, "http_notes.search_notes", calls).await?,
+    );
+    report(
+        "through the gateway, upstream stdio",
+        &time_calls(&gateway.url, "stdio_notes.search_notes", calls).await?,
+    );
     let _ = std::fs::remove_file(&config);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Connections for [`mcp_core::client::Client`]: a server process over stdio
 //! ([`stdio`], feature `client-stdio`) or an MCP endpoint over streamable HTTP ([`http`],
-//! feature `client-http`), with credentials from an [`Authorizer`].
+//! feature `client-http`; the 2024-11-05 HTTP+SSE transport in [`legacy_sse`]), with
+//! credentials from an [`Authorizer`].
 //!
 //! The protocol (eras, typed calls, handlers) is `mcp_core::client`; this module only moves
 //! messages.
@@ -12,6 +13,9 @@ mod bearer;
 #[cfg(feature = "client-http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
 pub mod http;
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub mod legacy_sse;
 #[cfg(feature = "client-http")]
 mod sse;
 #[cfg(feature = "client-stdio")]
