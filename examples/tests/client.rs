@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use mcp_core::client::{CallOptions, Client, EraPreference};
 use mcp_core::era::Era;
-use mcp_transport::client::{http::HttpConnector, stdio};
+use mcp_transport::client::{http::HttpConnector, legacy_sse::LegacySseConnector, stdio};
 use serde_json::{Value, json};
 use support::{Served, TempDb};
 
@@ -80,6 +80,18 @@ async fn notes_over_http_stateless_and_stateful_in_both_eras() {
         }
         server.stop();
     }
+}
+
+#[tokio::test]
+async fn notes_over_the_legacy_http_sse_transport() {
+    let server = Served::start(NOTES, &["--stateful", "--legacy-sse"]);
+    let connection = LegacySseConnector::new(format!("{}/sse", server.base())).connect().await.unwrap();
+    let client =
+        Client::builder("client-test", "1").era(EraPreference::Legacy).connect(connection).await.unwrap();
+    assert_eq!(client.details().era, Era::Legacy);
+    exercise_notes(&client).await;
+    client.close().await;
+    server.stop();
 }
 
 #[tokio::test]

@@ -7,7 +7,9 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let server = Server::builder("empty", "1").build().unwrap();
 //! let client = Client::builder("t", "1").connect(memory::connect(server)).await.unwrap();
-//! assert!(client.list_tools().await.unwrap().is_empty());
+//! assert_eq!(client.details().server_info.unwrap().name, "empty");
+//! // A server without tools has no `tools/list`: the error is the server's, as sent.
+//! assert_eq!(client.list_tools().await.unwrap_err().code(), Some(-32601));
 //! # });
 //! ```
 

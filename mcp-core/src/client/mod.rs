@@ -120,6 +120,7 @@ pub struct CallOptions {
     progress: Option<ProgressCallback>,
     cancel: Option<crate::CancellationToken>,
     meta: Option<Map<String, Value>>,
+    handler: Option<Arc<dyn ClientHandler>>,
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -129,6 +130,7 @@ impl std::fmt::Debug for CallOptions {
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel)
             .field("meta", &self.meta)
+            .field("handler", &self.handler.is_some())
             .finish()
     }
 }
@@ -158,9 +160,19 @@ impl CallOptions {
         self
     }
 
-    /// Extra `_meta` entries for the request (for example a forwarded idempotency key).
+    /// Extra `_meta` entries for the request (for example a forwarded idempotency key). In
+    /// the modern era an entry here wins over the client's own (a gateway forwards its
+    /// caller's `clientCapabilities` this way).
     pub fn meta(mut self, entries: Map<String, Value>) -> Self {
         self.meta = Some(entries);
+        self
+    }
+
+    /// Who answers this call's input requests (2026-07-28 `input_required`) instead of the
+    /// client's [`handler`](ClientBuilder::handler): a gateway hands each call's questions to
+    /// the user of the call that caused them.
+    pub fn handler(mut self, handler: impl ClientHandler) -> Self {
+        self.handler = Some(Arc::new(handler));
         self
     }
 }
@@ -453,12 +465,12 @@ impl Client {
                 {
                     let input: InputRequiredResult = serde_json::from_value(result)
                         .map_err(|e| ClientError::Decode(format!("input_required result: {e}")))?;
+                    let handler = options.handler.clone().unwrap_or_else(|| self.inner.handler.clone());
                     let mut responses = Map::new();
                     for (key, request) in input.input_requests.unwrap_or_default() {
-                        let answer =
-                            handler::answer(self.inner.handler.as_ref(), &request.method, request.params)
-                                .await
-                                .map_err(ClientError::Server)?;
+                        let answer = handler::answer(handler.as_ref(), &request.method, request.params)
+                            .await
+                            .map_err(ClientError::Server)?;
                         responses.insert(key, answer);
                     }
                     let Value::Object(fields) = &mut params else {

@@ -123,10 +123,12 @@ impl HttpConnector {
     pub fn connect(self) -> Connection {
         Connection::with_inbound(|inbound| StreamableHttp {
             shared: Arc::new(Shared {
-                client: self.client.unwrap_or_default(),
+                requester: Requester {
+                    client: self.client.unwrap_or_default(),
+                    authorizer: self.authorizer,
+                    headers: self.headers,
+                },
                 url: self.url,
-                authorizer: self.authorizer,
-                headers: self.headers,
                 standalone_stream: self.standalone_stream,
                 inbound,
                 session: Mutex::new(Session::default()),
@@ -145,10 +147,8 @@ struct Session {
 }
 
 struct Shared {
-    client: reqwest::Client,
+    requester: Requester,
     url: String,
-    authorizer: Option<Arc<dyn Authorizer>>,
-    headers: HeaderMap,
     standalone_stream: bool,
     inbound: mpsc::UnboundedSender<Incoming>,
     session: Mutex<Session>,
@@ -219,64 +219,14 @@ impl Shared {
         }
     }
 
-    /// Sends one request with the connector's and the authorizer's headers; a refusal the
-    /// authorizer can fix is retried once.
+    /// Sends one request to the MCP endpoint (see [`Requester::send`]).
     async fn send(
         &self,
         method: Method,
         headers: HeaderMap,
         body: Option<Vec<u8>>,
     ) -> Result<Response, TransportError> {
-        let mut retried = false;
-        loop {
-            let mut request = self
-                .client
-                .request(method.clone(), &self.url)
-                .headers(self.headers.clone())
-                .headers(headers.clone());
-            if let Some(authorizer) = &self.authorizer {
-                let authorization = authorizer
-                    .authorization()
-                    .await
-                    .map_err(|e| TransportError::new(format!("authorization: {e}")))?;
-                if let Some(value) = authorization {
-                    let value = HeaderValue::try_from(value).map_err(|_| {
-                        TransportError::new("the authorizer's header value is not valid HTTP")
-                    })?;
-                    request = request.header(AUTHORIZATION, value);
-                }
-            }
-            if let Some(body) = &body {
-                request = request.body(body.clone());
-            }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| TransportError::new(format!("{} {}: {e}", method, self.url)))?;
-            let status = response.status();
-            let www_authenticate: Vec<String> = response
-                .headers()
-                .get_all(WWW_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok().map(str::to_owned))
-                .collect();
-            let step_up = status == StatusCode::FORBIDDEN
-                && www_authenticate.iter().any(|v| v.contains("insufficient_scope"));
-            match &self.authorizer {
-                Some(authorizer) if !retried && (status == StatusCode::UNAUTHORIZED || step_up) => {
-                    let challenge =
-                        Challenge { url: self.url.clone(), status: status.as_u16(), www_authenticate };
-                    authorizer.challenge(&challenge).await.map_err(|e| {
-                        TransportError::http(
-                            status.as_u16(),
-                            format!("the server refused the credentials: {e}"),
-                        )
-                    })?;
-                    retried = true;
-                }
-                _ => return Ok(response),
-            }
-        }
+        self.requester.send(method, &self.url, headers, body).await
     }
 
     async fn post(self: &Arc<Self>, outgoing: Outgoing) -> Result<(), TransportError> {
@@ -513,7 +463,7 @@ fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
 }
 
 /// The JSON-RPC messages in a body (one, or a batch).
-fn messages(bytes: &[u8]) -> Vec<Message> {
+pub(super) fn messages(bytes: &[u8]) -> Vec<Message> {
     match decode(bytes) {
         Decoded::Single(Ok(message)) => vec![message],
         Decoded::Batch(items) => items.into_iter().flatten().collect(),
@@ -537,4 +487,73 @@ fn jsonrpc_answers(bytes: &[u8], id: &RequestId) -> Option<Vec<Message>> {
         .collect();
     let answers = found.iter().any(|m| matches!(m, Message::Response(_) | Message::Error(_)));
     answers.then_some(found)
+}
+
+/// Sends HTTP requests with a connection's fixed headers and its authorizer's credentials.
+#[derive(Clone)]
+pub(super) struct Requester {
+    pub(super) client: reqwest::Client,
+    pub(super) authorizer: Option<Arc<dyn Authorizer>>,
+    pub(super) headers: HeaderMap,
+}
+
+impl Requester {
+    /// Sends one request with the fixed and the authorizer's headers; a refusal the authorizer
+    /// can fix (401, or 403 `insufficient_scope`) goes to its `challenge` and is retried once.
+    pub(super) async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, TransportError> {
+        let mut retried = false;
+        loop {
+            let mut request = self
+                .client
+                .request(method.clone(), url)
+                .headers(self.headers.clone())
+                .headers(headers.clone());
+            if let Some(authorizer) = &self.authorizer {
+                let authorization = authorizer
+                    .authorization()
+                    .await
+                    .map_err(|e| TransportError::new(format!("authorization: {e}")))?;
+                if let Some(value) = authorization {
+                    let value = HeaderValue::try_from(value).map_err(|_| {
+                        TransportError::new("the authorizer's header value is not valid HTTP")
+                    })?;
+                    request = request.header(AUTHORIZATION, value);
+                }
+            }
+            if let Some(body) = &body {
+                request = request.body(body.clone());
+            }
+            let response =
+                request.send().await.map_err(|e| TransportError::new(format!("{method} {url}: {e}")))?;
+            let status = response.status();
+            let www_authenticate: Vec<String> = response
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_owned))
+                .collect();
+            let step_up = status == StatusCode::FORBIDDEN
+                && www_authenticate.iter().any(|v| v.contains("insufficient_scope"));
+            match &self.authorizer {
+                Some(authorizer) if !retried && (status == StatusCode::UNAUTHORIZED || step_up) => {
+                    let challenge =
+                        Challenge { url: url.to_owned(), status: status.as_u16(), www_authenticate };
+                    authorizer.challenge(&challenge).await.map_err(|e| {
+                        TransportError::http(
+                            status.as_u16(),
+                            format!("the server refused the credentials: {e}"),
+                        )
+                    })?;
+                    retried = true;
+                }
+                _ => return Ok(response),
+            }
+        }
+    }
 }

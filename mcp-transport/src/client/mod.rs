@@ -1,8 +1,8 @@
 //! Connections for [`mcp_core::client::Client`]: a server process over stdio
 //! ([`stdio`], feature `client-stdio`) or an MCP endpoint over streamable HTTP ([`http`],
-//! feature `client-http`), with credentials from an [`Authorizer`]: a fixed token
-//! ([`BearerToken`]) or an OAuth 2.1 client for protected servers ([`oauth`], feature
-//! `oauth-client`).
+//! feature `client-http`; the 2024-11-05 HTTP+SSE transport in [`legacy_sse`]), with
+//! credentials from an [`Authorizer`]: a fixed token ([`BearerToken`]) or an OAuth 2.1 client
+//! for protected servers ([`oauth`], feature `oauth-client`).
 //!
 //! The protocol (eras, typed calls, handlers) is `mcp_core::client`; this module only moves
 //! messages.
@@ -17,6 +17,9 @@ pub mod http;
 #[cfg(feature = "oauth-client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
 pub mod oauth;
+#[cfg(feature = "client-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
+pub mod legacy_sse;
 #[cfg(feature = "client-http")]
 mod sse;
 #[cfg(feature = "client-stdio")]
