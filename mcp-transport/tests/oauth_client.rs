@@ -690,3 +690,56 @@ async fn concurrent_refusals_share_one_authorization() {
     assert_eq!(at(&log, "/token").len(), 1, "no refresh either: the new token is simply used");
     assert_eq!(call(oauth.as_ref(), &rs.mcp_url()).await.unwrap(), 200);
 }
+
+/// `private_key_jwt` (RFC 7523) with the client credentials grant: the token request carries
+/// a JWT assertion signed with the client's key, naming the client as `iss` and `sub` and the
+/// issuer as `aud`, short-lived, with a `jti`; no secret anywhere.
+#[tokio::test]
+async fn private_key_jwt_client_assertion() {
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation, jwk::Jwk};
+    let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/auth_support/keys/ec.pem"))
+        .unwrap();
+    let (auth, rs, log) = pair(
+        AsConfig { registration: false, auth_methods: vec!["private_key_jwt"], ..AsConfig::default() },
+        RsConfig::default(),
+    )
+    .await;
+    let oauth = OAuthClient::builder(rs.mcp_url())
+        .client_credentials(ClientCredentials::new("svc-1").private_key_jwt(pem.clone(), "ES256"))
+        .build_unattended()
+        .unwrap();
+    assert_eq!(call(&oauth, &rs.mcp_url()).await.unwrap(), 200);
+    let token = &at(&log, "/token")[0];
+    assert_eq!(token.authorization, None);
+    assert_eq!(token.f("client_secret"), None);
+    assert_eq!(token.f("client_id"), Some("svc-1"));
+    assert_eq!(
+        token.f("client_assertion_type"),
+        Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    let public =
+        Jwk::from_encoding_key(&EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(), Algorithm::ES256).unwrap();
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&[auth.issuer()]);
+    validation.set_issuer(&["svc-1"]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
+        token.f("client_assertion").unwrap(),
+        &DecodingKey::from_jwk(&public).unwrap(),
+        &validation,
+    )
+    .expect("a valid assertion signed with the client's key")
+    .claims;
+    assert_eq!(claims["sub"], "svc-1");
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 32));
+    assert!(claims["exp"].as_u64().unwrap() <= claims["iat"].as_u64().unwrap() + 60);
+
+    // A key that is not a key: a clear error, no request with a broken assertion.
+    let broken = OAuthClient::builder(rs.mcp_url())
+        .client_credentials(ClientCredentials::new("svc-2").private_key_jwt("not a pem", "ES256"))
+        .build_unattended()
+        .unwrap();
+    let error = call(&broken, &rs.mcp_url()).await.expect_err("refused");
+    assert!(error.to_string().contains("private key"), "{error}");
+    assert_eq!(at(&log, "/token").len(), 1);
+}

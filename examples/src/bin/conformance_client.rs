@@ -63,7 +63,8 @@ const CONFORMANCE_CIMD_URL: &str = "https://conformance-test.local/client-metada
 /// follows the suite's auto-approving authorization server headlessly, with the
 /// pre-registered credentials the scenario's context carries (`auth/pre-registration`) and a
 /// client ID metadata document URL for servers that accept one; the client credentials grant
-/// for the `auth/client-credentials-basic` extension scenario; none otherwise.
+/// (with a secret or a private key JWT) for the `auth/client-credentials-*` extension
+/// scenarios; none otherwise.
 fn authorizer_for(
     url: &str,
     scenario: &str,
@@ -75,16 +76,20 @@ fn authorizer_for(
     let mut builder = OAuthClient::builder(url)
         .client_name("mcp-rust-sdk conformance client")
         .client_metadata_url(CONFORMANCE_CIMD_URL);
-    let credentials = context.get("client_id").and_then(Value::as_str).map(|client_id| {
-        let credentials = ClientCredentials::new(client_id);
-        match context.get("client_secret").and_then(Value::as_str) {
-            Some(secret) => credentials.secret(secret),
-            None => credentials,
+    let text = |name: &str| context.get(name).and_then(Value::as_str);
+    let credentials = text("client_id").map(|client_id| {
+        let mut credentials = ClientCredentials::new(client_id);
+        if let Some(secret) = text("client_secret") {
+            credentials = credentials.secret(secret);
         }
+        if let Some(pem) = text("private_key_pem") {
+            credentials = credentials.private_key_jwt(pem, text("signing_algorithm").unwrap_or("ES256"));
+        }
+        credentials
     });
     // The client credentials extension: a service acting on its own behalf, no user.
     match credentials {
-        Some(credentials) if scenario == "auth/client-credentials-basic" => {
+        Some(credentials) if scenario.starts_with("auth/client-credentials-") => {
             return Ok(Some(Arc::new(builder.client_credentials(credentials).build_unattended()?)));
         }
         Some(credentials) => builder = builder.pre_registered(credentials),

@@ -14,12 +14,12 @@ mod bearer;
 #[cfg(feature = "client-http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
 pub mod http;
-#[cfg(feature = "oauth-client")]
-#[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
-pub mod oauth;
 #[cfg(feature = "client-http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client-http")))]
 pub mod legacy_sse;
+#[cfg(feature = "oauth-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
+pub mod oauth;
 #[cfg(feature = "client-http")]
 mod sse;
 #[cfg(feature = "client-stdio")]

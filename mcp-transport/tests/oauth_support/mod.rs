@@ -303,7 +303,8 @@ async fn as_handler(State(state): State<Arc<AsState>>, request: Request) -> Resp
                 }
             }
             Some("client_credentials") => {
-                if !seen.authorization.as_deref().is_some_and(|a| a.starts_with("Basic ")) {
+                let basic = seen.authorization.as_deref().is_some_and(|a| a.starts_with("Basic "));
+                if !basic && seen.f("client_assertion").is_none() {
                     return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client"})))
                         .into_response();
                 }

@@ -385,6 +385,7 @@ impl OAuthClient {
                     registration::default_method(credentials.client_secret.is_some(), server)
                 }),
                 kind: RegistrationKind::PreRegistered,
+                signing_key: credentials.signing_key.clone(),
             });
         }
         let stored = self.store.load_client(&server.issuer).await.map_err(OAuthError::Storage)?;
@@ -409,6 +410,7 @@ impl OAuthClient {
                 client_secret: None,
                 auth_method: registration::TokenEndpointAuth::None,
                 kind: RegistrationKind::MetadataDocument,
+                signing_key: None,
             }
         } else if let Some(endpoint) = &server.registration_endpoint {
             registration::register_dynamically(&self.http, server, endpoint, &self.profile).await?

@@ -26,6 +26,9 @@ pub enum TokenEndpointAuth {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// A JWT signed with the client's private key (RFC 7523 section 2.2), for
+    /// [pre-registered](ClientCredentials::private_key_jwt) clients.
+    PrivateKeyJwt,
 }
 
 impl TokenEndpointAuth {
@@ -40,6 +43,7 @@ impl TokenEndpointAuth {
             TokenEndpointAuth::None => "none",
             TokenEndpointAuth::ClientSecretBasic => "client_secret_basic",
             TokenEndpointAuth::ClientSecretPost => "client_secret_post",
+            TokenEndpointAuth::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -47,13 +51,14 @@ impl TokenEndpointAuth {
     ///
     /// ```
     /// # use mcp_transport::client::oauth::TokenEndpointAuth;
-    /// assert_eq!(TokenEndpointAuth::parse("private_key_jwt"), None);
+    /// assert_eq!(TokenEndpointAuth::parse("client_secret_jwt"), None);
     /// ```
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "none" => Some(TokenEndpointAuth::None),
             "client_secret_basic" => Some(TokenEndpointAuth::ClientSecretBasic),
             "client_secret_post" => Some(TokenEndpointAuth::ClientSecretPost),
+            "private_key_jwt" => Some(TokenEndpointAuth::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -71,6 +76,7 @@ impl TokenEndpointAuth {
 pub struct ClientCredentials {
     pub(crate) client_id: String,
     pub(crate) client_secret: Option<String>,
+    pub(crate) signing_key: Option<SigningKey>,
     pub(crate) auth_method: Option<TokenEndpointAuth>,
     pub(crate) issuer: Option<String>,
 }
@@ -80,6 +86,7 @@ impl std::fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field("signing_key", &self.signing_key.as_ref().map(|k| k.algorithm.clone()))
             .field("auth_method", &self.auth_method)
             .field("issuer", &self.issuer)
             .finish()
@@ -98,6 +105,7 @@ impl ClientCredentials {
         ClientCredentials {
             client_id: client_id.into(),
             client_secret: None,
+            signing_key: None,
             auth_method: None,
             issuer: None,
         }
@@ -112,6 +120,27 @@ impl ClientCredentials {
     /// ```
     pub fn secret(mut self, secret: impl Into<String>) -> Self {
         self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// Authenticate with a JWT signed by this private key (`private_key_jwt`, RFC 7523): a PEM
+    /// (PKCS#8 for EC keys, PKCS#1 or PKCS#8 for RSA) and its JWS algorithm (`ES256`,
+    /// `ES384`, `RS256`, `PS256`, ...). The assertion names the client as `iss` and `sub` and
+    /// the authorization server's issuer as `aud`, and lives 60 seconds.
+    ///
+    /// ```
+    /// # use mcp_transport::client::oauth::ClientCredentials;
+    /// let pem = "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n";
+    /// let creds = ClientCredentials::new("svc").private_key_jwt(pem, "ES256");
+    /// # drop(creds);
+    /// ```
+    pub fn private_key_jwt(
+        mut self,
+        private_key_pem: impl Into<String>,
+        algorithm: impl Into<String>,
+    ) -> Self {
+        self.signing_key = Some(SigningKey { pem: private_key_pem.into(), algorithm: algorithm.into() });
+        self.auth_method = Some(TokenEndpointAuth::PrivateKeyJwt);
         self
     }
 
@@ -151,6 +180,14 @@ impl ClientCredentials {
     pub fn client_id(&self) -> &str {
         &self.client_id
     }
+}
+
+/// A private key for `private_key_jwt`, kept as given (PEM and algorithm name) and parsed
+/// when an assertion is signed, so a bad key is reported on use with a clear error.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct SigningKey {
+    pub(crate) pem: String,
+    pub(crate) algorithm: String,
 }
 
 /// Where a registration came from.
@@ -194,6 +231,9 @@ pub struct ClientRegistration {
     pub auth_method: TokenEndpointAuth,
     /// Where it came from.
     pub kind: RegistrationKind,
+    /// The private key of a `private_key_jwt` client; never stored.
+    #[serde(skip)]
+    pub(crate) signing_key: Option<SigningKey>,
 }
 
 impl std::fmt::Debug for ClientRegistration {
@@ -339,12 +379,18 @@ pub(crate) async fn register_dynamically(
             auth_method.as_str()
         )));
     }
+    if auth_method == TokenEndpointAuth::PrivateKeyJwt {
+        return Err(OAuthError::Registration(format!(
+            "{endpoint} assigned private_key_jwt, which needs a key this client did not register"
+        )));
+    }
     Ok(ClientRegistration {
         issuer: server.issuer.clone(),
         client_id: answer.client_id,
         client_secret: answer.client_secret,
         auth_method,
         kind: RegistrationKind::Dynamic,
+        signing_key: None,
     })
 }
 

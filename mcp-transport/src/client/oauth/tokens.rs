@@ -155,6 +155,14 @@ pub(crate) async fn token_request(
             let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
             request = request.header(reqwest::header::AUTHORIZATION, format!("Basic {encoded}"));
         }
+        TokenEndpointAuth::PrivateKeyJwt => {
+            form.push(("client_id", client.client_id.clone()));
+            form.push((
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ));
+            form.push(("client_assertion", client_assertion(client)?));
+        }
     }
     let response = request
         .form(&form)
@@ -184,4 +192,42 @@ pub(crate) async fn token_request(
         return Err(OAuthError::UnsupportedTokenType(answer.token_type));
     }
     Ok(answer)
+}
+
+/// The `client_assertion` of `private_key_jwt` (RFC 7523 sections 2.2 and 3): `iss` and `sub`
+/// the client id, `aud` the authorization server's issuer, a 60-second lifetime, a random
+/// `jti`.
+fn client_assertion(client: &ClientRegistration) -> Result<String, OAuthError> {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let key = client
+        .signing_key
+        .as_ref()
+        .ok_or_else(|| OAuthError::Registration("private_key_jwt without a private key".into()))?;
+    let invalid =
+        |reason: String| OAuthError::Registration(format!("the private key for private_key_jwt: {reason}"));
+    let algorithm: Algorithm =
+        key.algorithm.parse().map_err(|_| invalid(format!("unknown algorithm {:?}", key.algorithm)))?;
+    let pem = key.pem.as_bytes();
+    let encoding = match algorithm {
+        Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+        Algorithm::RS256
+        | Algorithm::RS384
+        | Algorithm::RS512
+        | Algorithm::PS256
+        | Algorithm::PS384
+        | Algorithm::PS512 => EncodingKey::from_rsa_pem(pem),
+        other => return Err(invalid(format!("{other:?} is not an asymmetric algorithm"))),
+    }
+    .map_err(|e| invalid(e.to_string()))?;
+    let now = now_secs();
+    let claims = serde_json::json!({
+        "iss": client.client_id,
+        "sub": client.client_id,
+        "aud": client.issuer,
+        "iat": now,
+        "exp": now + 60,
+        "jti": super::pkce::random_token()?,
+    });
+    jsonwebtoken::encode(&Header::new(algorithm), &claims, &encoding).map_err(|e| invalid(e.to_string()))
 }
