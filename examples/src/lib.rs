@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod conformance_fixtures;
+pub mod gateway;
 pub mod knowledge;
 pub mod tickets;
 pub mod workflows;
@@ -62,3 +63,12 @@ mod docs_auth_md {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/operations.md")]
 mod docs_operations_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/client.md")]
+mod docs_client_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/gateway.md")]
+mod docs_gateway_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/client-auth.md")]
+mod docs_client_auth_md {}

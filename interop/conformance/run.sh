@@ -14,17 +14,30 @@
 #   CONFORMANCE_REQUIREMENTS="2025-11-25 2026-07-28" interop/conformance/run.sh   # both, as CI
 #   interop/conformance/run.sh --verbose        # extra arguments go to `conformance server`
 #   interop/conformance/run.sh -o results       # also write per-check JSON under results/
+#   interop/conformance/run.sh client           # the CLIENT scenarios, against `conformance_client`
+#
+# `client` mode runs `conformance client --requirements REV` for each requirement set with the
+# `conformance_client` example as the command (the suite starts one mock server per scenario
+# and passes its URL as the command's last argument), judged against client-baseline.yml (the
+# expected failures: none; the auth/* scenarios run with the OAuth client). Extra arguments go
+# to `conformance client`.
 #
 # Environment:
 #   CONFORMANCE_REQUIREMENTS  requirement sets to run, separated by spaces or commas, in order
 #                             (default 2025-11-25)
 #   CONFORMANCE_BIN           a prebuilt `conformance` example binary (default: cargo builds it)
+#   CONFORMANCE_CLIENT_BIN    a prebuilt `conformance_client` example binary (client mode)
 #
 # Installs the suite with `npm ci` on first use. The suite needs Node 22+; the `node` package in
 # package.json provides it in node_modules/.bin, which goes first in PATH here.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mode=server
+if [ "${1:-}" = client ]; then
+  mode=client
+  shift
+fi
 root="$(cd "$here/../.." && pwd)"
 read -r -a requirement_sets <<<"$(printf '%s' "${CONFORMANCE_REQUIREMENTS:-2025-11-25}" | tr ',' ' ')"
 [ "${#requirement_sets[@]}" -gt 0 ] || { echo "run.sh: CONFORMANCE_REQUIREMENTS names no requirement set" >&2; exit 2; }
@@ -40,14 +53,51 @@ case "$node_version" in
   *) echo "run.sh: the suite needs Node 22 or newer, found $node_version" >&2; exit 2 ;;
 esac
 
+target_dir() {
+  (cd "$root" && cargo metadata --format-version 1 --no-deps \
+    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+}
+
+if [ "$mode" = client ]; then
+  if [ -n "${CONFORMANCE_CLIENT_BIN:-}" ]; then
+    client_bin="$CONFORMANCE_CLIENT_BIN"
+  else
+    echo "==> building the conformance_client example"
+    (cd "$root" && cargo build --quiet -p examples --bin conformance_client)
+    client_bin="$(target_dir)/debug/conformance_client"
+  fi
+  [ -x "$client_bin" ] || { echo "run.sh: no client binary at $client_bin" >&2; exit 2; }
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  overall=0
+  verdicts=""
+  for requirements in "${requirement_sets[@]}"; do
+    suite_log="$work/client-$requirements.log"
+    echo "==> conformance client --command $client_bin --requirements $requirements $*"
+    set +e
+    conformance client --command "$client_bin" --requirements "$requirements" \
+      --expected-failures "$here/client-baseline.yml" "$@" 2>&1 | tee "$suite_log"
+    status=${PIPESTATUS[0]}
+    set -e
+    echo
+    echo "==> conformance client $requirements against conformance_client: exit code $status"
+    verdicts="$verdicts$requirements: exit code $status\n"
+    if [ "$status" -ne 0 ]; then overall=$status; fi
+  done
+  if [ "${#requirement_sets[@]}" -gt 1 ]; then
+    echo
+    echo "==> every requirement set (${requirement_sets[*]}), client scenarios:"
+    printf "%b" "$verdicts"
+  fi
+  exit "$overall"
+fi
+
 if [ -n "${CONFORMANCE_BIN:-}" ]; then
   bin="$CONFORMANCE_BIN"
 else
   echo "==> building the conformance example"
   (cd "$root" && cargo build --quiet -p examples --bin conformance)
-  target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps \
-    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
-  bin="$target_dir/debug/conformance"
+  bin="$(target_dir)/debug/conformance"
 fi
 [ -x "$bin" ] || { echo "run.sh: no server binary at $bin" >&2; exit 2; }
 
@@ -96,7 +146,7 @@ done
 # verdicts compactly, scored and not scored apart, so they end the output.
 summarize() {
   awk '
-    /^=== SUMMARY ===/ { in_summary = 1; next }
+    /^=== (SUITE )?SUMMARY ===/ { in_summary = 1; next }
     /^Total:/ { in_summary = 0 }
     /^Not scored/ { in_unscored = 1; next }
     in_summary && /^(✓|✗) / {

@@ -45,6 +45,7 @@
 
 pub mod auth;
 pub mod check;
+pub mod client;
 pub mod era;
 pub mod error;
 pub mod jsonrpc;

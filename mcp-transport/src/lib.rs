@@ -21,6 +21,10 @@ pub mod http;
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub mod auth;
 
+#[cfg(any(feature = "client-stdio", feature = "client-http"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "client-stdio", feature = "client-http"))))]
+pub mod client;
+
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod testing;

@@ -25,6 +25,33 @@ pub struct ElicitParams {
     pub url: Option<String>,
 }
 
+impl ElicitParams {
+    /// The `default` of every field of the requested form that has one (SEP-1034): what a
+    /// client fills in for fields the user leaves alone.
+    ///
+    /// ```
+    /// use mcp_core::protocol::ElicitParams;
+    /// use serde_json::json;
+    /// let params: ElicitParams = serde_json::from_value(json!({
+    ///     "message": "Who are you?",
+    ///     "requestedSchema": {"type": "object", "properties": {
+    ///         "name": {"type": "string", "default": "Ada"},
+    ///         "age": {"type": "integer"}
+    ///     }}
+    /// })).unwrap();
+    /// assert_eq!(serde_json::Value::Object(params.defaults()), json!({"name": "Ada"}));
+    /// ```
+    pub fn defaults(&self) -> Map<String, Value> {
+        let properties =
+            self.requested_schema.as_ref().and_then(|s| s.get("properties")).and_then(Value::as_object);
+        properties
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, field)| Some((name.clone(), field.get("default")?.clone())))
+            .collect()
+    }
+}
+
 /// What the user did with an elicitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +73,31 @@ pub struct ElicitResult {
     /// The submitted values, on accept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Map<String, Value>>,
+}
+
+impl ElicitResult {
+    /// The user submitted the form with these values.
+    ///
+    /// ```
+    /// use mcp_core::protocol::{ElicitAction, ElicitResult};
+    /// let r = ElicitResult::accept(serde_json::Map::new());
+    /// assert_eq!(r.action, ElicitAction::Accept);
+    /// assert_eq!(ElicitResult::decline().action, ElicitAction::Decline);
+    /// assert_eq!(ElicitResult::cancel().action, ElicitAction::Cancel);
+    /// ```
+    pub fn accept(content: Map<String, Value>) -> Self {
+        ElicitResult { action: ElicitAction::Accept, content: Some(content) }
+    }
+
+    /// The user said no.
+    pub fn decline() -> Self {
+        ElicitResult { action: ElicitAction::Decline, content: None }
+    }
+
+    /// The user dismissed the question.
+    pub fn cancel() -> Self {
+        ElicitResult { action: ElicitAction::Cancel, content: None }
+    }
 }
 
 /// A message in a sampling conversation.
@@ -115,6 +167,19 @@ pub struct CreateMessageResult {
     pub stop_reason: Option<String>,
 }
 
+impl CreateMessageResult {
+    /// The assistant's answer `content`, from `model`.
+    ///
+    /// ```
+    /// use mcp_core::protocol::{Content, CreateMessageResult};
+    /// let r = CreateMessageResult::new(Content::text("4"), "gpt-test");
+    /// assert_eq!(r.model, "gpt-test");
+    /// ```
+    pub fn new(content: Content, model: impl Into<String>) -> Self {
+        CreateMessageResult { role: Role::Assistant, content, model: model.into(), stop_reason: None }
+    }
+}
+
 /// A root the client exposes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -126,10 +191,34 @@ pub struct Root {
     pub name: Option<String>,
 }
 
+impl Root {
+    /// A root at `uri` (a `file://` URI).
+    ///
+    /// ```
+    /// let root = mcp_core::protocol::Root::new("file:///srv/repo");
+    /// assert_eq!(root.uri, "file:///srv/repo");
+    /// ```
+    pub fn new(uri: impl Into<String>) -> Self {
+        Root { uri: uri.into(), name: None }
+    }
+}
+
 /// Result of `roots/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ListRootsResult {
     /// The roots.
     pub roots: Vec<Root>,
+}
+
+impl ListRootsResult {
+    /// These roots.
+    ///
+    /// ```
+    /// use mcp_core::protocol::{ListRootsResult, Root};
+    /// assert_eq!(ListRootsResult::new(vec![Root::new("file:///a")]).roots.len(), 1);
+    /// ```
+    pub fn new(roots: Vec<Root>) -> Self {
+        ListRootsResult { roots }
+    }
 }

@@ -33,6 +33,7 @@ pub use prompt::{Prompt, PromptBuilder, PromptHandler};
 pub use resource::{Resource, ResourceBuilder, ResourceHandler, ResourceRequest};
 pub use session::Session;
 pub use tasks::TaskSupport;
+pub(crate) use tool::x_mcp_headers;
 pub use tool::{Tool, ToolBuilder, ToolHandler, validate_tool_name};
 pub use uri_template::UriTemplate;
 

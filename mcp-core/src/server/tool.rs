@@ -259,7 +259,7 @@ const DATA_KEYWORDS: [&str; 4] = ["const", "enum", "default", "examples"];
 const SCHEMA_MAPS: [&str; 5] =
     ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
 
-fn x_mcp_headers(schema: &Map<String, Value>) -> Result<Vec<(String, Vec<String>)>, String> {
+pub(crate) fn x_mcp_headers(schema: &Map<String, Value>) -> Result<Vec<(String, Vec<String>)>, String> {
     if schema.contains_key(X_MCP_HEADER) {
         return Err("`x-mcp-header` on the schema root; only properties can be mirrored into headers".into());
     }
