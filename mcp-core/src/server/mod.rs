@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 pub use completion::{Completer, CompletionRequest};
+pub use connection::SessionState;
 pub use context::{Context, FromContext, Outbound, State};
 pub use extensions::Extensions;
 pub use prompt::{Prompt, PromptBuilder, PromptHandler};
@@ -252,6 +253,30 @@ impl Server {
             sessions.retain(|s| s.strong_count() > 0);
             sessions.push(Arc::downgrade(session.connection()));
         }
+        session
+    }
+
+    /// Opens a session that carries on where another left off: `state` is what
+    /// [`Session::state`] returned, in this process or another one serving the same clients.
+    /// Registered for server-wide notifications like [`Server::session`].
+    ///
+    /// ```
+    /// use mcp_core::{Outbound, Server, SessionState};
+    /// use mcp_core::protocol::{LoggingLevel, ProtocolVersion};
+    ///
+    /// let server = Server::builder("demo", "1").build().unwrap();
+    /// let state = SessionState {
+    ///     protocol_version: Some(ProtocolVersion::new(ProtocolVersion::V2025_11_25)),
+    ///     log_level: Some(LoggingLevel::Warning),
+    ///     ..SessionState::default()
+    /// };
+    /// let session = server.restore_session(&state, Outbound::closed());
+    /// assert!(session.is_initialized());
+    /// assert_eq!(session.state().log_level, Some(LoggingLevel::Warning));
+    /// ```
+    pub fn restore_session(&self, state: &SessionState, notifications: Outbound) -> Session {
+        let session = self.session(notifications);
+        session.connection().lock_state().restore(state);
         session
     }
 

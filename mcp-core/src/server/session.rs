@@ -154,6 +154,13 @@ impl Session {
         self.connection.protocol_version()
     }
 
+    /// What the session remembers between requests (negotiated version, client capabilities
+    /// and info, log level, subscriptions), to keep it where another process can pick it up
+    /// with [`Server::restore_session`].
+    pub fn state(&self) -> super::SessionState {
+        self.connection.lock_state().snapshot()
+    }
+
     /// Whether `initialize` has been answered on this session.
     pub fn is_initialized(&self) -> bool {
         self.connection.lock_state().version.is_some()

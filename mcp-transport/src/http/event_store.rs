@@ -165,3 +165,23 @@ impl EventStore for InMemoryEventStore {
         Ok(())
     }
 }
+
+/// A store shared with other routers (replicas in one process, tests).
+#[async_trait]
+impl<T: EventStore> EventStore for std::sync::Arc<T> {
+    async fn append(&self, session: &str, event: StoredEvent) -> Result<(), EventStoreError> {
+        (**self).append(session, event).await
+    }
+
+    async fn events_after(
+        &self,
+        session: &str,
+        last_event_id: &str,
+    ) -> Result<Option<Vec<StoredEvent>>, EventStoreError> {
+        (**self).events_after(session, last_event_id).await
+    }
+
+    async fn remove_session(&self, session: &str) -> Result<(), EventStoreError> {
+        (**self).remove_session(session).await
+    }
+}

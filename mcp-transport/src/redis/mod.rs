@@ -1,0 +1,154 @@
+//! Scale-out on Redis: what several replicas of one server share, so that any replica answers
+//! any request and nothing is lost when one dies (see `docs/scale-out.md`).
+//!
+//! [`Redis::connect`] opens one multiplexed connection that reconnects by itself; from it come
+//! the stores the SDK's traits take:
+//!
+//! | store | trait | what it keeps |
+//! | --- | --- | --- |
+//! | [`RedisSafeStore`] | [`mcp_core::safe::SafeStore`] | idempotency records, used confirmation tokens, the saga journal with recovery leases |
+//! | [`RedisEventStore`] | [`EventStore`](crate::http::EventStore) | each session's SSE events, bounded, for `Last-Event-ID` on any replica |
+//! | [`RedisSessionStore`] | [`SessionStore`](crate::http::SessionStore) | stateful sessions: owner, negotiated version, client capabilities, log level, subscriptions |
+//!
+//! Every key starts with a prefix (default `mcp`) and every key expires, except the journal of
+//! a saga that is not over.
+//!
+//! ```no_run
+//! use mcp_core::{Server, safe::SafeWrites};
+//! use mcp_transport::http::HttpTransport;
+//! use mcp_transport::redis::Redis;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let redis = Redis::connect("redis://127.0.0.1:6379/").await?;
+//! let server = Server::builder("tickets", "1.0")
+//!     .safe_writes(SafeWrites::new(redis.safe_store()))
+//!     .build()?;
+//! let transport = HttpTransport::new(server)
+//!     .stateful(true)
+//!     .event_store(redis.event_store())
+//!     .session_store(redis.session_store());
+//! transport.serve("0.0.0.0:8000").await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod events;
+mod safe;
+mod sessions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+pub use ::redis::RedisError;
+pub use events::RedisEventStore;
+pub use safe::RedisSafeStore;
+pub use sessions::RedisSessionStore;
+
+/// How long one Redis command may take before the request that needed it fails: long enough
+/// for a busy Redis, short enough that a client is told "unavailable" instead of hanging.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long connecting (or reconnecting) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A connection to the Redis the replicas share, and the key prefix they agree on.
+///
+/// Cheap to clone: clones share one multiplexed connection. When Redis goes away, commands
+/// fail at once (and the requests that needed them with them); the connection is made again
+/// in the background, and commands work again as soon as Redis is back.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), mcp_transport::redis::RedisError> {
+/// let redis = mcp_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?.prefix("tickets");
+/// # drop(redis);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Redis {
+    connection: ConnectionManager,
+    prefix: Arc<str>,
+}
+
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redis").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl Redis {
+    /// Connects to `url` (`redis://[user:password@]host:port[/db]`); fails when Redis cannot
+    /// be reached now, so that a misconfigured replica stops at start-up.
+    pub async fn connect(url: &str) -> Result<Redis, RedisError> {
+        let client = ::redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            // Reconnect quickly and keep trying: a request meanwhile fails fast.
+            .set_number_of_retries(3)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_secs(1));
+        let connection = ConnectionManager::new_with_config(client, config).await?;
+        Ok(Redis { connection, prefix: Arc::from("mcp") })
+    }
+
+    /// The prefix of every key (default `mcp`): give each server its own when several share
+    /// one Redis.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
+        self
+    }
+
+    /// Safe writes kept in Redis, for [`SafeWrites::new`](mcp_core::safe::SafeWrites::new).
+    pub fn safe_store(&self) -> RedisSafeStore {
+        RedisSafeStore::new(self.clone())
+    }
+
+    /// SSE events kept in Redis, for
+    /// [`HttpTransport::event_store`](crate::http::HttpTransport::event_store).
+    pub fn event_store(&self) -> RedisEventStore {
+        RedisEventStore::new(self.clone())
+    }
+
+    /// Stateful sessions kept in Redis, for
+    /// [`HttpTransport::session_store`](crate::http::HttpTransport::session_store).
+    pub fn session_store(&self) -> RedisSessionStore {
+        RedisSessionStore::new(self.clone())
+    }
+
+    /// Whether Redis answers `PING` now.
+    ///
+    /// ```no_run
+    /// # async fn run(redis: mcp_transport::redis::Redis) {
+    /// if !redis.ping().await { eprintln!("redis is down"); }
+    /// # }
+    /// ```
+    pub async fn ping(&self) -> bool {
+        let mut connection = self.connection.clone();
+        ::redis::cmd("PING").query_async::<String>(&mut connection).await.is_ok()
+    }
+
+    fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
+    /// `{prefix}:{kind}:{part}`.
+    fn key(&self, kind: &str, part: &str) -> String {
+        format!("{}:{kind}:{part}", self.prefix)
+    }
+}
+
+/// Milliseconds for `PX`/`PEXPIRE`, at least 1 (Redis refuses 0).
+fn millis(duration: Duration) -> u64 {
+    (duration.as_millis().min(u128::from(u64::MAX)) as u64).max(1)
+}
+
+/// A random tag naming this process (a lease holder) in Redis.
+fn random_tag() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return format!("pid{}", std::process::id());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
