@@ -172,6 +172,8 @@ struct ServerInner {
     /// Change events for `subscriptions/listen` streams (2026-07-28); sessions of the older
     /// era hear about changes through `sessions` instead.
     changes: tokio::sync::broadcast::Sender<Change>,
+    /// Replicas: called with every change raised here ([`Server::relay_changes`]).
+    relay: RwLock<Option<ChangeRelay>>,
     state: Arc<Extensions>,
     cache_hint: CacheHint,
     request_state: mrtr::StateSealer,
@@ -183,14 +185,34 @@ struct ServerInner {
     in_flight: safe::InFlight,
 }
 
-/// A change a `subscriptions/listen` stream may report.
-#[derive(Debug, Clone)]
-pub(crate) enum Change {
+/// A change a server tells its clients about: a list changed, or a resource was updated. What
+/// [`Server::relay_changes`] hands to another replica, which announces it to its own clients
+/// with [`Server::apply_change`].
+///
+/// ```
+/// use mcp_core::Change;
+///
+/// let change = Change::ResourceUpdated("tickets://7".into());
+/// let json = serde_json::to_string(&change).unwrap();
+/// assert_eq!(json, r#"{"kind":"resource_updated","uri":"tickets://7"}"#);
+/// assert_eq!(serde_json::from_str::<Change>(&json).unwrap(), change);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "uri", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// `notifications/tools/list_changed`.
     Tools,
+    /// `notifications/prompts/list_changed`.
     Prompts,
+    /// `notifications/resources/list_changed`.
     Resources,
+    /// `notifications/resources/updated` for this URI.
     ResourceUpdated(String),
 }
+
+/// Where this process's own changes go besides its clients (another replica's relay).
+type ChangeRelay = Arc<dyn Fn(&Change) + Send + Sync>;
 
 impl Server {
     /// Starts building a server with its name and version (`serverInfo`).
@@ -391,11 +413,9 @@ impl Server {
     /// Tells every session subscribed to `uri` that it changed
     /// (`notifications/resources/updated`).
     pub fn notify_resource_updated(&self, uri: &str) {
-        let params = serde_json::to_value(ResourceUpdatedParams { uri: uri.to_owned() }).ok();
-        let _ = self.inner.changes.send(Change::ResourceUpdated(uri.to_owned()));
-        self.broadcast_message(Message::notification(method::RESOURCE_UPDATED, params), |s| {
-            s.is_subscribed(uri)
-        });
+        let change = Change::ResourceUpdated(uri.to_owned());
+        self.relay(&change);
+        self.announce(change);
     }
 
     fn broadcast(&self, method: &str, filter: impl Fn(&Connection) -> bool) {
@@ -406,10 +426,75 @@ impl Server {
             _ => None,
         };
         if let Some(change) = change {
+            self.relay(&change);
             // No receiver is the common case (nobody listening), not an error.
             let _ = self.inner.changes.send(change);
         }
         self.broadcast_message(Message::notification(method, None), filter)
+    }
+
+    /// Tells this process's clients about `change`: `subscriptions/listen` streams, and
+    /// sessions that follow it (a list change reaches every initialized session, a resource
+    /// update those subscribed to the resource).
+    fn announce(&self, change: Change) {
+        let message = match &change {
+            Change::Tools => Message::notification(method::TOOLS_LIST_CHANGED, None),
+            Change::Prompts => Message::notification(method::PROMPTS_LIST_CHANGED, None),
+            Change::Resources => Message::notification(method::RESOURCES_LIST_CHANGED, None),
+            Change::ResourceUpdated(uri) => {
+                let params = serde_json::to_value(ResourceUpdatedParams { uri: uri.clone() }).ok();
+                Message::notification(method::RESOURCE_UPDATED, params)
+            }
+        };
+        let uri = match &change {
+            Change::ResourceUpdated(uri) => Some(uri.clone()),
+            _ => None,
+        };
+        let _ = self.inner.changes.send(change);
+        self.broadcast_message(message, |s| uri.as_deref().is_none_or(|uri| s.is_subscribed(uri)));
+    }
+
+    fn relay(&self, change: &Change) {
+        let relay = self.inner.relay.read().ok().and_then(|r| r.clone());
+        if let Some(relay) = relay {
+            relay(change);
+        }
+    }
+
+    /// Hands every change raised in this process (list changes, [`notify_resource_updated`])
+    /// to `relay` as well, for other replicas of this server to announce to their clients with
+    /// [`apply_change`]; changes applied from elsewhere are not handed back. One relay per
+    /// server: a second call replaces the first.
+    ///
+    /// ```
+    /// use mcp_core::{Change, Server};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let a = Server::builder("s", "1").enable_resources().build().unwrap();
+    /// let b = Server::builder("s", "1").enable_resources().build().unwrap();
+    /// let sent = Arc::new(Mutex::new(Vec::new()));
+    /// let log = sent.clone();
+    /// a.relay_changes(move |change| log.lock().unwrap().push(change.clone()));
+    /// a.notify_resource_updated("file:///a");
+    /// // The other replica announces it to its own sessions and listen streams.
+    /// for change in sent.lock().unwrap().iter() {
+    ///     b.apply_change(change);
+    /// }
+    /// assert_eq!(*sent.lock().unwrap(), vec![Change::ResourceUpdated("file:///a".into())]);
+    /// ```
+    ///
+    /// [`notify_resource_updated`]: Server::notify_resource_updated
+    /// [`apply_change`]: Server::apply_change
+    pub fn relay_changes(&self, relay: impl Fn(&Change) + Send + Sync + 'static) {
+        if let Ok(mut slot) = self.inner.relay.write() {
+            *slot = Some(Arc::new(relay));
+        }
+    }
+
+    /// Announces a change another replica raised to this process's clients, as if it had been
+    /// raised here, without relaying it again.
+    pub fn apply_change(&self, change: &Change) {
+        self.announce(change.clone());
     }
 
     /// A receiver of every change from now on, for one `subscriptions/listen` stream.
@@ -919,6 +1004,7 @@ impl ServerBuilder {
                 prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
                 changes: tokio::sync::broadcast::channel(256).0,
+                relay: RwLock::new(None),
                 state: Arc::new(self.state),
                 cache_hint: self.cache_hint,
                 request_state,

@@ -161,6 +161,22 @@ impl Session {
         self.connection.lock_state().snapshot()
     }
 
+    /// Replaces what the session remembers with `state` (what another process serving the same
+    /// session changed: a log level, a subscription). Requests in flight are untouched.
+    ///
+    /// ```
+    /// use mcp_core::{Outbound, Server, SessionState};
+    /// use mcp_core::protocol::LoggingLevel;
+    ///
+    /// let server = Server::builder("demo", "1").build().unwrap();
+    /// let session = server.session(Outbound::closed());
+    /// session.set_state(&SessionState { log_level: Some(LoggingLevel::Error), ..Default::default() });
+    /// assert_eq!(session.state().log_level, Some(LoggingLevel::Error));
+    /// ```
+    pub fn set_state(&self, state: &super::SessionState) {
+        self.connection.lock_state().restore(state);
+    }
+
     /// Whether `initialize` has been answered on this session.
     pub fn is_initialized(&self) -> bool {
         self.connection.lock_state().version.is_some()

@@ -102,7 +102,7 @@ impl Sessions {
     ) -> Result<Arc<HttpSession>, OpenError> {
         let id = new_session_id().map_err(OpenError::Random)?;
         let (notifications, mut notifications_rx) = Outbound::channel();
-        let session = self.make(id, owner, server.session(notifications));
+        let session = self.make(id, owner, server.session(notifications), true);
         self.insert(&session)?;
         let standalone = session.standalone.clone();
         let closed = session.closed.clone();
@@ -123,7 +123,14 @@ impl Sessions {
         Ok(session)
     }
 
-    fn make(&self, id: String, owner: Option<Arc<str>>, core: Session) -> Arc<HttpSession> {
+    /// A session object; `opened_here` for one this replica opened (not a copy of another's).
+    fn make(
+        &self,
+        id: String,
+        owner: Option<Arc<str>>,
+        core: Session,
+        opened_here: bool,
+    ) -> Arc<HttpSession> {
         let closed = CancellationToken::new();
         let tag = self.shared.as_ref().map(|s| format!("{}.", s.tag)).unwrap_or_default();
         let log = Arc::new(EventLog {
@@ -145,6 +152,7 @@ impl Sessions {
             next_stream: AtomicU64::new(0),
             closed,
             saved: Mutex::new(None),
+            opened_here,
         })
     }
 
@@ -208,15 +216,17 @@ impl Sessions {
                 if session.owner.as_deref() != principal {
                     return Ok(None);
                 }
-                if !shared.store.touch(id, self.idle_timeout).await? {
+                let Some(record) = shared.store.touch(id, self.idle_timeout).await? else {
                     // Deleted on another replica, or expired there.
                     self.evict(id);
                     return Ok(None);
-                }
+                };
+                // What another replica changed (a log level, a subscription) applies here too.
+                session.refresh_from(record.state);
                 session
             }
             None => {
-                let Some(record) = shared.store.load(id).await? else {
+                let Some(record) = shared.store.touch(id, self.idle_timeout).await? else {
                     return Ok(None);
                 };
                 if record.owner.as_deref() != principal {
@@ -227,13 +237,10 @@ impl Sessions {
                     );
                     return Ok(None);
                 }
-                if !shared.store.touch(id, self.idle_timeout).await? {
-                    return Ok(None);
-                }
                 // Server-wide notifications for this session are raised by the replica that
                 // opened it (its copy is registered for them); this copy only serves requests.
                 let core = server.restore_session(&record.state, Outbound::closed());
-                let session = self.make(id.to_owned(), record.owner.map(Arc::from), core);
+                let session = self.make(id.to_owned(), record.owner.map(Arc::from), core, false);
                 *session.saved_state() = Some(record.state);
                 let session = match self.map().get(id) {
                     // Another request made a copy meanwhile: use that one.
@@ -264,8 +271,7 @@ impl Sessions {
     /// Drops this replica's copy of a shared session without forgetting it elsewhere.
     fn evict(&self, id: &str) {
         if let Some(session) = self.map().remove(id) {
-            session.core.close();
-            session.closed.cancel();
+            self.end_here(&session);
         }
     }
 
@@ -325,7 +331,8 @@ impl Sessions {
             let mut map = self.map();
             let ids: Vec<String> = map
                 .iter()
-                .filter(|(_, s)| s.is_expired(self.idle_timeout))
+                // Replicas: the opener's copy stays until the shared store lets the session go.
+                .filter(|(_, s)| s.is_expired(self.idle_timeout) && !(self.shared.is_some() && s.opened_here))
                 .map(|(id, _)| id.clone())
                 .collect();
             ids.iter().filter_map(|id| map.remove(id)).collect()
@@ -333,8 +340,7 @@ impl Sessions {
         for session in expired {
             if self.shared.is_some() {
                 // The shared store expires the session itself; other replicas may still use it.
-                session.core.close();
-                session.closed.cancel();
+                self.end_here(&session);
                 continue;
             }
             tracing::info!(session = %session.id, "session expired after being idle");
@@ -345,6 +351,17 @@ impl Sessions {
     fn start_reaper(self: &Arc<Self>) {
         if self.reaper_started.swap(true, Ordering::Relaxed) {
             return;
+        }
+        if let Some(mut changed) = self.shared.as_ref().and_then(|s| s.store.watch()) {
+            // Replicas: refresh this replica's copy of a session another replica changed or
+            // deleted, as soon as the store says so.
+            let weak: Weak<Sessions> = Arc::downgrade(self);
+            tokio::spawn(async move {
+                while let Some(id) = changed.recv().await {
+                    let Some(sessions) = weak.upgrade() else { break };
+                    sessions.refresh(&id).await;
+                }
+            });
         }
         let tick = (self.idle_timeout / 4).clamp(Duration::from_millis(20), Duration::from_secs(60));
         let weak: Weak<Sessions> = Arc::downgrade(self);
@@ -358,8 +375,62 @@ impl Sessions {
                 // The registry is gone with its router: nothing left to sweep.
                 let Some(sessions) = weak.upgrade() else { break };
                 sessions.sweep();
+                sessions.sweep_opened_here().await;
             }
         });
+    }
+
+    /// Replicas: brings this replica's copy of session `id` up to date with the shared store.
+    async fn refresh(&self, id: &str) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let Some(session) = self.map().get(id).cloned() else {
+            return;
+        };
+        match shared.store.load(id).await {
+            Ok(Some(record)) => session.refresh_from(record.state),
+            Ok(None) => {
+                tracing::debug!(session = %id, "session deleted or expired on another replica");
+                if let Some(session) = self.map().remove(id) {
+                    self.end_here(&session);
+                }
+            }
+            Err(error) => tracing::warn!(%error, session = %id, "cannot refresh a session from the store"),
+        }
+    }
+
+    /// Ends this replica's copy of a session: its requests and GET streams stop.
+    fn end_here(&self, session: &HttpSession) {
+        session.core.close();
+        session.closed.cancel();
+    }
+
+    /// Replicas: ends the sessions this replica opened that the shared store no longer has
+    /// (expired after being idle on every replica, or deleted).
+    async fn sweep_opened_here(&self) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let idle: Vec<Arc<HttpSession>> = self
+            .map()
+            .values()
+            .filter(|s| s.opened_here && s.is_expired(self.idle_timeout))
+            .cloned()
+            .collect();
+        for session in idle {
+            match shared.store.load(&session.id).await {
+                Ok(None) => {
+                    if self.map().remove(&session.id).is_some() {
+                        tracing::info!(session = %session.id, "session expired after being idle on every replica");
+                        self.end(&session);
+                    }
+                }
+                Ok(Some(_)) => {}
+                // Unknown for now: ask again at the next sweep.
+                Err(_) => break,
+            }
+        }
     }
 
     /// Reserves a place for a legacy SSE connection; `None` at the cap.
@@ -428,11 +499,24 @@ pub(crate) struct HttpSession {
     pub(crate) closed: CancellationToken,
     /// Replicas: the state last written to the shared session store.
     saved: Mutex<Option<SessionState>>,
+    /// Opened by this replica, which raises its server-wide notifications: kept for as long as
+    /// the shared store has the session, however idle it is here.
+    opened_here: bool,
 }
 
 impl HttpSession {
     fn saved_state(&self) -> MutexGuard<'_, Option<SessionState>> {
         self.saved.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replicas: takes the state the shared store holds, when it differs from what this copy
+    /// last saw.
+    fn refresh_from(&self, state: SessionState) {
+        let mut saved = self.saved_state();
+        if saved.as_ref() != Some(&state) {
+            self.core.set_state(&state);
+            *saved = Some(state);
+        }
     }
 
     fn activity(&self) -> MutexGuard<'_, Activity> {

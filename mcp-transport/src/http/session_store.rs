@@ -71,11 +71,21 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The record of session `id`; `None` when there is none (never opened, removed, expired).
     async fn load(&self, id: &str) -> Result<Option<SessionRecord>, SessionStoreError>;
 
-    /// Keeps session `id` for another `idle`; `false` when it is gone.
-    async fn touch(&self, id: &str, idle: Duration) -> Result<bool, SessionStoreError>;
+    /// Keeps session `id` for another `idle` and returns its record (what other replicas may
+    /// have changed); `None` when it is gone.
+    async fn touch(&self, id: &str, idle: Duration) -> Result<Option<SessionRecord>, SessionStoreError>;
 
     /// Forgets session `id` (deleted by its client).
     async fn remove(&self, id: &str) -> Result<(), SessionStoreError>;
+
+    /// The ids of sessions saved or removed from now on, by any replica, as they happen: each
+    /// replica then refreshes its copy of the session (a subscription made on another replica
+    /// is heard by the one that raises the session's notifications; a deleted session's streams
+    /// close everywhere). `None`, the default, when the store cannot tell: copies are then
+    /// checked at their next request only.
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        None
+    }
 }
 
 /// A store shared with other routers (replicas in one process, tests).
@@ -89,12 +99,16 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
         (**self).load(id).await
     }
 
-    async fn touch(&self, id: &str, idle: Duration) -> Result<bool, SessionStoreError> {
+    async fn touch(&self, id: &str, idle: Duration) -> Result<Option<SessionRecord>, SessionStoreError> {
         (**self).touch(id, idle).await
     }
 
     async fn remove(&self, id: &str) -> Result<(), SessionStoreError> {
         (**self).remove(id).await
+    }
+
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        (**self).watch()
     }
 }
 
@@ -109,9 +123,9 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
 /// let store = InMemorySessionStore::default();
 /// let record = SessionRecord { owner: None, state: Default::default() };
 /// store.save("s1", &record, Duration::from_secs(60)).await.unwrap();
-/// assert!(store.touch("s1", Duration::from_secs(60)).await.unwrap());
+/// assert_eq!(store.touch("s1", Duration::from_secs(60)).await.unwrap(), Some(record));
 /// store.remove("s1").await.unwrap();
-/// assert!(!store.touch("s1", Duration::from_secs(60)).await.unwrap());
+/// assert_eq!(store.touch("s1", Duration::from_secs(60)).await.unwrap(), None);
 /// assert_eq!(store.load("s1").await.unwrap(), None);
 /// # });
 /// ```
@@ -142,15 +156,15 @@ impl SessionStore for InMemorySessionStore {
         Ok(records.get(id).filter(|(_, until)| *until > Instant::now()).map(|(r, _)| r.clone()))
     }
 
-    async fn touch(&self, id: &str, idle: Duration) -> Result<bool, SessionStoreError> {
+    async fn touch(&self, id: &str, idle: Duration) -> Result<Option<SessionRecord>, SessionStoreError> {
         let mut records = self.records();
         let now = Instant::now();
         match records.get_mut(id) {
-            Some((_, until)) if *until > now => {
+            Some((record, until)) if *until > now => {
                 *until = now + idle;
-                Ok(true)
+                Ok(Some(record.clone()))
             }
-            _ => Ok(false),
+            _ => Ok(None),
         }
     }
 

@@ -10,6 +10,8 @@
 //! | [`RedisEventStore`] | [`EventStore`](crate::http::EventStore) | each session's SSE events, bounded, for `Last-Event-ID` on any replica |
 //! | [`RedisSessionStore`] | [`SessionStore`](crate::http::SessionStore) | stateful sessions: owner, negotiated version, client capabilities, log level, subscriptions |
 //!
+//! [`Redis::relay_changes`] shares a server's change notifications with the other replicas.
+//!
 //! Every key starts with a prefix (default `mcp`) and every key expires, except the journal of
 //! a saga that is not over.
 //!
@@ -32,14 +34,17 @@
 //! # }
 //! ```
 
+mod changes;
 mod events;
 mod safe;
 mod sessions;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use futures_util::StreamExt;
+use tokio::sync::broadcast;
 
 pub use ::redis::RedisError;
 pub use events::RedisEventStore;
@@ -67,8 +72,19 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// ```
 #[derive(Clone)]
 pub struct Redis {
+    client: ::redis::Client,
     connection: ConnectionManager,
     prefix: Arc<str>,
+    /// What replicas tell each other (changes, sessions changed), once something listens.
+    bus: Arc<OnceLock<broadcast::Sender<BusMessage>>>,
+}
+
+/// One message on the replicas' bus: `{prefix}:bus:{topic}` channels, all heard on one
+/// subscription so that messages published in one order arrive in that order.
+#[derive(Debug, Clone)]
+pub(crate) struct BusMessage {
+    pub(crate) topic: Arc<str>,
+    pub(crate) payload: Arc<[u8]>,
 }
 
 impl std::fmt::Debug for Redis {
@@ -89,8 +105,8 @@ impl Redis {
             .set_number_of_retries(3)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_secs(1));
-        let connection = ConnectionManager::new_with_config(client, config).await?;
-        Ok(Redis { connection, prefix: Arc::from("mcp") })
+        let connection = ConnectionManager::new_with_config(client.clone(), config).await?;
+        Ok(Redis { client, connection, prefix: Arc::from("mcp"), bus: Arc::new(OnceLock::new()) })
     }
 
     /// The prefix of every key (default `mcp`): give each server its own when several share
@@ -127,6 +143,57 @@ impl Redis {
     pub async fn ping(&self) -> bool {
         let mut connection = self.connection.clone();
         ::redis::cmd("PING").query_async::<String>(&mut connection).await.is_ok()
+    }
+
+    /// The bus channel of `topic`.
+    fn bus_channel(&self, topic: &str) -> String {
+        format!("{}:bus:{topic}", self.prefix)
+    }
+
+    /// Hears the replicas' bus from now on; the first call subscribes (and subscribes again
+    /// whenever the connection to Redis is lost, for as long as the process runs).
+    pub(crate) fn listen_bus(&self) -> broadcast::Receiver<BusMessage> {
+        let mut started = false;
+        let sender = self.bus.get_or_init(|| {
+            started = true;
+            broadcast::channel(1024).0
+        });
+        let receiver = sender.subscribe();
+        if started {
+            let client = self.client.clone();
+            let pattern = self.bus_channel("*");
+            let head = self.bus_channel("");
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let mut pause = Duration::from_millis(50);
+                loop {
+                    match client.get_async_pubsub().await {
+                        Ok(mut pubsub) => match pubsub.psubscribe(&pattern).await {
+                            Ok(()) => {
+                                pause = Duration::from_millis(50);
+                                let mut messages = pubsub.into_on_message();
+                                while let Some(message) = messages.next().await {
+                                    let topic = message.get_channel_name().strip_prefix(head.as_str());
+                                    let Some(topic) = topic else { continue };
+                                    let message = BusMessage {
+                                        topic: Arc::from(topic),
+                                        payload: Arc::from(message.get_payload_bytes()),
+                                    };
+                                    // No listener left is no error: nobody needs the message.
+                                    let _ = sender.send(message);
+                                }
+                                tracing::warn!("lost the replicas' bus; subscribing again");
+                            }
+                            Err(error) => tracing::warn!(%error, "cannot subscribe to the replicas' bus"),
+                        },
+                        Err(error) => tracing::debug!(%error, "cannot reach redis for the replicas' bus"),
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            });
+        }
+        receiver
     }
 
     fn connection(&self) -> ConnectionManager {

@@ -6,7 +6,13 @@ use async_trait::async_trait;
 use mcp_core::SessionState;
 use serde::{Deserialize, Serialize};
 
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
 use super::{Redis, millis};
+
+/// The bus topic of sessions saved or removed: the message is the session's id.
+const TOPIC: &str = "sessions";
 use crate::http::{SessionRecord, SessionStore, SessionStoreError};
 
 /// A session as kept in Redis, in JSON.
@@ -20,6 +26,8 @@ struct Stored {
 ///
 /// Key (after the [`Redis`] prefix): `session:{id}`, the session's owner and state as JSON;
 /// expires after the session's idle timeout unless a request touches it, deleted by `DELETE`.
+/// Every save and removal is announced on the channel `{prefix}:bus:sessions` (the session's
+/// id), so that every replica refreshes its copy at once.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -65,26 +73,65 @@ impl SessionStore for RedisSessionStore {
     async fn load(&self, id: &str) -> Result<Option<SessionRecord>, SessionStoreError> {
         let json: Option<String> =
             ::redis::cmd("GET").arg(self.key(id)).query_async(&mut self.redis.connection()).await?;
-        match json {
-            None => Ok(None),
-            Some(json) => {
-                let stored: Stored = serde_json::from_str(&json)?;
-                Ok(Some(SessionRecord { owner: stored.owner, state: stored.state }))
-            }
-        }
+        parse(json)
     }
 
-    async fn touch(&self, id: &str, idle: Duration) -> Result<bool, SessionStoreError> {
-        let kept: i64 = ::redis::cmd("PEXPIRE")
+    async fn touch(&self, id: &str, idle: Duration) -> Result<Option<SessionRecord>, SessionStoreError> {
+        // GETEX: read and extend in one command (Redis 6.2 and later).
+        let json: Option<String> = ::redis::cmd("GETEX")
             .arg(self.key(id))
+            .arg("PX")
             .arg(millis(idle))
             .query_async(&mut self.redis.connection())
             .await?;
-        Ok(kept == 1)
+        parse(json)
     }
 
     async fn remove(&self, id: &str) -> Result<(), SessionStoreError> {
-        let _: () = ::redis::cmd("DEL").arg(self.key(id)).query_async(&mut self.redis.connection()).await?;
+        let _: () = ::redis::pipe()
+            .atomic()
+            .cmd("DEL")
+            .arg(self.key(id))
+            .ignore()
+            .cmd("PUBLISH")
+            .arg(self.redis.bus_channel(TOPIC))
+            .arg(id)
+            .ignore()
+            .query_async(&mut self.redis.connection())
+            .await?;
         Ok(())
+    }
+
+    fn watch(&self) -> Option<mpsc::UnboundedReceiver<String>> {
+        let mut bus = self.redis.listen_bus();
+        let (ids, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                match bus.recv().await {
+                    Ok(message) if &*message.topic == TOPIC => {
+                        let Ok(id) = std::str::from_utf8(&message.payload) else { continue };
+                        if ids.send(id.to_owned()).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "missed session changes on the replicas' bus")
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        Some(receiver)
+    }
+}
+
+fn parse(json: Option<String>) -> Result<Option<SessionRecord>, SessionStoreError> {
+    match json {
+        None => Ok(None),
+        Some(json) => {
+            let stored: Stored = serde_json::from_str(&json)?;
+            Ok(Some(SessionRecord { owner: stored.owner, state: stored.state }))
+        }
     }
 }
