@@ -204,13 +204,25 @@ fn call(id: u64, tool: &str, arguments: Value) -> Value {
 }
 
 /// A 2026-07-28 request (served statelessly by any replica, stateful mode or not).
-async fn post_modern(url: &str, id: u64, method: &str, mut params: Value) -> reqwest::Response {
+async fn post_modern(url: &str, id: u64, method: &str, params: Value) -> reqwest::Response {
+    post_modern_with(url, id, method, params, json!({})).await
+}
+
+/// [`post_modern`] declaring `capabilities`.
+async fn post_modern_with(
+    url: &str,
+    id: u64,
+    method: &str,
+    mut params: Value,
+    capabilities: Value,
+) -> reqwest::Response {
     params["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": MODERN,
         "io.modelcontextprotocol/clientInfo": {"name": "scale-out-test", "version": "1"},
-        "io.modelcontextprotocol/clientCapabilities": {}
+        "io.modelcontextprotocol/clientCapabilities": capabilities
     });
-    let name = params.get("name").and_then(Value::as_str).map(str::to_owned);
+    // Mcp-Name mirrors the call's target: a tool's name, a task's id.
+    let name = params.get("name").or_else(|| params.get("taskId")).and_then(Value::as_str).map(str::to_owned);
     let mut request = client()
         .post(url)
         .header("accept", "application/json, text/event-stream")
@@ -576,4 +588,100 @@ async fn behind_a_round_robin_proxy_a_session_works_as_with_one_server() {
         let answer = post(&proxy.url, Some(&session), request(id, "ping", json!({}))).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
     }
+}
+
+/// A `conformance` replica (its task fixtures): `--http 127.0.0.1:0 --redis URL --task-lease 1`.
+fn conformance_replica(redis: &str) -> Replica {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["--http", "127.0.0.1:0", "--redis", redis, "--task-lease", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.split("serving MCP on ").nth(1) {
+                let _ = tx.send(url.trim().to_owned());
+            }
+            eprintln!("replica: {line}");
+        }
+    });
+    let url = rx.recv_timeout(PATIENCE).expect("the replica prints its URL");
+    Replica { child, url, stderr: Arc::new(Mutex::new(Vec::new())) }
+}
+
+const TASKS: &str = "io.modelcontextprotocol/tasks";
+
+/// Starts `slow_compute` as a task on `url`; its id.
+async fn start_task(url: &str, id: u64, seconds: f64) -> String {
+    let capabilities = json!({"extensions": {TASKS: {}}});
+    let params = json!({"name": "slow_compute", "arguments": {"seconds": seconds, "label": "pi"}});
+    let created = answer(post_modern_with(url, id, "tools/call", params, capabilities).await).await;
+    assert_eq!(created.body["result"]["resultType"], "task", "{}", created.body);
+    created.body["result"]["taskId"].as_str().unwrap().to_owned()
+}
+
+/// `tasks/get` on `url` until the task's status is `status`; the task.
+async fn task_until(url: &str, task: &str, status: &str) -> Value {
+    let capabilities = json!({"extensions": {TASKS: {}}});
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let got = answer(
+            post_modern_with(url, 90, "tasks/get", json!({"taskId": task}), capabilities.clone()).await,
+        )
+        .await;
+        let result = got.body["result"].clone();
+        assert!(result.is_object(), "{}", got.body);
+        if result["status"] == status {
+            return result;
+        }
+        assert!(Instant::now() < deadline, "the task never became {status}: {result}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// SEP-2663 tasks across replicas: `tasks/get` and `tasks/cancel` answered by the replica that
+/// does not run the task, and a task whose replica was killed ends `failed` once its lease runs
+/// out, saying why.
+#[tokio::test]
+async fn tasks_are_followed_and_cancelled_from_the_other_replica_and_fail_when_their_runner_dies() {
+    let Some(redis) = RedisServer::start() else { return };
+    let mut a = conformance_replica(&redis.url());
+    let b = conformance_replica(&redis.url());
+    let capabilities = json!({"extensions": {TASKS: {}}});
+    // Created on A, followed on B to its result.
+    let quick = start_task(&a.url, 1, 0.3).await;
+    let done = task_until(&b.url, &quick, "completed").await;
+    assert!(done["result"]["content"][0]["text"].as_str().unwrap().contains("Computed pi"), "{done}");
+    // Created on A, cancelled from B: A stops it.
+    let long = start_task(&a.url, 2, 600.0).await;
+    let working = task_until(&b.url, &long, "working").await;
+    assert_eq!(working["taskId"], long.as_str());
+    let ack = answer(
+        post_modern_with(&b.url, 3, "tasks/cancel", json!({"taskId": long}), capabilities.clone()).await,
+    )
+    .await;
+    assert!(ack.body["result"].is_object(), "{}", ack.body);
+    task_until(&a.url, &long, "cancelled").await;
+    task_until(&b.url, &long, "cancelled").await;
+    // An unknown id is unknown on every replica (-32602).
+    let unknown = answer(
+        post_modern_with(&b.url, 4, "tasks/get", json!({"taskId": "no-such-task"}), capabilities.clone())
+            .await,
+    )
+    .await;
+    assert_eq!(unknown.body["error"]["code"], -32602, "{}", unknown.body);
+    // Created on A, A killed: once the lease runs out, B reports it failed and why.
+    let orphan = start_task(&a.url, 5, 600.0).await;
+    task_until(&b.url, &orphan, "working").await;
+    a.kill();
+    let failed = task_until(&b.url, &orphan, "failed").await;
+    assert!(
+        failed["statusMessage"].as_str().unwrap().contains("stopped before the task finished"),
+        "{failed}"
+    );
+    assert_eq!(failed["error"]["code"], -32603, "{failed}");
 }

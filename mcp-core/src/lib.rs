@@ -73,8 +73,8 @@ pub use output::{IntoCallToolResult, Json};
 pub use server::{
     Change, Completer, CompletionRequest, Context, Extensions, FromContext, IntoPrompt, IntoResource,
     IntoTool, IntoTools, Outbound, Prompt, PromptBuilder, PromptHandler, Resource, ResourceBuilder,
-    ResourceHandler, ResourceRequest, Server, ServerBuilder, Session, SessionState, State, TaskSupport, Tool,
-    ToolBuilder, ToolHandler, UriTemplate, validate_tool_name,
+    ResourceHandler, ResourceRequest, Server, ServerBuilder, Session, SessionState, State, TaskCommand,
+    TaskMirror, TaskRecord, TaskSupport, Tool, ToolBuilder, ToolHandler, UriTemplate, validate_tool_name,
 };
 pub use ui::WithUi;
 

@@ -18,6 +18,7 @@ mod resource;
 pub(crate) mod safe;
 mod session;
 mod subscriptions;
+mod task_mirror;
 mod tasks;
 mod tool;
 mod uri_template;
@@ -33,6 +34,7 @@ pub use extensions::Extensions;
 pub use prompt::{Prompt, PromptBuilder, PromptHandler};
 pub use resource::{Resource, ResourceBuilder, ResourceHandler, ResourceRequest};
 pub use session::Session;
+pub use task_mirror::{TaskCommand, TaskMirror, TaskRecord};
 pub use tasks::TaskSupport;
 pub use tool::{Tool, ToolBuilder, ToolHandler, validate_tool_name};
 pub use uri_template::UriTemplate;
@@ -239,6 +241,7 @@ impl Server {
             request_state_ttl: Duration::from_secs(600),
             tasks: tasks::TaskSettings::default(),
             safe: None,
+            task_mirror: None,
         }
     }
 
@@ -700,6 +703,7 @@ pub struct ServerBuilder {
     request_state_ttl: Duration,
     tasks: tasks::TaskSettings,
     safe: Option<crate::safe::SafeWrites>,
+    task_mirror: Option<task_mirror::Mirror>,
 }
 
 impl ServerBuilder {
@@ -929,6 +933,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Mirrors this server's tasks where the other replicas of the server read them (see
+    /// [`TaskMirror`]): `tasks/get`, `tasks/update` and `tasks/cancel` then work on any
+    /// replica, and a task whose replica died is reported `failed` once `lease` passes without
+    /// the runner renewing it (it renews it every third of `lease`). Without a mirror, tasks
+    /// live in the process that runs them.
+    ///
+    /// ```
+    /// use mcp_core::{Server, TaskCommand, TaskMirror, TaskRecord, safe::StoreResult};
+    /// use std::time::Duration;
+    ///
+    /// struct Nowhere;
+    /// #[async_trait::async_trait]
+    /// impl TaskMirror for Nowhere {
+    ///     async fn publish(&self, _: &str, _: &TaskRecord, _: Duration) -> StoreResult<()> { Ok(()) }
+    ///     async fn load(&self, _: &str) -> StoreResult<Option<TaskRecord>> { Ok(None) }
+    ///     async fn send(&self, _: &str, _: TaskCommand) -> StoreResult<()> { Ok(()) }
+    /// }
+    /// let server = Server::builder("s", "1").task_mirror(Nowhere, Duration::from_secs(10)).build().unwrap();
+    /// # let _ = server;
+    /// ```
+    pub fn task_mirror(mut self, mirror: impl TaskMirror, lease: Duration) -> Self {
+        self.task_mirror = Some(task_mirror::Mirror { store: Arc::new(mirror), lease });
+        self
+    }
+
     /// Checks every registration and builds the server. Fails on an invalid tool name, a tool
     /// whose schema root is not an object, or two items with the same name, naming both.
     pub fn build(self) -> Result<Server, BuildError> {
@@ -1009,7 +1038,7 @@ impl ServerBuilder {
                 cache_hint: self.cache_hint,
                 request_state,
                 closing: tokio_util::sync::CancellationToken::new(),
-                tasks: tasks::TaskStore::new(&self.tasks),
+                tasks: tasks::TaskStore::new(&self.tasks, self.task_mirror),
                 safe: self.safe.unwrap_or_else(crate::safe::SafeWrites::in_memory),
                 in_flight: safe::InFlight::default(),
             }),

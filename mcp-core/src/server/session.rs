@@ -590,13 +590,13 @@ impl Session {
                 Answer::empty()
             }
             ClientRequest::GetTask(params) => {
-                Ok(Answer { value: tasks::get(server, params, &ctx)?, cache: None })
+                Ok(Answer { value: tasks::get(server, params, &ctx).await?, cache: None })
             }
             ClientRequest::UpdateTask(params) => {
-                Ok(Answer { value: tasks::update(server, params, &ctx)?, cache: None })
+                Ok(Answer { value: tasks::update(server, params, &ctx).await?, cache: None })
             }
             ClientRequest::CancelTask(params) => {
-                Ok(Answer { value: tasks::cancel(server, params, &ctx)?, cache: None })
+                Ok(Answer { value: tasks::cancel(server, params, &ctx).await?, cache: None })
             }
             ClientRequest::Malformed { error, .. } => Err(error),
             ClientRequest::Unknown(method) => Err(McpError::method_not_found(&method)),

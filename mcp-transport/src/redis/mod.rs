@@ -9,6 +9,7 @@
 //! | [`RedisSafeStore`] | [`mcp_core::safe::SafeStore`] | idempotency records, used confirmation tokens, the saga journal with recovery leases |
 //! | [`RedisEventStore`] | [`EventStore`](crate::http::EventStore) | each session's SSE events, bounded, for `Last-Event-ID` on any replica |
 //! | [`RedisSessionStore`] | [`SessionStore`](crate::http::SessionStore) | stateful sessions: owner, negotiated version, client capabilities, log level, subscriptions |
+//! | [`RedisTaskMirror`] | [`mcp_core::TaskMirror`] | tasks (2026-07-28 tasks extension) with the runner's lease |
 //!
 //! [`Redis::relay_changes`] shares a server's change notifications with the other replicas.
 //!
@@ -38,6 +39,7 @@ mod changes;
 mod events;
 mod safe;
 mod sessions;
+mod tasks;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -50,6 +52,7 @@ pub use ::redis::RedisError;
 pub use events::RedisEventStore;
 pub use safe::RedisSafeStore;
 pub use sessions::RedisSessionStore;
+pub use tasks::RedisTaskMirror;
 
 /// How long one Redis command may take before the request that needed it fails: long enough
 /// for a busy Redis, short enough that a client is told "unavailable" instead of hanging.
@@ -131,6 +134,12 @@ impl Redis {
     /// [`HttpTransport::session_store`](crate::http::HttpTransport::session_store).
     pub fn session_store(&self) -> RedisSessionStore {
         RedisSessionStore::new(self.clone())
+    }
+
+    /// Tasks mirrored in Redis, for
+    /// [`ServerBuilder::task_mirror`](mcp_core::ServerBuilder::task_mirror).
+    pub fn task_mirror(&self) -> RedisTaskMirror {
+        RedisTaskMirror::new(self.clone())
     }
 
     /// Whether Redis answers `PING` now.
