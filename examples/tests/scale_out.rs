@@ -94,8 +94,9 @@ impl Drop for Replica {
     }
 }
 
-/// A round-robin TCP proxy: each connection goes to the next replica (one that refuses the
-/// connection is skipped, as a load balancer's health check would).
+/// A round-robin HTTP proxy: each request goes to the next replica (one that refuses the
+/// connection is skipped, as a load balancer's health check would), whatever connection it
+/// came on, and the answer streams back as it comes (SSE included).
 struct Proxy {
     url: String,
     task: tokio::task::JoinHandle<()>,
@@ -103,24 +104,40 @@ struct Proxy {
 
 impl Proxy {
     async fn start(backends: Vec<SocketAddr>) -> Proxy {
+        use axum::body::Body;
+        use axum::extract::Request;
+        use axum::response::Response;
+
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/mcp", listener.local_addr().unwrap());
         let next = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { return };
-                let backends = backends.clone();
-                let next = next.clone();
-                tokio::spawn(async move {
-                    for _ in 0..backends.len() {
-                        let backend = backends[next.fetch_add(1, Ordering::Relaxed) % backends.len()];
-                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
-                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                            return;
-                        }
+        let upstream = client();
+        let forward = move |request: Request| {
+            let (backends, next, upstream) = (backends.clone(), next.clone(), upstream.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+                for _ in 0..backends.len() {
+                    let backend = backends[next.fetch_add(1, Ordering::Relaxed) % backends.len()];
+                    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                    let mut outgoing =
+                        upstream.request(parts.method.clone(), format!("http://{backend}{path}"));
+                    for (name, value) in &parts.headers {
+                        outgoing = outgoing.header(name, value);
                     }
-                });
+                    let Ok(answer) = outgoing.body(body.clone()).send().await else { continue };
+                    let mut response = Response::builder().status(answer.status());
+                    for (name, value) in answer.headers() {
+                        response = response.header(name, value);
+                    }
+                    return response.body(Body::from_stream(answer.bytes_stream())).unwrap();
+                }
+                Response::builder().status(502).body(Body::empty()).unwrap()
             }
+        };
+        let app = axum::Router::new().fallback(forward);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
         });
         Proxy { url, task }
     }
@@ -684,4 +701,34 @@ async fn tasks_are_followed_and_cancelled_from_the_other_replica_and_fail_when_t
         "{failed}"
     );
     assert_eq!(failed["error"]["code"], -32603, "{failed}");
+}
+
+/// The official conformance suite's 2025-11-25 server scenarios through the round-robin proxy,
+/// against two stateful `conformance` replicas sharing one Redis: consecutive requests of one
+/// session (and an elicitation's answer) land on different replicas.
+#[tokio::test]
+async fn the_conformance_suite_passes_through_a_proxy_in_front_of_two_replicas() {
+    let suite = support::interop_dir().join("conformance/node_modules/.bin/conformance");
+    if !suite.exists() {
+        assert!(
+            std::env::var("MCP_INTEROP").map_or(true, |v| v != "required"),
+            "the conformance suite is not installed ({} is missing)",
+            suite.display()
+        );
+        eprintln!("skipping: the conformance suite is not installed (interop/conformance: npm ci)");
+        return;
+    }
+    let Some(redis) = RedisServer::start() else { return };
+    let a = conformance_replica(&redis.url());
+    let b = conformance_replica(&redis.url());
+    let proxy = Proxy::start(vec![a.addr(), b.addr()]).await;
+    let script = support::interop_dir().join("conformance/run.sh");
+    let status = tokio::process::Command::new("bash")
+        .arg(script)
+        .env("CONFORMANCE_URL", &proxy.url)
+        .env("CONFORMANCE_REQUIREMENTS", "2025-11-25")
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "the conformance suite failed through the proxy: {status}");
 }

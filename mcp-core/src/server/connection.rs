@@ -166,6 +166,10 @@ impl Connection {
         }
     }
 
+    pub(crate) fn is_waiting_for(&self, id: &RequestId) -> bool {
+        self.pending.lock().is_ok_and(|p| p.contains_key(id))
+    }
+
     pub(crate) fn fail_pending(&self) {
         if let Ok(mut pending) = self.pending.lock() {
             pending.clear();

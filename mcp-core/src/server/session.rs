@@ -177,6 +177,21 @@ impl Session {
         self.connection.lock_state().restore(state);
     }
 
+    /// Whether the server waits on the client for the answer to its request `id` on this
+    /// session (an elicitation, a sampling request): where a transport serving one session from
+    /// several processes sends a response the client POSTed to another one.
+    ///
+    /// ```
+    /// use mcp_core::{Outbound, Server, jsonrpc::RequestId};
+    ///
+    /// let server = Server::builder("demo", "1").build().unwrap();
+    /// let session = server.session(Outbound::closed());
+    /// assert!(!session.is_waiting_for(&RequestId::from(1)));
+    /// ```
+    pub fn is_waiting_for(&self, id: &crate::jsonrpc::RequestId) -> bool {
+        self.connection.is_waiting_for(id)
+    }
+
     /// Whether `initialize` has been answered on this session.
     pub fn is_initialized(&self) -> bool {
         self.connection.lock_state().version.is_some()

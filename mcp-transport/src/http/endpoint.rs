@@ -435,6 +435,16 @@ impl<'a> Post<'a> {
             }
             Incoming::NoAnswer(message) => Ok(Next::Rare(Box::pin(async move {
                 let _busy = busy;
+                // Replicas: the request waiting for this answer (or cancelled by it) may run on
+                // another replica.
+                match self.shared.sessions.forward_if_elsewhere(&http_session, &message).await {
+                    Ok(true) => return Ok(self.accepted()),
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::error!(%error, "the session store failed; the message reaches this replica only");
+                        return Err(store_unavailable());
+                    }
+                }
                 // Responses to the server's own requests (elicitation answers) and client
                 // notifications such as `notifications/cancelled` reach the same session.
                 session.handle(message, &Outbound::closed(), extensions).await;

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::event_store::{EventStore, StoredEvent};
-use super::session_store::{SessionRecord, SessionStore, SessionStoreError};
+use super::session_store::{SessionEvent, SessionRecord, SessionStore, SessionStoreError};
 use super::sse;
 
 /// The id of the standalone GET stream within a session; POST streams are `p1`, `p2`, ...
@@ -357,9 +357,14 @@ impl Sessions {
             // deleted, as soon as the store says so.
             let weak: Weak<Sessions> = Arc::downgrade(self);
             tokio::spawn(async move {
-                while let Some(id) = changed.recv().await {
+                while let Some(event) = changed.recv().await {
                     let Some(sessions) = weak.upgrade() else { break };
-                    sessions.refresh(&id).await;
+                    match event {
+                        SessionEvent::Changed(id) => sessions.refresh(&id).await,
+                        SessionEvent::Forwarded { session, message } => {
+                            sessions.take_forwarded(&session, &message).await
+                        }
+                    }
                 }
             });
         }
@@ -398,6 +403,53 @@ impl Sessions {
             }
             Err(error) => tracing::warn!(%error, session = %id, "cannot refresh a session from the store"),
         }
+    }
+
+    /// Replicas: a message the client POSTed to another replica for a session this one holds:
+    /// the answer to a request this replica waits for, or a cancellation of a request it runs.
+    async fn take_forwarded(&self, id: &str, message: &str) {
+        let Some(session) = self.map().get(id).cloned() else {
+            return;
+        };
+        let message: mcp_core::jsonrpc::Message = match serde_json::from_str(message) {
+            Ok(message) => message,
+            Err(_) => return,
+        };
+        let ours = match &message {
+            mcp_core::jsonrpc::Message::Response(r) => session.core.is_waiting_for(&r.id),
+            mcp_core::jsonrpc::Message::Error(e) => {
+                e.id.as_ref().is_some_and(|id| session.core.is_waiting_for(id))
+            }
+            mcp_core::jsonrpc::Message::Notification(_) => true,
+            mcp_core::jsonrpc::Message::Request(_) => false,
+        };
+        if ours {
+            session.core.handle(message, &Outbound::closed(), mcp_core::Extensions::new()).await;
+        }
+    }
+
+    /// Replicas: whether a message the client sent must also reach the other replicas (a
+    /// response this replica does not wait for, a cancellation); forwards it when so. `true`
+    /// when it was an answer for another replica, which this one has nothing to do with.
+    pub(crate) async fn forward_if_elsewhere(
+        &self,
+        session: &HttpSession,
+        message: &mcp_core::jsonrpc::Message,
+    ) -> Result<bool, SessionStoreError> {
+        let Some(shared) = &self.shared else {
+            return Ok(false);
+        };
+        use mcp_core::jsonrpc::Message;
+        let elsewhere = match message {
+            Message::Response(r) => !session.core.is_waiting_for(&r.id),
+            Message::Error(e) => e.id.as_ref().is_some_and(|id| !session.core.is_waiting_for(id)),
+            Message::Notification(n) => n.method == mcp_core::protocol::method::CANCELLED,
+            Message::Request(_) => false,
+        };
+        if elsewhere {
+            shared.store.forward(&session.id, &serde_json::to_string(message)?).await?;
+        }
+        Ok(elsewhere && !matches!(message, Message::Notification(_)))
     }
 
     /// Ends this replica's copy of a session: its requests and GET streams stop.

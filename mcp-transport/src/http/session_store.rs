@@ -78,14 +78,45 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Forgets session `id` (deleted by its client).
     async fn remove(&self, id: &str) -> Result<(), SessionStoreError>;
 
-    /// The ids of sessions saved or removed from now on, by any replica, as they happen: each
-    /// replica then refreshes its copy of the session (a subscription made on another replica
-    /// is heard by the one that raises the session's notifications; a deleted session's streams
-    /// close everywhere). `None`, the default, when the store cannot tell: copies are then
-    /// checked at their next request only.
-    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    /// Hands a message the client sent for session `id` (a response to the server's request,
+    /// a cancellation) to every replica: the one waiting for it takes it. The default does
+    /// nothing (a store that cannot carry messages: the answer only reaches the replica that
+    /// received it).
+    async fn forward(&self, id: &str, message: &str) -> Result<(), SessionStoreError> {
+        let _ = (id, message);
+        Ok(())
+    }
+
+    /// What happens to sessions from now on, on any replica, as it happens: saves and
+    /// removals (each replica then refreshes its copy: a subscription made on another replica
+    /// is heard by the one that raises the session's notifications; a deleted session's
+    /// streams close everywhere) and forwarded messages. `None`, the default, when the store
+    /// cannot tell: copies are then checked at their next request only.
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SessionEvent>> {
         None
     }
+}
+
+/// What [`SessionStore::watch`] reports.
+///
+/// ```
+/// use mcp_transport::http::SessionEvent;
+///
+/// let event = SessionEvent::Changed("s1".into());
+/// assert!(matches!(event, SessionEvent::Changed(id) if id == "s1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The session with this id was saved or removed.
+    Changed(String),
+    /// A message the client sent for a session, received by another replica
+    /// ([`SessionStore::forward`]).
+    Forwarded {
+        /// The session's id.
+        session: String,
+        /// The JSON-RPC message, as JSON text.
+        message: String,
+    },
 }
 
 /// A store shared with other routers (replicas in one process, tests).
@@ -107,7 +138,11 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
         (**self).remove(id).await
     }
 
-    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    async fn forward(&self, id: &str, message: &str) -> Result<(), SessionStoreError> {
+        (**self).forward(id, message).await
+    }
+
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SessionEvent>> {
         (**self).watch()
     }
 }

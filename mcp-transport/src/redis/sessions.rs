@@ -13,7 +13,15 @@ use super::{Redis, millis};
 
 /// The bus topic of sessions saved or removed: the message is the session's id.
 const TOPIC: &str = "sessions";
-use crate::http::{SessionRecord, SessionStore, SessionStoreError};
+/// The bus topic of messages forwarded to the replica waiting for them.
+const FORWARDED: &str = "forwarded";
+
+#[derive(Serialize, Deserialize)]
+struct Forwarded {
+    session: String,
+    message: String,
+}
+use crate::http::{SessionEvent, SessionRecord, SessionStore, SessionStoreError};
 
 /// A session as kept in Redis, in JSON.
 #[derive(Serialize, Deserialize)]
@@ -102,23 +110,41 @@ impl SessionStore for RedisSessionStore {
         Ok(())
     }
 
-    fn watch(&self) -> Option<mpsc::UnboundedReceiver<String>> {
+    async fn forward(&self, id: &str, message: &str) -> Result<(), SessionStoreError> {
+        let json = serde_json::to_string(&Forwarded { session: id.to_owned(), message: message.to_owned() })?;
+        let _: i64 = ::redis::cmd("PUBLISH")
+            .arg(self.redis.bus_channel(FORWARDED))
+            .arg(json)
+            .query_async(&mut self.redis.connection())
+            .await?;
+        Ok(())
+    }
+
+    fn watch(&self) -> Option<mpsc::UnboundedReceiver<SessionEvent>> {
         let mut bus = self.redis.listen_bus();
-        let (ids, receiver) = mpsc::unbounded_channel();
+        let (events, receiver) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             loop {
-                match bus.recv().await {
+                let event = match bus.recv().await {
                     Ok(message) if &*message.topic == TOPIC => {
                         let Ok(id) = std::str::from_utf8(&message.payload) else { continue };
-                        if ids.send(id.to_owned()).is_err() {
-                            return;
-                        }
+                        SessionEvent::Changed(id.to_owned())
                     }
-                    Ok(_) => {}
+                    Ok(message) if &*message.topic == FORWARDED => {
+                        let Ok(forwarded) = serde_json::from_slice::<Forwarded>(&message.payload) else {
+                            continue;
+                        };
+                        SessionEvent::Forwarded { session: forwarded.session, message: forwarded.message }
+                    }
+                    Ok(_) => continue,
                     Err(RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "missed session changes on the replicas' bus")
+                        tracing::warn!(missed, "missed session changes on the replicas' bus");
+                        continue;
                     }
                     Err(RecvError::Closed) => return,
+                };
+                if events.send(event).is_err() {
+                    return;
                 }
             }
         });
