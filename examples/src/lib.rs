@@ -62,3 +62,6 @@ mod docs_auth_md {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/operations.md")]
 mod docs_operations_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/scale-out.md")]
+mod docs_scale_out_md {}
