@@ -254,13 +254,17 @@ async fn post_modern_with(
 }
 
 async fn initialize(url: &str) -> String {
+    initialize_with(url, json!({})).await
+}
+
+async fn initialize_with(url: &str, capabilities: Value) -> String {
     let answer = post(
         url,
         None,
         request(
             0,
             "initialize",
-            json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+            json!({"protocolVersion": "2025-11-25", "capabilities": capabilities, "clientInfo": {"name": "t", "version": "1"}}),
         ),
     )
     .await;
@@ -731,4 +735,36 @@ async fn the_conformance_suite_passes_through_a_proxy_in_front_of_two_replicas()
         .await
         .unwrap();
     assert!(status.success(), "the conformance suite failed through the proxy: {status}");
+}
+
+/// 2025-11-25 client/elicitation over a session served by two replicas: `delete_ticket` on A asks
+/// the user on its POST stream, the client's answer is POSTed to B, and A (which waits for it)
+/// gets it and deletes.
+#[tokio::test]
+async fn an_answer_posted_to_the_other_replica_reaches_the_request_waiting_for_it() {
+    let Some(c) = cluster("scale-elicit", &[]) else { return };
+    let session = initialize_with(&c.a.url, json!({"elicitation": {"form": {}}})).await;
+    let initialized =
+        post(&c.b.url, Some(&session), json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+    assert_eq!(initialized.status, 202);
+    let response = client()
+        .post(&c.a.url)
+        .header("accept", "application/json, text/event-stream")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("mcp-session-id", &session)
+        .json(&call(1, "delete_ticket", json!({"id": 4})))
+        .send()
+        .await
+        .unwrap();
+    let mut stream = Stream { response, buffer: String::new() };
+    let (_, ask) = stream.next_message().await;
+    assert_eq!(ask["method"], "elicitation/create", "{ask}");
+    let answer = json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {}}});
+    assert_eq!(post(&c.b.url, Some(&session), answer).await.status, 202);
+    let (_, result) = stream.next_message().await;
+    assert_eq!(result["id"], 1, "{result}");
+    assert_ne!(result["result"]["isError"], true, "{result}");
+    assert_eq!(result["result"]["structuredContent"]["id"], 4, "deleted after the answer: {result}");
 }
