@@ -72,3 +72,6 @@ mod docs_gateway_md {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/client-auth.md")]
 mod docs_client_auth_md {}
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/scale-out.md")]
+mod docs_scale_out_md {}

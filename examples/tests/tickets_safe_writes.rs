@@ -33,8 +33,13 @@ async fn fixture_with(
 ) -> Fixture {
     let store = Store::open(":memory:").unwrap();
     let oncall = OnCall::open(":memory:").unwrap();
-    let config =
-        Config { store: store.clone(), oncall: oncall.clone(), safe: SafeWrites::in_memory(), faults };
+    let config = Config {
+        store: store.clone(),
+        oncall: oncall.clone(),
+        safe: SafeWrites::in_memory(),
+        faults,
+        state_key: None,
+    };
     let client = client(TestClient::builder(server_with(config).unwrap())).connect().await;
     Fixture { client, store, oncall }
 }

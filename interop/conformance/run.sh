@@ -27,6 +27,8 @@
 #                             (default 2025-11-25)
 #   CONFORMANCE_BIN           a prebuilt `conformance` example binary (default: cargo builds it)
 #   CONFORMANCE_CLIENT_BIN    a prebuilt `conformance_client` example binary (client mode)
+#   CONFORMANCE_URL           test the server already listening at this MCP endpoint instead of
+#                             starting one (replicas behind a proxy: examples/tests/scale_out.rs)
 #
 # Installs the suite with `npm ci` on first use. The suite needs Node 22+; the `node` package in
 # package.json provides it in node_modules/.bin, which goes first in PATH here.
@@ -92,24 +94,30 @@ if [ "$mode" = client ]; then
   exit "$overall"
 fi
 
-if [ -n "${CONFORMANCE_BIN:-}" ]; then
+if [ -n "${CONFORMANCE_URL:-}" ]; then
+  bin=""
+elif [ -n "${CONFORMANCE_BIN:-}" ]; then
   bin="$CONFORMANCE_BIN"
 else
   echo "==> building the conformance example"
   (cd "$root" && cargo build --quiet -p examples --bin conformance)
   bin="$(target_dir)/debug/conformance"
 fi
-[ -x "$bin" ] || { echo "run.sh: no server binary at $bin" >&2; exit 2; }
+[ -n "${CONFORMANCE_URL:-}" ] || [ -x "$bin" ] || { echo "run.sh: no server binary at $bin" >&2; exit 2; }
 
-# A free loopback port, chosen by the OS.
-port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-url="http://127.0.0.1:$port/mcp"
+if [ -n "${CONFORMANCE_URL:-}" ]; then
+  url="$CONFORMANCE_URL"
+else
+  # A free loopback port, chosen by the OS.
+  port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  url="http://127.0.0.1:$port/mcp"
+fi
 
 work="$(mktemp -d)"
 server_log="$work/server.log"
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+  if [ -z "${CONFORMANCE_URL:-}" ] && [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
@@ -117,9 +125,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "==> starting $bin --http 127.0.0.1:$port"
-RUST_LOG="${RUST_LOG:-warn}" "$bin" --http "127.0.0.1:$port" >"$server_log" 2>&1 &
-server_pid=$!
+if [ -n "${CONFORMANCE_URL:-}" ]; then
+  echo "==> testing the server at $url"
+  # Stands for the server process below: this shell, alive for as long as the suite runs.
+  server_pid=$$
+  : >"$server_log"
+else
+  echo "==> starting $bin --http 127.0.0.1:$port"
+  RUST_LOG="${RUST_LOG:-warn}" "$bin" --http "127.0.0.1:$port" >"$server_log" 2>&1 &
+  server_pid=$!
+fi
 
 # Wait until the server answers HTTP on the endpoint (any status will do: it is listening and
 # speaking HTTP), for at most 30 s; give up at once if it exits.

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p examples --bin bench_safe_writes             # ~20 s
 //! cargo run --release -p examples --bin bench_safe_writes -- --calls 5000 --rounds 5
+//! cargo run --release -p examples --bin bench_safe_writes -- --redis redis://127.0.0.1:6379/
 //! ```
 //!
 //! Drives `tools/call` through the server's real dispatch (a `Session`, in process: no socket,
@@ -17,7 +18,8 @@
 //! - `replay`: the same key every time (answered from the record, the handler does not run);
 //!
 //! with the records in memory (`MemoryStore`) and in a SQLite file (`SqliteStore`, WAL,
-//! `synchronous = FULL` for the record of a result). The variants are interleaved in small
+//! `synchronous = FULL` for the record of a result), and with `--redis URL` in Redis
+//! (`RedisSafeStore`: one round trip per claim and per record, over loopback TCP). The variants are interleaved in small
 //! chunks (a disk's sync time drifts), and the median of the rounds is reported, as calls per
 //! second and as the ratio of time per call to `plain` of the same handler and store.
 
@@ -46,6 +48,9 @@ struct Args {
     /// Where the SQLite files go (removed afterwards).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// Also measure the Redis store at this URL (its keys use the prefix `bench-safe-writes`).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -168,10 +173,22 @@ async fn run(args: Args) -> Result<(), String> {
         "{:<8} {:<8} {:<7} {:>12} {:>10} {:>8}",
         "handler", "store", "variant", "calls/s", "us/call", "ratio"
     );
+    let redis = match &args.redis {
+        Some(url) => Some(
+            mcp_transport::redis::Redis::connect(url)
+                .await
+                .map_err(|e| format!("cannot reach Redis at {url}: {e}"))?
+                .prefix(format!("bench-safe-writes-{}", std::process::id())),
+        ),
+        None => None,
+    };
+    let stores: &[&str] =
+        if redis.is_some() { &["memory", "sqlite", "redis"] } else { &["memory", "sqlite"] };
     for handler in ["noop", "insert"] {
-        for store_kind in ["memory", "sqlite"] {
-            let store: Arc<dyn SafeStore> = match store_kind {
-                "memory" => Arc::new(MemoryStore::with_capacity(1_000_000)),
+        for &store_kind in stores {
+            let store: Arc<dyn SafeStore> = match (store_kind, &redis) {
+                ("memory", _) => Arc::new(MemoryStore::with_capacity(1_000_000)),
+                ("redis", Some(redis)) => Arc::new(redis.safe_store()),
                 _ => Arc::new(
                     SqliteStore::open(dir.join(format!("{handler}-records.db")))
                         .map_err(|e| e.to_string())?,

@@ -57,6 +57,14 @@ const STEP: Duration = Duration::from_millis(50);
 ///
 /// Fails only if a fixture is malformed, which the `conformance_fixtures` test rules out.
 pub fn server() -> Result<Server, BuildError> {
+    server_with(|builder| builder)
+}
+
+/// [`server`], with `configure` applied to the builder last (a task mirror, a request-state
+/// key: what replicas of the fixtures share).
+pub fn server_with(
+    configure: impl FnOnce(mcp_core::ServerBuilder) -> mcp_core::ServerBuilder,
+) -> Result<Server, BuildError> {
     let mut builder = Server::builder("mcp-rust-conformance", env!("CARGO_PKG_VERSION"))
         .title("MCP conformance fixtures")
         .instructions(
@@ -77,7 +85,7 @@ pub fn server() -> Result<Server, BuildError> {
     let builder = mrtr::register(builder);
     let builder = stateless::register(builder);
     let builder = builder.tools(tasks::tools());
-    builder.build()
+    configure(builder).build()
 }
 
 /// A read-only fixture tool: none of them changes anything or reaches past the client.

@@ -167,8 +167,16 @@ impl Tickets {
     /// as they are. A status change the workflow forbids changes nothing and says which
     /// statuses are allowed next.
     #[tool(write, idempotent, closed_world, scope = "tickets:write")]
-    async fn update_ticket(&self, #[args] update: TicketUpdate) -> Result<Json<Ticket>, ToolError> {
-        Ok(Json(self.store.update(update).await?))
+    async fn update_ticket(
+        &self,
+        ctx: Context,
+        #[args] update: TicketUpdate,
+    ) -> Result<Json<Ticket>, ToolError> {
+        let ticket = self.store.update(update).await?;
+        // Clients subscribed to `tickets://{id}` (resources/subscribe or subscriptions/listen)
+        // hear that it changed; with --redis, on every replica.
+        ctx.server().notify_resource_updated(&ticket.uri);
+        Ok(Json(ticket))
     }
 
     /// Comment on a ticket.
@@ -182,8 +190,14 @@ impl Tickets {
         scope = "tickets:write",
         idempotency_key = "idempotency_key"
     )]
-    async fn add_comment(&self, #[args] comment: NewComment) -> Result<Json<Ticket>, ToolError> {
-        Ok(Json(self.store.comment(comment).await?))
+    async fn add_comment(
+        &self,
+        ctx: Context,
+        #[args] comment: NewComment,
+    ) -> Result<Json<Ticket>, ToolError> {
+        let ticket = self.store.comment(comment).await?;
+        ctx.server().notify_resource_updated(&ticket.uri);
+        Ok(Json(ticket))
     }
 
     /// Delete a ticket.
@@ -360,6 +374,10 @@ pub struct Config {
     pub safe: SafeWrites,
     /// Faults to inject into `escalate_ticket`.
     pub faults: Faults,
+    /// The key sealing confirmation tokens and request state (`None`: drawn at random). Give
+    /// every replica behind one load balancer the same key, so a token made on one is
+    /// accepted on the others.
+    pub state_key: Option<Vec<u8>>,
 }
 
 /// The whole connector over `store`, with an in-memory on-call service and safe-writes store.
@@ -368,14 +386,24 @@ pub fn server(store: Store) -> Result<Server, BuildError> {
         tool: escalation::ESCALATE.into(),
         why: format!("the in-memory on-call service did not open: {e}"),
     })?;
-    server_with(Config { store, oncall, safe: SafeWrites::in_memory(), faults: Faults::default() })
+    server_with(Config {
+        store,
+        oncall,
+        safe: SafeWrites::in_memory(),
+        faults: Faults::default(),
+        state_key: None,
+    })
 }
 
 /// The whole connector: the tools, the `escalate_ticket` saga registered on `config.safe`.
 pub fn server_with(config: Config) -> Result<Server, BuildError> {
-    let Config { store, oncall, safe, faults } = config;
+    let Config { store, oncall, safe, faults, state_key } = config;
     let safe = safe.saga(escalation::saga(store.clone(), oncall, faults));
-    Server::builder("tickets", env!("CARGO_PKG_VERSION"))
+    let mut builder = Server::builder("tickets", env!("CARGO_PKG_VERSION"));
+    if let Some(key) = state_key {
+        builder = builder.request_state_key(key);
+    }
+    builder
         .title("Tickets")
         .description("A Jira-style issue tracker stored in SQLite.")
         .instructions(INSTRUCTIONS)

@@ -516,7 +516,19 @@ pub(crate) async fn recover(
 ) -> Result<RecoveryReport, StoreError> {
     let mut report = RecoveryReport::default();
     let quiet = |_: &str| {};
-    for mut record in store.unfinished().await? {
+    for record in store.unfinished().await? {
+        // A shared store may list a saga another process is running or recovering right now.
+        if !store.claim_recovery(&record.id).await? {
+            tracing::debug!(saga_id = %record.id, "another process holds this saga; left to it");
+            continue;
+        }
+        // Read again under the claim: another survivor may have finished it meanwhile.
+        let Some(mut record) = store.saga(&record.id).await? else {
+            continue;
+        };
+        if record.status.is_final() {
+            continue;
+        }
         let Some(saga) = sagas.get(&record.name) else {
             tracing::error!(saga = %record.name, saga_id = %record.id, "the journal holds a saga no definition is registered for; left as it is");
             report.unknown.push(record.id.clone());

@@ -231,6 +231,17 @@ pub trait SagaJournal: Send + Sync + 'static {
 
     /// Every saga that is not over: running, compensating or needing attention, oldest first.
     async fn unfinished(&self) -> StoreResult<Vec<SagaRecord>>;
+
+    /// Takes the right to recover `saga_id`; `false` when another process holds it: the one
+    /// running the saga now, or another survivor recovering it. A store shared by several
+    /// processes (Redis) answers `true` to exactly one of them until that one stops writing
+    /// to the saga for a lease's time. The default, right for a store only one process uses
+    /// (memory, one SQLite file), always answers `true`: every unfinished saga it holds was
+    /// interrupted.
+    async fn claim_recovery(&self, saga_id: &str) -> StoreResult<bool> {
+        let _ = saga_id;
+        Ok(true)
+    }
 }
 
 /// Everything safe writes keep, in one store. Implemented for every type that implements the

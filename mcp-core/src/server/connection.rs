@@ -44,6 +44,68 @@ pub(crate) struct ConnectionState {
     pub(crate) subscriptions: HashSet<String>,
 }
 
+/// What a session remembers between requests, as data: enough to serve the session's next
+/// request in another process (a replica behind a load balancer) exactly as this one would.
+/// Requests in flight and requests waiting on the client are not part of it: they live with
+/// the process running them.
+///
+/// ```
+/// use mcp_core::{Outbound, Server, SessionState};
+///
+/// let server = Server::builder("demo", "1").build().unwrap();
+/// let session = server.session(Outbound::closed());
+/// let state: SessionState = session.state();
+/// assert!(state.protocol_version.is_none(), "no initialize yet");
+/// let again = server.restore_session(&state, Outbound::closed());
+/// assert_eq!(again.state(), state);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionState {
+    /// The negotiated version; `None` before `initialize`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<ProtocolVersion>,
+    /// The capabilities the client declared in `initialize`.
+    #[serde(default)]
+    pub client_capabilities: ClientCapabilities,
+    /// The `clientInfo` of `initialize`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_info: Option<Implementation>,
+    /// Whether `notifications/initialized` arrived.
+    #[serde(default)]
+    pub initialized: bool,
+    /// The level `logging/setLevel` set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<LoggingLevel>,
+    /// The resources `resources/subscribe` subscribed to, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<String>,
+}
+
+impl ConnectionState {
+    pub(crate) fn snapshot(&self) -> SessionState {
+        let mut subscriptions: Vec<String> = self.subscriptions.iter().cloned().collect();
+        subscriptions.sort_unstable();
+        SessionState {
+            protocol_version: self.version.clone(),
+            client_capabilities: (*self.capabilities).clone(),
+            client_info: self.client_info.as_deref().cloned(),
+            initialized: self.initialized,
+            log_level: self.log_level,
+            subscriptions,
+        }
+    }
+
+    pub(crate) fn restore(&mut self, state: &SessionState) {
+        self.version = state.protocol_version.clone();
+        self.capabilities = Arc::new(state.client_capabilities.clone());
+        self.client_info = state.client_info.clone().map(Arc::new);
+        self.initialized = state.initialized;
+        self.log_level = state.log_level;
+        self.subscriptions = state.subscriptions.iter().cloned().collect();
+    }
+}
+
 impl Connection {
     pub(crate) fn new(server: Server, notifications: Outbound) -> Self {
         Connection {
@@ -102,6 +164,10 @@ impl Connection {
             }
             None => tracing::warn!(%id, "a response arrived for no request the server sent"),
         }
+    }
+
+    pub(crate) fn is_waiting_for(&self, id: &RequestId) -> bool {
+        self.pending.lock().is_ok_and(|p| p.contains_key(id))
     }
 
     pub(crate) fn fail_pending(&self) {

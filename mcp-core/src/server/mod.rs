@@ -18,6 +18,7 @@ mod resource;
 pub(crate) mod safe;
 mod session;
 mod subscriptions;
+mod task_mirror;
 mod tasks;
 mod tool;
 mod uri_template;
@@ -27,11 +28,13 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 pub use completion::{Completer, CompletionRequest};
+pub use connection::SessionState;
 pub use context::{Context, FromContext, Outbound, State};
 pub use extensions::Extensions;
 pub use prompt::{Prompt, PromptBuilder, PromptHandler};
 pub use resource::{Resource, ResourceBuilder, ResourceHandler, ResourceRequest};
 pub use session::Session;
+pub use task_mirror::{TaskCommand, TaskMirror, TaskRecord};
 pub use tasks::TaskSupport;
 pub(crate) use tool::x_mcp_headers;
 pub use tool::{Tool, ToolBuilder, ToolHandler, validate_tool_name};
@@ -232,6 +235,8 @@ struct ServerInner {
     /// Change events for `subscriptions/listen` streams (2026-07-28); sessions of the older
     /// era hear about changes through `sessions` instead.
     changes: tokio::sync::broadcast::Sender<Change>,
+    /// Replicas: called with every change raised here ([`Server::relay_changes`]).
+    relay: RwLock<Option<ChangeRelay>>,
     state: Arc<Extensions>,
     cache_hint: CacheHint,
     request_state: mrtr::StateSealer,
@@ -243,14 +248,34 @@ struct ServerInner {
     in_flight: safe::InFlight,
 }
 
-/// A change a `subscriptions/listen` stream may report.
-#[derive(Debug, Clone)]
-pub(crate) enum Change {
+/// A change a server tells its clients about: a list changed, or a resource was updated. What
+/// [`Server::relay_changes`] hands to another replica, which announces it to its own clients
+/// with [`Server::apply_change`].
+///
+/// ```
+/// use mcp_core::Change;
+///
+/// let change = Change::ResourceUpdated("tickets://7".into());
+/// let json = serde_json::to_string(&change).unwrap();
+/// assert_eq!(json, r#"{"kind":"resource_updated","uri":"tickets://7"}"#);
+/// assert_eq!(serde_json::from_str::<Change>(&json).unwrap(), change);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "uri", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// `notifications/tools/list_changed`.
     Tools,
+    /// `notifications/prompts/list_changed`.
     Prompts,
+    /// `notifications/resources/list_changed`.
     Resources,
+    /// `notifications/resources/updated` for this URI.
     ResourceUpdated(String),
 }
+
+/// Where this process's own changes go besides its clients (another replica's relay).
+type ChangeRelay = Arc<dyn Fn(&Change) + Send + Sync>;
 
 impl Server {
     /// Starts building a server with its name and version (`serverInfo`).
@@ -277,6 +302,7 @@ impl Server {
             request_state_ttl: Duration::from_secs(600),
             tasks: tasks::TaskSettings::default(),
             safe: None,
+            task_mirror: None,
         }
     }
 
@@ -313,6 +339,30 @@ impl Server {
             sessions.retain(|s| s.strong_count() > 0);
             sessions.push(Arc::downgrade(session.connection()));
         }
+        session
+    }
+
+    /// Opens a session that carries on where another left off: `state` is what
+    /// [`Session::state`] returned, in this process or another one serving the same clients.
+    /// Registered for server-wide notifications like [`Server::session`].
+    ///
+    /// ```
+    /// use mcp_core::{Outbound, Server, SessionState};
+    /// use mcp_core::protocol::{LoggingLevel, ProtocolVersion};
+    ///
+    /// let server = Server::builder("demo", "1").build().unwrap();
+    /// let state = SessionState {
+    ///     protocol_version: Some(ProtocolVersion::new(ProtocolVersion::V2025_11_25)),
+    ///     log_level: Some(LoggingLevel::Warning),
+    ///     ..SessionState::default()
+    /// };
+    /// let session = server.restore_session(&state, Outbound::closed());
+    /// assert!(session.is_initialized());
+    /// assert_eq!(session.state().log_level, Some(LoggingLevel::Warning));
+    /// ```
+    pub fn restore_session(&self, state: &SessionState, notifications: Outbound) -> Session {
+        let session = self.session(notifications);
+        session.connection().lock_state().restore(state);
         session
     }
 
@@ -427,11 +477,9 @@ impl Server {
     /// Tells every session subscribed to `uri` that it changed
     /// (`notifications/resources/updated`).
     pub fn notify_resource_updated(&self, uri: &str) {
-        let params = serde_json::to_value(ResourceUpdatedParams { uri: uri.to_owned() }).ok();
-        let _ = self.inner.changes.send(Change::ResourceUpdated(uri.to_owned()));
-        self.broadcast_message(Message::notification(method::RESOURCE_UPDATED, params), |s| {
-            s.is_subscribed(uri)
-        });
+        let change = Change::ResourceUpdated(uri.to_owned());
+        self.relay(&change);
+        self.announce(change);
     }
 
     fn broadcast(&self, method: &str, filter: impl Fn(&Connection) -> bool) {
@@ -442,10 +490,75 @@ impl Server {
             _ => None,
         };
         if let Some(change) = change {
+            self.relay(&change);
             // No receiver is the common case (nobody listening), not an error.
             let _ = self.inner.changes.send(change);
         }
         self.broadcast_message(Message::notification(method, None), filter)
+    }
+
+    /// Tells this process's clients about `change`: `subscriptions/listen` streams, and
+    /// sessions that follow it (a list change reaches every initialized session, a resource
+    /// update those subscribed to the resource).
+    fn announce(&self, change: Change) {
+        let message = match &change {
+            Change::Tools => Message::notification(method::TOOLS_LIST_CHANGED, None),
+            Change::Prompts => Message::notification(method::PROMPTS_LIST_CHANGED, None),
+            Change::Resources => Message::notification(method::RESOURCES_LIST_CHANGED, None),
+            Change::ResourceUpdated(uri) => {
+                let params = serde_json::to_value(ResourceUpdatedParams { uri: uri.clone() }).ok();
+                Message::notification(method::RESOURCE_UPDATED, params)
+            }
+        };
+        let uri = match &change {
+            Change::ResourceUpdated(uri) => Some(uri.clone()),
+            _ => None,
+        };
+        let _ = self.inner.changes.send(change);
+        self.broadcast_message(message, |s| uri.as_deref().is_none_or(|uri| s.is_subscribed(uri)));
+    }
+
+    fn relay(&self, change: &Change) {
+        let relay = self.inner.relay.read().ok().and_then(|r| r.clone());
+        if let Some(relay) = relay {
+            relay(change);
+        }
+    }
+
+    /// Hands every change raised in this process (list changes, [`notify_resource_updated`])
+    /// to `relay` as well, for other replicas of this server to announce to their clients with
+    /// [`apply_change`]; changes applied from elsewhere are not handed back. One relay per
+    /// server: a second call replaces the first.
+    ///
+    /// ```
+    /// use mcp_core::{Change, Server};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let a = Server::builder("s", "1").enable_resources().build().unwrap();
+    /// let b = Server::builder("s", "1").enable_resources().build().unwrap();
+    /// let sent = Arc::new(Mutex::new(Vec::new()));
+    /// let log = sent.clone();
+    /// a.relay_changes(move |change| log.lock().unwrap().push(change.clone()));
+    /// a.notify_resource_updated("file:///a");
+    /// // The other replica announces it to its own sessions and listen streams.
+    /// for change in sent.lock().unwrap().iter() {
+    ///     b.apply_change(change);
+    /// }
+    /// assert_eq!(*sent.lock().unwrap(), vec![Change::ResourceUpdated("file:///a".into())]);
+    /// ```
+    ///
+    /// [`notify_resource_updated`]: Server::notify_resource_updated
+    /// [`apply_change`]: Server::apply_change
+    pub fn relay_changes(&self, relay: impl Fn(&Change) + Send + Sync + 'static) {
+        if let Ok(mut slot) = self.inner.relay.write() {
+            *slot = Some(Arc::new(relay));
+        }
+    }
+
+    /// Announces a change another replica raised to this process's clients, as if it had been
+    /// raised here, without relaying it again.
+    pub fn apply_change(&self, change: &Change) {
+        self.announce(change.clone());
     }
 
     /// A receiver of every change from now on, for one `subscriptions/listen` stream.
@@ -651,6 +764,7 @@ pub struct ServerBuilder {
     request_state_ttl: Duration,
     tasks: tasks::TaskSettings,
     safe: Option<crate::safe::SafeWrites>,
+    task_mirror: Option<task_mirror::Mirror>,
 }
 
 impl ServerBuilder {
@@ -885,6 +999,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Mirrors this server's tasks where the other replicas of the server read them (see
+    /// [`TaskMirror`]): `tasks/get`, `tasks/update` and `tasks/cancel` then work on any
+    /// replica, and a task whose replica died is reported `failed` once `lease` passes without
+    /// the runner renewing it (it renews it every third of `lease`). Without a mirror, tasks
+    /// live in the process that runs them.
+    ///
+    /// ```
+    /// use mcp_core::{Server, TaskCommand, TaskMirror, TaskRecord, safe::StoreResult};
+    /// use std::time::Duration;
+    ///
+    /// struct Nowhere;
+    /// #[async_trait::async_trait]
+    /// impl TaskMirror for Nowhere {
+    ///     async fn publish(&self, _: &str, _: &TaskRecord, _: Duration) -> StoreResult<()> { Ok(()) }
+    ///     async fn load(&self, _: &str) -> StoreResult<Option<TaskRecord>> { Ok(None) }
+    ///     async fn send(&self, _: &str, _: TaskCommand) -> StoreResult<()> { Ok(()) }
+    /// }
+    /// let server = Server::builder("s", "1").task_mirror(Nowhere, Duration::from_secs(10)).build().unwrap();
+    /// # let _ = server;
+    /// ```
+    pub fn task_mirror(mut self, mirror: impl TaskMirror, lease: Duration) -> Self {
+        self.task_mirror = Some(task_mirror::Mirror { store: Arc::new(mirror), lease });
+        self
+    }
+
     /// Checks every registration and builds the server. Fails on an invalid tool name, a tool
     /// whose schema root is not an object, or two items with the same name, naming both.
     pub fn build(self) -> Result<Server, BuildError> {
@@ -960,11 +1099,12 @@ impl ServerBuilder {
                 prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
                 changes: tokio::sync::broadcast::channel(256).0,
+                relay: RwLock::new(None),
                 state: Arc::new(self.state),
                 cache_hint: self.cache_hint,
                 request_state,
                 closing: tokio_util::sync::CancellationToken::new(),
-                tasks: tasks::TaskStore::new(&self.tasks),
+                tasks: tasks::TaskStore::new(&self.tasks, self.task_mirror),
                 safe: self.safe.unwrap_or_else(crate::safe::SafeWrites::in_memory),
                 in_flight: safe::InFlight::default(),
             }),

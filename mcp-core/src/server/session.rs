@@ -154,6 +154,44 @@ impl Session {
         self.connection.protocol_version()
     }
 
+    /// What the session remembers between requests (negotiated version, client capabilities
+    /// and info, log level, subscriptions), to keep it where another process can pick it up
+    /// with [`Server::restore_session`].
+    pub fn state(&self) -> super::SessionState {
+        self.connection.lock_state().snapshot()
+    }
+
+    /// Replaces what the session remembers with `state` (what another process serving the same
+    /// session changed: a log level, a subscription). Requests in flight are untouched.
+    ///
+    /// ```
+    /// use mcp_core::{Outbound, Server, SessionState};
+    /// use mcp_core::protocol::LoggingLevel;
+    ///
+    /// let server = Server::builder("demo", "1").build().unwrap();
+    /// let session = server.session(Outbound::closed());
+    /// session.set_state(&SessionState { log_level: Some(LoggingLevel::Error), ..Default::default() });
+    /// assert_eq!(session.state().log_level, Some(LoggingLevel::Error));
+    /// ```
+    pub fn set_state(&self, state: &super::SessionState) {
+        self.connection.lock_state().restore(state);
+    }
+
+    /// Whether the server waits on the client for the answer to its request `id` on this
+    /// session (an elicitation, a sampling request): where a transport serving one session from
+    /// several processes sends a response the client POSTed to another one.
+    ///
+    /// ```
+    /// use mcp_core::{Outbound, Server, jsonrpc::RequestId};
+    ///
+    /// let server = Server::builder("demo", "1").build().unwrap();
+    /// let session = server.session(Outbound::closed());
+    /// assert!(!session.is_waiting_for(&RequestId::from(1)));
+    /// ```
+    pub fn is_waiting_for(&self, id: &crate::jsonrpc::RequestId) -> bool {
+        self.connection.is_waiting_for(id)
+    }
+
     /// Whether `initialize` has been answered on this session.
     pub fn is_initialized(&self) -> bool {
         self.connection.lock_state().version.is_some()
@@ -567,13 +605,13 @@ impl Session {
                 Answer::empty()
             }
             ClientRequest::GetTask(params) => {
-                Ok(Answer { value: tasks::get(server, params, &ctx)?, cache: None })
+                Ok(Answer { value: tasks::get(server, params, &ctx).await?, cache: None })
             }
             ClientRequest::UpdateTask(params) => {
-                Ok(Answer { value: tasks::update(server, params, &ctx)?, cache: None })
+                Ok(Answer { value: tasks::update(server, params, &ctx).await?, cache: None })
             }
             ClientRequest::CancelTask(params) => {
-                Ok(Answer { value: tasks::cancel(server, params, &ctx)?, cache: None })
+                Ok(Answer { value: tasks::cancel(server, params, &ctx).await?, cache: None })
             }
             ClientRequest::Malformed { error, .. } => Err(error),
             ClientRequest::Unknown(method) => Err(McpError::method_not_found(&method)),

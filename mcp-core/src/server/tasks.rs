@@ -31,6 +31,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::task_mirror::{Mirror, TaskCommand, TaskRecord};
 use super::{Context, Extensions, Server};
 use crate::era::Era;
 use crate::error::{ClientRequestError, McpError};
@@ -179,7 +180,10 @@ pub(crate) async fn call_tool(
     let mut work = run(ctx);
     if !plan.declaration.deferred {
         return match slot.start() {
-            Some(entry) => Ok(handoff(work, entry)),
+            Some(entry) => {
+                mirrored(&slot.server, &entry).await?;
+                Ok(handoff(work, entry))
+            }
             None if plan.declaration.support == TaskSupport::Required => Err(slot.busy()),
             // Full: an optional task is served as a plain call.
             None => to_value(work.await?),
@@ -189,6 +193,7 @@ pub(crate) async fn call_tool(
     // round-trip), until it calls `Context::start_task`.
     loop {
         if let Some(entry) = slot.entry.get() {
+            mirrored(&slot.server, entry).await?;
             return Ok(handoff(work, entry.clone()));
         }
         tokio::select! {
@@ -197,6 +202,7 @@ pub(crate) async fn call_tool(
                 return match slot.entry.get() {
                     Some(entry) => {
                         entry.finish(outcome);
+                        mirrored(&slot.server, entry).await?;
                         Ok(created(entry))
                     }
                     // It finished before it asked for a task: a plain result.
@@ -206,6 +212,45 @@ pub(crate) async fn call_tool(
             _ = slot.started.cancelled() => {}
         }
     }
+}
+
+/// Replicas: writes a task just created where the other replicas read it, before its handle
+/// goes out (a `tasks/get` on any replica resolves at once), and keeps it there, renewing the
+/// lease while it runs. A task that cannot be written is cancelled: a handle the other
+/// replicas would answer "not found" for is worse than an error now.
+async fn mirrored(server: &Server, entry: &Arc<TaskEntry>) -> Result<(), McpError> {
+    let Some(mirror) = server.task_store().mirror.as_ref() else {
+        return Ok(());
+    };
+    server.task_store().listen_for_commands(server);
+    let keep_for = server.task_store().ttl + mirror.lease;
+    if let Err(error) = mirror.store.publish(&entry.id, &entry.record(mirror.lease), keep_for).await {
+        entry.cancel();
+        return Err(McpError::internal(format!(
+            "the task could not be recorded where every replica of this server finds it ({error}); it was not started"
+        )));
+    }
+    let (changed, mut on_change) = tokio::sync::watch::channel(());
+    let _ = entry.changed.set(changed);
+    let (entry, store, lease) = (entry.clone(), mirror.store.clone(), mirror.lease);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = on_change.changed() => if changed.is_err() { return },
+                // Renew the lease well before it runs out.
+                () = tokio::time::sleep(lease / 3) => {}
+            }
+            let record = entry.record(lease);
+            let ended = record.task.task.status.is_terminal();
+            if let Err(error) = store.publish(&entry.id, &record, keep_for).await {
+                tracing::warn!(%error, task_id = %entry.id, "cannot update the task's record for the other replicas");
+            }
+            if ended {
+                return;
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Moves the rest of the call to the background and returns the task handle.
@@ -351,12 +396,15 @@ fn principal(extensions: &Extensions) -> Option<String> {
     extensions.get::<crate::auth::Claims>().and_then(|c| c.subject.clone())
 }
 
-/// The server's tasks: in memory, bounded, each kept for its time to live.
+/// The server's tasks: in memory, bounded, each kept for its time to live; mirrored for the
+/// other replicas when a [`TaskMirror`](super::TaskMirror) is set.
 pub(crate) struct TaskStore {
     tasks: Mutex<HashMap<String, Arc<TaskEntry>>>,
     ttl: Duration,
     poll_interval: Duration,
     max: usize,
+    pub(crate) mirror: Option<Mirror>,
+    listening: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for TaskStore {
@@ -366,13 +414,41 @@ impl std::fmt::Debug for TaskStore {
 }
 
 impl TaskStore {
-    pub(crate) fn new(settings: &TaskSettings) -> Self {
+    pub(crate) fn new(settings: &TaskSettings, mirror: Option<Mirror>) -> Self {
         TaskStore {
             tasks: Mutex::new(HashMap::new()),
             ttl: settings.ttl,
             poll_interval: settings.poll_interval,
             max: settings.max_tasks.max(1),
+            mirror,
+            listening: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Replicas: applies the commands other replicas send for the tasks this one runs (once
+    /// per server, from its first task on).
+    fn listen_for_commands(&self, server: &Server) {
+        if self.listening.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let Some(mut commands) = self.mirror.as_ref().and_then(|m| m.store.commands()) else {
+            return;
+        };
+        let server = server.clone();
+        tokio::spawn(async move {
+            while let Some((id, command)) = commands.recv().await {
+                let task = server.task_store().lock().get(&id).cloned();
+                let Some(task) = task else { continue };
+                match command {
+                    TaskCommand::Cancel => task.cancel(),
+                    TaskCommand::Update { responses } => {
+                        if let Err(error) = task.update(responses) {
+                            tracing::warn!(%error, task_id = %id, "a replica sent answers this task cannot take");
+                        }
+                    }
+                }
+            }
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TaskEntry>>> {
@@ -408,6 +484,7 @@ impl TaskStore {
             ttl: self.ttl,
             poll_interval: self.poll_interval,
             cancel,
+            changed: OnceLock::new(),
             state: Mutex::new(TaskState {
                 status: TaskStatus::Working,
                 message: None,
@@ -472,6 +549,8 @@ pub(crate) struct TaskEntry {
     /// The call's cancellation token: `tasks/cancel` fires it and the handler is dropped.
     cancel: CancellationToken,
     state: Mutex<TaskState>,
+    /// Replicas: told of every change, so the mirror gets it.
+    changed: OnceLock<tokio::sync::watch::Sender<()>>,
 }
 
 struct TaskState {
@@ -527,6 +606,22 @@ impl TaskEntry {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Replicas: the mirror writes the new state (nothing without a mirror).
+    fn changed(&self) {
+        if let Some(changed) = self.changed.get() {
+            let _ = changed.send(());
+        }
+    }
+
+    /// The task as the other replicas read it, vouched for until `lease` from now.
+    fn record(&self, lease: Duration) -> TaskRecord {
+        TaskRecord {
+            owner: self.owner.clone(),
+            task: self.detailed(),
+            lease_until: now_millis().saturating_add(millis(lease)),
+        }
+    }
+
     fn status(&self) -> TaskStatus {
         self.state().status
     }
@@ -574,11 +669,15 @@ impl TaskEntry {
     }
 
     fn set_message(&self, message: String) {
-        let mut state = self.state();
-        if !state.status.is_terminal() {
+        {
+            let mut state = self.state();
+            if state.status.is_terminal() {
+                return;
+            }
             state.message = Some(message);
             state.touch();
         }
+        self.changed();
     }
 
     /// Files a request to the client and waits for `tasks/update` to answer it.
@@ -601,6 +700,7 @@ impl TaskEntry {
             state.status = TaskStatus::InputRequired;
             state.touch();
         }
+        self.changed();
         tokio::select! {
             answer = rx => answer.map_err(|_| ClientRequestError::Disconnected),
             _ = self.cancel.cancelled() => Err(ClientRequestError::Disconnected),
@@ -647,6 +747,8 @@ impl TaskEntry {
                 state.status = TaskStatus::Working;
             }
             state.touch();
+            drop(state);
+            self.changed();
         }
         Ok(())
     }
@@ -663,17 +765,22 @@ impl TaskEntry {
             }
         }
         self.cancel.cancel();
+        self.changed();
     }
 
     /// The call's token fired (cancellation, expiry): the task ends `cancelled` unless it
     /// already ended.
     fn cancelled(&self) {
-        let mut state = self.state();
-        if !state.status.is_terminal() {
+        {
+            let mut state = self.state();
+            if state.status.is_terminal() {
+                return;
+            }
             state.status = TaskStatus::Cancelled;
             state.outstanding.clear();
             state.touch();
         }
+        self.changed();
     }
 
     /// Records how the call ended: `completed` with its result (a tool result with
@@ -703,6 +810,8 @@ impl TaskEntry {
         }
         state.outstanding.clear();
         state.touch();
+        drop(state);
+        self.changed();
     }
 }
 
@@ -730,26 +839,108 @@ fn not_found(verb: &str) -> McpError {
 }
 
 /// `tasks/get`.
-pub(crate) fn get(server: &Server, params: TaskParams, ctx: &Context) -> Result<Value, McpError> {
+pub(crate) async fn get(server: &Server, params: TaskParams, ctx: &Context) -> Result<Value, McpError> {
     let owner = require_declared(task_method::GET, ctx)?;
-    let task = server.task_store().find(&params.task_id, &owner).ok_or_else(|| not_found("retrieve"))?;
-    to_value(GetTaskResult { result_type: ResultType::Complete, task: task.detailed(), meta: None })
+    let task = match server.task_store().find(&params.task_id, &owner) {
+        Some(task) => task.detailed(),
+        None => remote(server, &params.task_id, &owner, "retrieve").await?.task,
+    };
+    to_value(GetTaskResult { result_type: ResultType::Complete, task, meta: None })
 }
 
 /// `tasks/update`.
-pub(crate) fn update(server: &Server, params: UpdateTaskParams, ctx: &Context) -> Result<Value, McpError> {
+pub(crate) async fn update(
+    server: &Server,
+    params: UpdateTaskParams,
+    ctx: &Context,
+) -> Result<Value, McpError> {
     let owner = require_declared(task_method::UPDATE, ctx)?;
-    let task = server.task_store().find(&params.task_id, &owner).ok_or_else(|| not_found("update"))?;
-    task.update(params.input_responses)?;
+    match server.task_store().find(&params.task_id, &owner) {
+        Some(task) => task.update(params.input_responses)?,
+        None => {
+            let record = remote(server, &params.task_id, &owner, "update").await?;
+            if let Some((key, _)) = params.input_responses.iter().find(|(key, value)| {
+                record.task.input_requests.as_ref().is_some_and(|r| r.contains_key(*key))
+                    && !value.is_object()
+            }) {
+                return Err(McpError::invalid_params(format!(
+                    "Invalid inputResponses: the response for `{key}` must be an object (an ElicitResult, CreateMessageResult or ListRootsResult)"
+                )));
+            }
+            if !record.task.task.status.is_terminal() {
+                send(server, &params.task_id, TaskCommand::Update { responses: params.input_responses })
+                    .await?;
+            }
+        }
+    }
     to_value(TaskAck::default())
 }
 
 /// `tasks/cancel`: idempotent, a task that already ended is acknowledged the same way.
-pub(crate) fn cancel(server: &Server, params: TaskParams, ctx: &Context) -> Result<Value, McpError> {
+pub(crate) async fn cancel(server: &Server, params: TaskParams, ctx: &Context) -> Result<Value, McpError> {
     let owner = require_declared(task_method::CANCEL, ctx)?;
-    let task = server.task_store().find(&params.task_id, &owner).ok_or_else(|| not_found("cancel"))?;
-    task.cancel();
+    match server.task_store().find(&params.task_id, &owner) {
+        Some(task) => task.cancel(),
+        None => {
+            let record = remote(server, &params.task_id, &owner, "cancel").await?;
+            if !record.task.task.status.is_terminal() {
+                send(server, &params.task_id, TaskCommand::Cancel).await?;
+            }
+        }
+    }
     to_value(TaskAck::default())
+}
+
+/// Replicas: a task another replica runs (or ran), from the mirror; one whose runner died is
+/// reported failed. Not found like an unknown id when there is no mirror, no such task, or the
+/// task is another caller's.
+async fn remote(
+    server: &Server,
+    id: &str,
+    owner: &Option<String>,
+    verb: &str,
+) -> Result<TaskRecord, McpError> {
+    let Some(mirror) = server.task_store().mirror.as_ref() else {
+        return Err(not_found(verb));
+    };
+    let record = mirror.store.load(id).await.map_err(|error| {
+        McpError::internal(format!(
+            "the tasks of this server's replicas cannot be read now ({error}); retry shortly"
+        ))
+    })?;
+    let Some(mut record) = record.filter(|r| &r.owner == owner) else {
+        return Err(not_found(verb));
+    };
+    if record.runner_gone(now_millis()) {
+        // The runner stopped renewing its lease: it died, and the task with it.
+        let message = "The server instance running this task stopped before the task finished (its lease \
+                       expired); the task did not complete. Call the tool again to retry."
+            .to_owned();
+        record.task.task.status = TaskStatus::Failed;
+        record.task.task.status_message = Some(message.clone());
+        record.task.input_requests = None;
+        record.task.error = Some(ErrorObject::new(code::INTERNAL_ERROR, message));
+        let keep_for = server.task_store().ttl;
+        if let Err(error) = mirror.store.publish(id, &record, keep_for).await {
+            tracing::warn!(%error, task_id = id, "cannot record that the task's runner is gone");
+        }
+    }
+    Ok(record)
+}
+
+async fn send(server: &Server, id: &str, command: TaskCommand) -> Result<(), McpError> {
+    let Some(mirror) = server.task_store().mirror.as_ref() else {
+        return Ok(());
+    };
+    mirror.store.send(id, command).await.map_err(|error| {
+        McpError::internal(format!(
+            "the replica running this task cannot be reached now ({error}); retry shortly"
+        ))
+    })
+}
+
+fn now_millis() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(millis).unwrap_or(0)
 }
 
 /// `subscriptions/listen` asking for `notifications/tasks` (`notifications.taskIds`) from a
@@ -805,7 +996,7 @@ mod tests {
     }
 
     fn store(max: usize, ttl: Duration) -> TaskStore {
-        TaskStore::new(&TaskSettings { ttl, max_tasks: max, ..TaskSettings::default() })
+        TaskStore::new(&TaskSettings { ttl, max_tasks: max, ..TaskSettings::default() }, None)
     }
 
     #[test]

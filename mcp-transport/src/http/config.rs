@@ -19,6 +19,7 @@ use super::allow::{HostRule, OriginRule};
 use super::event_store::{EventStore, InMemoryEventStore};
 use super::limits::{self, RateLimit};
 use super::session::Sessions;
+use super::session_store::SessionStore;
 use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard, legacy, serve};
 
 /// The streamable HTTP transport and its options. [`router`](super::router) and
@@ -87,6 +88,7 @@ pub(crate) struct Config {
     pub(crate) legacy_sse: bool,
     pub(crate) cors: bool,
     pub(crate) event_store: Option<Arc<dyn EventStore>>,
+    pub(crate) session_store: Option<Arc<dyn SessionStore>>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) shutdown_grace: Duration,
     pub(crate) max_in_flight: Option<usize>,
@@ -170,6 +172,7 @@ impl HttpTransport {
                 legacy_sse: false,
                 cors: true,
                 event_store: None,
+                session_store: None,
                 shutdown: CancellationToken::new(),
                 shutdown_grace: Duration::from_secs(30),
                 max_in_flight: Some(1024),
@@ -417,6 +420,30 @@ impl HttpTransport {
         self
     }
 
+    /// Shares stateful sessions with other replicas of this server (see `docs/scale-out.md`):
+    /// a request naming a session is served by whichever replica receives it, a session
+    /// deleted on one is gone on all, and streams are served from the [`event_store`]
+    /// (which must then be shared too), so that a client resumes on any replica. The
+    /// shared store is asked on every request of a session: when it cannot be reached, those
+    /// requests are answered `503` with `Retry-After`, while stateless and 2026-07-28 requests
+    /// go on.
+    ///
+    /// [`event_store`]: Self::event_store
+    ///
+    /// ```
+    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use mcp_transport::http::{HttpTransport, InMemoryEventStore, InMemorySessionStore};
+    /// let t = HttpTransport::new(server)
+    ///     .stateful(true)
+    ///     .event_store(InMemoryEventStore::default())
+    ///     .session_store(InMemorySessionStore::default());
+    /// # drop(t);
+    /// ```
+    pub fn session_store(mut self, store: impl SessionStore) -> Self {
+        self.config.session_store = Some(Arc::new(store));
+        self
+    }
+
     /// A token that starts a graceful shutdown of the router when cancelled: GET streams
     /// (standalone and legacy) close once their pending messages are written,
     /// `subscriptions/listen` streams end with their final result (the server's
@@ -637,6 +664,7 @@ impl HttpTransport {
             config.max_sessions,
             store,
             shutdown.clone(),
+            config.session_store.clone(),
         ));
         let shared =
             Arc::new(Shared { server, config, sessions, legacy: legacy::Registry::default(), shutdown });

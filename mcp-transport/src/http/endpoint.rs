@@ -422,14 +422,44 @@ impl<'a> Post<'a> {
     }
 
     /// Stateful: `initialize` opens a session; everything else must name one.
-    fn stateful(mut self, incoming: Incoming) -> Result<Next<'a>, Rejection> {
+    fn stateful(self, incoming: Incoming) -> Result<Next<'a>, Rejection> {
         let incoming = match incoming {
             Incoming::Request(envelope) if envelope.method() == method::INITIALIZE => {
                 return Ok(Next::Rare(Box::pin(self.initialize(envelope))));
             }
             other => other,
         };
+        if self.shared.sessions.is_shared() {
+            return Ok(Next::Rare(Box::pin(self.replicated(incoming))));
+        }
         let http_session = self.require_session()?;
+        self.in_session(http_session, incoming)
+    }
+
+    /// Stateful with sessions shared by replicas: the session is looked up in the shared
+    /// store (it may have been opened, changed or deleted on another replica), and what the
+    /// request changed in it is written back before the answer leaves.
+    async fn replicated(self, incoming: Incoming) -> Result<Response, Rejection> {
+        let sessions = self.shared.sessions.clone();
+        let http_session = find_replicated(self.shared, &self.parts.headers, &self.parts.extensions).await?;
+        let response = match self.in_session(http_session.clone(), incoming)? {
+            Next::Run(exchange) => exchange.run().await,
+            Next::Answer(response) => response,
+            Next::Rare(work) => work.await?,
+        };
+        if let Err(error) = sessions.persist(&http_session).await {
+            tracing::error!(%error, "the session store failed; other replicas see the session as it was");
+            return Err(store_unavailable());
+        }
+        Ok(response)
+    }
+
+    /// A request on a session found.
+    fn in_session(
+        mut self,
+        http_session: Arc<HttpSession>,
+        incoming: Incoming,
+    ) -> Result<Next<'a>, Rejection> {
         self.span.record("mcp.session.id", http_session.id.as_str());
         let busy = http_session.busy();
         let extensions = extensions_for(&mut self.parts, Some(&http_session.id));
@@ -444,6 +474,16 @@ impl<'a> Post<'a> {
             }
             Incoming::NoAnswer(message) => Ok(Next::Rare(Box::pin(async move {
                 let _busy = busy;
+                // Replicas: the request waiting for this answer (or cancelled by it) may run on
+                // another replica.
+                match self.shared.sessions.forward_if_elsewhere(&http_session, &message).await {
+                    Ok(true) => return Ok(self.accepted()),
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::error!(%error, "the session store failed; the message reaches this replica only");
+                        return Err(store_unavailable());
+                    }
+                }
                 // Responses to the server's own requests (elicitation answers) and client
                 // notifications such as `notifications/cancelled` reach the same session.
                 session.handle(message, &Outbound::closed(), extensions).await;
@@ -494,6 +534,12 @@ impl<'a> Post<'a> {
             self.shared.sessions.remove(&http_session.id);
             tracing::info!(status = 200, elapsed_ms, "initialize refused; no session opened");
             return Ok(one_answer(&answer, self.accepts, HeaderMap::new()));
+        }
+        if let Err(error) = self.shared.sessions.publish(&http_session).await {
+            // A session other replicas cannot find would answer 404 half of the time.
+            tracing::error!(%error, "the session store failed; no session opened");
+            self.shared.sessions.remove(&http_session.id);
+            return Err(store_unavailable());
         }
         tracing::info!(status = 200, elapsed_ms, "session opened");
         let mut headers = HeaderMap::new();
@@ -565,12 +611,45 @@ fn find_session(
             "Bad Request: this server keeps sessions; send the Mcp-Session-Id header you got from initialize",
         ));
     };
-    shared.sessions.get(id, principal(extensions).as_deref()).ok_or_else(|| {
-        Rejection::new(
-            StatusCode::NOT_FOUND,
-            "Not Found: no such session (it ended or expired); send a new initialize without Mcp-Session-Id",
-        )
-    })
+    shared.sessions.get(id, principal(extensions).as_deref()).ok_or_else(unknown_session)
+}
+
+/// [`find_session`] with sessions shared by replicas: 503 when the shared store cannot be
+/// reached (nothing can tell whether the session exists).
+async fn find_replicated(
+    shared: &Shared,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Result<Arc<HttpSession>, Rejection> {
+    if !shared.sessions.is_shared() {
+        return find_session(shared, headers, extensions);
+    }
+    let Some(id) = guard::session_id(headers) else {
+        return find_session(shared, headers, extensions);
+    };
+    match shared.sessions.find_shared(&shared.server, id, principal(extensions).as_deref()).await {
+        Ok(Some(session)) => Ok(session),
+        Ok(None) => Err(unknown_session()),
+        Err(error) => {
+            tracing::error!(%error, "the session store failed");
+            Err(store_unavailable())
+        }
+    }
+}
+
+/// 503 with `Retry-After` when the store shared by replicas cannot be reached: the request
+/// needs it, and retrying once it is back will work.
+fn store_unavailable() -> Rejection {
+    Rejection::unavailable(
+        "Service Unavailable: the session store shared by this server's replicas cannot be reached; retry shortly",
+    )
+}
+
+fn unknown_session() -> Rejection {
+    Rejection::new(
+        StatusCode::NOT_FOUND,
+        "Not Found: no such session (it ended or expired); send a new initialize without Mcp-Session-Id",
+    )
 }
 
 /// 405 for GET and DELETE in the modern era (2026-07-28, basic/transports/streamable-http,
@@ -632,7 +711,7 @@ async fn get_inner(shared: &Arc<Shared>, parts: &Parts, span: &Span) -> Result<R
     }
     guard::require_sse(Accepts::from_headers(headers))?;
     guard::protocol_version(headers)?;
-    let http_session = find_session(shared, headers, &parts.extensions)?;
+    let http_session = find_replicated(shared, headers, &parts.extensions).await?;
     span.record("mcp.session.id", http_session.id.as_str());
     let (connection, frames) = mpsc::unbounded_channel::<Bytes>();
     let source = sse::Source::new(frames, shared.config.keep_alive).guard(http_session.busy());
@@ -647,7 +726,12 @@ async fn get_inner(shared: &Arc<Shared>, parts: &Parts, span: &Span) -> Result<R
         }
     };
 
-    if let Some(last) = headers.get(LAST_EVENT_ID).and_then(|v| v.to_str().ok()) {
+    let last_event_id = headers.get(LAST_EVENT_ID).and_then(|v| v.to_str().ok());
+    if shared.sessions.is_shared() {
+        return replicated_get(shared, &http_session, last_event_id, connection, source, standalone_stop)
+            .await;
+    }
+    if let Some(last) = last_event_id {
         match resume(&http_session, last, &connection).await {
             Some(Resumed::Standalone) => {
                 tracing::info!(status = 200, last_event_id = last, "resuming the standalone stream");
@@ -671,6 +755,155 @@ async fn get_inner(shared: &Arc<Shared>, parts: &Parts, span: &Span) -> Result<R
     }
     tracing::info!(status = 200, "opened the standalone stream");
     Ok(sse::response(source.stop_when(standalone_stop), HeaderMap::new()))
+}
+
+/// GET with sessions shared by replicas: what the client missed and then everything new on
+/// the stream comes from the shared event store, whichever replica wrote it (the replica
+/// running a request, or the one that raises a session's notifications), so that the stream
+/// can be opened or resumed on any replica.
+async fn replicated_get(
+    shared: &Arc<Shared>,
+    http_session: &Arc<HttpSession>,
+    last_event_id: Option<&str>,
+    connection: mpsc::UnboundedSender<Bytes>,
+    source: sse::Source,
+    standalone_stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<Response, Rejection> {
+    let from = match last_event_id {
+        Some(last) => match events_after(http_session, last).await {
+            Some(missed) => {
+                let standalone = stream_of(last) == Some(STANDALONE_STREAM);
+                tracing::info!(
+                    status = 200,
+                    last_event_id = last,
+                    standalone,
+                    "resuming a stream from the shared store"
+                );
+                let mut last = last.to_owned();
+                for event in &missed {
+                    let _ = connection.send(replay_frame(event));
+                    last.clone_from(&event.id);
+                    if !standalone && ends_request_stream(event) {
+                        // The request was answered: its stream is complete.
+                        return Ok(sse::response(source, HeaderMap::new()));
+                    }
+                }
+                Some((last, standalone))
+            }
+            None => {
+                tracing::info!(last_event_id = last, "unknown Last-Event-ID; opening a fresh stream instead");
+                None
+            }
+        },
+        None => None,
+    };
+    let (from, standalone) = match from {
+        Some(from) => from,
+        None => {
+            // A fresh standalone stream: the priming event (2025-11-25) is also where following
+            // the store starts; before 2025-11-25 an event is stored but not sent.
+            let Some(primed) = http_session.standalone().emit_with_id(String::new()).await else {
+                return Err(Rejection::internal("Internal error: cannot start the stream"));
+            };
+            if http_session.core.protocol_version().at_least(ProtocolVersion::V2025_11_25) {
+                let _ = connection.send(sse::event(Some(&primed), None, ""));
+            }
+            tracing::info!(status = 200, "opened the standalone stream");
+            (primed, true)
+        }
+    };
+    let follower = Follower {
+        sessions: shared.sessions.clone(),
+        server: shared.server.clone(),
+        session: http_session.clone(),
+        last: from,
+        request_stream: !standalone,
+        connection,
+    };
+    let closed = http_session.closed.clone();
+    let source = if standalone {
+        source.stop_when(standalone_stop)
+    } else {
+        source.stop_when(async move { closed.cancelled().await })
+    };
+    tokio::spawn(follower.run());
+    Ok(sse::response(source, HeaderMap::new()))
+}
+
+/// The standalone stream's name in event ids (see `session.rs`).
+const STANDALONE_STREAM: &str = "g";
+
+fn stream_of(event_id: &str) -> Option<&str> {
+    event_id.split_once('-').map(|(stream, _)| stream)
+}
+
+/// Whether a stored event is the answer that ends a request's stream.
+fn ends_request_stream(event: &StoredEvent) -> bool {
+    serde_json::from_str::<serde_json::Value>(&event.data)
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.get("method").is_none() && o.contains_key("id")))
+        .unwrap_or(false)
+}
+
+/// How often a stream served from the shared store looks for new events.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Every this many looks, the follower also checks the session still exists (and keeps it
+/// alive while the stream is open, as a local stream does).
+const TOUCH_EVERY: u32 = 20;
+
+/// Writes what a stream gets in the shared store to one connection, from `last` on.
+struct Follower {
+    sessions: Arc<super::session::Sessions>,
+    server: mcp_core::Server,
+    session: Arc<HttpSession>,
+    last: String,
+    request_stream: bool,
+    connection: mpsc::UnboundedSender<Bytes>,
+}
+
+impl Follower {
+    async fn run(mut self) {
+        let _busy = self.session.busy();
+        let mut looks = 0u32;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(FOLLOW_EVERY) => {}
+                () = self.connection.closed() => return,
+                () = self.session.closed.cancelled() => return,
+            }
+            looks = looks.wrapping_add(1);
+            if looks.is_multiple_of(TOUCH_EVERY) {
+                match self.sessions.find_shared(&self.server, &self.session.id, self.session_owner()).await {
+                    Ok(Some(_)) => {}
+                    // Deleted on some replica: the stream ends.
+                    Ok(None) => return,
+                    Err(error) => tracing::warn!(%error, "the session store failed; the stream goes on"),
+                }
+            }
+            let events = match self.session.store().events_after(&self.session.id, &self.last).await {
+                Ok(Some(events)) => events,
+                // Evicted (the client fell too far behind): the client resumes or starts over.
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "the event store failed; the stream waits for it");
+                    continue;
+                }
+            };
+            for event in events {
+                if self.connection.send(replay_frame(&event)).is_err() {
+                    return;
+                }
+                self.last = event.id.clone();
+                if self.request_stream && ends_request_stream(&event) {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn session_owner(&self) -> Option<&str> {
+        self.session.owner()
+    }
 }
 
 /// Which stream a `Last-Event-ID` resumed.
@@ -723,29 +956,31 @@ async fn events_after(http_session: &HttpSession, last: &str) -> Option<Vec<Stor
 /// 5); 405 in stateless mode, where there is nothing to end.
 pub(crate) async fn delete(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let headers = parts.headers;
     let span = request_span("DELETE");
     let started = Instant::now();
-    let _enter = span.enter();
-    if modern::header_is_modern(&headers) {
-        return rejected(&span, started, modern_method_not_allowed("DELETE"));
+    match delete_inner(&shared, &parts, &span).instrument(span.clone()).await {
+        Ok(response) => response,
+        Err(rejection) => rejected(&span, started, rejection),
+    }
+}
+
+async fn delete_inner(shared: &Shared, parts: &Parts, span: &Span) -> Result<Response, Rejection> {
+    let headers = &parts.headers;
+    if modern::header_is_modern(headers) {
+        return Err(modern_method_not_allowed("DELETE"));
     }
     if !shared.config.stateful {
-        return rejected(
-            &span,
-            started,
-            Rejection::method_not_allowed(
-                "POST",
-                "Method Not Allowed: this server is stateless; there is no session to end",
-            ),
-        );
+        return Err(Rejection::method_not_allowed(
+            "POST",
+            "Method Not Allowed: this server is stateless; there is no session to end",
+        ));
     }
-    let http_session = match find_session(&shared, &headers, &parts.extensions) {
-        Ok(s) => s,
-        Err(rejection) => return rejected(&span, started, rejection),
-    };
+    let http_session = find_replicated(shared, headers, &parts.extensions).await?;
     span.record("mcp.session.id", http_session.id.as_str());
-    shared.sessions.remove(&http_session.id);
+    if let Err(error) = shared.sessions.delete(&http_session.id).await {
+        tracing::error!(%error, "the session store failed; the session was not deleted");
+        return Err(store_unavailable());
+    }
     tracing::info!(status = 204, "session deleted by the client");
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

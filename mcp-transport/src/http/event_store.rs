@@ -38,9 +38,11 @@ pub struct StoredEvent {
 /// connection gets what it missed, on the stream it missed it on and nowhere else.
 ///
 /// The default, [`InMemoryEventStore`], lives in the server's memory. Implement this trait to
-/// keep events in a shared store (Redis, a database) when several replicas sit behind a load
-/// balancer; sessions themselves still live on the replica that created them, so route a
-/// session's requests to one replica (sticky sessions on `Mcp-Session-Id`).
+/// keep events in a shared store (a database) when several replicas sit behind a load
+/// balancer, together with a [`SessionStore`](super::SessionStore) so that any replica serves
+/// any session; the `redis` feature has both (`docs/scale-out.md`). With an event store alone,
+/// sessions live on the replica that created them: route a session's requests to one replica
+/// (sticky sessions on `Mcp-Session-Id`).
 ///
 /// ```
 /// use mcp_transport::http::{EventStore, EventStoreError, StoredEvent};
@@ -163,5 +165,25 @@ impl EventStore for InMemoryEventStore {
     async fn remove_session(&self, session: &str) -> Result<(), EventStoreError> {
         self.sessions().remove(session);
         Ok(())
+    }
+}
+
+/// A store shared with other routers (replicas in one process, tests).
+#[async_trait]
+impl<T: EventStore> EventStore for std::sync::Arc<T> {
+    async fn append(&self, session: &str, event: StoredEvent) -> Result<(), EventStoreError> {
+        (**self).append(session, event).await
+    }
+
+    async fn events_after(
+        &self,
+        session: &str,
+        last_event_id: &str,
+    ) -> Result<Option<Vec<StoredEvent>>, EventStoreError> {
+        (**self).events_after(session, last_event_id).await
+    }
+
+    async fn remove_session(&self, session: &str) -> Result<(), EventStoreError> {
+        (**self).remove_session(session).await
     }
 }

@@ -144,6 +144,7 @@ mod modern;
 pub(crate) mod reject;
 mod serve;
 mod session;
+mod session_store;
 mod sse;
 
 use std::io;
@@ -155,6 +156,7 @@ pub use config::HttpTransport;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, StoredEvent};
 pub use limits::RateLimit;
 pub use serve::shutdown_signal;
+pub use session_store::{InMemorySessionStore, SessionEvent, SessionRecord, SessionStore, SessionStoreError};
 
 /// The attribute for implementing [`EventStore`] (re-exported from the `async-trait` crate).
 pub use async_trait::async_trait;
