@@ -89,3 +89,32 @@ async fn a_server_that_never_answers_is_a_timeout_and_the_request_is_abandoned()
     // The client closed the request's connection: the server sees it go.
     tokio::time::timeout(Duration::from_secs(10), closed.recv()).await.expect("the request was abandoned");
 }
+
+/// 2025-11-25 basic/transports, "Session Management": "When a client receives HTTP 404 in
+/// response to a request containing an `Mcp-Session-Id`, it MUST start a new session by
+/// sending a new `InitializeRequest` without a session ID attached."
+#[tokio::test]
+async fn an_expired_session_is_replaced_by_a_new_initialize() {
+    use mcp_core::client::EraPreference;
+    use mcp_core::protocol::CallToolResult;
+    use mcp_core::{Server, Tool};
+
+    let server = Server::builder("sessions", "1")
+        .tool(Tool::read("echo").handler(|_ctx, _args| async { Ok(CallToolResult::text("echo")) }))
+        .build()
+        .unwrap();
+    let transport = mcp_transport::http::HttpTransport::new(server)
+        .stateful(true)
+        .session_idle_timeout(Duration::from_millis(200));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    tokio::spawn(transport.serve_until(listener, std::future::pending()));
+
+    let connection = HttpConnector::new(url).standalone_stream(false).connect();
+    let client = Client::builder("t", "1").era(EraPreference::Legacy).connect(connection).await.unwrap();
+    assert_eq!(client.call_tool("echo", json!({})).await.unwrap().content[0].as_text(), Some("echo"));
+    // Idle well past the timeout: the server forgets the session and answers 404.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let renewed = client.call_tool("echo", json!({})).await.unwrap();
+    assert_eq!(renewed.content[0].as_text(), Some("echo"));
+}
