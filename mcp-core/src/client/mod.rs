@@ -431,6 +431,7 @@ impl Client {
         let mut params = params;
         let mut version_retried = false;
         let mut tools_reread = false;
+        let mut session_renewed = false;
         for _ in 0..MAX_INPUT_ROUNDS {
             let wire = self.inner.wire();
             let modern = wire.era == Some(Era::Modern);
@@ -448,6 +449,15 @@ impl Client {
                     {
                         details.protocol_version = ProtocolVersion::new(chosen);
                     }
+                }
+                // 2025-11-25 streamable HTTP, "Session Management": on a 404 to a request with
+                // a session id the client MUST start a new session with a new `initialize`.
+                Err(ClientError::Transport(e))
+                    if e.session_expired && !session_renewed && method_name != method::INITIALIZE =>
+                {
+                    session_renewed = true;
+                    tracing::info!("the server forgot the session; starting a new one");
+                    Box::pin(self.initialize()).await?;
                 }
                 Err(ClientError::Server(e))
                     if modern

@@ -190,11 +190,10 @@ impl Inner {
             protocol_version: wire.version.clone(),
             headers,
         };
-        if let Err(error) = self.transport.send(outgoing).await {
-            guard.forget();
-            return Err(error.into());
-        }
-        let answer = async {
+        // Sending is inside the timeout and the cancellation too: over HTTP a JSON answer
+        // arrives within `send`, so a server that never answers must not hold the call there.
+        let exchange = async {
+            self.transport.send(outgoing).await?;
             match rx.await {
                 Ok(reply) => reply,
                 Err(_) => {
@@ -209,7 +208,7 @@ impl Inner {
             }
         };
         let reply = tokio::select! {
-            reply = answer => reply,
+            reply = exchange => reply,
             () = cancelled => return Err(ClientError::Cancelled),
             () = sleep(options.timeout) => return Err(ClientError::Timeout(options.timeout.unwrap_or_default())),
         };

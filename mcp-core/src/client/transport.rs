@@ -70,6 +70,9 @@ pub struct TransportError {
     pub message: String,
     /// The body of that answer, when it was JSON.
     pub body: Option<Value>,
+    /// The server no longer knows the session the request named (2025-11-25 streamable
+    /// HTTP: 404 to a request with `Mcp-Session-Id`); the client starts a new one.
+    pub session_expired: bool,
 }
 
 impl TransportError {
@@ -80,7 +83,7 @@ impl TransportError {
     /// assert_eq!(e.to_string(), "connection refused");
     /// ```
     pub fn new(message: impl Into<String>) -> Self {
-        TransportError { status: None, message: message.into(), body: None }
+        TransportError { status: None, message: message.into(), body: None, session_expired: false }
     }
 
     /// A failure that was an HTTP answer with this status.
@@ -90,7 +93,23 @@ impl TransportError {
     /// assert_eq!(e.status, Some(404));
     /// ```
     pub fn http(status: u16, message: impl Into<String>) -> Self {
-        TransportError { status: Some(status), message: message.into(), body: None }
+        TransportError { status: Some(status), message: message.into(), body: None, session_expired: false }
+    }
+
+    /// The session the request named is gone (HTTP 404 to a request with `Mcp-Session-Id`).
+    ///
+    /// ```
+    /// let e = mcp_core::client::TransportError::session_expired();
+    /// assert!(e.session_expired);
+    /// assert_eq!(e.status, Some(404));
+    /// ```
+    pub fn session_expired() -> Self {
+        TransportError {
+            status: Some(404),
+            message: "the server no longer knows this session".into(),
+            body: None,
+            session_expired: true,
+        }
     }
 
     /// The same failure with the JSON body the server sent.

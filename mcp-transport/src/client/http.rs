@@ -238,17 +238,27 @@ impl Shared {
             insert(&mut headers, PROTOCOL_VERSION, version);
         }
         let session = self.session();
-        if era != Some(Era::Modern)
-            && let Some(id) = &session.id
-        {
-            insert(&mut headers, SESSION_ID, id);
-        }
+        let names_session = era != Some(Era::Modern) && message.method() != Some(method::INITIALIZE);
+        let session_sent = match &session.id {
+            Some(id) if names_session => {
+                insert(&mut headers, SESSION_ID, id);
+                true
+            }
+            _ => false,
+        };
         for (name, value) in &metadata {
             insert(&mut headers, name, value);
         }
         let body = serde_json::to_vec(&message).map_err(|e| TransportError::new(e.to_string()))?;
         let response = self.send(Method::POST, headers, Some(body)).await?;
         let status = response.status();
+        if status == StatusCode::NOT_FOUND && session_sent {
+            // The session is gone; the next initialize starts a new one without it.
+            if let Ok(mut session) = self.session.lock() {
+                *session = Session::default();
+            }
+            return Err(TransportError::session_expired());
+        }
         let request_id = match &message {
             Message::Request(r) => Some(r.id.clone()),
             _ => None,
