@@ -5,7 +5,7 @@
   python3 examples/bench/attribute.py SCENARIO.script [CPU_US_PER_REQUEST]
 
 profile.sh runs it. Each sample's stack is read leaf first. A frame belongs to the SDK when its
-own path (not a generic argument) is `mcp_core::` or `mcp_transport::`, or when it is a
+own path (not a generic argument) is `mcp_connector_core::` or `mcp_connector_transport::`, or when it is a
 function inlined into such a frame and its source file is one of the SDK's. Printed:
 
 - the split of all samples: kernel, allocator, memcpy, serde_json, tracing, tokio, hyper, ...;
@@ -23,7 +23,7 @@ import os
 import re
 import sys
 
-SDK_PREFIXES = ("mcp_core::", "mcp_transport::", "mcp_macros::", "examples::", "bench::")
+SDK_PREFIXES = ("mcp_connector_core::", "mcp_connector_transport::", "mcp_connector_macros::", "examples::", "bench::")
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
@@ -117,7 +117,7 @@ CATEGORIES = [
     ("hashing/crypto", re.compile(r"sha2::|hmac::|digest::|siphash|hashbrown|std::hash|core::hash|"
                                   r"ahash|foldhash")),
     ("fmt", re.compile(r"core::fmt|alloc::fmt")),
-    ("sdk code", re.compile(r"^<?&?(mcp_core|mcp_transport|examples|bench)::")),
+    ("sdk code", re.compile(r"^<?&?(mcp_connector_core|mcp_connector_transport|examples|bench)::")),
     ("sync/atomics", re.compile(r"pthread|__lll_lock|futex|std::sync|parking_lot|core::sync|crossbeam")),
 ]
 

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use mcp_core::{Server, ToolError, tools};
+use mcp_connector_core::{Server, ToolError, tools};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
@@ -228,7 +228,7 @@ impl Knowledge {
 }
 
 /// The whole connector over `corpus`.
-pub fn server(corpus: Corpus) -> Result<Server, mcp_core::BuildError> {
+pub fn server(corpus: Corpus) -> Result<Server, mcp_connector_core::BuildError> {
     let count = corpus.len();
     Server::builder("knowledge", env!("CARGO_PKG_VERSION"))
         .title("Knowledge")

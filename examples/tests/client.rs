@@ -1,4 +1,4 @@
-//! Our own client (`mcp_core::client` over `mcp_transport::client`) against our own examples,
+//! Our own client (`mcp_connector_core::client` over `mcp_connector_transport::client`) against our own examples,
 //! run as real processes: `notes` over stdio (the client spawns it) and over streamable HTTP
 //! (stateless and `--stateful`), `tickets` over HTTP; each in the era the client negotiates
 //! (2026-07-28, probing `server/discover`) and in the legacy era (`initialize`).
@@ -10,9 +10,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use mcp_core::client::{CallOptions, Client, EraPreference};
-use mcp_core::era::Era;
-use mcp_transport::client::{http::HttpConnector, legacy_sse::LegacySseConnector, stdio};
+use mcp_connector_core::client::{CallOptions, Client, EraPreference};
+use mcp_connector_core::era::Era;
+use mcp_connector_transport::client::{http::HttpConnector, legacy_sse::LegacySseConnector, stdio};
 use serde_json::{Value, json};
 use support::{Served, TempDb};
 

@@ -12,18 +12,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_core::client::{CallOptions, Client, ClientHandler, EraPreference};
-use mcp_core::era::Era;
-use mcp_core::jsonrpc::ErrorObject;
-use mcp_core::protocol::{ElicitParams, ElicitResult};
-use mcp_transport::client::{http::HttpConnector, stdio};
+use mcp_connector_core::client::{CallOptions, Client, ClientHandler, EraPreference};
+use mcp_connector_core::era::Era;
+use mcp_connector_core::jsonrpc::ErrorObject;
+use mcp_connector_core::protocol::{ElicitParams, ElicitResult};
+use mcp_connector_transport::client::{http::HttpConnector, stdio};
 use serde_json::{Value, json};
 use support::{interop_dir, node, python};
 
 /// Fills every form with its defaults, or with a name, and remembers the questions.
 struct Answering(Arc<Mutex<Vec<String>>>);
 
-#[mcp_core::client::async_trait]
+#[mcp_connector_core::client::async_trait]
 impl ClientHandler for Answering {
     async fn elicit(&self, params: ElicitParams) -> Result<ElicitResult, ErrorObject> {
         self.0.lock().unwrap().push(params.message.clone());

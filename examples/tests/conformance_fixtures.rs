@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use examples::conformance_fixtures::server;
-use mcp_core::jsonrpc::{ErrorObject, Message};
-use mcp_core::testing::TestClient;
+use mcp_connector_core::jsonrpc::{ErrorObject, Message};
+use mcp_connector_core::testing::TestClient;
 use serde_json::{Value, json};
 
 /// The capabilities the suite's client declares.

@@ -14,10 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_core::client::{CallOptions, Client, ClientHandler};
-use mcp_core::jsonrpc::ErrorObject;
-use mcp_core::protocol::{ElicitParams, ElicitResult};
-use mcp_transport::client::http::HttpConnector;
+use mcp_connector_core::client::{CallOptions, Client, ClientHandler};
+use mcp_connector_core::jsonrpc::ErrorObject;
+use mcp_connector_core::protocol::{ElicitParams, ElicitResult};
+use mcp_connector_transport::client::http::HttpConnector;
 use serde_json::{Value, json};
 use support::{Served, TempDb, python, run_client};
 
@@ -101,7 +101,7 @@ impl Drop for GatewayProcess {
 /// Accepts every question, remembering it.
 struct Accepting(Arc<Mutex<Vec<String>>>);
 
-#[mcp_core::client::async_trait]
+#[mcp_connector_core::client::async_trait]
 impl ClientHandler for Accepting {
     async fn elicit(&self, params: ElicitParams) -> Result<ElicitResult, ErrorObject> {
         self.0.lock().unwrap().push(params.message.clone());

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use examples::knowledge::{Corpus, server};
-use mcp_core::testing::TestClient;
+use mcp_connector_core::testing::TestClient;
 use serde_json::{Value, json};
 
 fn corpus() -> Corpus {

@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 mod support;
 
 use examples::tickets::{Store, server};
-use mcp_core::protocol::CallToolResult;
-use mcp_core::testing::TestClient;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::testing::TestClient;
 use serde_json::{Value, json};
 use support::TempDb;
 

@@ -11,9 +11,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 mod support;
 
 use examples::tickets::{Config, Faults, OnCall, Store, server_with};
-use mcp_core::protocol::CallToolResult;
-use mcp_core::safe::{REPLAY_META, SafeWrites};
-use mcp_core::testing::TestClient;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::safe::{REPLAY_META, SafeWrites};
+use mcp_connector_core::testing::TestClient;
 use serde_json::{Value, json};
 use support::TempDb;
 
@@ -29,7 +29,9 @@ async fn fixture(faults: Faults) -> Fixture {
 
 async fn fixture_with(
     faults: Faults,
-    client: impl FnOnce(mcp_core::testing::TestClientBuilder) -> mcp_core::testing::TestClientBuilder,
+    client: impl FnOnce(
+        mcp_connector_core::testing::TestClientBuilder,
+    ) -> mcp_connector_core::testing::TestClientBuilder,
 ) -> Fixture {
     let store = Store::open(":memory:").unwrap();
     let oncall = OnCall::open(":memory:").unwrap();

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use examples::workflows::{Workflows, server};
-use mcp_core::protocol::CallToolResult;
-use mcp_core::testing::TestClient;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::testing::TestClient;
 use serde_json::{Value, json};
 
 /// Steps short enough for tests, long enough to be really asynchronous.

@@ -8,9 +8,9 @@
 //! runtime and drops the reply. Figures are only meaningful as ratios to the legacy bench of the
 //! same group, measured in the same run: see benches/README.md.
 //!
-//! - `cargo bench -p mcp-core --bench dispatch`: criterion, each bench on its own (`to_async`:
+//! - `cargo bench -p mcp-connector-core --bench dispatch`: criterion, each bench on its own (`to_async`:
 //!   one `block_on` per sample, so the runtime's setup is not measured).
-//! - `DISPATCH_PAIRED=1 cargo bench -p mcp-core --bench dispatch`: the benches of a group take
+//! - `DISPATCH_PAIRED=1 cargo bench -p mcp-connector-core --bench dispatch`: the benches of a group take
 //!   turns in short batches and each is divided by its baseline round by round; the ratios to
 //!   quote on a machine whose speed drifts.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use mcp_core::jsonrpc::Message;
-use mcp_core::protocol::CallToolResult;
-use mcp_core::{Extensions, Outbound, Server, Session, Tool};
+use mcp_connector_core::jsonrpc::Message;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::{Extensions, Outbound, Server, Session, Tool};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc::UnboundedReceiver;

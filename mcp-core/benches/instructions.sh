@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 filter=${1:-}
 
-bin=$(cargo bench -p mcp-core --bench dispatch --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -1)
+bin=$(cargo bench -p mcp-connector-core --bench dispatch --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -1)
 [ -x "$bin" ] || { echo "could not build or find the dispatch bench" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -23,7 +23,7 @@ use crate::{Context, FromContext, Tool, ToolError};
 /// when the request carries no verified token.
 ///
 /// ```
-/// use mcp_core::{auth::Claims, tool, tools, ToolError};
+/// use mcp_connector_core::{auth::Claims, tool, tools, ToolError};
 ///
 /// struct Tickets;
 ///
@@ -62,7 +62,7 @@ impl Claims {
     /// Whether `scope` was granted.
     ///
     /// ```
-    /// let c = mcp_core::auth::Claims { scopes: vec!["a".into()], ..Default::default() };
+    /// let c = mcp_connector_core::auth::Claims { scopes: vec!["a".into()], ..Default::default() };
     /// assert!(c.has_scope("a") && !c.has_scope("b"));
     /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
@@ -72,7 +72,7 @@ impl Claims {
     /// The scopes of `needed` that were not granted.
     ///
     /// ```
-    /// let c = mcp_core::auth::Claims { scopes: vec!["a".into()], ..Default::default() };
+    /// let c = mcp_connector_core::auth::Claims { scopes: vec!["a".into()], ..Default::default() };
     /// assert_eq!(c.missing_scopes(&["a".to_string(), "b".to_string()]), vec!["b"]);
     /// ```
     pub fn missing_scopes<'a>(&self, needed: &'a [String]) -> Vec<&'a str> {
@@ -98,7 +98,7 @@ impl FromContext for Claims {
 /// without auth (`noauth`) or with an OAuth 2 token holding `scopes`.
 ///
 /// ```
-/// use mcp_core::auth::SecurityScheme;
+/// use mcp_connector_core::auth::SecurityScheme;
 /// let s = SecurityScheme::oauth2(["tickets:write"]);
 /// assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!({"type": "oauth2", "scopes": ["tickets:write"]}));
 /// assert_eq!(serde_json::to_value(SecurityScheme::NoAuth).unwrap(), serde_json::json!({"type": "noauth"}));
@@ -122,8 +122,8 @@ impl SecurityScheme {
     /// `{"type": "oauth2", "scopes": [...]}`.
     ///
     /// ```
-    /// let s = mcp_core::auth::SecurityScheme::oauth2(["a", "b"]);
-    /// assert!(matches!(s, mcp_core::auth::SecurityScheme::OAuth2 { ref scopes } if scopes.len() == 2));
+    /// let s = mcp_connector_core::auth::SecurityScheme::oauth2(["a", "b"]);
+    /// assert!(matches!(s, mcp_connector_core::auth::SecurityScheme::OAuth2 { ref scopes } if scopes.len() == 2));
     /// ```
     pub fn oauth2<I, S>(scopes: I) -> Self
     where
@@ -138,7 +138,7 @@ impl SecurityScheme {
 /// (`_meta.securitySchemes`), where ChatGPT also looks for them.
 ///
 /// ```
-/// use mcp_core::{Tool, auth::{SecurityScheme, set_security_schemes}, protocol::CallToolResult};
+/// use mcp_connector_core::{Tool, auth::{SecurityScheme, set_security_schemes}, protocol::CallToolResult};
 /// let tool = Tool::read("ping").handler(|_c, _a| async { Ok(CallToolResult::text("pong")) });
 /// let mut def = tool.definition().clone();
 /// set_security_schemes(&mut def, vec![SecurityScheme::NoAuth]);
@@ -157,7 +157,7 @@ pub fn set_security_schemes(definition: &mut ToolDefinition, schemes: Vec<Securi
 ///
 /// ```
 /// use std::sync::Arc;
-/// use mcp_core::{Context, Extensions, Tool, ToolError, auth::ToolGuard};
+/// use mcp_connector_core::{Context, Extensions, Tool, ToolError, auth::ToolGuard};
 /// use serde_json::{Map, Value};
 ///
 /// /// Refuses every write.

@@ -14,8 +14,8 @@
 //! Run it in a test, so a change that would hurt a client fails CI:
 //!
 //! ```
-//! use mcp_core::protocol::CallToolResult;
-//! use mcp_core::{Server, Tool, ToolError};
+//! use mcp_connector_core::protocol::CallToolResult;
+//! use mcp_connector_core::{Server, Tool, ToolError};
 //!
 //! let server = Server::builder("tickets", "1.0.0")
 //!     .tool(
@@ -215,7 +215,7 @@ impl CheckOptions {
     /// Sets the token budget of `tools/list`.
     ///
     /// ```
-    /// let options = mcp_core::check::CheckOptions::default().token_budget(2_000);
+    /// let options = mcp_connector_core::check::CheckOptions::default().token_budget(2_000);
     /// assert_eq!(options.token_budget, 2_000);
     /// ```
     pub fn token_budget(mut self, tokens: usize) -> Self {
@@ -236,8 +236,8 @@ impl Server {
     /// [`CheckOptions`]. See [the module](crate::check).
     ///
     /// ```
-    /// use mcp_core::protocol::CallToolResult;
-    /// use mcp_core::{Server, Tool, ToolError, check::Rule};
+    /// use mcp_connector_core::protocol::CallToolResult;
+    /// use mcp_connector_core::{Server, Tool, ToolError, check::Rule};
     ///
     /// let server = Server::builder("s", "1")
     ///     .tool(Tool::write("wipe").handler(|_ctx, _args| async { Ok::<_, ToolError>(CallToolResult::text("done")) }))

@@ -11,7 +11,7 @@
 //! [`Context`](crate::Context) reading the request's [`RequestFacts`](crate::request::RequestFacts)).
 //!
 //! ```
-//! use mcp_core::era::Era;
+//! use mcp_connector_core::era::Era;
 //!
 //! assert!(Era::Modern.has_method("server/discover"));
 //! assert!(!Era::Modern.has_method("ping"));
@@ -39,7 +39,7 @@ impl Era {
     /// The era whose revision `version` is.
     ///
     /// ```
-    /// use mcp_core::{era::Era, protocol::ProtocolVersion};
+    /// use mcp_connector_core::{era::Era, protocol::ProtocolVersion};
     /// assert_eq!(Era::of(&ProtocolVersion::new("2026-07-28")), Era::Modern);
     /// assert_eq!(Era::of(&ProtocolVersion::new("2025-06-18")), Era::Legacy);
     /// ```

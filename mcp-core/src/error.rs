@@ -19,7 +19,7 @@ use crate::protocol::Meta;
 /// a handler. Write messages for the model: say what was wrong and what to do instead.
 ///
 /// ```
-/// use mcp_core::ToolError;
+/// use mcp_connector_core::ToolError;
 ///
 /// fn find(id: u32) -> Result<String, ToolError> {
 ///     if id == 0 {
@@ -97,7 +97,7 @@ impl fmt::Display for ToolError {
 /// A protocol-level error: becomes a JSON-RPC error response with `code`.
 ///
 /// ```
-/// use mcp_core::McpError;
+/// use mcp_connector_core::McpError;
 /// let e = McpError::resource_not_found("tickets://9");
 /// assert_eq!(e.code, -32002);
 /// ```
@@ -144,7 +144,7 @@ impl McpError {
     /// every revision this SDK speaks, newest first, and `data.requested` echoes `requested`.
     ///
     /// ```
-    /// use mcp_core::McpError;
+    /// use mcp_connector_core::McpError;
     /// let e = McpError::unsupported_protocol_version("1999-01-01");
     /// assert_eq!(e.code, -32022);
     /// assert_eq!(e.data.unwrap()["supported"][0], "2026-07-28");
@@ -167,7 +167,7 @@ impl McpError {
 /// (refused, gone, timed out, not supported here) is `-32603` with the reason.
 ///
 /// ```
-/// use mcp_core::{ClientRequestError, McpError};
+/// use mcp_connector_core::{ClientRequestError, McpError};
 ///
 /// let e: McpError = ClientRequestError::BadResponse("missing `action`".into()).into();
 /// assert_eq!(e.code, -32602);

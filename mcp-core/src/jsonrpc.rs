@@ -6,7 +6,7 @@
 //! answer a malformed line and keep serving everything else.
 //!
 //! ```
-//! use mcp_core::jsonrpc::{decode, Decoded, Message};
+//! use mcp_connector_core::jsonrpc::{decode, Decoded, Message};
 //!
 //! let Decoded::Single(Ok(Message::Request(req))) =
 //!     decode(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#)
@@ -133,7 +133,7 @@ impl ErrorObject {
     /// An error with a code and a message and no data.
     ///
     /// ```
-    /// # use mcp_core::jsonrpc::{code, ErrorObject};
+    /// # use mcp_connector_core::jsonrpc::{code, ErrorObject};
     /// let e = ErrorObject::new(code::METHOD_NOT_FOUND, "Method not found: foo");
     /// assert_eq!(e.code, -32601);
     /// ```
@@ -285,7 +285,7 @@ fn error_response(id: Option<RequestId>, mut obj: Map<String, Value>) -> Result<
 /// `-32600`, naming the revision. Every transport answers a batch it cannot take with this.
 ///
 /// ```
-/// let refusal = mcp_core::jsonrpc::batch_refused(None, "2025-11-25");
+/// let refusal = mcp_connector_core::jsonrpc::batch_refused(None, "2025-11-25");
 /// assert_eq!(refusal.error.code, -32600);
 /// assert!(refusal.error.message.contains("2025-11-25"));
 /// ```
@@ -354,7 +354,7 @@ pub enum Decoded {
 /// Decodes one frame of bytes. Never panics.
 ///
 /// ```
-/// use mcp_core::jsonrpc::{decode, Decoded, code};
+/// use mcp_connector_core::jsonrpc::{decode, Decoded, code};
 ///
 /// let Decoded::Invalid(err) = decode(b"{not json") else { unreachable!() };
 /// assert_eq!(err.error.code, code::PARSE_ERROR);

@@ -6,7 +6,7 @@
 //! feeds messages to a [`Session`] and writes back what it answers.
 //!
 //! ```
-//! use mcp_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
+//! use mcp_connector_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -85,4 +85,4 @@ pub use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
-pub use mcp_macros::{prompt, resource, tool, tools};
+pub use mcp_connector_macros::{prompt, resource, tool, tools};

@@ -17,7 +17,7 @@ use crate::protocol::{CallToolResult, Content};
 /// serialise to an object.
 ///
 /// ```
-/// use mcp_core::{Json, IntoCallToolResult};
+/// use mcp_connector_core::{Json, IntoCallToolResult};
 ///
 /// #[derive(serde::Serialize, schemars::JsonSchema)]
 /// struct Ticket { id: u32, title: String }

@@ -8,9 +8,9 @@
 //! `_meta`, and the input round it continues (`requestState`, `inputResponses`).
 //!
 //! ```
-//! use mcp_core::era::Era;
-//! use mcp_core::jsonrpc::Request;
-//! use mcp_core::request::{ClientRequest, RequestEnvelope};
+//! use mcp_connector_core::era::Era;
+//! use mcp_connector_core::jsonrpc::Request;
+//! use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
 //! use serde_json::json;
 //!
 //! let request = Request {
@@ -169,7 +169,7 @@ impl ClientRequest {
     /// [`ClientRequest::Malformed`], a method nobody knows [`ClientRequest::Unknown`].
     ///
     /// ```
-    /// use mcp_core::request::ClientRequest;
+    /// use mcp_connector_core::request::ClientRequest;
     /// use serde_json::json;
     ///
     /// let request = ClientRequest::parse("resources/read".into(), Some(json!({"uri": "notes://1"})));
@@ -357,7 +357,7 @@ impl RequestEnvelope {
     /// path, which owns every error message.
     ///
     /// ```
-    /// use mcp_core::request::{ClientRequest, RequestEnvelope};
+    /// use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
     ///
     /// let frame = br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#;
     /// let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();

@@ -3,7 +3,7 @@
 //! without spawning a process or opening a socket.
 //!
 //! ```
-//! use mcp_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
+//! use mcp_connector_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -61,7 +61,7 @@ impl TestClientBuilder {
     /// both eras:
     ///
     /// ```
-    /// use mcp_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
+    /// use mcp_connector_core::{Server, Tool, protocol::CallToolResult, testing::TestClient};
     /// use serde_json::json;
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -330,7 +330,7 @@ impl TestClient {
     /// a [`CallError`] that says which, with the message the server sent.
     ///
     /// ```
-    /// use mcp_core::{Json, Server, ToolError, testing::TestClient, tool};
+    /// use mcp_connector_core::{Json, Server, ToolError, testing::TestClient, tool};
     /// use serde_json::json;
     ///
     /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Debug, PartialEq)]

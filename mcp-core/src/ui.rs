@@ -16,7 +16,7 @@
 //! the extension in its capabilities as soon as one UI resource is registered.
 //!
 //! ```
-//! use mcp_core::{Resource, Server, Tool, WithUi, ui::{UiMeta, Visibility}};
+//! use mcp_connector_core::{Resource, Server, Tool, WithUi, ui::{UiMeta, Visibility}};
 //!
 //! #[derive(serde::Serialize, schemars::JsonSchema)]
 //! struct Board { open: u32 }
@@ -38,14 +38,14 @@
 //!     .tool(
 //!         Tool::write("move_card")
 //!             .visibility(Visibility::App)
-//!             .handler(|_ctx, _args| async { Ok(mcp_core::protocol::CallToolResult::text("moved")) }),
+//!             .handler(|_ctx, _args| async { Ok(mcp_connector_core::protocol::CallToolResult::text("moved")) }),
 //!     )
 //!     .build()
 //!     .unwrap();
 //! let meta = server.tool("show_board").unwrap().definition().meta.clone().unwrap();
 //! assert_eq!(meta["ui"]["resourceUri"], "ui://tickets/board");
 //! assert_eq!(meta["openai/outputTemplate"], "ui://tickets/board");
-//! assert!(server.capabilities().extensions.as_ref().unwrap().contains_key(mcp_core::ui::EXTENSION));
+//! assert!(server.capabilities().extensions.as_ref().unwrap().contains_key(mcp_connector_core::ui::EXTENSION));
 //! ```
 
 use std::sync::Arc;
@@ -76,7 +76,7 @@ const FLAT_RESOURCE_URI: &str = "ui/resourceUri";
 /// so the page should check for the feature before it uses it.
 ///
 /// ```
-/// use mcp_core::ui::{Permission, UiMeta};
+/// use mcp_connector_core::ui::{Permission, UiMeta};
 ///
 /// let scanner = UiMeta::new().permission(Permission::Camera).permission(Permission::ClipboardWrite);
 /// # let _ = scanner;
@@ -112,7 +112,7 @@ impl Permission {
 /// default): a self-contained page needs no declaration at all.
 ///
 /// ```
-/// use mcp_core::{Resource, ui::{Permission, UiMeta}};
+/// use mcp_connector_core::{Resource, ui::{Permission, UiMeta}};
 ///
 /// let page = Resource::new("ui://weather/forecast", "forecast")
 ///     .title("Forecast")
@@ -288,7 +288,7 @@ impl UiMeta {
 /// support ignore it, so an app-only tool must still be safe for a model to call.
 ///
 /// ```
-/// use mcp_core::{Tool, protocol::CallToolResult, ui::Visibility};
+/// use mcp_connector_core::{Tool, protocol::CallToolResult, ui::Visibility};
 ///
 /// // A button's action: the page calls it, the model does not see it.
 /// let archive = Tool::write("archive_card")
@@ -472,7 +472,7 @@ pub(crate) fn client_supports_ui(capabilities: &ClientCapabilities) -> bool {
 /// `outputSchema` under `#[tool]`.
 ///
 /// ```
-/// use mcp_core::{IntoCallToolResult, WithUi};
+/// use mcp_connector_core::{IntoCallToolResult, WithUi};
 /// use serde_json::json;
 ///
 /// #[derive(serde::Serialize, schemars::JsonSchema)]

@@ -3,9 +3,9 @@
 //! findings.
 #![allow(clippy::unwrap_used)]
 
-use mcp_core::check::{CheckOptions, Client, Impact, Rule};
-use mcp_core::protocol::CallToolResult;
-use mcp_core::{Json, Server, Tool, ToolError, tool};
+use mcp_connector_core::check::{CheckOptions, Client, Impact, Rule};
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::{Json, Server, Tool, ToolError, tool};
 use serde_json::json;
 
 fn done() -> Result<CallToolResult, ToolError> {

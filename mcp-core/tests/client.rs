@@ -6,13 +6,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_core::client::{
+use mcp_connector_core::client::{
     CallOptions, Client, ClientError, ClientHandler, EraPreference, ServerNotification, memory,
 };
-use mcp_core::era::Era;
-use mcp_core::jsonrpc::ErrorObject;
-use mcp_core::protocol::{CallToolResult, ElicitParams, ElicitResult};
-use mcp_core::{CancellationToken, Server, Tool};
+use mcp_connector_core::era::Era;
+use mcp_connector_core::jsonrpc::ErrorObject;
+use mcp_connector_core::protocol::{CallToolResult, ElicitParams, ElicitResult};
+use mcp_connector_core::{CancellationToken, Server, Tool};
 use serde_json::json;
 
 fn server() -> Server {

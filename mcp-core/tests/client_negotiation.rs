@@ -8,9 +8,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_core::client::{Client, ClientError, Connection, Incoming, Outgoing, Transport, TransportError};
-use mcp_core::era::Era;
-use mcp_core::jsonrpc::{ErrorObject, Message};
+use mcp_connector_core::client::{
+    Client, ClientError, Connection, Incoming, Outgoing, Transport, TransportError,
+};
+use mcp_connector_core::era::Era;
+use mcp_connector_core::jsonrpc::{ErrorObject, Message};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use mcp_core::testing::TestClient;
+use mcp_connector_core::testing::TestClient;
 use serde_json::{Value, json};
 
 async fn raw(client: &TestClient, text: &str) -> Value {
@@ -66,7 +66,7 @@ async fn every_supported_version_is_echoed_and_unknown_ones_get_the_newest() {
 
 #[tokio::test]
 async fn capabilities_name_only_what_was_registered() {
-    let server = mcp_core::Server::builder("bare", "0").build().unwrap();
+    let server = mcp_connector_core::Server::builder("bare", "0").build().unwrap();
     let client = TestClient::builder(server).connect_without_initialize();
     let result = client
         .request(

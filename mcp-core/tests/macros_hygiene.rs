@@ -11,44 +11,44 @@ pub struct Search {
 #[no_implicit_prelude]
 mod bare {
     /// Echo.
-    #[::mcp_core::tool(read, meta = { "a": [1, "two", null], "b": { "c": true } }, icons = "https://x.test/i.png")]
+    #[::mcp_connector_core::tool(read, meta = { "a": [1, "two", null], "b": { "c": true } }, icons = "https://x.test/i.png")]
     pub(super) async fn echo(
         text: ::std::string::String,
         #[arg(default)] times: u32,
-        _ctx: ::mcp_core::Context,
+        _ctx: ::mcp_connector_core::Context,
     ) -> ::std::string::String {
         let _ = times;
         text
     }
 
     /// Whole.
-    #[::mcp_core::tool(write, idempotent)]
-    pub(super) fn whole(#[args] search: super::Search) -> ::mcp_core::Json<::std::vec::Vec<u32>> {
+    #[::mcp_connector_core::tool(write, idempotent)]
+    pub(super) fn whole(#[args] search: super::Search) -> ::mcp_connector_core::Json<::std::vec::Vec<u32>> {
         let _ = search;
-        ::mcp_core::Json(::std::vec::Vec::new())
+        ::mcp_connector_core::Json(::std::vec::Vec::new())
     }
 
     pub(super) struct State;
 
-    #[::mcp_core::tools]
+    #[::mcp_connector_core::tools]
     impl State {
         /// A.
         #[tool(read)]
         async fn a(
             &self,
             x: ::std::option::Option<u32>,
-        ) -> ::std::result::Result<::mcp_core::Json<u32>, ::mcp_core::ToolError> {
-            ::std::result::Result::Ok(::mcp_core::Json(x.unwrap_or(1)))
+        ) -> ::std::result::Result<::mcp_connector_core::Json<u32>, ::mcp_connector_core::ToolError> {
+            ::std::result::Result::Ok(::mcp_connector_core::Json(x.unwrap_or(1)))
         }
     }
 
-    #[::mcp_core::resource(uri = "t://{id}{?q}")]
+    #[::mcp_connector_core::resource(uri = "t://{id}{?q}")]
     pub(super) fn res(id: u32, q: ::std::option::Option<::std::string::String>) -> ::std::string::String {
         let _ = (id, q);
         ::std::string::String::new()
     }
 
-    #[::mcp_core::prompt]
+    #[::mcp_connector_core::prompt]
     pub(super) fn pr(a: ::std::string::String, #[arg(default = 3)] b: u8) -> ::std::string::String {
         let _ = b;
         a
@@ -84,8 +84,8 @@ mod shadowed {
     mod serde {}
     mod serde_json {}
     mod schemars {}
-    mod mcp_core {}
-    use ::mcp_core::{Json, ToolError, prompt, resource, tool, tools};
+    mod mcp_connector_core {}
+    use ::mcp_connector_core::{Json, ToolError, prompt, resource, tool, tools};
 
     /// Echo.
     #[tool(read)]
@@ -118,11 +118,11 @@ mod shadowed {
 /// With `crate = "..."`, the macros reach mcp-core through a re-export.
 mod facade {
     pub(crate) mod sdk {
-        pub(crate) use ::mcp_core as core;
+        pub(crate) use ::mcp_connector_core as core;
     }
 
     /// Via a facade.
-    #[::mcp_core::tool(read, crate = "crate::facade::sdk::core")]
+    #[::mcp_connector_core::tool(read, crate = "crate::facade::sdk::core")]
     pub(super) fn via_facade() -> ::std::string::String {
         "ok".into()
     }
@@ -132,21 +132,21 @@ mod facade {
 macro_rules! counter_tool {
     ($name:ident, $arg:ident: $ty:ty => $out:ty) => {
         /// Made by a macro.
-        #[mcp_core::tool(read)]
-        async fn $name($arg: $ty, ctx: mcp_core::Context) -> $out {
+        #[mcp_connector_core::tool(read)]
+        async fn $name($arg: $ty, ctx: mcp_connector_core::Context) -> $out {
             let _ = ctx;
-            mcp_core::Json($arg)
+            mcp_connector_core::Json($arg)
         }
     };
 }
 
-counter_tool!(from_macro, n: Vec<u32> => mcp_core::Json<Vec<u32>>);
+counter_tool!(from_macro, n: Vec<u32> => mcp_connector_core::Json<Vec<u32>>);
 
 mod in_macro {
     pub(crate) struct State;
     macro_rules! state_tools {
         ($ty:ty) => {
-            #[mcp_core::tools]
+            #[mcp_connector_core::tools]
             impl $ty {
                 /// Size.
                 #[tool(read)]
@@ -161,9 +161,12 @@ mod in_macro {
 
 #[tokio::test]
 async fn macro_rules_can_write_tools() {
-    let server =
-        mcp_core::Server::builder("m", "1").tool(from_macro::tool()).tools(in_macro::State).build().unwrap();
-    let client = mcp_core::testing::TestClient::connect(server).await;
+    let server = mcp_connector_core::Server::builder("m", "1")
+        .tool(from_macro::tool())
+        .tools(in_macro::State)
+        .build()
+        .unwrap();
+    let client = mcp_connector_core::testing::TestClient::connect(server).await;
     let result = client.call_tool("from_macro", serde_json::json!({"n": [1, 2]})).await.unwrap();
     assert_eq!(result.structured_content.unwrap()["result"], serde_json::json!([1, 2]));
     let result = client.call_tool("size", serde_json::json!({"of": "abc"})).await.unwrap();
@@ -172,7 +175,7 @@ async fn macro_rules_can_write_tools() {
 
 #[tokio::test]
 async fn generated_code_compiles_and_runs_anywhere() {
-    let server = mcp_core::Server::builder("hygiene", "1")
+    let server = mcp_connector_core::Server::builder("hygiene", "1")
         .tool(bare::echo::tool())
         .tool(bare::whole::tool())
         .tools(bare::State)
@@ -181,7 +184,7 @@ async fn generated_code_compiles_and_runs_anywhere() {
         .tool(facade::via_facade::tool())
         .build()
         .unwrap();
-    let client = mcp_core::testing::TestClient::connect(server).await;
+    let client = mcp_connector_core::testing::TestClient::connect(server).await;
     let tools = client.list_tools().await.unwrap();
     assert_eq!(tools[0]["_meta"], serde_json::json!({ "a": [1, "two", null], "b": { "c": true } }));
     let result = client.call_tool("echo", serde_json::json!({"text": "hi"})).await.unwrap();
@@ -189,14 +192,14 @@ async fn generated_code_compiles_and_runs_anywhere() {
     let result = client.call_tool("via_facade", serde_json::json!({})).await.unwrap();
     assert_eq!(result.content[0].as_text(), Some("ok"));
 
-    let shadowed = mcp_core::Server::builder("shadowed", "1")
+    let shadowed = mcp_connector_core::Server::builder("shadowed", "1")
         .tool(shadowed::echo::tool())
         .tools(shadowed::S)
         .resource(shadowed::res::resource())
         .prompt(shadowed::pr::prompt())
         .build()
         .unwrap();
-    let client = mcp_core::testing::TestClient::connect(shadowed).await;
+    let client = mcp_connector_core::testing::TestClient::connect(shadowed).await;
     let result = client.call_tool("go", serde_json::json!({"n": 4})).await.unwrap();
     assert_eq!(result.structured_content.unwrap()["result"], 4);
 }

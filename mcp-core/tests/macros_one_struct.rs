@@ -6,9 +6,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use mcp_core::protocol::PromptMessage;
-use mcp_core::testing::TestClient;
-use mcp_core::{CompletionRequest, Context, Json, McpError, ResourceRequest, Server, tools};
+use mcp_connector_core::protocol::PromptMessage;
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{CompletionRequest, Context, Json, McpError, ResourceRequest, Server, tools};
 use serde_json::{Value, json};
 
 /// Notes kept in memory; every handler below reads or writes this one store.
@@ -78,7 +78,7 @@ async fn connect() -> TestClient {
     TestClient::connect(server).await
 }
 
-async fn read(client: &TestClient, uri: &str) -> Result<Value, mcp_core::jsonrpc::ErrorObject> {
+async fn read(client: &TestClient, uri: &str) -> Result<Value, mcp_connector_core::jsonrpc::ErrorObject> {
     client.request("resources/read", json!({ "uri": uri })).await
 }
 

@@ -2,9 +2,11 @@
 //! `#[prompt]`: what the lists say, what reads and gets return, completion, and the errors.
 #![allow(missing_docs)]
 
-use mcp_core::protocol::{GetPromptResult, PromptMessage, ResourceContents};
-use mcp_core::testing::TestClient;
-use mcp_core::{CompletionRequest, Context, Json, McpError, ResourceRequest, Server, prompt, resource};
+use mcp_connector_core::protocol::{GetPromptResult, PromptMessage, ResourceContents};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{
+    CompletionRequest, Context, Json, McpError, ResourceRequest, Server, prompt, resource,
+};
 use serde_json::{Value, json};
 
 #[derive(serde::Serialize)]
@@ -104,7 +106,7 @@ async fn client() -> TestClient {
     TestClient::connect(server).await
 }
 
-async fn read(client: &TestClient, uri: &str) -> Result<Value, mcp_core::jsonrpc::ErrorObject> {
+async fn read(client: &TestClient, uri: &str) -> Result<Value, mcp_connector_core::jsonrpc::ErrorObject> {
     client.request("resources/read", json!({ "uri": uri })).await
 }
 

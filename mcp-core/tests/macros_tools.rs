@@ -5,9 +5,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mcp_core::protocol::{CallToolResult, Content};
-use mcp_core::testing::TestClient;
-use mcp_core::{
+use mcp_connector_core::protocol::{CallToolResult, Content};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{
     BuildError, CancellationToken, Context, FromContext, Json, Server, ServerBuilder, ToolError, tool, tools,
 };
 use serde_json::{Value, json};

@@ -5,9 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use mcp_core::protocol::{CallToolResult, CreateMessageParams};
-use mcp_core::testing::TestClient;
-use mcp_core::{Server, Tool};
+use mcp_connector_core::protocol::{CallToolResult, CreateMessageParams};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{Server, Tool};
 use serde_json::{Value, json};
 
 const MODERN: &str = "2026-07-28";
@@ -113,12 +113,12 @@ async fn list_and_read_results_carry_caching_hints_in_the_modern_era() {
 
     // Per server and per resource hints.
     let server = common::builder()
-        .cache_hint(mcp_core::protocol::CacheHint::public(Duration::from_secs(60)))
+        .cache_hint(mcp_connector_core::protocol::CacheHint::public(Duration::from_secs(60)))
         .resource(
-            mcp_core::Resource::new("assets://logo", "logo")
-                .cache_hint(mcp_core::protocol::CacheHint::public(Duration::from_secs(3600)))
+            mcp_connector_core::Resource::new("assets://logo", "logo")
+                .cache_hint(mcp_connector_core::protocol::CacheHint::public(Duration::from_secs(3600)))
                 .handler(|_ctx, req| async move {
-                    Ok(vec![mcp_core::protocol::ResourceContents::text(req.uri, "<svg/>")])
+                    Ok(vec![mcp_connector_core::protocol::ResourceContents::text(req.uri, "<svg/>")])
                 }),
         )
         .build()
@@ -461,11 +461,9 @@ async fn subscriptions_listen_acknowledges_then_streams_only_what_was_asked_tagg
             .wait_for_notification("notifications/subscriptions/acknowledged", Duration::from_secs(5))
             .await;
         server
-            .add_prompt(
-                mcp_core::Prompt::new("later").handler(|_ctx, _args| async move {
-                    Ok(mcp_core::protocol::GetPromptResult::new(vec![]))
-                }),
-            )
+            .add_prompt(mcp_connector_core::Prompt::new("later").handler(|_ctx, _args| async move {
+                Ok(mcp_connector_core::protocol::GetPromptResult::new(vec![]))
+            }))
             .unwrap();
         server
             .add_tool(Tool::read("late").handler(|_ctx, _args| async move { Ok(CallToolResult::text("x")) }))
@@ -485,7 +483,9 @@ async fn subscriptions_listen_acknowledges_then_streams_only_what_was_asked_tagg
         .received()
         .into_iter()
         .filter_map(|m| match m {
-            mcp_core::jsonrpc::Message::Notification(n) => Some((n.method, n.params.unwrap_or_default())),
+            mcp_connector_core::jsonrpc::Message::Notification(n) => {
+                Some((n.method, n.params.unwrap_or_default()))
+            }
             _ => None,
         })
         .collect();

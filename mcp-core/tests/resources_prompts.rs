@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use mcp_core::testing::TestClient;
+use mcp_connector_core::testing::TestClient;
 use serde_json::json;
 
 #[tokio::test]
@@ -153,9 +153,9 @@ async fn completion_for_prompt_arguments_and_template_variables() {
 
 #[tokio::test]
 async fn a_handler_can_announce_a_resource_change_through_its_context() {
-    use mcp_core::protocol::CallToolResult;
+    use mcp_connector_core::protocol::CallToolResult;
     let server = common::builder()
-        .tool(mcp_core::Tool::write("touch").handler(|ctx, _args| async move {
+        .tool(mcp_connector_core::Tool::write("touch").handler(|ctx, _args| async move {
             ctx.server().notify_resource_updated("tickets://5");
             Ok(CallToolResult::text("touched"))
         }))

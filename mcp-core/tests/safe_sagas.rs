@@ -5,13 +5,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_core::protocol::CallToolResult;
-use mcp_core::safe::{
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::safe::{
     MemoryStore, Recovery, SafeStore, SafeWrites, Saga, SagaJournal, SagaRecord, SagaStatus, StepRecord,
     StepState,
 };
-use mcp_core::testing::TestClient;
-use mcp_core::{Server, Tool, ToolError};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{Server, Tool, ToolError};
 use serde_json::{Value, json};
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -202,7 +202,7 @@ async fn an_unknown_saga_name_is_a_tool_error_and_runs_nothing() {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use mcp_core::safe::{Claim, IdempotencyStore, SqliteStore, StoreError, TokenStore};
+    use mcp_connector_core::safe::{Claim, IdempotencyStore, SqliteStore, StoreError, TokenStore};
 
     /// A fresh directory for one test, removed when dropped.
     struct Dir(std::path::PathBuf);
@@ -347,58 +347,64 @@ struct FailingJournal {
 }
 
 impl FailingJournal {
-    fn write(&self) -> mcp_core::safe::StoreResult<()> {
+    fn write(&self) -> mcp_connector_core::safe::StoreResult<()> {
         let n = self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         if n == self.fail_at {
-            return Err(mcp_core::safe::StoreError::Unavailable("disk full".into()));
+            return Err(mcp_connector_core::safe::StoreError::Unavailable("disk full".into()));
         }
         Ok(())
     }
 }
 
 #[async_trait::async_trait]
-impl mcp_core::safe::IdempotencyStore for FailingJournal {
+impl mcp_connector_core::safe::IdempotencyStore for FailingJournal {
     async fn claim(
         &self,
         s: &str,
         k: &str,
         f: &str,
         l: Duration,
-    ) -> mcp_core::safe::StoreResult<mcp_core::safe::Claim> {
+    ) -> mcp_connector_core::safe::StoreResult<mcp_connector_core::safe::Claim> {
         self.inner.claim(s, k, f, l).await
     }
-    async fn complete(&self, s: &str, k: &str, r: &Value, d: Duration) -> mcp_core::safe::StoreResult<()> {
+    async fn complete(
+        &self,
+        s: &str,
+        k: &str,
+        r: &Value,
+        d: Duration,
+    ) -> mcp_connector_core::safe::StoreResult<()> {
         self.inner.complete(s, k, r, d).await
     }
-    async fn release(&self, s: &str, k: &str) -> mcp_core::safe::StoreResult<()> {
+    async fn release(&self, s: &str, k: &str) -> mcp_connector_core::safe::StoreResult<()> {
         self.inner.release(s, k).await
     }
 }
 
 #[async_trait::async_trait]
-impl mcp_core::safe::TokenStore for FailingJournal {
-    async fn consume(&self, id: &str, e: u64) -> mcp_core::safe::StoreResult<bool> {
+impl mcp_connector_core::safe::TokenStore for FailingJournal {
+    async fn consume(&self, id: &str, e: u64) -> mcp_connector_core::safe::StoreResult<bool> {
         self.inner.consume(id, e).await
     }
 }
 
 #[async_trait::async_trait]
 impl SagaJournal for FailingJournal {
-    async fn begin_saga(&self, saga: &SagaRecord) -> mcp_core::safe::StoreResult<()> {
+    async fn begin_saga(&self, saga: &SagaRecord) -> mcp_connector_core::safe::StoreResult<()> {
         self.write()?;
         self.inner.begin_saga(saga).await
     }
-    async fn put_step(&self, id: &str, step: &StepRecord) -> mcp_core::safe::StoreResult<()> {
+    async fn put_step(&self, id: &str, step: &StepRecord) -> mcp_connector_core::safe::StoreResult<()> {
         self.write()?;
         self.inner.put_step(id, step).await
     }
-    async fn set_status(&self, id: &str, status: SagaStatus) -> mcp_core::safe::StoreResult<()> {
+    async fn set_status(&self, id: &str, status: SagaStatus) -> mcp_connector_core::safe::StoreResult<()> {
         self.inner.set_status(id, status).await
     }
-    async fn saga(&self, id: &str) -> mcp_core::safe::StoreResult<Option<SagaRecord>> {
+    async fn saga(&self, id: &str) -> mcp_connector_core::safe::StoreResult<Option<SagaRecord>> {
         self.inner.saga(id).await
     }
-    async fn unfinished(&self) -> mcp_core::safe::StoreResult<Vec<SagaRecord>> {
+    async fn unfinished(&self) -> mcp_connector_core::safe::StoreResult<Vec<SagaRecord>> {
         self.inner.unfinished().await
     }
 }

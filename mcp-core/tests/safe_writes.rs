@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mcp_core::auth::Claims;
-use mcp_core::protocol::CallToolResult;
-use mcp_core::safe::{MemoryStore, REPLAY_META, SafeWrites};
-use mcp_core::testing::TestClient;
-use mcp_core::{BuildError, Extensions, Server, Tool};
+use mcp_connector_core::auth::Claims;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::safe::{MemoryStore, REPLAY_META, SafeWrites};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{BuildError, Extensions, Server, Tool};
 use serde_json::{Value, json};
 
 /// `pay {amount, request_id?}`: counts its runs, optionally after a pause.
@@ -239,7 +239,9 @@ async fn failed_calls_are_not_recorded_so_a_retry_runs_again() {
                 let runs = runs.clone();
                 async move {
                     if runs.fetch_add(1, Ordering::SeqCst) == 0 {
-                        return Err(mcp_core::ToolError::new("the backend is down; nothing was changed"));
+                        return Err(mcp_connector_core::ToolError::new(
+                            "the backend is down; nothing was changed",
+                        ));
                     }
                     Ok(CallToolResult::text("done"))
                 }
@@ -541,7 +543,9 @@ async fn a_preview_that_fails_is_the_calls_error_and_changes_nothing() {
     let tool = {
         let runs = runs.clone();
         Tool::write("remove")
-            .confirm(|_c, _a| async { Err(mcp_core::ToolError::new("item 9 does not exist; search first")) })
+            .confirm(|_c, _a| async {
+                Err(mcp_connector_core::ToolError::new("item 9 does not exist; search first"))
+            })
             .handler(move |_c, _a| {
                 let runs = runs.clone();
                 async move {
@@ -561,7 +565,7 @@ async fn a_preview_that_fails_is_the_calls_error_and_changes_nothing() {
 
 mod macros {
     use super::*;
-    use mcp_core::{Json, ToolError, tool, tools};
+    use mcp_connector_core::{Json, ToolError, tool, tools};
     use schemars::JsonSchema;
     use serde::{Deserialize, Serialize};
 

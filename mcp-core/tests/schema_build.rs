@@ -3,9 +3,9 @@
 //! violations into `isError` results that name the field.
 #![allow(missing_docs)]
 
-use mcp_core::protocol::CallToolResult;
-use mcp_core::testing::TestClient;
-use mcp_core::{BuildError, Server, Tool, tool};
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{BuildError, Server, Tool, tool};
 use serde_json::{Value, json};
 
 fn tool_with(input: Value) -> Tool {

@@ -1,4 +1,4 @@
-//! Cross-checks `mcp_core::schema::validate` against the `jsonschema` crate on the schemas that
+//! Cross-checks `mcp_connector_core::schema::validate` against the `jsonschema` crate on the schemas that
 //! matter here: what `schemars` generates for ordinary Rust types (both as the SDK inlines them
 //! and as schemars writes them with `$defs`, `$ref` and Rust integer formats), and the input and
 //! output schemas of tools written with the macros. Each schema must pass `check_supported`
@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroU32;
 
-use mcp_core::testing::TestClient;
-use mcp_core::{Json, Server, tool};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{Json, Server, tool};
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde::{Deserialize, Serialize};
@@ -251,7 +251,7 @@ fn flattened() -> Vec<Flattened> {
 fn both_schemas<T: JsonSchema>() -> [(String, Value); 2] {
     let raw = SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>().to_value();
     [
-        (format!("{} (SDK)", T::schema_name()), Value::Object(mcp_core::schema::schema_for::<T>())),
+        (format!("{} (SDK)", T::schema_name()), Value::Object(mcp_connector_core::schema::schema_for::<T>())),
         (format!("{} (schemars)", T::schema_name()), raw),
     ]
 }
@@ -427,7 +427,7 @@ fn replace_at(value: &Value, path: &[String], change: impl Fn(&Value) -> Option<
 /// Both validators' verdicts on every mutation of every sample; returns (instances checked,
 /// instances valid, disagreements).
 fn cross_check(name: &str, schema: &Value, samples: &[Value]) -> (usize, usize, Vec<String>) {
-    if let Err(why) = mcp_core::schema::check_supported(schema) {
+    if let Err(why) = mcp_connector_core::schema::check_supported(schema) {
         return (0, 0, vec![format!("{name}: check_supported refuses a generated schema: {why}")]);
     }
     let oracle = match jsonschema::draft202012::options()
@@ -437,13 +437,13 @@ fn cross_check(name: &str, schema: &Value, samples: &[Value]) -> (usize, usize, 
         Ok(oracle) => oracle,
         Err(e) => return (0, 0, vec![format!("{name}: the oracle cannot compile the schema: {e}")]),
     };
-    let compiled = mcp_core::schema::validate::Compiled::new(schema.clone());
+    let compiled = mcp_connector_core::schema::validate::Compiled::new(schema.clone());
     eprintln!("{name}: {}", if compiled.has_plan() { "plan" } else { "interpreter only" });
     let mut problems = Vec::new();
     let (mut checked, mut valid) = (0, 0);
     let mut seen = HashSet::new();
     for sample in samples {
-        let ours = mcp_core::schema::validate::validate(schema, sample);
+        let ours = mcp_connector_core::schema::validate::validate(schema, sample);
         if let Err(found) = &ours {
             problems
                 .push(format!("{name}: a serialised value is rejected: {found:?}\n    instance {sample}"));
@@ -455,7 +455,7 @@ fn cross_check(name: &str, schema: &Value, samples: &[Value]) -> (usize, usize, 
             checked += 1;
             // What the server runs: the compiled schema, a plan for plain schemas.
             let ours = compiled.validate(&instance);
-            if ours != mcp_core::schema::validate::validate(schema, &instance) {
+            if ours != mcp_connector_core::schema::validate::validate(schema, &instance) {
                 problems.push(format!("{name}: Compiled disagrees with validate\n    instance {instance}"));
             }
             let theirs = oracle.is_valid(&instance);

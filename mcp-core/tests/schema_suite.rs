@@ -1,4 +1,4 @@
-//! The official JSON-Schema-Test-Suite (draft 2020-12) against `mcp_core::schema::validate`,
+//! The official JSON-Schema-Test-Suite (draft 2020-12) against `mcp_connector_core::schema::validate`,
 //! for the keywords the validator claims (see the `validate` module docs).
 //!
 //! The suite is not vendored: `.ci/run` installs the pinned copy named in
@@ -180,7 +180,7 @@ fn official_suite_draft2020_12_agrees_on_every_claimed_keyword() {
             let group_name = group["description"].as_str().unwrap_or_default();
             let schema = &group["schema"];
             let cases = group["tests"].as_array().map(Vec::as_slice).unwrap_or_default();
-            let problems = mcp_core::schema::unsupported(schema);
+            let problems = mcp_connector_core::schema::unsupported(schema);
             let listed = REFUSED.iter().find(|(f, g, _)| f == file && *g == group_name);
             match (problems.is_empty(), listed) {
                 (true, None) => {}
@@ -207,10 +207,10 @@ fn official_suite_draft2020_12_agrees_on_every_claimed_keyword() {
                 let difference = DIFFERENCES
                     .iter()
                     .find(|(f, g, c, _)| f == file && *g == group_name && (*c == "*" || *c == case_name));
-                let verdict = mcp_core::schema::validate::validate(schema, &case["data"]);
+                let verdict = mcp_connector_core::schema::validate::validate(schema, &case["data"]);
                 // The server validates through `Compiled` (a plan for plain schemas, this
                 // interpreter for the rest): it must answer exactly as the interpreter does.
-                let compiled = mcp_core::schema::validate::Compiled::new(schema.clone());
+                let compiled = mcp_connector_core::schema::validate::Compiled::new(schema.clone());
                 if compiled.validate(&case["data"]) != verdict {
                     failures.push(format!(
                         "{file} / {group_name} / {case_name}: Compiled (plan: {}) disagrees with validate",

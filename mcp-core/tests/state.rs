@@ -1,9 +1,9 @@
 //! Server-wide state (`ServerBuilder::state`, the `State<T>` extractor) and its separation from
 //! what a transport attaches to a request.
 
-use mcp_core::auth::Claims;
-use mcp_core::testing::TestClient;
-use mcp_core::{Context, Server, State, tool};
+use mcp_connector_core::auth::Claims;
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{Context, Server, State, tool};
 use serde_json::json;
 
 #[derive(Clone)]

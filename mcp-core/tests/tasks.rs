@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mcp_core::auth::{Claims, ToolGuard};
-use mcp_core::protocol::{CallToolResult, LoggingLevel};
-use mcp_core::testing::TestClient;
-use mcp_core::{Context, Extensions, Server, ServerBuilder, TaskSupport, Tool, ToolError};
+use mcp_connector_core::auth::{Claims, ToolGuard};
+use mcp_connector_core::protocol::{CallToolResult, LoggingLevel};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{Context, Extensions, Server, ServerBuilder, TaskSupport, Tool, ToolError};
 use serde_json::{Map, Value, json};
 
 const MODERN: &str = "2026-07-28";

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use mcp_core::protocol::CallToolResult;
-use mcp_core::testing::TestClient;
-use mcp_core::{Server, Tool};
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{Server, Tool};
 use serde_json::json;
 
 #[tokio::test]

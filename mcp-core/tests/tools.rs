@@ -4,9 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use mcp_core::protocol::CallToolResult;
-use mcp_core::testing::TestClient;
-use mcp_core::{BuildError, Server, Tool};
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{BuildError, Server, Tool};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -154,7 +154,7 @@ fn tool_names_are_checked_when_the_server_is_built() {
             .is_err()
     );
     for good in ["a", "get_user", "DATA_EXPORT_v2", "admin.tools.list", "x-y"] {
-        assert!(mcp_core::validate_tool_name(good).is_ok(), "{good}");
+        assert!(mcp_connector_core::validate_tool_name(good).is_ok(), "{good}");
     }
 }
 

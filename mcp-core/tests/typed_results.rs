@@ -2,8 +2,8 @@
 //! real protocol, for each way a call can end.
 #![allow(clippy::unwrap_used)]
 
-use mcp_core::testing::{CallError, TestClient};
-use mcp_core::{Json, Server, ToolError, tool};
+use mcp_connector_core::testing::{CallError, TestClient};
+use mcp_connector_core::{Json, Server, ToolError, tool};
 use serde_json::json;
 
 #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Debug, PartialEq)]

@@ -2,10 +2,10 @@
 //! `resources/read`, `tools/call` and the capabilities say, exactly, in both protocol eras, and
 //! what `build()` refuses.
 
-use mcp_core::protocol::CallToolResult;
-use mcp_core::testing::TestClient;
-use mcp_core::ui::{Permission, UiMeta, Visibility};
-use mcp_core::{BuildError, Resource, Server, ServerBuilder, Tool, WithUi};
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::ui::{Permission, UiMeta, Visibility};
+use mcp_connector_core::{BuildError, Resource, Server, ServerBuilder, Tool, WithUi};
 use serde_json::{Value, json};
 
 const ERAS: [&str; 2] = ["2025-11-25", "2026-07-28"];
@@ -16,7 +16,7 @@ struct Board {
     open: u32,
 }
 
-fn board_page() -> mcp_core::ResourceBuilder {
+fn board_page() -> mcp_connector_core::ResourceBuilder {
     Resource::new("ui://tickets/board", "board").title("Ticket board").ui(UiMeta::new()
         .connect_domain("https://api.tickets.example")
         .resource_domain("https://*.cdn.example")
@@ -376,7 +376,7 @@ fn the_authors_own_meta_wins_over_the_generated_keys() {
 }
 
 mod declared_with_macros {
-    use mcp_core::{Server, WithUi, resource, tool};
+    use mcp_connector_core::{Server, WithUi, resource, tool};
     use serde_json::json;
 
     #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -423,7 +423,7 @@ mod declared_with_macros {
             .build()
             .unwrap();
         for version in super::ERAS {
-            let client = mcp_core::testing::TestClient::builder(server.clone())
+            let client = mcp_connector_core::testing::TestClient::builder(server.clone())
                 .protocol_version(version)
                 .connect()
                 .await;

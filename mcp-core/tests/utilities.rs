@@ -6,9 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use mcp_core::jsonrpc::{ErrorObject, Message};
-use mcp_core::testing::TestClient;
-use mcp_core::{Extensions, Outbound};
+use mcp_connector_core::jsonrpc::{ErrorObject, Message};
+use mcp_connector_core::testing::TestClient;
+use mcp_connector_core::{Extensions, Outbound};
 use serde_json::json;
 
 #[tokio::test]

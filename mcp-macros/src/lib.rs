@@ -1,9 +1,9 @@
 //! `#[tool]`, `#[tools]`, `#[resource]` and `#[prompt]`: turn Rust functions into
-//! schema-bearing MCP handlers. Use them through `mcp_core`, which re-exports them.
+//! schema-bearing MCP handlers. Use them through `mcp_connector_core`, which re-exports them.
 //!
 //! Each macro parses (`parse`), checks (`check`) and expands (`expand`), collecting every
 //! problem (`diag`) so all of them are reported at once, each at the user's own token. The
-//! generated code calls `mcp_core::__private_0_1` (versioned, so mismatched releases fail loudly), which holds the runtime half of the macros.
+//! generated code calls `mcp_connector_core::__private_0_1` (versioned, so mismatched releases fail loudly), which holds the runtime half of the macros.
 
 mod check;
 mod diag;

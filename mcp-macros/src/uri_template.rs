@@ -1,5 +1,5 @@
 //! The variables of a resource's URI template, read at compile time by the parser
-//! `mcp_core::UriTemplate` itself uses (`crate::uri_template_syntax`, compiled from mcp-core's
+//! `mcp_connector_core::UriTemplate` itself uses (`crate::uri_template_syntax`, compiled from mcp-core's
 //! source), so that a bad template or a parameter without a variable is a compile error at the
 //! attribute, worded as the server would word it.
 

@@ -1,6 +1,6 @@
 //! Compile-fail tests: each `tests/ui/*.rs` is a mistake an author can make, and its
 //! `.stderr` the error they get. Regenerate the expected output with
-//! `TRYBUILD=overwrite cargo test -p mcp-macros --test ui` and review the diff.
+//! `TRYBUILD=overwrite cargo test -p mcp-connector-macros --test ui` and review the diff.
 
 #[test]
 fn ui() {

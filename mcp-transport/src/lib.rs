@@ -1,6 +1,6 @@
 //! # mcp-transport
 //!
-//! Ways to expose an [`mcp_core::Server`]: newline-delimited JSON on stdio, an in-memory
+//! Ways to expose an [`mcp_connector_core::Server`]: newline-delimited JSON on stdio, an in-memory
 //! channel pair for tests and embedding, and streamable HTTP (feature `http`).
 
 // docs.rs builds with `--cfg docsrs` on nightly, where `doc(cfg)` marks feature-gated items

@@ -2,24 +2,24 @@
 //!
 //! Use it to embed a server in an application that also hosts the client (an agent runtime,
 //! a test harness in another language binding), or to test a client against a real server
-//! without a socket. For unit-testing your own tools, [`mcp_core::testing::TestClient`] is
+//! without a socket. For unit-testing your own tools, [`mcp_connector_core::testing::TestClient`] is
 //! more convenient: it speaks the protocol for you.
 //!
 //! ```
-//! use mcp_core::jsonrpc::Message;
+//! use mcp_connector_core::jsonrpc::Message;
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let server = mcp_core::Server::builder("demo", "1").build().unwrap();
-//! let mut client = mcp_transport::memory::connect(server);
+//! let server = mcp_connector_core::Server::builder("demo", "1").build().unwrap();
+//! let mut client = mcp_connector_transport::memory::connect(server);
 //! client.send(Message::request(1, "ping", None)).unwrap();
 //! let reply = client.recv().await.unwrap();
 //! assert_eq!(reply.to_value(), json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
 //! # });
 //! ```
 
-use mcp_core::jsonrpc::Message;
-use mcp_core::{Extensions, Outbound, Server};
+use mcp_connector_core::jsonrpc::Message;
+use mcp_connector_core::{Extensions, Outbound, Server};
 use tokio::sync::mpsc;
 
 /// The client's end of an in-memory connection.

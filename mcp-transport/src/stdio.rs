@@ -6,13 +6,13 @@
 //! writes nothing to stdout that is not a valid MCP message. Send your logs to stderr:
 //!
 //! ```no_run
-//! # use mcp_core::Server;
+//! # use mcp_connector_core::Server;
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     // Logs go to stderr; stdout belongs to the protocol.
 //!     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
 //!     let server = Server::builder("my-connector", "0.1.0").build().expect("valid server");
-//!     mcp_transport::stdio::serve(server).await
+//!     mcp_connector_transport::stdio::serve(server).await
 //! }
 //! ```
 //!
@@ -23,7 +23,7 @@
 
 use std::io;
 
-use mcp_core::{Extensions, Outbound, Server};
+use mcp_connector_core::{Extensions, Outbound, Server};
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 /// Options for the stdio transport.
 ///
 /// ```
-/// let config = mcp_transport::stdio::StdioConfig::default().max_message_bytes(1 << 20);
+/// let config = mcp_connector_transport::stdio::StdioConfig::default().max_message_bytes(1 << 20);
 /// assert_eq!(config.max_message_bytes_limit(), 1 << 20);
 /// ```
 #[derive(Debug, Clone)]
@@ -69,9 +69,9 @@ pub async fn serve(server: Server) -> io::Result<()> {
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// use mcp_transport::stdio::{serve_with, StdioConfig};
+/// use mcp_connector_transport::stdio::{serve_with, StdioConfig};
 ///
-/// let server = mcp_core::Server::builder("demo", "1").build().unwrap();
+/// let server = mcp_connector_core::Server::builder("demo", "1").build().unwrap();
 /// let input = &b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"[..];
 /// let mut output = Vec::new();
 /// serve_with(server, input, &mut output, StdioConfig::default()).await.unwrap();
@@ -130,10 +130,10 @@ where
                 }
                 Frame::TooLong(size) => {
                     tracing::warn!(size, limit, "dropped an oversized message");
-                    let error = mcp_core::jsonrpc::Message::error(
+                    let error = mcp_connector_core::jsonrpc::Message::error(
                         None,
-                        mcp_core::jsonrpc::ErrorObject::new(
-                            mcp_core::jsonrpc::code::INVALID_REQUEST,
+                        mcp_connector_core::jsonrpc::ErrorObject::new(
+                            mcp_connector_core::jsonrpc::code::INVALID_REQUEST,
                             format!(
                                 "Invalid Request: the message is {size} bytes, over this server's limit of {limit} bytes"
                             ),

@@ -6,10 +6,10 @@
 //! records the audit events, so an author's unit test can check who may call what.
 //!
 //! ```
-//! use mcp_core::{Server, tools};
-//! use mcp_transport::auth::Auth;
-//! use mcp_transport::http::HttpTransport;
-//! use mcp_transport::testing::{AuditLog, HttpTestClient, TestIssuer};
+//! use mcp_connector_core::{Server, tools};
+//! use mcp_connector_transport::auth::Auth;
+//! use mcp_connector_transport::http::HttpTransport;
+//! use mcp_connector_transport::testing::{AuditLog, HttpTestClient, TestIssuer};
 //!
 //! struct Tickets;
 //!
@@ -94,9 +94,9 @@ pub use issuer::{TestIssuer, TokenBuilder};
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let server = mcp_core::Server::builder("s", "1").build().unwrap();
-/// let router = mcp_transport::http::HttpTransport::new(server).router();
-/// let client = mcp_transport::testing::HttpTestClient::new(router);
+/// let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+/// let router = mcp_connector_transport::http::HttpTransport::new(server).router();
+/// let client = mcp_connector_transport::testing::HttpTestClient::new(router);
 /// let answer = client.initialize().await;
 /// assert_eq!(answer.status(), 200);
 /// assert_eq!(answer.result()["serverInfo"]["name"], "s");
@@ -138,8 +138,8 @@ impl HttpTestClient {
     /// Posts MCP messages to this path instead (set with `HttpTransport::path`).
     ///
     /// ```
-    /// # let router = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build().unwrap()).router();
-    /// let client = mcp_transport::testing::HttpTestClient::new(router).path("/api/mcp");
+    /// # let router = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build().unwrap()).router();
+    /// let client = mcp_connector_transport::testing::HttpTestClient::new(router).path("/api/mcp");
     /// # drop(client);
     /// ```
     pub fn path(mut self, path: impl Into<String>) -> Self {
@@ -150,8 +150,8 @@ impl HttpTestClient {
     /// The `MCP-Protocol-Version` sent, and the version `initialize` asks for.
     ///
     /// ```
-    /// # let router = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build().unwrap()).router();
-    /// let client = mcp_transport::testing::HttpTestClient::new(router).protocol_version("2025-06-18");
+    /// # let router = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build().unwrap()).router();
+    /// let client = mcp_connector_transport::testing::HttpTestClient::new(router).protocol_version("2025-06-18");
     /// # drop(client);
     /// ```
     pub fn protocol_version(mut self, version: impl Into<String>) -> Self {
@@ -162,8 +162,8 @@ impl HttpTestClient {
     /// Sends `Authorization: Bearer <token>` on every request from now on.
     ///
     /// ```
-    /// # let router = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build().unwrap()).router();
-    /// let client = mcp_transport::testing::HttpTestClient::new(router);
+    /// # let router = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build().unwrap()).router();
+    /// let client = mcp_connector_transport::testing::HttpTestClient::new(router);
     /// let signed_in = client.clone().bearer("a-token");
     /// # drop(signed_in);
     /// ```
@@ -175,8 +175,8 @@ impl HttpTestClient {
     /// Sends no `Authorization` header from now on.
     ///
     /// ```
-    /// # let router = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build().unwrap()).router();
-    /// let anonymous = mcp_transport::testing::HttpTestClient::new(router).bearer("t").anonymous();
+    /// # let router = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build().unwrap()).router();
+    /// let anonymous = mcp_connector_transport::testing::HttpTestClient::new(router).bearer("t").anonymous();
     /// # drop(anonymous);
     /// ```
     pub fn anonymous(mut self) -> Self {
@@ -190,8 +190,8 @@ impl HttpTestClient {
     /// When `name` or `value` is not a valid header name or value (a bug in the test).
     ///
     /// ```
-    /// # let router = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build().unwrap()).router();
-    /// let client = mcp_transport::testing::HttpTestClient::new(router).header("origin", "https://chatgpt.com");
+    /// # let router = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build().unwrap()).router();
+    /// let client = mcp_connector_transport::testing::HttpTestClient::new(router).header("origin", "https://chatgpt.com");
     /// # drop(client);
     /// ```
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -205,8 +205,8 @@ impl HttpTestClient {
     /// and rate limits read); `127.0.0.1` by default.
     ///
     /// ```
-    /// # let router = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build().unwrap()).router();
-    /// let client = mcp_transport::testing::HttpTestClient::new(router).peer("192.0.2.7:4000".parse().unwrap());
+    /// # let router = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build().unwrap()).router();
+    /// let client = mcp_connector_transport::testing::HttpTestClient::new(router).peer("192.0.2.7:4000".parse().unwrap());
     /// # drop(client);
     /// ```
     pub fn peer(mut self, peer: SocketAddr) -> Self {
@@ -228,8 +228,8 @@ impl HttpTestClient {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// use axum::{body::Body, http::Request};
-    /// # let router = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build().unwrap()).router();
-    /// let client = mcp_transport::testing::HttpTestClient::new(router);
+    /// # let router = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build().unwrap()).router();
+    /// let client = mcp_connector_transport::testing::HttpTestClient::new(router);
     /// let request = Request::post("/mcp").header("host", "evil.example").body(Body::from("{}")).unwrap();
     /// assert_eq!(client.send(request).await.status(), 403);
     /// # }
@@ -451,11 +451,11 @@ impl TestResponse {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use mcp_transport::auth::{Auth, StaticTokens};
-    /// let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use mcp_connector_transport::auth::{Auth, StaticTokens};
+    /// let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// let auth = Auth::required("http://localhost/mcp", StaticTokens::new());
-    /// let router = mcp_transport::http::HttpTransport::new(server).auth(auth).router();
-    /// let answer = mcp_transport::testing::HttpTestClient::new(router).list_tools().await;
+    /// let router = mcp_connector_transport::http::HttpTransport::new(server).auth(auth).router();
+    /// let answer = mcp_connector_transport::testing::HttpTestClient::new(router).list_tools().await;
     /// assert_eq!(answer.status(), 401);
     /// assert_eq!(
     ///     answer.challenge("resource_metadata").as_deref(),

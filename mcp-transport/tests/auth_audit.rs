@@ -9,8 +9,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use auth_support::*;
-use mcp_transport::auth::{Auth, StaticTokens};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::auth::{Auth, StaticTokens};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::json;
 
 #[derive(Clone, Default)]

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use auth_support::*;
 use base64::Engine;
-use mcp_transport::auth::{Auth, JwtVerifier};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::auth::{Auth, JwtVerifier};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

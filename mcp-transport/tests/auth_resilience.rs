@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use auth_support::*;
-use mcp_transport::auth::{Auth, IntrospectionVerifier, JwtVerifier};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::auth::{Auth, IntrospectionVerifier, JwtVerifier};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
 /// A connector that verifies JWTs from `issuer` with `configure` applied to its verifier. The
@@ -237,7 +237,7 @@ async fn introspection_answers_are_cached_by_token_for_a_short_ttl_never_past_ex
         .lock()
         .expect("lock")
         .insert("unknown".into(), active(&issuer, &resource, now() + 600));
-    tokio::time::sleep(mcp_transport::auth::REFUSAL_TTL + Duration::from_millis(200)).await;
+    tokio::time::sleep(mcp_connector_transport::auth::REFUSAL_TTL + Duration::from_millis(200)).await;
     assert_eq!(status(&resource, "unknown").await, 200);
     assert_eq!(introspections(&issuer), 5);
 }

@@ -10,9 +10,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use auth_support::*;
-use mcp_core::auth::Claims;
-use mcp_transport::auth::{Auth, IntrospectionVerifier, JwtVerifier, StaticTokens};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_core::auth::Claims;
+use mcp_connector_transport::auth::{Auth, IntrospectionVerifier, JwtVerifier, StaticTokens};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
 /// Starts the connector with `auth` built for its own canonical URL; returns (base, mcp url).
@@ -131,11 +131,11 @@ async fn a_token_without_the_tools_scope_gets_403_insufficient_scope() {
 async fn handlers_never_see_the_authorization_header() {
     let (listener, base) = listener().await;
     let resource = format!("{base}/mcp");
-    let server = mcp_core::Server::builder("s", "1")
-        .tool(mcp_core::Tool::read("headers").handler(|ctx, _| async move {
+    let server = mcp_connector_core::Server::builder("s", "1")
+        .tool(mcp_connector_core::Tool::read("headers").handler(|ctx, _| async move {
             let headers = ctx.extensions().get::<axum::http::HeaderMap>().cloned().unwrap_or_default();
             let has_auth = headers.contains_key("authorization");
-            Ok(mcp_core::protocol::CallToolResult::text(format!("{has_auth}")))
+            Ok(mcp_connector_core::protocol::CallToolResult::text(format!("{has_auth}")))
         }))
         .build()
         .expect("server");

@@ -11,8 +11,8 @@
 mod auth_support;
 
 use auth_support::*;
-use mcp_transport::auth::{Auth, StaticTokens};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::auth::{Auth, StaticTokens};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
 const ALICE: &str = "alice-token";

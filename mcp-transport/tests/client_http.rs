@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use mcp_core::client::{CallOptions, Client, ClientError};
-use mcp_transport::client::http::HttpConnector;
+use mcp_connector_core::client::{CallOptions, Client, ClientError};
+use mcp_connector_transport::client::http::HttpConnector;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -95,15 +95,15 @@ async fn a_server_that_never_answers_is_a_timeout_and_the_request_is_abandoned()
 /// sending a new `InitializeRequest` without a session ID attached."
 #[tokio::test]
 async fn an_expired_session_is_replaced_by_a_new_initialize() {
-    use mcp_core::client::EraPreference;
-    use mcp_core::protocol::CallToolResult;
-    use mcp_core::{Server, Tool};
+    use mcp_connector_core::client::EraPreference;
+    use mcp_connector_core::protocol::CallToolResult;
+    use mcp_connector_core::{Server, Tool};
 
     let server = Server::builder("sessions", "1")
         .tool(Tool::read("echo").handler(|_ctx, _args| async { Ok(CallToolResult::text("echo")) }))
         .build()
         .unwrap();
-    let transport = mcp_transport::http::HttpTransport::new(server)
+    let transport = mcp_connector_transport::http::HttpTransport::new(server)
         .stateful(true)
         .session_idle_timeout(Duration::from_millis(200));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

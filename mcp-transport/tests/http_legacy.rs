@@ -7,7 +7,7 @@ mod http_support;
 use std::time::Duration;
 
 use http_support::*;
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::json;
 
 async fn open(url: &str) -> SseReader {

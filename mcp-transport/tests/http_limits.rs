@@ -9,7 +9,7 @@ mod http_support;
 use std::time::{Duration, Instant};
 
 use http_support::*;
-use mcp_transport::http::{HttpTransport, RateLimit};
+use mcp_connector_transport::http::{HttpTransport, RateLimit};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -288,7 +288,7 @@ async fn rate_limits_key_anonymous_callers_by_peer_address() {
 /// Tools with a timeout: one built by hand, one by the macro.
 struct Slow;
 
-#[mcp_core::tools]
+#[mcp_connector_core::tools]
 impl Slow {
     /// Sleeps for `ms` milliseconds, but may run for 200 ms at most.
     #[tool(read, timeout = "200ms")]
@@ -303,8 +303,8 @@ async fn a_tool_past_its_timeout_is_stopped_and_answers_a_tool_error() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use mcp_core::protocol::CallToolResult;
-    use mcp_core::{Server, Tool};
+    use mcp_connector_core::protocol::CallToolResult;
+    use mcp_connector_core::{Server, Tool};
 
     struct SetOnDrop(Arc<AtomicBool>);
     impl Drop for SetOnDrop {

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http_support::*;
-use mcp_core::protocol::CallToolResult;
-use mcp_core::{Server, Tool};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::{Server, Tool};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

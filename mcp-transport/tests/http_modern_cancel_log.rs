@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_support::*;
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::json;
 
 /// What the server logged.

@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use auth_support::*;
-use mcp_transport::auth::{Auth, JwtVerifier, StaticTokens};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::auth::{Auth, JwtVerifier, StaticTokens};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
 /// Serves `transport` with its own server (`serve_until`), as a deployment does; returns the

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use http_support::*;
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
 fn stateful(probe: &Probe) -> HttpTransport {
@@ -279,8 +279,8 @@ async fn the_get_stream_carries_server_notifications_and_resumes() {
     assert_eq!(data, "");
     server
         .add_tool(
-            mcp_core::Tool::read("added_1")
-                .handler(|_c, _a| async { Ok(mcp_core::protocol::CallToolResult::text("1")) }),
+            mcp_connector_core::Tool::read("added_1")
+                .handler(|_c, _a| async { Ok(mcp_connector_core::protocol::CallToolResult::text("1")) }),
         )
         .unwrap();
     let (seen_id, changed) = sse.next_message().await.unwrap();
@@ -290,8 +290,8 @@ async fn the_get_stream_carries_server_notifications_and_resumes() {
     // Missed while disconnected...
     server
         .add_tool(
-            mcp_core::Tool::read("added_2")
-                .handler(|_c, _a| async { Ok(mcp_core::protocol::CallToolResult::text("2")) }),
+            mcp_connector_core::Tool::read("added_2")
+                .handler(|_c, _a| async { Ok(mcp_connector_core::protocol::CallToolResult::text("2")) }),
         )
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;

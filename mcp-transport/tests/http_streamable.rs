@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use http_support::*;
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
 async fn start() -> (TestServer, Probe) {
@@ -463,19 +463,19 @@ async fn the_router_embeds_in_an_app_with_its_own_layers() {
     let probe = Probe::default();
     let server = http_support::test_server(&probe);
     server
-        .add_tool(mcp_core::Tool::read("whoami").handler(|ctx, _args| async move {
+        .add_tool(mcp_connector_core::Tool::read("whoami").handler(|ctx, _args| async move {
             let caller = ctx
                 .extensions()
                 .get::<axum::http::Extensions>()
                 .and_then(|e| e.get::<Caller>())
                 .map(|c| c.0)
                 .unwrap_or("nobody");
-            Ok(mcp_core::protocol::CallToolResult::text(caller))
+            Ok(mcp_connector_core::protocol::CallToolResult::text(caller))
         }))
         .unwrap();
     let app = axum::Router::new()
         .route("/health", axum::routing::get(|| async { "ok" }))
-        .nest("/v1", mcp_transport::http::router(server))
+        .nest("/v1", mcp_connector_transport::http::router(server))
         .layer(axum::middleware::from_fn(
             |mut request: axum::extract::Request, next: axum::middleware::Next| async move {
                 request.extensions_mut().insert(Caller("alice"));

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use mcp_core::jsonrpc::Message;
-use mcp_core::protocol::CallToolResult;
-use mcp_core::{Server, Tool};
+use mcp_connector_core::jsonrpc::Message;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::{Server, Tool};
 use serde_json::json;
 
 #[tokio::test]
@@ -22,7 +22,7 @@ async fn requests_notifications_and_server_requests_flow_both_ways() {
         }))
         .build()
         .unwrap();
-    let mut client = mcp_transport::memory::connect(server);
+    let mut client = mcp_connector_transport::memory::connect(server);
     let init = json!({"protocolVersion": "2025-11-25", "capabilities": {"elicitation": {}}, "clientInfo": {"name": "m", "version": "1"}});
     client.send(Message::request(1, "initialize", Some(init))).unwrap();
     let reply = client.recv().await.unwrap();

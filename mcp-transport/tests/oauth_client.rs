@@ -9,8 +9,8 @@ mod oauth_support;
 use std::time::Duration;
 
 use base64::Engine;
-use mcp_transport::client::Authorizer;
-use mcp_transport::client::oauth::{
+use mcp_connector_transport::client::Authorizer;
+use mcp_connector_transport::client::oauth::{
     AuthorizationCallback, ClientCredentials, HeadlessBrowser, LoopbackBrowser, OAuthClient, OAuthError, Pkce,
 };
 use oauth_support::*;
@@ -26,7 +26,7 @@ fn client(rs: &ResourceServer) -> OAuthClient {
 }
 
 /// The error behind an `AuthorizeError`, as the OAuth client's own type.
-fn oauth_error(error: &mcp_transport::client::AuthorizeError) -> &OAuthError {
+fn oauth_error(error: &mcp_connector_transport::client::AuthorizeError) -> &OAuthError {
     error.downcast_ref::<OAuthError>().unwrap_or_else(|| panic!("not an OAuthError: {error}"))
 }
 
@@ -481,7 +481,7 @@ async fn a_response_with_another_state_is_discarded() {
     let tampering = AuthorizationCallback::new(REDIRECT, move |request| {
         let headless = headless.clone();
         async move {
-            use mcp_transport::client::oauth::AuthorizationHandler;
+            use mcp_connector_transport::client::oauth::AuthorizationHandler;
             let answer = headless.authorize(&request).await?;
             let url = format!(
                 "{REDIRECT}?code={}&state=forged&iss={}",
@@ -557,7 +557,7 @@ async fn a_loopback_listener_receives_the_redirect() {
     })
     .await
     .unwrap();
-    let redirect_uri = mcp_transport::client::oauth::AuthorizationHandler::redirect_uri(&browser);
+    let redirect_uri = mcp_connector_transport::client::oauth::AuthorizationHandler::redirect_uri(&browser);
     assert!(redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with("/callback"));
     let oauth = OAuthClient::builder(rs.mcp_url()).build(browser).unwrap();
     assert_eq!(call(&oauth, &rs.mcp_url()).await.unwrap(), 200);
@@ -639,8 +639,8 @@ async fn a_refresh_outage_keeps_a_valid_token_and_reports_an_expired_one() {
 /// challenge waits for the first and retries with its token.
 #[tokio::test]
 async fn concurrent_refusals_share_one_authorization() {
-    use mcp_transport::client::Challenge;
-    use mcp_transport::client::oauth::AuthorizationHandler;
+    use mcp_connector_transport::client::Challenge;
+    use mcp_connector_transport::client::oauth::AuthorizationHandler;
     use std::sync::Arc;
 
     let (_auth, rs, log) = pair(AsConfig::default(), RsConfig::default()).await;

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_support::{RealIssuer, call, initialize, listener, serve_on, server};
-use mcp_transport::auth::{Auth, JwtVerifier};
-use mcp_transport::client::oauth::{HeadlessBrowser, InMemoryTokenStore, OAuthClient, TokenStore};
-use mcp_transport::client::{Authorizer, Challenge};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_transport::auth::{Auth, JwtVerifier};
+use mcp_connector_transport::client::oauth::{HeadlessBrowser, InMemoryTokenStore, OAuthClient, TokenStore};
+use mcp_connector_transport::client::{Authorizer, Challenge};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::{Value, json};
 
 /// One JSON-RPC request the way the HTTP client sends it with an authorizer: the header from

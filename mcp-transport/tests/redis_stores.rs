@@ -8,12 +8,12 @@ mod redis_support;
 
 use std::time::{Duration, Instant};
 
-use mcp_core::safe::{
+use mcp_connector_core::safe::{
     Claim, IdempotencyStore, SagaJournal, SagaRecord, SagaStatus, StepRecord, StepState, StoreError,
     TokenStore,
 };
-use mcp_transport::http::{EventStore, SessionRecord, SessionStore, StoredEvent};
-use mcp_transport::redis::Redis;
+use mcp_connector_transport::http::{EventStore, SessionRecord, SessionStore, StoredEvent};
+use mcp_connector_transport::redis::Redis;
 use redis_support::RedisServer;
 use serde_json::json;
 
@@ -198,7 +198,7 @@ async fn sessions_expire_unless_touched_and_a_removal_is_seen_by_every_replica()
     let Some(server) = RedisServer::start() else { return };
     let (a, b) = two_replicas(&server, "t5").await;
     let (a, b) = (a.session_store(), b.session_store());
-    let state: mcp_core::SessionState = serde_json::from_value(json!({
+    let state: mcp_connector_core::SessionState = serde_json::from_value(json!({
         "protocolVersion": "2025-11-25",
         "clientCapabilities": {"elicitation": {}},
         "clientInfo": {"name": "c", "version": "1"},

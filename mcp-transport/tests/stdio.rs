@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use mcp_core::protocol::CallToolResult;
-use mcp_core::{Server, Tool};
-use mcp_transport::stdio::{StdioConfig, serve_with};
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::{Server, Tool};
+use mcp_connector_transport::stdio::{StdioConfig, serve_with};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 

@@ -1,4 +1,4 @@
-//! `mcp_transport::testing`: the in-process HTTP client drives the real router (Host checks,
+//! `mcp_connector_transport::testing`: the in-process HTTP client drives the real router (Host checks,
 //! auth, sessions, SSE) without a socket, and the test issuer's tokens go through the real JWT
 //! verifier: what an author's unit test of an authorized connector looks like, and proof that
 //! each helper reports what went over the wire.
@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use mcp_core::auth::Claims;
-use mcp_core::{Context, Server, tools};
-use mcp_transport::auth::{Auth, StaticTokens, WWW_AUTHENTICATE_META};
-use mcp_transport::http::HttpTransport;
-use mcp_transport::testing::{AuditLog, HttpTestClient, TestIssuer};
+use mcp_connector_core::auth::Claims;
+use mcp_connector_core::{Context, Server, tools};
+use mcp_connector_transport::auth::{Auth, StaticTokens, WWW_AUTHENTICATE_META};
+use mcp_connector_transport::http::HttpTransport;
+use mcp_connector_transport::testing::{AuditLog, HttpTestClient, TestIssuer};
 use serde_json::{Value, json};
 
 const RESOURCE: &str = "http://localhost/mcp";
@@ -49,7 +49,7 @@ fn mixed(issuer: &TestIssuer) -> HttpTestClient {
     HttpTestClient::new(HttpTransport::new(server()).auth(auth).router())
 }
 
-fn text(answer: &mcp_transport::testing::TestResponse) -> String {
+fn text(answer: &mcp_connector_transport::testing::TestResponse) -> String {
     answer.result()["content"][0]["text"].as_str().unwrap_or_default().to_owned()
 }
 

@@ -24,10 +24,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use examples::cli::{self, Serve};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, jwk::Jwk};
-use mcp_core::protocol::CallToolResult;
-use mcp_core::{Server, Tool, tool};
-use mcp_transport::auth::{Auth, JwkSet, JwtVerifier};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::{Server, Tool, tool};
+use mcp_connector_transport::auth::{Auth, JwkSet, JwtVerifier};
+use mcp_connector_transport::http::HttpTransport;
 use serde_json::json;
 
 /// Echo a message.
@@ -74,7 +74,7 @@ fn filler(index: usize) -> Tool {
         })
 }
 
-fn build(filler_tools: usize) -> Result<Server, mcp_core::BuildError> {
+fn build(filler_tools: usize) -> Result<Server, mcp_connector_core::BuildError> {
     let mut builder = Server::builder("bench", env!("CARGO_PKG_VERSION"))
         .title("Benchmark")
         .instructions("A load-test target: echo returns its message, sum adds two numbers.")

@@ -204,7 +204,7 @@ async fn main() -> ExitCode {
         }
     }
     let app = Router::new().route("/mcp", post(mcp)).with_state(answers);
-    let shutdown = mcp_transport::http::shutdown_signal();
+    let shutdown = mcp_connector_transport::http::shutdown_signal();
     match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

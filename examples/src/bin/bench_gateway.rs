@@ -15,8 +15,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use mcp_core::client::Client;
-use mcp_transport::client::http::HttpConnector;
+use mcp_connector_core::client::Client;
+use mcp_connector_transport::client::http::HttpConnector;
 use serde_json::json;
 
 /// Times a forwarded tools/call against the direct call.

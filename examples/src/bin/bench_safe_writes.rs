@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use mcp_core::jsonrpc::Message;
-use mcp_core::protocol::{CallToolResult, ClientCapabilities, ProtocolVersion};
-use mcp_core::safe::{MemoryStore, SafeStore, SafeWrites, SqliteStore};
-use mcp_core::{Extensions, Outbound, Server, Session, Tool};
+use mcp_connector_core::jsonrpc::Message;
+use mcp_connector_core::protocol::{CallToolResult, ClientCapabilities, ProtocolVersion};
+use mcp_connector_core::safe::{MemoryStore, SafeStore, SafeWrites, SqliteStore};
+use mcp_connector_core::{Extensions, Outbound, Server, Session, Tool};
 use serde_json::{Value, json};
 
 /// Measures the cost of retry-safe writes (idempotency keys, the retry window) over plain ones.
@@ -89,7 +89,7 @@ fn tool(name: &str, key: bool, window: bool, insert: Option<Arc<Mutex<rusqlite::
                     conn.execute("INSERT INTO rows (n) VALUES (?1)", [n]).map(|_| ())
                 })
                 .await
-                .map_err(|e| mcp_core::ToolError::new(e.to_string()))??;
+                .map_err(|e| mcp_connector_core::ToolError::new(e.to_string()))??;
             }
             Ok(CallToolResult::text("ok"))
         }
@@ -175,7 +175,7 @@ async fn run(args: Args) -> Result<(), String> {
     );
     let redis = match &args.redis {
         Some(url) => Some(
-            mcp_transport::redis::Redis::connect(url)
+            mcp_connector_transport::redis::Redis::connect(url)
                 .await
                 .map_err(|e| format!("cannot reach Redis at {url}: {e}"))?
                 .prefix(format!("bench-safe-writes-{}", std::process::id())),

@@ -45,7 +45,7 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     examples::cli::init_logging();
     let redis = match &args.redis {
-        Some(url) => match mcp_transport::redis::Redis::connect(url).await {
+        Some(url) => match mcp_connector_transport::redis::Redis::connect(url).await {
             Ok(redis) => Some(redis.prefix("conformance")),
             Err(error) => {
                 eprintln!("conformance: cannot reach Redis at {url}: {error}");
@@ -73,7 +73,7 @@ async fn main() -> ExitCode {
         }
     };
     let served = match args.http {
-        None => mcp_transport::stdio::serve(server).await.map_err(|e| e.to_string()),
+        None => mcp_connector_transport::stdio::serve(server).await.map_err(|e| e.to_string()),
         Some(addr) => serve_http(server, &addr, redis).await,
     };
     match served {
@@ -93,18 +93,21 @@ async fn main() -> ExitCode {
 /// the transport's loopback allow-lists, which is what the suite's `dns-rebinding-protection`
 /// scenario checks.
 async fn serve_http(
-    server: mcp_core::Server,
+    server: mcp_connector_core::Server,
     addr: &str,
-    redis: Option<mcp_transport::redis::Redis>,
+    redis: Option<mcp_connector_transport::redis::Redis>,
 ) -> Result<(), String> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!("conformance: serving MCP on http://{bound}{}", mcp_transport::http::DEFAULT_PATH);
-    let mut transport = mcp_transport::http::HttpTransport::new(server.clone()).stateful(true);
+    eprintln!("conformance: serving MCP on http://{bound}{}", mcp_connector_transport::http::DEFAULT_PATH);
+    let mut transport = mcp_connector_transport::http::HttpTransport::new(server.clone()).stateful(true);
     if let Some(redis) = redis {
         redis.relay_changes(&server);
         transport = transport.event_store(redis.event_store()).session_store(redis.session_store());
     }
-    transport.serve_until(listener, mcp_transport::http::shutdown_signal()).await.map_err(|e| e.to_string())
+    transport
+        .serve_until(listener, mcp_connector_transport::http::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }

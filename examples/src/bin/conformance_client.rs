@@ -17,15 +17,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use mcp_core::client::{Client, ClientError, ClientHandler};
-use mcp_core::jsonrpc::ErrorObject;
-use mcp_core::protocol::{
+use mcp_connector_core::client::{Client, ClientError, ClientHandler};
+use mcp_connector_core::jsonrpc::ErrorObject;
+use mcp_connector_core::protocol::{
     Content, CreateMessageParams, CreateMessageResult, ElicitParams, ElicitResult, ListRootsResult,
     ToolDefinition,
 };
-use mcp_transport::client::Authorizer;
-use mcp_transport::client::http::HttpConnector;
-use mcp_transport::client::oauth::{ClientCredentials, HeadlessBrowser, OAuthClient, OAuthError};
+use mcp_connector_transport::client::Authorizer;
+use mcp_connector_transport::client::http::HttpConnector;
+use mcp_connector_transport::client::oauth::{ClientCredentials, HeadlessBrowser, OAuthClient, OAuthError};
 use serde_json::{Map, Value, json};
 
 /// Runs one conformance scenario against the server at `url`.
@@ -39,7 +39,7 @@ struct Args {
 /// Answers the server's questions the way a user who accepts every default would.
 struct Accepting;
 
-#[mcp_core::client::async_trait]
+#[mcp_connector_core::client::async_trait]
 impl ClientHandler for Accepting {
     /// SEP-1034: a client applies the form's defaults to the fields the user leaves alone.
     async fn elicit(&self, params: ElicitParams) -> Result<ElicitResult, ErrorObject> {
@@ -120,7 +120,7 @@ async fn main() -> ExitCode {
 async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientError> {
     let mut connector = HttpConnector::new(url);
     let authorizer = authorizer_for(url, scenario, context).map_err(|e| {
-        ClientError::Transport(mcp_core::client::TransportError::new(format!("OAuth client: {e}")))
+        ClientError::Transport(mcp_connector_core::client::TransportError::new(format!("OAuth client: {e}")))
     })?;
     if let Some(authorizer) = authorizer {
         connector = connector.shared_authorizer(authorizer);

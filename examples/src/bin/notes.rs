@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use examples::cli::{self, Serve};
-use mcp_core::protocol::{GetPromptResult, PromptMessage, ResourceContents};
-use mcp_core::{Context, Json, McpError, ResourceRequest, Server, ToolError, tools};
+use mcp_connector_core::protocol::{GetPromptResult, PromptMessage, ResourceContents};
+use mcp_connector_core::{Context, Json, McpError, ResourceRequest, Server, ToolError, tools};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -166,7 +166,7 @@ impl Notes {
 }
 
 // One value serves the tools, the resource and the prompt above: it is registered once.
-fn build(notes: Notes) -> Result<Server, mcp_core::BuildError> {
+fn build(notes: Notes) -> Result<Server, mcp_connector_core::BuildError> {
     Server::builder("notes", env!("CARGO_PKG_VERSION"))
         .title("Notes")
         .instructions("Keep short notes. Use search_notes to find a note's id before reading or deleting it.")

@@ -36,9 +36,9 @@ use examples::tickets::escalation::ESCALATE;
 use examples::tickets::{Config, Faults, OnCall, Store, server_with};
 use std::time::Duration;
 
-use mcp_core::Server;
-use mcp_core::safe::{MemoryStore, SafeWrites, SqliteStore};
-use mcp_transport::redis::Redis;
+use mcp_connector_core::Server;
+use mcp_connector_core::safe::{MemoryStore, SafeWrites, SqliteStore};
+use mcp_connector_transport::redis::Redis;
 
 /// Serves the tickets connector (a Jira-style tracker in SQLite) on stdio, or on streamable
 /// HTTP at http://HOST:PORT/mcp.
@@ -205,7 +205,7 @@ async fn main() -> ExitCode {
 }
 
 /// Finishes the sagas a crash interrupted, saying which.
-async fn recover(server: &Server) -> Result<(), mcp_core::safe::StoreError> {
+async fn recover(server: &Server) -> Result<(), mcp_connector_core::safe::StoreError> {
     let report = server.recover_sagas().await?;
     for saga in &report.recovered {
         eprintln!(

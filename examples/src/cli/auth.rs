@@ -26,9 +26,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use mcp_core::auth::Claims;
-use mcp_transport::auth::{Auth, JwtVerifier, StaticTokens, TokenVerifier, VerifyError};
-use mcp_transport::http::{DEFAULT_PATH, HttpTransport};
+use mcp_connector_core::auth::Claims;
+use mcp_connector_transport::auth::{Auth, JwtVerifier, StaticTokens, TokenVerifier, VerifyError};
+use mcp_connector_transport::http::{DEFAULT_PATH, HttpTransport};
 
 /// Whether every request needs a token, or only the tools that ask for one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -128,7 +128,7 @@ struct Verifiers {
     jwt: Option<JwtVerifier>,
 }
 
-#[mcp_transport::http::async_trait]
+#[mcp_connector_transport::http::async_trait]
 impl TokenVerifier for Verifiers {
     async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         let mut refused = VerifyError::Invalid("unknown token".into());

@@ -41,8 +41,8 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use mcp_core::Server;
-use mcp_transport::http::{DEFAULT_PATH, HttpTransport, shutdown_signal};
+use mcp_connector_core::Server;
+use mcp_connector_transport::http::{DEFAULT_PATH, HttpTransport, shutdown_signal};
 
 pub use auth::{AuthArgs, AuthMode};
 
@@ -102,7 +102,7 @@ impl Serve {
         configure: impl FnOnce(HttpTransport, SocketAddr) -> Result<HttpTransport, String>,
     ) -> Result<(), String> {
         let Some(addr) = self.http else {
-            return mcp_transport::stdio::serve(server).await.map_err(|e| format!("stdio: {e}"));
+            return mcp_connector_transport::stdio::serve(server).await.map_err(|e| format!("stdio: {e}"));
         };
         let listener = tokio::net::TcpListener::bind(&addr)
             .await

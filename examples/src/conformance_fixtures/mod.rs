@@ -16,7 +16,7 @@
 //! tasks the client polls).
 //!
 //! ```
-//! use mcp_core::testing::TestClient;
+//! use mcp_connector_core::testing::TestClient;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let server = examples::conformance_fixtures::server().expect("the fixtures are valid");
@@ -28,11 +28,13 @@
 
 use std::time::Duration;
 
-use mcp_core::protocol::{
+use mcp_connector_core::protocol::{
     CallToolResult, Content, CreateMessageParams, ElicitAction, ElicitResult, GetPromptResult, LoggingLevel,
     PromptMessage, ResourceContents, Role,
 };
-use mcp_core::{BuildError, CompletionRequest, Context, McpError, Prompt, Resource, Server, Tool, ToolError};
+use mcp_connector_core::{
+    BuildError, CompletionRequest, Context, McpError, Prompt, Resource, Server, Tool, ToolError,
+};
 use serde_json::{Map, Value, json};
 
 mod mrtr;
@@ -63,7 +65,7 @@ pub fn server() -> Result<Server, BuildError> {
 /// [`server`], with `configure` applied to the builder last (a task mirror, a request-state
 /// key: what replicas of the fixtures share).
 pub fn server_with(
-    configure: impl FnOnce(mcp_core::ServerBuilder) -> mcp_core::ServerBuilder,
+    configure: impl FnOnce(mcp_connector_core::ServerBuilder) -> mcp_connector_core::ServerBuilder,
 ) -> Result<Server, BuildError> {
     let mut builder = Server::builder("mcp-rust-conformance", env!("CARGO_PKG_VERSION"))
         .title("MCP conformance fixtures")
@@ -89,7 +91,7 @@ pub fn server_with(
 }
 
 /// A read-only fixture tool: none of them changes anything or reaches past the client.
-fn fixture(name: &str, description: &str) -> mcp_core::ToolBuilder {
+fn fixture(name: &str, description: &str) -> mcp_connector_core::ToolBuilder {
     Tool::read(name).description(description).open_world(false)
 }
 

@@ -13,8 +13,8 @@
 //! Code before an ask runs once per round, so these handlers change nothing until they have
 //! every answer.
 
-use mcp_core::protocol::{CreateMessageParams, GetPromptResult, ListRootsResult, PromptMessage};
-use mcp_core::{Context, McpError, ServerBuilder, ToolError, prompt, tool};
+use mcp_connector_core::protocol::{CreateMessageParams, GetPromptResult, ListRootsResult, PromptMessage};
+use mcp_connector_core::{Context, McpError, ServerBuilder, ToolError, prompt, tool};
 
 /// Adds every fixture of this module to the server.
 pub(crate) fn register(builder: ServerBuilder) -> ServerBuilder {

@@ -9,8 +9,10 @@
 
 use std::time::Duration;
 
-use mcp_core::protocol::{CallToolResult, CreateMessageParams, GetPromptResult, LoggingLevel, PromptMessage};
-use mcp_core::{Context, Prompt, ServerBuilder, Tool, ToolError, tool};
+use mcp_connector_core::protocol::{
+    CallToolResult, CreateMessageParams, GetPromptResult, LoggingLevel, PromptMessage,
+};
+use mcp_connector_core::{Context, Prompt, ServerBuilder, Tool, ToolError, tool};
 use serde_json::{Value, json};
 
 /// The tool `test_trigger_tool_change` adds and removes, to change the tool list.

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use mcp_core::{Context, Tool, ToolError, tool};
+use mcp_connector_core::{Context, Tool, ToolError, tool};
 
 /// Every fixture of this module.
 pub(crate) fn tools() -> Vec<Tool> {

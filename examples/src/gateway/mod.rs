@@ -20,14 +20,16 @@ mod config;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mcp_core::client::{CallOptions, Client, ClientError, ClientHandler, Connection, EraPreference};
-use mcp_core::jsonrpc::{ErrorObject, code};
-use mcp_core::protocol::{
+use mcp_connector_core::client::{
+    CallOptions, Client, ClientError, ClientHandler, Connection, EraPreference,
+};
+use mcp_connector_core::jsonrpc::{ErrorObject, code};
+use mcp_connector_core::protocol::{
     CallToolResult, CreateMessageParams, CreateMessageResult, ElicitParams, ElicitResult, ListRootsResult,
     ToolDefinition, meta,
 };
-use mcp_core::{Context, Server, Tool, ToolError};
-use mcp_transport::client::{BearerToken, http::HttpConnector, stdio};
+use mcp_connector_core::{Context, Server, Tool, ToolError};
+use mcp_connector_transport::client::{BearerToken, http::HttpConnector, stdio};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
@@ -284,7 +286,7 @@ fn refused(error: impl std::fmt::Display) -> ErrorObject {
     ErrorObject::new(code::INVALID_REQUEST, format!("the gateway's caller could not answer: {error}"))
 }
 
-#[mcp_core::client::async_trait]
+#[mcp_connector_core::client::async_trait]
 impl ClientHandler for AskTheCaller {
     async fn elicit(&self, params: ElicitParams) -> Result<ElicitResult, ErrorObject> {
         let schema = params.requested_schema.clone().unwrap_or_default();
@@ -311,7 +313,7 @@ fn audit(
     outcome: &str,
     elapsed: Duration,
 ) {
-    let claims = ctx.extensions().get::<mcp_core::auth::Claims>();
+    let claims = ctx.extensions().get::<mcp_connector_core::auth::Claims>();
     let subject = claims.and_then(|c| c.subject.as_deref()).unwrap_or("-");
     let client = claims.and_then(|c| c.client_id.as_deref()).unwrap_or("-");
     let time_unix_ms =

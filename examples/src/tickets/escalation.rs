@@ -5,7 +5,7 @@
 //! (or learns it never happened). Fault injection (`--fail-step`, `--crash-step`) tries the
 //! safeguards.
 
-use mcp_core::safe::{Saga, StepCall};
+use mcp_connector_core::safe::{Saga, StepCall};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

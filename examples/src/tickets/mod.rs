@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use examples::tickets::{Store, server};
-//! use mcp_core::testing::TestClient;
+//! use mcp_connector_core::testing::TestClient;
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -34,9 +34,9 @@ mod model;
 mod oncall;
 mod store;
 
-use mcp_core::protocol::{Content, GetPromptResult, PromptMessage, ResourceContents, Role};
-use mcp_core::safe::SafeWrites;
-use mcp_core::{
+use mcp_connector_core::protocol::{Content, GetPromptResult, PromptMessage, ResourceContents, Role};
+use mcp_connector_core::safe::SafeWrites;
+use mcp_connector_core::{
     BuildError, Context, Json, McpError, Prompt, Resource, Server, ToolError, WithUi, resource, tools,
 };
 use serde_json::json;

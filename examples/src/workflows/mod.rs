@@ -23,7 +23,7 @@
 //! use std::time::Duration;
 //!
 //! use examples::workflows::{Workflows, server};
-//! use mcp_core::testing::TestClient;
+//! use mcp_connector_core::testing::TestClient;
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -41,8 +41,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use mcp_core::protocol::LoggingLevel;
-use mcp_core::{
+use mcp_connector_core::protocol::LoggingLevel;
+use mcp_connector_core::{
     BuildError, ClientRequestError, Context, Json, McpError, ResourceRequest, Server, State, ToolError,
     resource, tools,
 };

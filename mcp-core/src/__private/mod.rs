@@ -1,5 +1,5 @@
 //! What the macros' generated code calls. Not a public API: names here may change in any
-//! release. Generated code reaches everything through `::mcp_core::__private`, so it compiles
+//! release. Generated code reaches everything through `::mcp_connector_core::__private`, so it compiles
 //! in any crate and module, whatever names the user has in scope.
 //!
 //! Several helpers pick behaviour by type with autoref specialisation (a method on
@@ -51,16 +51,16 @@ pub type ArgMap = Map<String, Value>;
     message = "`{Self}` cannot be a tool argument: it must implement `serde::Deserialize` and `schemars::JsonSchema`",
     label = "not `Deserialize + JsonSchema`",
     note = "derive both on your type: `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
-    note = "if this parameter is filled from the request (it implements `mcp_core::FromContext`), mark it `#[ctx]`"
+    note = "if this parameter is filled from the request (it implements `mcp_connector_core::FromContext`), mark it `#[ctx]`"
 )]
 pub trait ToolArgument: DeserializeOwned + JsonSchema {}
 impl<T: DeserializeOwned + JsonSchema> ToolArgument for T {}
 
 /// A parameter filled from the request rather than from the arguments.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not an extractor: it does not implement `mcp_core::FromContext`",
+    message = "`{Self}` is not an extractor: it does not implement `mcp_connector_core::FromContext`",
     label = "not filled from the request",
-    note = "`Context`, `CancellationToken`, `Extensions`, `State<T>` and parameters marked `#[ctx]` are extractors; implement `mcp_core::FromContext` for your type",
+    note = "`Context`, `CancellationToken`, `Extensions`, `State<T>` and parameters marked `#[ctx]` are extractors; implement `mcp_connector_core::FromContext` for your type",
     note = "if this is an argument the client sends, mark it `#[arg]` instead"
 )]
 pub trait Extractor: FromContext {}
@@ -70,7 +70,7 @@ impl<T: FromContext> Extractor for T {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a tool",
     label = "not a tool result",
-    note = "return `String`, `&'static str`, `()`, `Json<T>` (with `T: Serialize + JsonSchema`), `Content`, `Vec<Content>` or `CallToolResult`, optionally inside `Result<_, E>` where `E` converts into `ToolError`; or implement `mcp_core::IntoCallToolResult`"
+    note = "return `String`, `&'static str`, `()`, `Json<T>` (with `T: Serialize + JsonSchema`), `Content`, `Vec<Content>` or `CallToolResult`, optionally inside `Result<_, E>` where `E` converts into `ToolError`; or implement `mcp_connector_core::IntoCallToolResult`"
 )]
 pub trait ToolOutput: IntoCallToolResult {}
 impl<T: IntoCallToolResult> ToolOutput for T {}

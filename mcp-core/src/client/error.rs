@@ -36,7 +36,7 @@ impl ClientError {
     /// The JSON-RPC error code, when the server answered with one.
     ///
     /// ```
-    /// use mcp_core::{client::ClientError, jsonrpc::ErrorObject};
+    /// use mcp_connector_core::{client::ClientError, jsonrpc::ErrorObject};
     /// let e = ClientError::Server(ErrorObject::new(-32601, "Method not found"));
     /// assert_eq!(e.code(), Some(-32601));
     /// assert_eq!(ClientError::Cancelled.code(), None);

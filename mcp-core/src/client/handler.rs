@@ -39,8 +39,8 @@ impl ServerNotification {
     /// Decodes a notification; one whose params do not read as its method's is `Other`.
     ///
     /// ```
-    /// use mcp_core::client::ServerNotification;
-    /// use mcp_core::jsonrpc::Notification;
+    /// use mcp_connector_core::client::ServerNotification;
+    /// use mcp_connector_core::jsonrpc::Notification;
     /// let n = Notification { method: "notifications/tools/list_changed".into(), params: None };
     /// assert!(matches!(ServerNotification::decode(n), ServerNotification::ToolsListChanged));
     /// ```
@@ -68,9 +68,9 @@ impl ServerNotification {
 /// are ignored.
 ///
 /// ```
-/// use mcp_core::client::ClientHandler;
-/// use mcp_core::jsonrpc::ErrorObject;
-/// use mcp_core::protocol::{ElicitParams, ElicitResult};
+/// use mcp_connector_core::client::ClientHandler;
+/// use mcp_connector_core::jsonrpc::ErrorObject;
+/// use mcp_connector_core::protocol::{ElicitParams, ElicitResult};
 ///
 /// /// Says yes to every question, with the form's defaults.
 /// struct Agreeable;

@@ -3,7 +3,7 @@
 //! tests, and for a connector that embeds another.
 //!
 //! ```
-//! use mcp_core::{Server, client::{Client, memory}};
+//! use mcp_connector_core::{Server, client::{Client, memory}};
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let server = Server::builder("empty", "1").build().unwrap();
 //! let client = Client::builder("t", "1").connect(memory::connect(server)).await.unwrap();
@@ -26,7 +26,7 @@ pub fn connect(server: Server) -> Connection {
 /// [`connect`] with values attached to every request, as a transport attaches auth claims.
 ///
 /// ```
-/// use mcp_core::{Extensions, Server, client::{Client, memory}};
+/// use mcp_connector_core::{Extensions, Server, client::{Client, memory}};
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let server = Server::builder("s", "1").build().unwrap();
 /// let connection = memory::connect_with(server, Extensions::new());

@@ -15,7 +15,7 @@
 //! `initialize` handshake (2025-11-25).
 //!
 //! ```
-//! use mcp_core::{Server, Tool, client::{Client, memory}, protocol::CallToolResult};
+//! use mcp_connector_core::{Server, Tool, client::{Client, memory}, protocol::CallToolResult};
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -24,7 +24,7 @@
 //!     .build()
 //!     .unwrap();
 //! let client = Client::builder("my-agent", "0.1").connect(memory::connect(server)).await.unwrap();
-//! assert_eq!(client.details().era, mcp_core::era::Era::Modern);
+//! assert_eq!(client.details().era, mcp_connector_core::era::Era::Modern);
 //! let tools = client.list_tools().await.unwrap();
 //! assert_eq!(tools[0].name, "now");
 //! let result = client.call_tool("now", json!({})).await.unwrap();
@@ -108,7 +108,7 @@ pub struct ServerDetails {
 ///
 /// ```
 /// use std::time::Duration;
-/// use mcp_core::client::CallOptions;
+/// use mcp_connector_core::client::CallOptions;
 /// let options = CallOptions::new()
 ///     .timeout(Duration::from_secs(30))
 ///     .on_progress(|p| eprintln!("{}/{:?}", p.progress, p.total));
@@ -202,7 +202,7 @@ impl ClientBuilder {
     /// [`handler`](Self::handler) implements: a server asks only for what was declared.
     ///
     /// ```
-    /// use mcp_core::client::Client;
+    /// use mcp_connector_core::client::Client;
     /// let builder = Client::builder("agent", "1").capabilities(serde_json::json!({"elicitation": {}}));
     /// # let _ = builder;
     /// ```
@@ -408,7 +408,7 @@ impl Client {
     /// its `Mcp-Param-*` headers (`-32020`, "Custom Headers from Tool Parameters").
     ///
     /// ```
-    /// # use mcp_core::{Server, client::{Client, CallOptions, memory}};
+    /// # use mcp_connector_core::{Server, client::{Client, CallOptions, memory}};
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// # let server = Server::builder("s", "1").build().unwrap();
     /// let client = Client::builder("agent", "1").connect(memory::connect(server)).await.unwrap();

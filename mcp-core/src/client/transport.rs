@@ -32,8 +32,8 @@ impl Outgoing {
     /// A message with no era, version or headers (what a test transport or a reply needs).
     ///
     /// ```
-    /// use mcp_core::client::Outgoing;
-    /// use mcp_core::jsonrpc::Message;
+    /// use mcp_connector_core::client::Outgoing;
+    /// use mcp_connector_core::jsonrpc::Message;
     /// let out = Outgoing::new(Message::notification("notifications/initialized", None));
     /// assert!(out.headers.is_empty());
     /// ```
@@ -79,7 +79,7 @@ impl TransportError {
     /// A failure with a message only.
     ///
     /// ```
-    /// let e = mcp_core::client::TransportError::new("connection refused");
+    /// let e = mcp_connector_core::client::TransportError::new("connection refused");
     /// assert_eq!(e.to_string(), "connection refused");
     /// ```
     pub fn new(message: impl Into<String>) -> Self {
@@ -89,7 +89,7 @@ impl TransportError {
     /// A failure that was an HTTP answer with this status.
     ///
     /// ```
-    /// let e = mcp_core::client::TransportError::http(404, "no MCP endpoint here");
+    /// let e = mcp_connector_core::client::TransportError::http(404, "no MCP endpoint here");
     /// assert_eq!(e.status, Some(404));
     /// ```
     pub fn http(status: u16, message: impl Into<String>) -> Self {
@@ -99,7 +99,7 @@ impl TransportError {
     /// The session the request named is gone (HTTP 404 to a request with `Mcp-Session-Id`).
     ///
     /// ```
-    /// let e = mcp_core::client::TransportError::session_expired();
+    /// let e = mcp_connector_core::client::TransportError::session_expired();
     /// assert!(e.session_expired);
     /// assert_eq!(e.status, Some(404));
     /// ```
@@ -134,7 +134,7 @@ impl std::error::Error for TransportError {}
 /// notifications, requests) to the inbound sender they were made with (see [`Connection`]).
 ///
 /// ```
-/// use mcp_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
+/// use mcp_connector_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
 ///
 /// /// A transport that loses everything, to show the shape.
 /// struct Void;
@@ -193,8 +193,8 @@ impl Connection {
     /// A connection whose transport is made from the inbound sender.
     ///
     /// ```
-    /// use mcp_core::client::{Connection, Outgoing, Transport, TransportError};
-    /// # struct Echo(tokio::sync::mpsc::UnboundedSender<mcp_core::client::Incoming>);
+    /// use mcp_connector_core::client::{Connection, Outgoing, Transport, TransportError};
+    /// # struct Echo(tokio::sync::mpsc::UnboundedSender<mcp_connector_core::client::Incoming>);
     /// # #[async_trait::async_trait]
     /// # impl Transport for Echo {
     /// #     async fn send(&self, _m: Outgoing) -> Result<(), TransportError> { Ok(()) }

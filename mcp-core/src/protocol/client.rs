@@ -30,7 +30,7 @@ impl ElicitParams {
     /// client fills in for fields the user leaves alone.
     ///
     /// ```
-    /// use mcp_core::protocol::ElicitParams;
+    /// use mcp_connector_core::protocol::ElicitParams;
     /// use serde_json::json;
     /// let params: ElicitParams = serde_json::from_value(json!({
     ///     "message": "Who are you?",
@@ -79,7 +79,7 @@ impl ElicitResult {
     /// The user submitted the form with these values.
     ///
     /// ```
-    /// use mcp_core::protocol::{ElicitAction, ElicitResult};
+    /// use mcp_connector_core::protocol::{ElicitAction, ElicitResult};
     /// let r = ElicitResult::accept(serde_json::Map::new());
     /// assert_eq!(r.action, ElicitAction::Accept);
     /// assert_eq!(ElicitResult::decline().action, ElicitAction::Decline);
@@ -171,7 +171,7 @@ impl CreateMessageResult {
     /// The assistant's answer `content`, from `model`.
     ///
     /// ```
-    /// use mcp_core::protocol::{Content, CreateMessageResult};
+    /// use mcp_connector_core::protocol::{Content, CreateMessageResult};
     /// let r = CreateMessageResult::new(Content::text("4"), "gpt-test");
     /// assert_eq!(r.model, "gpt-test");
     /// ```
@@ -195,7 +195,7 @@ impl Root {
     /// A root at `uri` (a `file://` URI).
     ///
     /// ```
-    /// let root = mcp_core::protocol::Root::new("file:///srv/repo");
+    /// let root = mcp_connector_core::protocol::Root::new("file:///srv/repo");
     /// assert_eq!(root.uri, "file:///srv/repo");
     /// ```
     pub fn new(uri: impl Into<String>) -> Self {
@@ -215,7 +215,7 @@ impl ListRootsResult {
     /// These roots.
     ///
     /// ```
-    /// use mcp_core::protocol::{ListRootsResult, Root};
+    /// use mcp_connector_core::protocol::{ListRootsResult, Root};
     /// assert_eq!(ListRootsResult::new(vec![Root::new("file:///a")]).roots.len(), 1);
     /// ```
     pub fn new(roots: Vec<Root>) -> Self {

@@ -82,7 +82,7 @@ impl Completion {
     /// and `hasMore` set accordingly.
     ///
     /// ```
-    /// # use mcp_core::protocol::Completion;
+    /// # use mcp_connector_core::protocol::Completion;
     /// let c = Completion::from_values((0..150).map(|i| i.to_string()));
     /// assert_eq!(c.values.len(), 100);
     /// assert_eq!(c.has_more, Some(true));

@@ -65,7 +65,7 @@ impl ResourceContents {
     /// Text contents for `uri`.
     ///
     /// ```
-    /// # use mcp_core::protocol::ResourceContents;
+    /// # use mcp_connector_core::protocol::ResourceContents;
     /// let c = ResourceContents::text("file:///a.txt", "hello").with_mime_type("text/plain");
     /// assert_eq!(c.uri(), "file:///a.txt");
     /// ```
@@ -193,7 +193,7 @@ impl Content {
     /// A text block.
     ///
     /// ```
-    /// # use mcp_core::protocol::Content;
+    /// # use mcp_connector_core::protocol::Content;
     /// assert_eq!(Content::text("hi").as_text(), Some("hi"));
     /// ```
     pub fn text(text: impl Into<String>) -> Self {

@@ -6,7 +6,7 @@
 //! fields tolerated on input, and `_meta` carried wherever the schema has it.
 //!
 //! ```
-//! use mcp_core::protocol::{Content, CallToolResult};
+//! use mcp_connector_core::protocol::{Content, CallToolResult};
 //!
 //! let result = CallToolResult::text("done");
 //! assert_eq!(

@@ -29,7 +29,7 @@ pub mod meta {
 /// What a modern request says about itself in `_meta`.
 ///
 /// ```
-/// use mcp_core::protocol::RequestMeta;
+/// use mcp_connector_core::protocol::RequestMeta;
 /// use serde_json::json;
 ///
 /// let meta = json!({
@@ -86,7 +86,7 @@ pub enum CacheScope {
 /// The caching hints (`ttlMs`, `cacheScope`) put on list, read and discover results.
 ///
 /// ```
-/// use mcp_core::protocol::{CacheHint, CacheScope};
+/// use mcp_connector_core::protocol::{CacheHint, CacheScope};
 /// use std::time::Duration;
 ///
 /// let hint = CacheHint::public(Duration::from_secs(300));

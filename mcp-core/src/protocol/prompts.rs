@@ -88,7 +88,7 @@ impl PromptMessage {
     /// A message with any content: an image, an embedded resource, ...
     ///
     /// ```
-    /// use mcp_core::protocol::{Content, PromptMessage, ResourceContents, Role};
+    /// use mcp_connector_core::protocol::{Content, PromptMessage, ResourceContents, Role};
     ///
     /// let message = PromptMessage::new(Role::User, Content::resource(ResourceContents::text("notes://1", "hi")));
     /// assert_eq!(message.role, Role::User);

@@ -5,7 +5,7 @@
 //! `tasks/cancel`.
 //!
 //! ```
-//! use mcp_core::protocol::{CreateTaskResult, ResultType, Task, TaskStatus};
+//! use mcp_connector_core::protocol::{CreateTaskResult, ResultType, Task, TaskStatus};
 //! use serde_json::json;
 //!
 //! // The server makes tasks; a client reads them (the types are `#[non_exhaustive]`).
@@ -64,7 +64,7 @@ pub mod task_method {
 /// `cancelled` are terminal: once reached, the task no longer changes.
 ///
 /// ```
-/// use mcp_core::protocol::TaskStatus;
+/// use mcp_connector_core::protocol::TaskStatus;
 ///
 /// assert_eq!(serde_json::to_value(TaskStatus::InputRequired).unwrap(), "input_required");
 /// assert!(TaskStatus::Cancelled.is_terminal());

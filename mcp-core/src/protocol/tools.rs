@@ -33,7 +33,7 @@ pub struct ToolAnnotations {
 /// and runs on in the background; the client polls `tasks/get` for the result.
 ///
 /// ```
-/// use mcp_core::{TaskSupport, Tool, protocol::CallToolResult};
+/// use mcp_connector_core::{TaskSupport, Tool, protocol::CallToolResult};
 ///
 /// let tool = Tool::write("rebuild_index")
 ///     .task_support(TaskSupport::Optional)
@@ -164,7 +164,7 @@ impl CallToolResult {
     /// A failed result whose text tells the model what went wrong.
     ///
     /// ```
-    /// # use mcp_core::protocol::CallToolResult;
+    /// # use mcp_connector_core::protocol::CallToolResult;
     /// let r = CallToolResult::error("ticket 9 does not exist");
     /// assert_eq!(r.is_error, Some(true));
     /// ```
@@ -193,7 +193,7 @@ impl CallToolResult {
     /// `Err` when there is no structured content or it does not fit `T`.
     ///
     /// ```
-    /// use mcp_core::protocol::CallToolResult;
+    /// use mcp_connector_core::protocol::CallToolResult;
     /// use serde_json::json;
     ///
     /// #[derive(serde::Deserialize, Debug, PartialEq)]

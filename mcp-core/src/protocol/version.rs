@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// without an allocation, so copying the version of every request costs nothing.
 ///
 /// ```
-/// use mcp_core::protocol::ProtocolVersion;
+/// use mcp_connector_core::protocol::ProtocolVersion;
 /// assert!(ProtocolVersion::new("2025-03-26") < ProtocolVersion::new("2025-11-25"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -60,7 +60,7 @@ impl ProtocolVersion {
     /// `_meta` ("Versioning and Compatibility", 2026-07-28).
     ///
     /// ```
-    /// # use mcp_core::protocol::ProtocolVersion;
+    /// # use mcp_connector_core::protocol::ProtocolVersion;
     /// assert!(ProtocolVersion::new("2026-07-28").is_modern());
     /// assert!(!ProtocolVersion::new("2025-11-25").is_modern());
     /// assert!(!ProtocolVersion::new("v999.0.0").is_modern());
@@ -79,7 +79,7 @@ impl ProtocolVersion {
     /// A revision from its date string.
     ///
     /// ```
-    /// # use mcp_core::protocol::ProtocolVersion;
+    /// # use mcp_connector_core::protocol::ProtocolVersion;
     /// assert!(ProtocolVersion::new("2025-06-18").is_supported());
     /// assert!(!ProtocolVersion::new("1999-01-01").is_supported());
     /// ```

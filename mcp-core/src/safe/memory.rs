@@ -41,7 +41,7 @@ struct Inner {
 /// than let a token be used twice.
 ///
 /// ```
-/// use mcp_core::safe::{MemoryStore, TokenStore};
+/// use mcp_connector_core::safe::{MemoryStore, TokenStore};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let store = MemoryStore::with_capacity(100);

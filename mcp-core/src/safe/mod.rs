@@ -60,8 +60,8 @@ pub const MAX_CONFIRMATION_TTL: Duration = Duration::from_secs(600);
 /// one uses [`SafeWrites::in_memory`].
 ///
 /// ```
-/// use mcp_core::safe::{MemoryStore, SafeWrites, Saga};
-/// use mcp_core::Server;
+/// use mcp_connector_core::safe::{MemoryStore, SafeWrites, Saga};
+/// use mcp_connector_core::Server;
 /// use serde_json::json;
 /// use std::time::Duration;
 ///

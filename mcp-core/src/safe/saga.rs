@@ -104,7 +104,7 @@ pub enum Recovery {
 /// [`SagaStatus::NeedsAttention`] in the journal.
 ///
 /// ```
-/// use mcp_core::safe::Saga;
+/// use mcp_connector_core::safe::Saga;
 /// use serde_json::json;
 ///
 /// let transfer = Saga::new("transfer")

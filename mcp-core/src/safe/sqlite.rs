@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS mcp_saga_steps (
 /// never later in the middle of a write.
 ///
 /// ```
-/// use mcp_core::safe::{IdempotencyStore, SqliteStore, Claim};
+/// use mcp_connector_core::safe::{IdempotencyStore, SqliteStore, Claim};
 /// use std::time::Duration;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {

@@ -52,7 +52,7 @@ pub enum Claim {
 /// subject) and the key names one logical write.
 ///
 /// ```
-/// use mcp_core::safe::{Claim, IdempotencyStore, MemoryStore};
+/// use mcp_connector_core::safe::{Claim, IdempotencyStore, MemoryStore};
 /// use serde_json::json;
 /// use std::time::Duration;
 ///

@@ -17,8 +17,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// The `format` names the validator asserts; any other name is an annotation it accepts.
 ///
 /// ```
-/// assert!(mcp_core::schema::ASSERTED_FORMATS.contains(&"date-time"));
-/// assert!(mcp_core::schema::ASSERTED_FORMATS.contains(&"uint8"));
+/// assert!(mcp_connector_core::schema::ASSERTED_FORMATS.contains(&"date-time"));
+/// assert!(mcp_connector_core::schema::ASSERTED_FORMATS.contains(&"uint8"));
 /// ```
 pub const ASSERTED: &[&str] = &[
     "date-time",

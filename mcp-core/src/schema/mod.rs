@@ -5,7 +5,7 @@
 //! #[derive(schemars::JsonSchema, serde::Deserialize)]
 //! struct Search { query: String, limit: Option<u32> }
 //!
-//! let schema = mcp_core::schema::object_schema_for::<Search>().unwrap();
+//! let schema = mcp_connector_core::schema::object_schema_for::<Search>().unwrap();
 //! assert_eq!(schema["type"], "object");
 //! assert_eq!(schema["required"], serde_json::json!(["query"]));
 //! // Rust integer widths are not JSON Schema formats; the bound stays.
@@ -111,7 +111,7 @@ pub fn empty_object_schema() -> Map<String, Value> {
 ///     "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}},
 ///     "unevaluatedItems": false
 /// });
-/// let found = mcp_core::schema::unsupported(&schema);
+/// let found = mcp_connector_core::schema::unsupported(&schema);
 /// assert_eq!(found.len(), 1);
 /// assert_eq!(found[0].pointer, "/unevaluatedItems");
 /// assert!(found[0].problem.contains("`unevaluatedItems` is not enforced"));
@@ -131,8 +131,8 @@ const MAX_LISTED_PROBLEMS: usize = 8;
 /// ```
 /// use serde_json::json;
 ///
-/// assert!(mcp_core::schema::check_supported(&json!({"type": "string", "format": "date"})).is_ok());
-/// let why = mcp_core::schema::check_supported(&json!({"type": "string", "pattern": "(?=x)"})).unwrap_err();
+/// assert!(mcp_connector_core::schema::check_supported(&json!({"type": "string", "format": "date"})).is_ok());
+/// let why = mcp_connector_core::schema::check_supported(&json!({"type": "string", "pattern": "(?=x)"})).unwrap_err();
 /// assert!(why.starts_with("`pattern` \"(?=x)\" is not a regular expression this SDK can run"), "{why}");
 /// ```
 pub fn check_supported(schema: &Value) -> Result<(), String> {
@@ -146,7 +146,7 @@ pub fn check_supported(schema: &Value) -> Result<(), String> {
     }
     Err(format!(
         "{}. Calls are validated against the schema before the handler runs, and this would go \
-         unchecked: rewrite it with the keywords listed in `mcp_core::schema::validate`, check the \
+         unchecked: rewrite it with the keywords listed in `mcp_connector_core::schema::validate`, check the \
          rule in the handler instead, or rename a keyword meant only as a hint for the model to `x-...`",
         listed.join("; ")
     ))

@@ -21,7 +21,7 @@ pub struct CompletionRequest {
 /// server cuts the list to the spec's 100 values and sets `total` and `hasMore`.
 ///
 /// ```
-/// use mcp_core::CompletionRequest;
+/// use mcp_connector_core::CompletionRequest;
 /// let statuses = |req: CompletionRequest| async move {
 ///     Ok(["open", "in_progress", "closed"]
 ///         .into_iter()
@@ -29,7 +29,7 @@ pub struct CompletionRequest {
 ///         .map(String::from)
 ///         .collect())
 /// };
-/// # fn takes(_: impl mcp_core::Completer) {}
+/// # fn takes(_: impl mcp_connector_core::Completer) {}
 /// takes(statuses);
 /// ```
 pub trait Completer: Send + Sync + 'static {

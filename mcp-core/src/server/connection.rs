@@ -50,7 +50,7 @@ pub(crate) struct ConnectionState {
 /// the process running them.
 ///
 /// ```
-/// use mcp_core::{Outbound, Server, SessionState};
+/// use mcp_connector_core::{Outbound, Server, SessionState};
 ///
 /// let server = Server::builder("demo", "1").build().unwrap();
 /// let session = server.session(Outbound::closed());

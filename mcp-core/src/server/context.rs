@@ -24,7 +24,7 @@ use crate::request::RequestFacts;
 /// to the wire (a stdout line, an SSE event, an in-memory queue).
 ///
 /// ```
-/// use mcp_core::{Outbound, jsonrpc::Message};
+/// use mcp_connector_core::{Outbound, jsonrpc::Message};
 ///
 /// let (out, mut rx) = Outbound::channel();
 /// out.send(Message::notification("notifications/tools/list_changed", None));
@@ -48,7 +48,7 @@ impl Outbound {
     /// deliver nothing, such as the notifications of a stateless HTTP request).
     ///
     /// ```
-    /// use mcp_core::{Outbound, jsonrpc::Message};
+    /// use mcp_connector_core::{Outbound, jsonrpc::Message};
     ///
     /// let nowhere = Outbound::closed();
     /// assert!(nowhere.is_closed());
@@ -75,7 +75,7 @@ impl Outbound {
 /// Cheap to clone. Take it as a parameter of a tool, resource or prompt handler.
 ///
 /// ```
-/// use mcp_core::{Context, ToolError, protocol::LoggingLevel};
+/// use mcp_connector_core::{Context, ToolError, protocol::LoggingLevel};
 ///
 /// async fn import(ctx: Context) -> Result<String, ToolError> {
 ///     for step in 1..=3u32 {
@@ -141,7 +141,7 @@ impl Context {
     /// in older revisions the request goes to the client as before and the key is unused.
     ///
     /// ```
-    /// use mcp_core::{Context, ToolError, tool};
+    /// use mcp_connector_core::{Context, ToolError, tool};
     ///
     /// /// Greet the user by the name they give.
     /// #[tool(read)]
@@ -205,7 +205,7 @@ impl Context {
     /// 2025-11-25 era, which carry no capabilities) answer `false`.
     ///
     /// ```
-    /// use mcp_core::{Context, McpError};
+    /// use mcp_connector_core::{Context, McpError};
     ///
     /// fn rows_for(ctx: &Context) -> usize {
     ///     if ctx.client_supports_ui() { 500 } else { 20 }
@@ -231,7 +231,7 @@ impl Context {
     /// resource changed ([`Server::notify_resource_updated`](crate::Server::notify_resource_updated)).
     ///
     /// ```
-    /// use mcp_core::{Context, tool};
+    /// use mcp_connector_core::{Context, tool};
     ///
     /// /// Rename the report; clients subscribed to it hear about the change.
     /// #[tool(write, idempotent, destructive = false)]
@@ -483,7 +483,7 @@ impl Context {
 /// [`Extensions`], or the caller's claims).
 ///
 /// ```
-/// use mcp_core::{Context, FromContext, ToolError};
+/// use mcp_connector_core::{Context, FromContext, ToolError};
 ///
 /// struct TenantId(String);
 ///
@@ -518,7 +518,7 @@ impl FromContext for CancellationToken {
 /// taken by type, as axum's `State`. The macros recognise a parameter of type `State<T>`.
 ///
 /// ```
-/// use mcp_core::{Server, State, ToolError, tool};
+/// use mcp_connector_core::{Server, State, ToolError, tool};
 ///
 /// #[derive(Clone)]
 /// struct Db { name: &'static str }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 /// or the HTTP headers. Handlers read them through [`Context::extensions`](crate::Context::extensions).
 ///
 /// ```
-/// use mcp_core::Extensions;
+/// use mcp_connector_core::Extensions;
 ///
 /// #[derive(Clone, Debug, PartialEq)]
 /// struct Caller(String);

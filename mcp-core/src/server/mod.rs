@@ -73,7 +73,7 @@ pub trait IntoTools {
     /// tools alone.
     ///
     /// ```
-    /// use mcp_core::{IntoTools, Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{IntoTools, Tool, protocol::CallToolResult};
     ///
     /// let tools = vec![Tool::read("ping").description("Answers pong.").handler(|_, _| async {
     ///     Ok(CallToolResult::text("pong"))
@@ -93,7 +93,7 @@ pub trait IntoTools {
 /// What one [`IntoTools`] value registers: its tools, resources and prompts.
 ///
 /// ```
-/// use mcp_core::{Registrations, Prompt, protocol::{GetPromptResult, PromptMessage}};
+/// use mcp_connector_core::{Registrations, Prompt, protocol::{GetPromptResult, PromptMessage}};
 ///
 /// let prompt = Prompt::new("hello").handler(|_, _| async { Ok(GetPromptResult::new(vec![PromptMessage::user("hi")])) });
 /// let registrations = Registrations::new(Vec::new(), Vec::new(), vec![prompt]);
@@ -197,7 +197,7 @@ impl<T> Catalog<T> {
 /// An MCP server: a set of tools, resources and prompts with the server's identity.
 ///
 /// ```
-/// use mcp_core::{Server, Tool, protocol::CallToolResult};
+/// use mcp_connector_core::{Server, Tool, protocol::CallToolResult};
 ///
 /// let server = Server::builder("tickets", "1.0.0")
 ///     .instructions("Search and update tickets. Use search_tickets before get_ticket.")
@@ -253,7 +253,7 @@ struct ServerInner {
 /// with [`Server::apply_change`].
 ///
 /// ```
-/// use mcp_core::Change;
+/// use mcp_connector_core::Change;
 ///
 /// let change = Change::ResourceUpdated("tickets://7".into());
 /// let json = serde_json::to_string(&change).unwrap();
@@ -347,8 +347,8 @@ impl Server {
     /// Registered for server-wide notifications like [`Server::session`].
     ///
     /// ```
-    /// use mcp_core::{Outbound, Server, SessionState};
-    /// use mcp_core::protocol::{LoggingLevel, ProtocolVersion};
+    /// use mcp_connector_core::{Outbound, Server, SessionState};
+    /// use mcp_connector_core::protocol::{LoggingLevel, ProtocolVersion};
     ///
     /// let server = Server::builder("demo", "1").build().unwrap();
     /// let state = SessionState {
@@ -531,7 +531,7 @@ impl Server {
     /// server: a second call replaces the first.
     ///
     /// ```
-    /// use mcp_core::{Change, Server};
+    /// use mcp_connector_core::{Change, Server};
     /// use std::sync::{Arc, Mutex};
     ///
     /// let a = Server::builder("s", "1").enable_resources().build().unwrap();
@@ -571,7 +571,7 @@ impl Server {
     /// transports' graceful shutdown does. New subscriptions end at once after this.
     ///
     /// ```
-    /// let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// server.close_subscriptions();
     /// ```
     pub fn close_subscriptions(&self) {
@@ -846,7 +846,7 @@ impl ServerBuilder {
     /// separate from what a transport attaches to each request ([`Context::extensions`]).
     ///
     /// ```
-    /// use mcp_core::{Server, State, resource, protocol::ResourceContents, McpError, ResourceRequest};
+    /// use mcp_connector_core::{Server, State, resource, protocol::ResourceContents, McpError, ResourceRequest};
     ///
     /// #[derive(Clone)]
     /// struct Greeting(&'static str);
@@ -891,7 +891,7 @@ impl ServerBuilder {
     /// can carry its own ([`ResourceBuilder::cache_hint`]).
     ///
     /// ```
-    /// use mcp_core::{Server, protocol::CacheHint};
+    /// use mcp_connector_core::{Server, protocol::CacheHint};
     /// use std::time::Duration;
     ///
     /// let server = Server::builder("catalog", "1.0")
@@ -912,7 +912,7 @@ impl ServerBuilder {
     /// least 32 random bytes, kept secret) so a retry may land on any of them.
     ///
     /// ```
-    /// use mcp_core::Server;
+    /// use mcp_connector_core::Server;
     ///
     /// let key = std::env::var("MCP_STATE_KEY").unwrap_or_else(|_| "x".repeat(32));
     /// let server = Server::builder("replicated", "1.0").request_state_key(key).build().unwrap();
@@ -951,7 +951,7 @@ impl ServerBuilder {
     /// [`TaskSupport::Required`] one fails with `-32603`.
     ///
     /// ```
-    /// use mcp_core::{Server, TaskSupport, Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{Server, TaskSupport, Tool, protocol::CallToolResult};
     /// use std::time::Duration;
     ///
     /// let server = Server::builder("reports", "1.0")
@@ -985,8 +985,8 @@ impl ServerBuilder {
     /// [`crate::safe`]). Without this call: [`SafeWrites::in_memory`](crate::safe::SafeWrites::in_memory).
     ///
     /// ```
-    /// use mcp_core::Server;
-    /// use mcp_core::safe::{MemoryStore, SafeWrites};
+    /// use mcp_connector_core::Server;
+    /// use mcp_connector_core::safe::{MemoryStore, SafeWrites};
     ///
     /// let server = Server::builder("s", "1")
     ///     .safe_writes(SafeWrites::new(MemoryStore::with_capacity(1_000)).retry_window(None))
@@ -1006,7 +1006,7 @@ impl ServerBuilder {
     /// live in the process that runs them.
     ///
     /// ```
-    /// use mcp_core::{Server, TaskCommand, TaskMirror, TaskRecord, safe::StoreResult};
+    /// use mcp_connector_core::{Server, TaskCommand, TaskMirror, TaskRecord, safe::StoreResult};
     /// use std::time::Duration;
     ///
     /// struct Nowhere;

@@ -37,7 +37,7 @@ where
 /// A prompt template the user can pick in the client.
 ///
 /// ```
-/// use mcp_core::{Prompt, protocol::{GetPromptResult, PromptMessage}};
+/// use mcp_connector_core::{Prompt, protocol::{GetPromptResult, PromptMessage}};
 ///
 /// let triage = Prompt::new("triage")
 ///     .description("Triage a ticket")

@@ -56,7 +56,7 @@ where
 /// A concrete resource (one URI) or a resource template (a URI template with variables).
 ///
 /// ```
-/// use mcp_core::{Resource, protocol::ResourceContents};
+/// use mcp_connector_core::{Resource, protocol::ResourceContents};
 ///
 /// let readme = Resource::new("docs://readme", "readme")
 ///     .mime_type("text/markdown")
@@ -97,7 +97,7 @@ impl Resource {
     /// Whether this is an MCP Apps page (declared with [`ResourceBuilder::ui`]).
     ///
     /// ```
-    /// use mcp_core::{Resource, ui::UiMeta};
+    /// use mcp_connector_core::{Resource, ui::UiMeta};
     ///
     /// assert!(Resource::new("ui://t/board", "board").ui(UiMeta::new()).html("<!doctype html>").is_ui());
     /// assert!(!Resource::new("docs://readme", "readme").html("# Hello").is_ui());
@@ -256,7 +256,7 @@ impl ResourceBuilder {
     /// ([`ServerBuilder::cache_hint`](crate::ServerBuilder::cache_hint)).
     ///
     /// ```
-    /// use mcp_core::{Resource, protocol::{CacheHint, ResourceContents}};
+    /// use mcp_connector_core::{Resource, protocol::{CacheHint, ResourceContents}};
     /// use std::time::Duration;
     ///
     /// let logo = Resource::new("assets://logo", "logo")
@@ -312,7 +312,7 @@ impl ResourceBuilder {
     /// well-formed. Finish with [`ResourceBuilder::html`] for a fixed page, or with a handler.
     ///
     /// ```
-    /// use mcp_core::{Resource, Server, ui::UiMeta};
+    /// use mcp_connector_core::{Resource, Server, ui::UiMeta};
     ///
     /// let board = Resource::new("ui://tickets/board", "board")
     ///     .ui(UiMeta::new().prefers_border(true))
@@ -334,7 +334,7 @@ impl ResourceBuilder {
     /// [`ResourceBuilder::ui`]).
     ///
     /// ```
-    /// use mcp_core::{Resource, ui::UiMeta};
+    /// use mcp_connector_core::{Resource, ui::UiMeta};
     ///
     /// let page = Resource::new("ui://hello/page", "hello").ui(UiMeta::new()).html("<!doctype html><p>Hello");
     /// assert_eq!(page.uri(), "ui://hello/page");

@@ -651,8 +651,8 @@ impl Context {
     /// be written): then nothing ran.
     ///
     /// ```
-    /// use mcp_core::safe::{Saga, SafeWrites};
-    /// use mcp_core::{Context, Server, ToolError, tool};
+    /// use mcp_connector_core::safe::{Saga, SafeWrites};
+    /// use mcp_connector_core::{Context, Server, ToolError, tool};
     /// use serde_json::json;
     ///
     /// /// Move stock from one warehouse to another.
@@ -706,7 +706,7 @@ impl Server {
     /// start-up error, since serving would let new writes pile onto an unknown state.
     ///
     /// ```
-    /// use mcp_core::Server;
+    /// use mcp_connector_core::Server;
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let server = Server::builder("s", "1").build().unwrap();

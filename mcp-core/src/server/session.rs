@@ -40,7 +40,7 @@ use crate::request::{ClientRequest, RequestEnvelope};
 /// is built for concurrent use.
 ///
 /// ```
-/// use mcp_core::{Server, Outbound, Extensions, jsonrpc::Message};
+/// use mcp_connector_core::{Server, Outbound, Extensions, jsonrpc::Message};
 /// use serde_json::json;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -165,8 +165,8 @@ impl Session {
     /// session changed: a log level, a subscription). Requests in flight are untouched.
     ///
     /// ```
-    /// use mcp_core::{Outbound, Server, SessionState};
-    /// use mcp_core::protocol::LoggingLevel;
+    /// use mcp_connector_core::{Outbound, Server, SessionState};
+    /// use mcp_connector_core::protocol::LoggingLevel;
     ///
     /// let server = Server::builder("demo", "1").build().unwrap();
     /// let session = server.session(Outbound::closed());
@@ -182,7 +182,7 @@ impl Session {
     /// several processes sends a response the client POSTed to another one.
     ///
     /// ```
-    /// use mcp_core::{Outbound, Server, jsonrpc::RequestId};
+    /// use mcp_connector_core::{Outbound, Server, jsonrpc::RequestId};
     ///
     /// let server = Server::builder("demo", "1").build().unwrap();
     /// let session = server.session(Outbound::closed());

@@ -17,7 +17,7 @@ use crate::safe::StoreResult;
 /// One task as the replica running it last wrote it.
 ///
 /// ```
-/// use mcp_core::TaskRecord;
+/// use mcp_connector_core::TaskRecord;
 ///
 /// let record: TaskRecord = serde_json::from_value(serde_json::json!({
 ///     "owner": null,
@@ -66,8 +66,8 @@ pub enum TaskCommand {
 /// in the process that runs them.
 ///
 /// ```
-/// use mcp_core::{TaskCommand, TaskMirror, TaskRecord};
-/// use mcp_core::safe::StoreResult;
+/// use mcp_connector_core::{TaskCommand, TaskMirror, TaskRecord};
+/// use mcp_connector_core::safe::StoreResult;
 /// use std::collections::HashMap;
 /// use std::sync::Mutex;
 /// use std::time::Duration;

@@ -343,7 +343,7 @@ impl Context {
     /// Calling it again, or in a task that started with the call, returns `true`.
     ///
     /// ```
-    /// use mcp_core::{Context, ToolError, tool};
+    /// use mcp_connector_core::{Context, ToolError, tool};
     ///
     /// #[derive(serde::Deserialize, schemars::JsonSchema)]
     /// struct Target { environment: String }

@@ -45,7 +45,7 @@ where
 /// such as ChatGPT ask the user to confirm writes), refine, then give the handler.
 ///
 /// ```
-/// use mcp_core::{Tool, protocol::CallToolResult};
+/// use mcp_connector_core::{Tool, protocol::CallToolResult};
 /// use serde_json::json;
 ///
 /// let tool = Tool::write("close_ticket")
@@ -178,7 +178,7 @@ impl Tool {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
     /// let tool = Tool::read("lookup")
     ///     .timeout(Duration::from_secs(10))
     ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("found")) });
@@ -199,7 +199,7 @@ impl Tool {
     /// `if`/`then`/`else`, `$ref` or `$defs`). Clients drop a tool whose annotations break them.
     ///
     /// ```
-    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
     /// use serde_json::json;
     ///
     /// let handler = |_ctx, _args| async { Ok(CallToolResult::text("ok")) };
@@ -508,7 +508,7 @@ impl ToolBuilder {
     /// task-capable. Nothing about it appears in `tools/list`.
     ///
     /// ```
-    /// use mcp_core::{TaskSupport, Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{TaskSupport, Tool, protocol::CallToolResult};
     /// use std::time::Duration;
     ///
     /// let export = Tool::read("export_report")
@@ -550,7 +550,7 @@ impl ToolBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
     ///
     /// let search = Tool::read("search")
     ///     .timeout(Duration::from_secs(20))
@@ -576,7 +576,7 @@ impl ToolBuilder {
     /// be in the input schema with `"type": "string"` (checked at build). See [`crate::safe`].
     ///
     /// ```
-    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
     /// use serde_json::json;
     ///
     /// let pay = Tool::write("pay")
@@ -616,7 +616,7 @@ impl ToolBuilder {
     /// in two shapes, so it declares no `outputSchema`.
     ///
     /// ```
-    /// use mcp_core::{Tool, protocol::CallToolResult};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
     ///
     /// let wipe = Tool::write("wipe")
     ///     .confirm(|_ctx, _args| async { Ok("This will erase every record.".to_owned()) })
@@ -678,7 +678,7 @@ impl ToolBuilder {
     /// ChatGPT's `openai/outputTemplate` and `openai/widgetAccessible`.
     ///
     /// ```
-    /// use mcp_core::{Resource, Server, Tool, protocol::CallToolResult, ui::UiMeta};
+    /// use mcp_connector_core::{Resource, Server, Tool, protocol::CallToolResult, ui::UiMeta};
     ///
     /// let show = || Tool::read("show_board").ui("ui://tickets/board")
     ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("3 open tickets")) });
@@ -698,7 +698,7 @@ impl ToolBuilder {
     /// an app-only tool is typically a button's action.
     ///
     /// ```
-    /// use mcp_core::{Tool, protocol::CallToolResult, ui::Visibility};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult, ui::Visibility};
     ///
     /// let refresh = Tool::read("refresh_board")
     ///     .visibility(Visibility::App)
@@ -729,8 +729,8 @@ impl ToolBuilder {
 /// characters, each of `A-Z a-z 0-9 _ - .`.
 ///
 /// ```
-/// assert!(mcp_core::validate_tool_name("search_tickets").is_ok());
-/// assert!(mcp_core::validate_tool_name("search tickets").is_err());
+/// assert!(mcp_connector_core::validate_tool_name("search_tickets").is_ok());
+/// assert!(mcp_connector_core::validate_tool_name("search tickets").is_err());
 /// ```
 pub fn validate_tool_name(name: &str) -> Result<(), String> {
     // The same rules, in the same words, as `#[tool]` checks at compile time.

@@ -14,7 +14,7 @@ use crate::shared::uri_template_syntax::{self, Part};
 /// A parsed URI template.
 ///
 /// ```
-/// use mcp_core::UriTemplate;
+/// use mcp_connector_core::UriTemplate;
 ///
 /// let t = UriTemplate::parse("tickets://{id}/comments{?page}").unwrap();
 /// let vars = t.matches("tickets://42/comments?page=3").unwrap();

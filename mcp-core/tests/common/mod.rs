@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use mcp_core::protocol::{
+use mcp_connector_core::protocol::{
     CallToolResult, CreateMessageParams, GetPromptResult, LoggingLevel, PromptMessage, ResourceContents,
 };
-use mcp_core::{McpError, Prompt, Resource, Server, ServerBuilder, Tool, ToolError};
+use mcp_connector_core::{McpError, Prompt, Resource, Server, ServerBuilder, Tool, ToolError};
 use serde_json::{Value, json};
 
 pub fn builder() -> ServerBuilder {

@@ -1,5 +1,5 @@
 //! Writing the code: each macro's registration impl, and the pieces they share. Generated code
-//! names nothing but `::mcp_core::__private_0_1::...` (or the path given with `crate = "..."`),
+//! names nothing but `::mcp_connector_core::__private_0_1::...` (or the path given with `crate = "..."`),
 //! and binds only `__mcp_`-prefixed names, so it compiles in any module with any names in
 //! scope, `#![no_implicit_prelude]` included.
 
@@ -20,11 +20,11 @@ use crate::parse::{Common, MetaValue};
 
 /// The paths generated code names things by.
 pub(crate) struct Paths {
-    /// `::mcp_core`
+    /// `::mcp_connector_core`
     pub(crate) krate: TokenStream,
-    /// `::mcp_core::__private_0_1`
+    /// `::mcp_connector_core::__private_0_1`
     pub(crate) private: TokenStream,
-    /// `::mcp_core::__private_0_1::std`
+    /// `::mcp_connector_core::__private_0_1::std`
     pub(crate) std: TokenStream,
 }
 
@@ -32,7 +32,7 @@ impl Paths {
     pub(crate) fn new(krate: Option<&syn::Path>) -> Self {
         let krate = match krate {
             Some(path) => quote!(#path),
-            None => quote!(::mcp_core),
+            None => quote!(::mcp_connector_core),
         };
         let private = quote!(#krate::__private_0_1);
         let std = quote!(#private::std);

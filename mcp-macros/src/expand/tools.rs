@@ -41,7 +41,7 @@ struct Other<D> {
 }
 
 /// Which of our attributes marks a method (by the last segment of its path, so
-/// `#[mcp_core::tool]` counts too).
+/// `#[mcp_connector_core::tool]` counts too).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mark {
     Tool,

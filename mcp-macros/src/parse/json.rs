@@ -53,7 +53,7 @@ impl Parse for Json {
 }
 
 impl Json {
-    /// An expression of type `serde_json::Value`; `private` is `::mcp_core::__private_0_1`.
+    /// An expression of type `serde_json::Value`; `private` is `::mcp_connector_core::__private_0_1`.
     pub(crate) fn to_value(&self, private: &TokenStream) -> TokenStream {
         match self {
             Json::Object(entries) => {

@@ -61,7 +61,7 @@ fn krate(opt: &Opt, errors: &mut Errors) -> Option<syn::Path> {
         Err(_) => {
             errors.spanned(
                 &lit,
-                "`crate` takes the path of mcp-core as a string, such as `crate = \"::my_sdk::mcp_core\"`",
+                "`crate` takes the path of mcp-core as a string, such as `crate = \"::my_sdk::mcp_connector_core\"`",
             );
             None
         }

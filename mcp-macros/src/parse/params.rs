@@ -400,7 +400,7 @@ fn strip_references(ty: &Type) -> &Type {
     }
 }
 
-/// The last identifier of a path type (`Context` for `mcp_core::Context`).
+/// The last identifier of a path type (`Context` for `mcp_connector_core::Context`).
 pub(crate) fn last_segment(ty: &Type) -> Option<String> {
     match ty {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),

@@ -1,4 +1,4 @@
-use mcp_core::tool;
+use mcp_connector_core::tool;
 
 // No `read`/`write`, a borrowed argument, a tuple pattern and a generic: four errors, one compile.
 /// Search.

@@ -1,4 +1,4 @@
-use mcp_core::{prompt, tool};
+use mcp_connector_core::{prompt, tool};
 
 /// A header name with a space.
 #[tool(read)]

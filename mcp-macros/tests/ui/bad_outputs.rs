@@ -1,4 +1,4 @@
-use mcp_core::{prompt, resource};
+use mcp_connector_core::{prompt, resource};
 
 #[prompt]
 fn summarize(id: u32) -> Option<String> {

@@ -1,4 +1,4 @@
-use mcp_core::{Json, tool};
+use mcp_connector_core::{Json, tool};
 
 struct Ticket {
     id: u32,

@@ -1,4 +1,4 @@
-use mcp_core::tool;
+use mcp_connector_core::tool;
 
 // `confirm` and `idempotency_key` guard writes; on a read they are a mistake.
 /// List tickets.

@@ -1,4 +1,4 @@
-use mcp_core::{Context, tools};
+use mcp_connector_core::{Context, tools};
 
 struct Notes {
     text: String,

@@ -1,4 +1,4 @@
-use mcp_core::tools;
+use mcp_connector_core::tools;
 
 struct Tickets;
 

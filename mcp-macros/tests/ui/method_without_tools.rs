@@ -1,4 +1,4 @@
-use mcp_core::tool;
+use mcp_connector_core::tool;
 
 /// Search.
 #[tool(read)]

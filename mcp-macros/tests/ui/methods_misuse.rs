@@ -1,5 +1,5 @@
 // `#[resource]` and `#[prompt]` inside a `#[tools]` block: what they may not be.
-use mcp_core::{Server, prompt, resource, tools};
+use mcp_connector_core::{Server, prompt, resource, tools};
 
 struct Notes;
 

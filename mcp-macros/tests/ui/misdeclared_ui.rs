@@ -1,4 +1,4 @@
-use mcp_core::{resource, tool};
+use mcp_connector_core::{resource, tool};
 
 #[resource(uri = "https://tickets.example/board", ui)]
 fn outside_ui_scheme() -> &'static str {

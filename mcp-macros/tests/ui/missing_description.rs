@@ -1,4 +1,4 @@
-use mcp_core::{Server, tool, tools};
+use mcp_connector_core::{Server, tool, tools};
 
 // A plain comment is not a description.
 #[tool(read)]

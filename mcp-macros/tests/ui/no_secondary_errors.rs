@@ -1,7 +1,7 @@
 // Each macro below reports one mistake; the code that registers what it would have produced
 // still compiles, so the author sees only that mistake (no "`Tickets: IntoTools` is not
 // satisfied", no "no function `tool` found for struct `search`").
-use mcp_core::{Server, prompt, resource, tool, tools};
+use mcp_connector_core::{Server, prompt, resource, tool, tools};
 
 struct Tickets;
 

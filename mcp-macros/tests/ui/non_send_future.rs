@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use mcp_core::tool;
+use mcp_connector_core::tool;
 
 /// Count.
 #[tool(read)]

@@ -1,4 +1,4 @@
-use mcp_core::prompt;
+use mcp_connector_core::prompt;
 
 #[prompt]
 fn triage(ids: Vec<u32>) -> String {

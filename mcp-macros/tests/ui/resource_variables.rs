@@ -1,4 +1,4 @@
-use mcp_core::resource;
+use mcp_connector_core::resource;
 
 #[resource(uri = "tickets://{id}/comments{?page}")]
 async fn comments(id: u32, author: String) -> String {

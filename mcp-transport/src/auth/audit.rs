@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mcp_core::auth::Claims;
+use mcp_connector_core::auth::Claims;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_core::auth::{Claims, ToolGuard, set_security_schemes};
-use mcp_core::protocol::{CallToolResult, ToolDefinition};
-use mcp_core::{Context, Tool, ToolError};
+use mcp_connector_core::auth::{Claims, ToolGuard, set_security_schemes};
+use mcp_connector_core::protocol::{CallToolResult, ToolDefinition};
+use mcp_connector_core::{Context, Tool, ToolError};
 use serde_json::{Map, Value, json};
 
 use super::layer::AuthState;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use mcp_core::auth::Claims;
+use mcp_connector_core::auth::Claims;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -32,7 +32,7 @@ use super::verifier::{TokenVerifier, VerifyError, audience_matches, claims_from_
 /// is never cached.
 ///
 /// ```
-/// use mcp_transport::auth::IntrospectionVerifier;
+/// use mcp_connector_transport::auth::IntrospectionVerifier;
 ///
 /// let verifier = IntrospectionVerifier::new(
 ///     "https://login.example.com/oauth2/introspect",
@@ -63,7 +63,7 @@ type AnswerCache = HashMap<[u8; 32], (Result<Claims, String>, Instant)>;
 /// a bad token costs the issuer one call per this period, not one per request.
 ///
 /// ```
-/// assert_eq!(mcp_transport::auth::REFUSAL_TTL.as_secs(), 5);
+/// assert_eq!(mcp_connector_transport::auth::REFUSAL_TTL.as_secs(), 5);
 /// ```
 pub const REFUSAL_TTL: Duration = Duration::from_secs(5);
 
@@ -85,7 +85,7 @@ impl IntrospectionVerifier {
     /// canonical URL).
     ///
     /// ```
-    /// let v = mcp_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp");
+    /// let v = mcp_connector_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp");
     /// # drop(v);
     /// ```
     pub fn new(endpoint: impl Into<String>, audience: impl Into<String>) -> Self {
@@ -104,7 +104,7 @@ impl IntrospectionVerifier {
     /// The server's own client id and secret for the endpoint (HTTP Basic).
     ///
     /// ```
-    /// let v = mcp_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
     ///     .client_credentials("id", "secret");
     /// # drop(v);
     /// ```
@@ -116,7 +116,7 @@ impl IntrospectionVerifier {
     /// Requires the answer's `iss` to be `issuer`.
     ///
     /// ```
-    /// let v = mcp_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
     ///     .issuer("https://as.example");
     /// # drop(v);
     /// ```
@@ -128,7 +128,7 @@ impl IntrospectionVerifier {
     /// Clock skew allowed on `exp` (default 30 s).
     ///
     /// ```
-    /// let v = mcp_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
     ///     .leeway(std::time::Duration::ZERO);
     /// # drop(v);
     /// ```
@@ -141,7 +141,7 @@ impl IntrospectionVerifier {
     /// token's `exp`). `Duration::ZERO` asks the endpoint on every request.
     ///
     /// ```
-    /// let v = mcp_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
     ///     .cache_ttl(std::time::Duration::from_secs(10));
     /// # drop(v);
     /// ```
@@ -153,7 +153,7 @@ impl IntrospectionVerifier {
     /// The HTTP client for the endpoint.
     ///
     /// ```
-    /// let v = mcp_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::IntrospectionVerifier::new("https://as.example/introspect", "https://mcp.example.com/mcp")
     ///     .http_client(reqwest::Client::new());
     /// # drop(v);
     /// ```

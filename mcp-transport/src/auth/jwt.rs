@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
-use mcp_core::auth::Claims;
+use mcp_connector_core::auth::Claims;
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, RwLock};
 
@@ -91,7 +91,7 @@ enum Cached {
 ///
 /// ```
 /// use std::time::Duration;
-/// use mcp_transport::auth::JwtVerifier;
+/// use mcp_connector_transport::auth::JwtVerifier;
 ///
 /// let verifier = JwtVerifier::new("https://login.example.com/", "https://mcp.example.com/mcp")
 ///     .leeway(Duration::from_secs(10));
@@ -138,7 +138,7 @@ impl JwtVerifier {
     /// metadata on first use.
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://login.example.com", "https://mcp.example.com/mcp");
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://login.example.com", "https://mcp.example.com/mcp");
     /// # drop(v);
     /// ```
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
@@ -174,7 +174,7 @@ impl JwtVerifier {
     /// Also accepts tokens for another audience of this server (an alias URL).
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .also_audience("https://mcp.example.com");
     /// # drop(v);
     /// ```
@@ -186,7 +186,7 @@ impl JwtVerifier {
     /// Fetches keys from this URL instead of discovering it.
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .jwks_uri("https://as.example/.well-known/jwks.json");
     /// # drop(v);
     /// ```
@@ -198,8 +198,8 @@ impl JwtVerifier {
     /// Uses these keys and never fetches any.
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
-    ///     .jwks(mcp_transport::auth::JwkSet { keys: vec![] });
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    ///     .jwks(mcp_connector_transport::auth::JwkSet { keys: vec![] });
     /// # drop(v);
     /// ```
     pub fn jwks(mut self, keys: JwkSet) -> Self {
@@ -210,7 +210,7 @@ impl JwtVerifier {
     /// Clock skew allowed on `exp` and `nbf` (default 30 s).
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .leeway(std::time::Duration::from_secs(5));
     /// # drop(v);
     /// ```
@@ -223,8 +223,8 @@ impl JwtVerifier {
     /// Shared-secret algorithms (HS256…) are never accepted.
     ///
     /// ```
-    /// use mcp_transport::auth::Algorithm;
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// use mcp_connector_transport::auth::Algorithm;
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .algorithms([Algorithm::ES256]);
     /// # drop(v);
     /// ```
@@ -239,7 +239,7 @@ impl JwtVerifier {
     /// How long fetched keys are used before they are fetched again (default 1 hour).
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .max_key_age(std::time::Duration::from_secs(600));
     /// # drop(v);
     /// ```
@@ -254,7 +254,7 @@ impl JwtVerifier {
     /// publishing are gone at the next successful fetch, whatever this says.
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .max_stale_key_age(std::time::Duration::from_secs(6 * 3600));
     /// # drop(v);
     /// ```
@@ -266,7 +266,7 @@ impl JwtVerifier {
     /// How long one fetch of the issuer's metadata or keys may take (default 10 s).
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .fetch_timeout(std::time::Duration::from_secs(3));
     /// # drop(v);
     /// ```
@@ -283,7 +283,7 @@ impl JwtVerifier {
     /// key the issuer withdraws keeps vouching for tokens it signed for up to this long.
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .verified_cache_ttl(std::time::Duration::from_secs(30));
     /// # drop(v);
     /// ```
@@ -325,7 +325,7 @@ impl JwtVerifier {
     /// when yours sends `at+jwt`.
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .require_at_jwt(true);
     /// # drop(v);
     /// ```
@@ -338,7 +338,7 @@ impl JwtVerifier {
     /// with made-up key ids cannot make the server hammer the issuer.
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .min_refresh_interval(std::time::Duration::from_secs(30));
     /// # drop(v);
     /// ```
@@ -351,7 +351,7 @@ impl JwtVerifier {
     /// timeouts of your choice).
     ///
     /// ```
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp")
     ///     .http_client(reqwest::Client::new());
     /// # drop(v);
     /// ```
@@ -530,7 +530,7 @@ impl JwtVerifier {
     ///
     /// ```no_run
     /// # async fn check() {
-    /// let v = mcp_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp");
+    /// let v = mcp_connector_transport::auth::JwtVerifier::new("https://as.example", "https://mcp.example.com/mcp");
     /// if let Err(why) = v.reachable().await {
     ///     eprintln!("not ready: {why}");
     /// }

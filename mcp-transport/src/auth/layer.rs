@@ -9,9 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mcp_core::auth::{Claims, ToolGuard};
-use mcp_core::request::{ClientRequest, RequestEnvelope};
-use mcp_core::{Extensions, Server};
+use mcp_connector_core::auth::{Claims, ToolGuard};
+use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
+use mcp_connector_core::{Extensions, Server};
 use sha2::Digest;
 
 use super::guard::AuthGuard;

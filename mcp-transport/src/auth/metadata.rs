@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mcp_core::Server;
+use mcp_connector_core::Server;
 use serde::{Deserialize, Serialize};
 
 use super::{Auth, WELL_KNOWN_PATH};
@@ -16,8 +16,8 @@ use super::{Auth, WELL_KNOWN_PATH};
 /// The Protected Resource Metadata document (RFC 9728, section 2) this server publishes.
 ///
 /// ```
-/// use mcp_transport::auth::{Auth, StaticTokens};
-/// let server = mcp_core::Server::builder("s", "1").build().unwrap();
+/// use mcp_connector_transport::auth::{Auth, StaticTokens};
+/// let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
 /// let auth = Auth::required("https://mcp.example.com/mcp", StaticTokens::new())
 ///     .authorization_server("https://login.example.com");
 /// let doc = auth.protected_resource_metadata(&server);
@@ -47,8 +47,8 @@ impl Auth {
     /// server's tools declare).
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// let doc = Auth::required("https://a.example/mcp", StaticTokens::new()).protected_resource_metadata(&server);
     /// assert!(doc.scopes_supported.is_empty());
     /// ```

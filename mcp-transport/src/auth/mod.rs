@@ -3,10 +3,10 @@
 //! ChatGPT supports.
 //!
 //! ```no_run
-//! use mcp_transport::auth::{Auth, JwtVerifier};
-//! use mcp_transport::http::HttpTransport;
+//! use mcp_connector_transport::auth::{Auth, JwtVerifier};
+//! use mcp_connector_transport::http::HttpTransport;
 //!
-//! # async fn run(server: mcp_core::Server) -> std::io::Result<()> {
+//! # async fn run(server: mcp_connector_core::Server) -> std::io::Result<()> {
 //! let resource = "https://mcp.example.com/mcp"; // the canonical URL clients reach
 //! let issuer = "https://login.example.com/";
 //! let auth = Auth::required(resource, JwtVerifier::new(issuer, resource))
@@ -54,7 +54,7 @@ pub use introspection::{IntrospectionVerifier, REFUSAL_TTL};
 /// [`JwtVerifier::algorithms`] and [`JwtVerifier::jwks`].
 pub use jsonwebtoken::{Algorithm, jwk::JwkSet};
 pub use jwt::JwtVerifier;
-pub use mcp_core::auth::{Claims, SecurityScheme};
+pub use mcp_connector_core::auth::{Claims, SecurityScheme};
 pub use metadata::ProtectedResourceMetadata;
 pub use verifier::{StaticTokens, TokenVerifier, VerifyError};
 
@@ -76,21 +76,21 @@ pub(crate) fn default_http_client() -> reqwest::Client {
 /// The well-known path of the Protected Resource Metadata (RFC 9728, section 3).
 ///
 /// ```
-/// assert_eq!(mcp_transport::auth::WELL_KNOWN_PATH, "/.well-known/oauth-protected-resource");
+/// assert_eq!(mcp_connector_transport::auth::WELL_KNOWN_PATH, "/.well-known/oauth-protected-resource");
 /// ```
 pub const WELL_KNOWN_PATH: &str = "/.well-known/oauth-protected-resource";
 
 /// The `_meta` key of a tool result that carries a login challenge (ChatGPT's mixed auth).
 ///
 /// ```
-/// assert_eq!(mcp_transport::auth::WWW_AUTHENTICATE_META, "mcp/www_authenticate");
+/// assert_eq!(mcp_connector_transport::auth::WWW_AUTHENTICATE_META, "mcp/www_authenticate");
 /// ```
 pub const WWW_AUTHENTICATE_META: &str = "mcp/www_authenticate";
 
 /// Whether every request needs a token, or only the tools that ask for one.
 ///
 /// ```
-/// use mcp_transport::auth::{Auth, AuthMode, StaticTokens};
+/// use mcp_connector_transport::auth::{Auth, AuthMode, StaticTokens};
 /// let auth = Auth::mixed("http://127.0.0.1:8000/mcp", StaticTokens::new());
 /// assert_eq!(auth.mode(), AuthMode::Mixed);
 /// ```
@@ -108,8 +108,8 @@ pub enum AuthMode {
 /// mode. Give it to [`HttpTransport::auth`](crate::http::HttpTransport::auth).
 ///
 /// ```
-/// use mcp_core::auth::Claims;
-/// use mcp_transport::auth::{Auth, StaticTokens};
+/// use mcp_connector_core::auth::Claims;
+/// use mcp_connector_transport::auth::{Auth, StaticTokens};
 ///
 /// // Development, or clients that send fixed headers (Claude Code, Cursor, VS Code, the
 /// // Responses API): a static token list.
@@ -150,7 +150,7 @@ impl Auth {
     /// the audience tokens must carry.
     ///
     /// ```
-    /// use mcp_transport::auth::{Auth, AuthMode, StaticTokens};
+    /// use mcp_connector_transport::auth::{Auth, AuthMode, StaticTokens};
     /// let auth = Auth::required("https://mcp.example.com/mcp", StaticTokens::new());
     /// assert_eq!(auth.mode(), AuthMode::Required);
     /// ```
@@ -162,7 +162,7 @@ impl Auth {
     /// token; the others answer with a login challenge in their result (see the module docs).
     ///
     /// ```
-    /// use mcp_transport::auth::{Auth, JwtVerifier};
+    /// use mcp_connector_transport::auth::{Auth, JwtVerifier};
     /// let resource = "https://mcp.example.com/mcp";
     /// let auth = Auth::mixed(resource, JwtVerifier::new("https://login.example.com", resource))
     ///     .authorization_server("https://login.example.com");
@@ -190,7 +190,7 @@ impl Auth {
     /// spec requires at least one in the metadata for OAuth clients (ChatGPT, Claude).
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::required("https://mcp.example.com/mcp", StaticTokens::new())
     ///     .authorization_server("https://login.example.com");
     /// # drop(auth);
@@ -204,7 +204,7 @@ impl Auth {
     /// request that names no tool (default: every scope a registered tool declares).
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::required("https://mcp.example.com/mcp", StaticTokens::new())
     ///     .scopes_supported(["tickets:read", "tickets:write"]);
     /// # drop(auth);
@@ -221,7 +221,7 @@ impl Auth {
     /// A human-readable name for the metadata's `resource_name`.
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::required("https://mcp.example.com/mcp", StaticTokens::new()).resource_name("Tickets");
     /// # drop(auth);
     /// ```
@@ -233,7 +233,7 @@ impl Auth {
     /// A page for developers, for the metadata's `resource_documentation`.
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::required("https://mcp.example.com/mcp", StaticTokens::new())
     ///     .resource_documentation("https://example.com/docs/mcp");
     /// # drop(auth);
@@ -247,7 +247,7 @@ impl Auth {
     /// write tool always needs a signed-in caller). Tools with scopes always need one.
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::mixed("https://mcp.example.com/mcp", StaticTokens::new()).anonymous_writes(true);
     /// # drop(auth);
     /// ```
@@ -263,8 +263,8 @@ impl Auth {
     /// the `tickets` example's default mode.
     ///
     /// ```
-    /// use mcp_core::{Tool, protocol::CallToolResult};
-    /// use mcp_transport::auth::{Auth, StaticTokens};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
+    /// use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::mixed("https://a.example/mcp", StaticTokens::new()).anonymous_reads(true);
     /// let search = Tool::read("search").scope("tickets:read").handler(|_c, _a| async { Ok(CallToolResult::text("")) });
     /// assert!(!auth.needs_token(&search));
@@ -277,7 +277,7 @@ impl Auth {
     /// The mode.
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, AuthMode, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, AuthMode, StaticTokens};
     /// assert_eq!(Auth::required("https://a.example/mcp", StaticTokens::new()).mode(), AuthMode::Required);
     /// ```
     pub fn mode(&self) -> AuthMode {
@@ -287,7 +287,7 @@ impl Auth {
     /// The canonical URL of the server (the token audience).
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// assert_eq!(Auth::required("https://a.example/mcp", StaticTokens::new()).resource(), "https://a.example/mcp");
     /// ```
     pub fn resource(&self) -> &str {
@@ -298,7 +298,7 @@ impl Auth {
     /// path-suffixed well-known URL of the resource (RFC 9728, section 3.1).
     ///
     /// ```
-    /// # use mcp_transport::auth::{Auth, StaticTokens};
+    /// # use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::required("https://a.example/mcp", StaticTokens::new());
     /// assert_eq!(auth.metadata_url(), "https://a.example/.well-known/oauth-protected-resource/mcp");
     /// ```
@@ -310,15 +310,15 @@ impl Auth {
     /// Whether a call of `tool` needs a verified token.
     ///
     /// ```
-    /// use mcp_core::{Tool, protocol::CallToolResult};
-    /// use mcp_transport::auth::{Auth, StaticTokens};
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
+    /// use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::mixed("https://a.example/mcp", StaticTokens::new());
     /// let read = Tool::read("list").handler(|_c, _a| async { Ok(CallToolResult::text("")) });
     /// let write = Tool::write("close").handler(|_c, _a| async { Ok(CallToolResult::text("")) });
     /// assert!(!auth.needs_token(&read));
     /// assert!(auth.needs_token(&write));
     /// ```
-    pub fn needs_token(&self, tool: &mcp_core::Tool) -> bool {
+    pub fn needs_token(&self, tool: &mcp_connector_core::Tool) -> bool {
         // A scoped tool needs a token, unless it only reads and reads are anonymous.
         let public_read = tool.is_read_only() && self.anonymous_reads;
         let scoped = !tool.scopes().is_empty() && !public_read;
@@ -329,13 +329,13 @@ impl Auth {
     /// The `securitySchemes` a tool is listed with under this configuration.
     ///
     /// ```
-    /// use mcp_core::{Tool, auth::SecurityScheme, protocol::CallToolResult};
-    /// use mcp_transport::auth::{Auth, StaticTokens};
+    /// use mcp_connector_core::{Tool, auth::SecurityScheme, protocol::CallToolResult};
+    /// use mcp_connector_transport::auth::{Auth, StaticTokens};
     /// let auth = Auth::mixed("https://a.example/mcp", StaticTokens::new());
     /// let tool = Tool::write("close").scope("tickets:write").handler(|_c, _a| async { Ok(CallToolResult::text("")) });
     /// assert_eq!(auth.security_schemes(&tool), vec![SecurityScheme::oauth2(["tickets:write"])]);
     /// ```
-    pub fn security_schemes(&self, tool: &mcp_core::Tool) -> Vec<SecurityScheme> {
+    pub fn security_schemes(&self, tool: &mcp_connector_core::Tool) -> Vec<SecurityScheme> {
         let oauth = SecurityScheme::OAuth2 { scopes: tool.scopes().to_vec() };
         if self.needs_token(tool) { vec![oauth] } else { vec![SecurityScheme::NoAuth, oauth] }
     }

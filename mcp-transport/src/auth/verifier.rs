@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use mcp_core::auth::Claims;
+use mcp_connector_core::auth::Claims;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Why a token was refused.
 ///
 /// ```
-/// use mcp_transport::auth::VerifyError;
+/// use mcp_connector_transport::auth::VerifyError;
 /// let e = VerifyError::Invalid("the token expired".into());
 /// assert_eq!(e.to_string(), "invalid token: the token expired");
 /// ```
@@ -34,13 +34,13 @@ pub enum VerifyError {
 /// and [`StaticTokens`].
 ///
 /// ```
-/// use mcp_core::auth::Claims;
-/// use mcp_transport::auth::{TokenVerifier, VerifyError};
+/// use mcp_connector_core::auth::Claims;
+/// use mcp_connector_transport::auth::{TokenVerifier, VerifyError};
 ///
 /// /// Accepts tokens that an internal gateway already checked and prefixed with the user.
 /// struct Gateway;
 ///
-/// #[mcp_transport::http::async_trait]
+/// #[mcp_connector_transport::http::async_trait]
 /// impl TokenVerifier for Gateway {
 ///     async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
 ///         let user = token.strip_prefix("gw:").ok_or_else(|| VerifyError::Invalid("not a gateway token".into()))?;
@@ -69,8 +69,8 @@ pub trait TokenVerifier: Send + Sync + 'static {
 /// leak how much of a guess matched, and the values do not sit in memory in clear.
 ///
 /// ```
-/// use mcp_core::auth::Claims;
-/// use mcp_transport::auth::{StaticTokens, TokenVerifier};
+/// use mcp_connector_core::auth::Claims;
+/// use mcp_connector_transport::auth::{StaticTokens, TokenVerifier};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let tokens = StaticTokens::new()
@@ -94,7 +94,7 @@ impl StaticTokens {
     /// An empty list (every token refused).
     ///
     /// ```
-    /// let tokens = mcp_transport::auth::StaticTokens::new();
+    /// let tokens = mcp_connector_transport::auth::StaticTokens::new();
     /// # drop(tokens);
     /// ```
     pub fn new() -> Self {
@@ -104,8 +104,8 @@ impl StaticTokens {
     /// Adds a token and the claims it stands for. Empty tokens are ignored.
     ///
     /// ```
-    /// use mcp_core::auth::Claims;
-    /// let tokens = mcp_transport::auth::StaticTokens::new().token("t", Claims::default());
+    /// use mcp_connector_core::auth::Claims;
+    /// let tokens = mcp_connector_transport::auth::StaticTokens::new().token("t", Claims::default());
     /// # drop(tokens);
     /// ```
     pub fn token(mut self, token: impl AsRef<str>, claims: Claims) -> Self {
@@ -119,7 +119,7 @@ impl StaticTokens {
     /// Adds a token for `subject` with `scopes` (the other claims empty).
     ///
     /// ```
-    /// let tokens = mcp_transport::auth::StaticTokens::new().user("t", "alice", ["tickets:write"]);
+    /// let tokens = mcp_connector_transport::auth::StaticTokens::new().user("t", "alice", ["tickets:write"]);
     /// # drop(tokens);
     /// ```
     pub fn user<I, S>(self, token: impl AsRef<str>, subject: impl Into<String>, scopes: I) -> Self

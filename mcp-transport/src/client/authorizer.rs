@@ -18,7 +18,7 @@ pub struct Challenge {
 /// Supplies the `Authorization` header for an MCP HTTP connection and reacts to refusals.
 ///
 /// ```
-/// use mcp_transport::client::{AuthorizeError, Authorizer, Challenge};
+/// use mcp_connector_transport::client::{AuthorizeError, Authorizer, Challenge};
 ///
 /// /// A token read from the environment on every request.
 /// struct FromEnv;

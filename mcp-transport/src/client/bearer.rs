@@ -8,7 +8,7 @@ use super::{AuthorizeError, Authorizer, Challenge};
 /// the server's status.
 ///
 /// ```
-/// use mcp_transport::client::{Authorizer, BearerToken};
+/// use mcp_connector_transport::client::{Authorizer, BearerToken};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let token = BearerToken::new("s3cret");
 /// assert_eq!(token.authorization().await.unwrap().as_deref(), Some("Bearer s3cret"));

@@ -11,8 +11,8 @@
 //! succeeds, the request is retried once.
 //!
 //! ```no_run
-//! use mcp_core::client::Client;
-//! use mcp_transport::client::{BearerToken, http::HttpConnector};
+//! use mcp_connector_core::client::Client;
+//! use mcp_connector_transport::client::{BearerToken, http::HttpConnector};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let connection = HttpConnector::new("https://tickets.example.com/mcp")
@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use mcp_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
-use mcp_core::era::Era;
-use mcp_core::jsonrpc::{Decoded, Message, RequestId, decode};
-use mcp_core::protocol::method;
+use mcp_connector_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
+use mcp_connector_core::era::Era;
+use mcp_connector_core::jsonrpc::{Decoded, Message, RequestId, decode};
+use mcp_connector_core::protocol::method;
 use reqwest::header::{
     ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE,
 };

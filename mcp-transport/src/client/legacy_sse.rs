@@ -4,8 +4,8 @@
 //! from the server, answers included, arrives on that stream as a `message` event.
 //!
 //! ```no_run
-//! use mcp_core::client::{Client, EraPreference};
-//! use mcp_transport::client::legacy_sse::LegacySseConnector;
+//! use mcp_connector_core::client::{Client, EraPreference};
+//! use mcp_connector_transport::client::legacy_sse::LegacySseConnector;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let connection = LegacySseConnector::new("http://127.0.0.1:8000/sse").connect().await?;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use mcp_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
+use mcp_connector_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 

@@ -1,10 +1,10 @@
-//! Connections for [`mcp_core::client::Client`]: a server process over stdio
+//! Connections for [`mcp_connector_core::client::Client`]: a server process over stdio
 //! ([`stdio`], feature `client-stdio`) or an MCP endpoint over streamable HTTP ([`http`],
 //! feature `client-http`; the 2024-11-05 HTTP+SSE transport in [`legacy_sse`]), with
 //! credentials from an [`Authorizer`]: a fixed token ([`BearerToken`]) or an OAuth 2.1 client
 //! for protected servers ([`oauth`], feature `oauth-client`).
 //!
-//! The protocol (eras, typed calls, handlers) is `mcp_core::client`; this module only moves
+//! The protocol (eras, typed calls, handlers) is `mcp_connector_core::client`; this module only moves
 //! messages.
 
 #[cfg(feature = "client-http")]

@@ -3,8 +3,8 @@
 //! stdout. Its stderr is its log; it goes to ours.
 //!
 //! ```no_run
-//! use mcp_core::client::Client;
-//! use mcp_transport::client::stdio;
+//! use mcp_connector_core::client::Client;
+//! use mcp_connector_transport::client::stdio;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut command = tokio::process::Command::new("notes");
@@ -19,8 +19,8 @@ use std::io;
 use std::process::Stdio;
 use std::time::Duration;
 
-use mcp_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
-use mcp_core::jsonrpc::{Decoded, decode};
+use mcp_connector_core::client::{Connection, Incoming, Outgoing, Transport, TransportError};
+use mcp_connector_core::jsonrpc::{Decoded, decode};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::Mutex;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::{MethodRouter, get, post};
-use mcp_core::Server;
+use mcp_connector_core::Server;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
@@ -48,9 +48,9 @@ use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard,
 ///
 /// ```
 /// use std::time::Duration;
-/// use mcp_transport::http::HttpTransport;
+/// use mcp_connector_transport::http::HttpTransport;
 ///
-/// let server = mcp_core::Server::builder("tickets", "1.0.0").build().unwrap();
+/// let server = mcp_connector_core::Server::builder("tickets", "1.0.0").build().unwrap();
 /// let app: axum::Router = HttpTransport::new(server)
 ///     .stateful(true)
 ///     .session_idle_timeout(Duration::from_secs(600))
@@ -153,8 +153,8 @@ impl HttpTransport {
     /// The transport for `server`, with the defaults listed above.
     ///
     /// ```
-    /// let server = mcp_core::Server::builder("demo", "1.0.0").build().unwrap();
-    /// let transport = mcp_transport::http::HttpTransport::new(server);
+    /// let server = mcp_connector_core::Server::builder("demo", "1.0.0").build().unwrap();
+    /// let transport = mcp_connector_transport::http::HttpTransport::new(server);
     /// # drop(transport);
     /// ```
     pub fn new(server: Server) -> Self {
@@ -197,8 +197,8 @@ impl HttpTransport {
     /// The MCP endpoint's path (default `/mcp`).
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let app = mcp_transport::http::HttpTransport::new(server).path("/").router();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_connector_transport::http::HttpTransport::new(server).path("/").router();
     /// # drop(app);
     /// ```
     pub fn path(mut self, path: impl Into<String>) -> Self {
@@ -219,8 +219,8 @@ impl HttpTransport {
     /// balancer without sticky sessions.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let app = mcp_transport::http::HttpTransport::new(server).stateful(true).router();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_connector_transport::http::HttpTransport::new(server).stateful(true).router();
     /// # drop(app);
     /// ```
     pub fn stateful(mut self, stateful: bool) -> Self {
@@ -232,9 +232,9 @@ impl HttpTransport {
     /// before it expires (default 30 minutes).
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// use std::time::Duration;
-    /// let t = mcp_transport::http::HttpTransport::new(server)
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server)
     ///     .stateful(true)
     ///     .session_idle_timeout(Duration::from_secs(300));
     /// # drop(t);
@@ -248,8 +248,8 @@ impl HttpTransport {
     /// An `initialize` beyond it gets `503 Service Unavailable` with `Retry-After`.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).stateful(true).max_sessions(100);
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).stateful(true).max_sessions(100);
     /// # drop(t);
     /// ```
     pub fn max_sessions(mut self, max: usize) -> Self {
@@ -262,8 +262,8 @@ impl HttpTransport {
     /// behind a reverse proxy or tunnel that forwards the public `Host`.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server)
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server)
     ///     .allow_host("mcp.example.com")
     ///     .allow_host("*.trycloudflare.com");
     /// # drop(t);
@@ -276,8 +276,8 @@ impl HttpTransport {
     /// Replaces the `Host` allow-list, loopback names included.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).allowed_hosts(["mcp.example.com"]);
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).allowed_hosts(["mcp.example.com"]);
     /// # drop(t);
     /// ```
     pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
@@ -296,8 +296,8 @@ impl HttpTransport {
     /// name. Keep the Origin check and authentication on.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).allow_any_host();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).allow_any_host();
     /// # drop(t);
     /// ```
     pub fn allow_any_host(mut self) -> Self {
@@ -310,8 +310,8 @@ impl HttpTransport {
     /// without an `Origin` (every non-browser client) are never refused for lacking one.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).allow_origin("https://app.example.com");
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).allow_origin("https://app.example.com");
     /// # drop(t);
     /// ```
     pub fn allow_origin(mut self, origin: impl AsRef<str>) -> Self {
@@ -322,8 +322,8 @@ impl HttpTransport {
     /// Replaces the `Origin` allow-list, loopback origins included.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).allowed_origins(["https://app.example.com"]);
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).allowed_origins(["https://app.example.com"]);
     /// # drop(t);
     /// ```
     pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
@@ -342,8 +342,8 @@ impl HttpTransport {
     /// every request and are not reachable on a loopback address.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).allow_any_origin();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).allow_any_origin();
     /// # drop(t);
     /// ```
     pub fn allow_any_origin(mut self) -> Self {
@@ -354,8 +354,8 @@ impl HttpTransport {
     /// The largest POST body accepted, in bytes (default 4 MiB); larger ones get 413.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).body_limit(1 << 20);
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).body_limit(1 << 20);
     /// # drop(t);
     /// ```
     pub fn body_limit(mut self, bytes: usize) -> Self {
@@ -368,9 +368,9 @@ impl HttpTransport {
     /// server notices a client that went away.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// use std::time::Duration;
-    /// let t = mcp_transport::http::HttpTransport::new(server).keep_alive(Some(Duration::from_secs(5)));
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).keep_alive(Some(Duration::from_secs(5)));
     /// # drop(t);
     /// ```
     pub fn keep_alive(mut self, every: Option<Duration>) -> Self {
@@ -383,8 +383,8 @@ impl HttpTransport {
     /// carries messages. Off by default.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let app = mcp_transport::http::HttpTransport::new(server).legacy_sse(true).router();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_connector_transport::http::HttpTransport::new(server).legacy_sse(true).router();
     /// # drop(app);
     /// ```
     pub fn legacy_sse(mut self, enabled: bool) -> Self {
@@ -397,8 +397,8 @@ impl HttpTransport {
     /// it off to apply your own CORS layer to the router.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).cors(false);
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).cors(false);
     /// # drop(t);
     /// ```
     pub fn cors(mut self, enabled: bool) -> Self {
@@ -410,8 +410,8 @@ impl HttpTransport {
     /// [`InMemoryEventStore`]).
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// use mcp_transport::http::{HttpTransport, InMemoryEventStore};
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// use mcp_connector_transport::http::{HttpTransport, InMemoryEventStore};
     /// let t = HttpTransport::new(server).stateful(true).event_store(InMemoryEventStore::with_capacity(64));
     /// # drop(t);
     /// ```
@@ -431,8 +431,8 @@ impl HttpTransport {
     /// [`event_store`]: Self::event_store
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// use mcp_transport::http::{HttpTransport, InMemoryEventStore, InMemorySessionStore};
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// use mcp_connector_transport::http::{HttpTransport, InMemoryEventStore, InMemorySessionStore};
     /// let t = HttpTransport::new(server)
     ///     .stateful(true)
     ///     .event_store(InMemoryEventStore::default())
@@ -447,14 +447,14 @@ impl HttpTransport {
     /// A token that starts a graceful shutdown of the router when cancelled: GET streams
     /// (standalone and legacy) close once their pending messages are written,
     /// `subscriptions/listen` streams end with their final result (the server's
-    /// [`close_subscriptions`](mcp_core::Server::close_subscriptions)), new sessions and
+    /// [`close_subscriptions`](mcp_connector_core::Server::close_subscriptions)), new sessions and
     /// subscriptions are refused, and requests in flight finish. [`serve`](Self::serve) cancels it on
     /// SIGINT/SIGTERM; cancel it yourself when the router is mounted in your own server.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let shutdown = mcp_core::CancellationToken::new();
-    /// let app = mcp_transport::http::HttpTransport::new(server).shutdown_token(shutdown.clone()).router();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let shutdown = mcp_connector_core::CancellationToken::new();
+    /// let app = mcp_connector_transport::http::HttpTransport::new(server).shutdown_token(shutdown.clone()).router();
     /// // ... later, in your own shutdown path:
     /// shutdown.cancel();
     /// # drop(app);
@@ -468,9 +468,9 @@ impl HttpTransport {
     /// before it drops the remaining connections (default 30 s).
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// use std::time::Duration;
-    /// let t = mcp_transport::http::HttpTransport::new(server).shutdown_grace(Duration::from_secs(5));
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).shutdown_grace(Duration::from_secs(5));
     /// # drop(t);
     /// ```
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
@@ -485,8 +485,8 @@ impl HttpTransport {
     /// [`max_sessions`](Self::max_sessions)).
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).max_in_flight(Some(256));
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).max_in_flight(Some(256));
     /// # drop(t);
     /// ```
     pub fn max_in_flight(mut self, max: Option<usize>) -> Self {
@@ -500,8 +500,8 @@ impl HttpTransport {
     /// who they are.
     ///
     /// ```
-    /// use mcp_transport::http::{HttpTransport, RateLimit};
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use mcp_connector_transport::http::{HttpTransport, RateLimit};
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// let t = HttpTransport::new(server).rate_limit(RateLimit::per_second(10.0).burst(50));
     /// # drop(t);
     /// ```
@@ -517,9 +517,9 @@ impl HttpTransport {
     /// itself sets its own.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// use std::time::Duration;
-    /// let t = mcp_transport::http::HttpTransport::new(server).header_read_timeout(Some(Duration::from_secs(10)));
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).header_read_timeout(Some(Duration::from_secs(10)));
     /// # drop(t);
     /// ```
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -533,9 +533,9 @@ impl HttpTransport {
     /// and an in-flight slot for ever. Applies however the router is served.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// use std::time::Duration;
-    /// let t = mcp_transport::http::HttpTransport::new(server).body_read_timeout(Some(Duration::from_secs(10)));
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).body_read_timeout(Some(Duration::from_secs(10)));
     /// # drop(t);
     /// ```
     pub fn body_read_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -548,9 +548,9 @@ impl HttpTransport {
     /// [`serve`](Self::serve) and [`serve_until`](Self::serve_until).
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// use std::time::Duration;
-    /// let t = mcp_transport::http::HttpTransport::new(server).idle_timeout(Some(Duration::from_secs(120)));
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).idle_timeout(Some(Duration::from_secs(120)));
     /// # drop(t);
     /// ```
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -565,8 +565,8 @@ impl HttpTransport {
     /// [`serve`](Self::serve) and [`serve_until`](Self::serve_until).
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let t = mcp_transport::http::HttpTransport::new(server).max_connections(Some(2_000));
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let t = mcp_connector_transport::http::HttpTransport::new(server).max_connections(Some(2_000));
     /// # drop(t);
     /// ```
     pub fn max_connections(mut self, max: Option<usize>) -> Self {
@@ -581,8 +581,8 @@ impl HttpTransport {
     /// answer whatever the `Host` (probes name the server by its address) and without a token.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let app = mcp_transport::http::HttpTransport::new(server).health(true).router();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_connector_transport::http::HttpTransport::new(server).health(true).router();
     /// # drop(app);
     /// ```
     pub fn health(mut self, enabled: bool) -> Self {
@@ -600,8 +600,8 @@ impl HttpTransport {
     /// path answers whatever the `Host` and without a token: keep it off the public proxy.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
-    /// let app = mcp_transport::http::HttpTransport::new(server).metrics("/metrics").router();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
+    /// let app = mcp_connector_transport::http::HttpTransport::new(server).metrics("/metrics").router();
     /// # drop(app);
     /// ```
     pub fn metrics(mut self, path: impl Into<String>) -> Self {
@@ -617,10 +617,10 @@ impl HttpTransport {
     /// [`crate::auth`].
     ///
     /// ```
-    /// use mcp_transport::auth::{Auth, StaticTokens};
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// use mcp_connector_transport::auth::{Auth, StaticTokens};
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// let tokens = StaticTokens::new().user("dev-token", "dev", ["tickets:write"]);
-    /// let app = mcp_transport::http::HttpTransport::new(server)
+    /// let app = mcp_connector_transport::http::HttpTransport::new(server)
     ///     .auth(Auth::required("http://127.0.0.1:8000/mcp", tokens))
     ///     .router();
     /// # drop(app);
@@ -637,11 +637,11 @@ impl HttpTransport {
     /// your own layers (auth, tracing, rate limits) around it.
     ///
     /// ```
-    /// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+    /// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
     /// use axum::{Router, routing::get};
     /// let app = Router::new()
     ///     .route("/health", get(|| async { "ok" }))
-    ///     .merge(mcp_transport::http::HttpTransport::new(server).router());
+    ///     .merge(mcp_connector_transport::http::HttpTransport::new(server).router());
     /// # drop(app);
     /// ```
     pub fn router(self) -> Router {
@@ -774,8 +774,8 @@ impl HttpTransport {
     ///
     /// ```no_run
     /// # async fn run() -> std::io::Result<()> {
-    /// let server = mcp_core::Server::builder("tickets", "1.0.0").build().unwrap();
-    /// mcp_transport::http::HttpTransport::new(server).stateful(true).serve("127.0.0.1:8000").await
+    /// let server = mcp_connector_core::Server::builder("tickets", "1.0.0").build().unwrap();
+    /// mcp_connector_transport::http::HttpTransport::new(server).stateful(true).serve("127.0.0.1:8000").await
     /// # }
     /// ```
     pub async fn serve(self, addr: impl ToSocketAddrs) -> io::Result<()> {
@@ -790,11 +790,11 @@ impl HttpTransport {
     ///
     /// ```no_run
     /// # async fn run() -> std::io::Result<()> {
-    /// let server = mcp_core::Server::builder("tickets", "1.0.0").build().unwrap();
+    /// let server = mcp_connector_core::Server::builder("tickets", "1.0.0").build().unwrap();
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     /// println!("listening on {}", listener.local_addr()?);
     /// let stop = async { let _ = tokio::signal::ctrl_c().await; };
-    /// mcp_transport::http::HttpTransport::new(server).serve_until(listener, stop).await
+    /// mcp_connector_transport::http::HttpTransport::new(server).serve_until(listener, stop).await
     /// # }
     /// ```
     pub async fn serve_until(

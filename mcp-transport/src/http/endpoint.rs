@@ -14,11 +14,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use mcp_core::era::Era;
-use mcp_core::jsonrpc::{self, Decoded, Message, code};
-use mcp_core::protocol::{ClientCapabilities, ProtocolVersion, method};
-use mcp_core::request::{ClientRequest, RequestEnvelope};
-use mcp_core::{Extensions, Outbound, Session};
+use mcp_connector_core::era::Era;
+use mcp_connector_core::jsonrpc::{self, Decoded, Message, code};
+use mcp_connector_core::protocol::{ClientCapabilities, ProtocolVersion, method};
+use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
+use mcp_connector_core::{Extensions, Outbound, Session};
 use tokio::sync::mpsc;
 use tracing::{Instrument, Span, field};
 
@@ -854,7 +854,7 @@ const TOUCH_EVERY: u32 = 20;
 /// Writes what a stream gets in the shared store to one connection, from `last` on.
 struct Follower {
     sessions: Arc<super::session::Sessions>,
-    server: mcp_core::Server,
+    server: mcp_connector_core::Server,
     session: Arc<HttpSession>,
     last: String,
     request_stream: bool,

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 /// streams (only redelivery is lost).
 ///
 /// ```
-/// let error: mcp_transport::http::EventStoreError = "redis is down".into();
+/// let error: mcp_connector_transport::http::EventStoreError = "redis is down".into();
 /// assert_eq!(error.to_string(), "redis is down");
 /// ```
 pub type EventStoreError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -18,7 +18,7 @@ pub type EventStoreError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// One SSE event as sent on a stream of a stateful session.
 ///
 /// ```
-/// use mcp_transport::http::StoredEvent;
+/// use mcp_connector_transport::http::StoredEvent;
 ///
 /// let event = StoredEvent { id: "p1-3".into(), stream: "p1".into(), data: r#"{"jsonrpc":"2.0"}"#.into() };
 /// assert!(!event.data.is_empty()); // empty data is the priming event
@@ -45,12 +45,12 @@ pub struct StoredEvent {
 /// (sticky sessions on `Mcp-Session-Id`).
 ///
 /// ```
-/// use mcp_transport::http::{EventStore, EventStoreError, StoredEvent};
+/// use mcp_connector_transport::http::{EventStore, EventStoreError, StoredEvent};
 ///
 /// /// A store that keeps nothing: streams still work, resumption never finds anything.
 /// struct Forgetful;
 ///
-/// #[mcp_transport::http::async_trait]
+/// #[mcp_connector_transport::http::async_trait]
 /// impl EventStore for Forgetful {
 ///     async fn append(&self, _session: &str, _event: StoredEvent) -> Result<(), EventStoreError> {
 ///         Ok(())
@@ -64,8 +64,8 @@ pub struct StoredEvent {
 ///     }
 /// }
 ///
-/// let transport = mcp_transport::http::HttpTransport::new(
-///     mcp_core::Server::builder("demo", "1").build().unwrap(),
+/// let transport = mcp_connector_transport::http::HttpTransport::new(
+///     mcp_connector_core::Server::builder("demo", "1").build().unwrap(),
 /// )
 /// .stateful(true)
 /// .event_store(Forgetful);
@@ -91,7 +91,7 @@ pub trait EventStore: Send + Sync + 'static {
 /// The default [`EventStore`]: the last events of each session, in memory.
 ///
 /// ```
-/// use mcp_transport::http::{EventStore, InMemoryEventStore, StoredEvent};
+/// use mcp_connector_transport::http::{EventStore, InMemoryEventStore, StoredEvent};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = InMemoryEventStore::with_capacity(100);
@@ -121,7 +121,7 @@ impl InMemoryEventStore {
     /// go first; default 1024).
     ///
     /// ```
-    /// let store = mcp_transport::http::InMemoryEventStore::with_capacity(256);
+    /// let store = mcp_connector_transport::http::InMemoryEventStore::with_capacity(256);
     /// # drop(store);
     /// ```
     pub fn with_capacity(events_per_session: usize) -> Self {

@@ -8,8 +8,8 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use mcp_core::McpError;
-use mcp_core::protocol::ProtocolVersion;
+use mcp_connector_core::McpError;
+use mcp_connector_core::protocol::ProtocolVersion;
 
 use super::reject::Rejection;
 use super::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID, Shared};

@@ -27,9 +27,9 @@ use super::reject::Rejection;
 /// Requests` with `Retry-After`.
 ///
 /// ```
-/// use mcp_transport::http::{HttpTransport, RateLimit};
+/// use mcp_connector_transport::http::{HttpTransport, RateLimit};
 ///
-/// # let server = mcp_core::Server::builder("s", "1").build().unwrap();
+/// # let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
 /// // 5 requests a second on average, bursts of 20; behind nginx, which appends the client's
 /// // address to X-Forwarded-For.
 /// let limit = RateLimit::per_second(5.0).burst(20).forwarded_header("x-forwarded-for");
@@ -48,7 +48,7 @@ impl RateLimit {
     /// rate that is not a positive number is taken as one request a second.
     ///
     /// ```
-    /// let limit = mcp_transport::http::RateLimit::per_second(10.0);
+    /// let limit = mcp_connector_transport::http::RateLimit::per_second(10.0);
     /// # drop(limit);
     /// ```
     pub fn per_second(per_second: f64) -> Self {
@@ -59,7 +59,7 @@ impl RateLimit {
     /// How many requests may arrive at once before the rate applies (at least 1).
     ///
     /// ```
-    /// let limit = mcp_transport::http::RateLimit::per_second(1.0).burst(30);
+    /// let limit = mcp_connector_transport::http::RateLimit::per_second(1.0).burst(30);
     /// # drop(limit);
     /// ```
     pub fn burst(mut self, burst: u32) -> Self {
@@ -75,7 +75,7 @@ impl RateLimit {
     /// (with an error logged), leaving the peer address in use.
     ///
     /// ```
-    /// let limit = mcp_transport::http::RateLimit::per_second(5.0).forwarded_header("x-forwarded-for");
+    /// let limit = mcp_connector_transport::http::RateLimit::per_second(5.0).forwarded_header("x-forwarded-for");
     /// # drop(limit);
     /// ```
     pub fn forwarded_header(mut self, name: &str) -> Self {

@@ -4,7 +4,7 @@
 //! connector.
 //!
 //! ```no_run
-//! use mcp_core::{Server, Tool, protocol::CallToolResult};
+//! use mcp_connector_core::{Server, Tool, protocol::CallToolResult};
 //!
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
@@ -13,7 +13,7 @@
 //!         .build()
 //!         .expect("valid server");
 //!     // POST/GET/DELETE http://127.0.0.1:8000/mcp, until Ctrl-C or SIGTERM.
-//!     mcp_transport::http::serve(server, "127.0.0.1:8000").await
+//!     mcp_connector_transport::http::serve(server, "127.0.0.1:8000").await
 //! }
 //! ```
 //!
@@ -40,7 +40,7 @@
 //! - **Modern** (2026-07-28): the request carries `io.modelcontextprotocol/protocolVersion` in
 //!   its `_meta`, or its `MCP-Protocol-Version` header names 2026-07-28 or later (an
 //!   `initialize` without that `_meta` is never modern). It is served statelessly **in either
-//!   mode**: a fresh [`Session`](mcp_core::Session) answers it from its `_meta` alone, no
+//!   mode**: a fresh [`Session`](mcp_connector_core::Session) answers it from its `_meta` alone, no
 //!   `Mcp-Session-Id` is read or issued, its SSE events carry no ids, and closing its response
 //!   stream cancels it. Before it reaches the server the transport checks what the spec asks
 //!   ("Server Validation"): `_meta` holds `protocolVersion` and `clientCapabilities` (else 400,
@@ -48,7 +48,7 @@
 //!   method, `Mcp-Name` equals `params.name` (`tools/call`, `prompts/get`), `params.uri`
 //!   (`resources/read`) or `params.taskId` (`tasks/get`, `tasks/update`, `tasks/cancel`), and
 //!   every `Mcp-Param-{Name}` header equals the tool argument marked `"x-mcp-header": "{Name}"`
-//!   (see [`Tool::header_params`](mcp_core::Tool::header_params)); values in the
+//!   (see [`Tool::header_params`](mcp_connector_core::Tool::header_params)); values in the
 //!   `=?base64?…?=` form are decoded first, and surrounding whitespace is not part of a value.
 //!   A missing, malformed or different header gets 400 with `HeaderMismatch` (`-32020`).
 //!   The server's own answers map to statuses too: `-32601` to 404, `-32021` and `-32022` to
@@ -111,7 +111,7 @@
 //! - Each HTTP request runs in a `mcp.http` tracing span with the JSON-RPC method, the tool
 //!   name, the session, the status and the duration; the core's `mcp.request` span nests in it.
 //!
-//! Every message handled also carries, in its [`Extensions`](mcp_core::Extensions), the
+//! Every message handled also carries, in its [`Extensions`](mcp_connector_core::Extensions), the
 //! request's [`HeaderMap`](axum::http::HeaderMap), its
 //! [`http::Extensions`](axum::http::Extensions) (what your own middleware inserted, such as
 //! verified auth claims) and, in stateful mode, the [`SessionId`].
@@ -124,10 +124,10 @@
 //! ```
 //! use axum::{Router, routing::get};
 //!
-//! let server = mcp_core::Server::builder("tickets", "1.0.0").build().unwrap();
+//! let server = mcp_connector_core::Server::builder("tickets", "1.0.0").build().unwrap();
 //! let app: Router = Router::new()
 //!     .route("/health", get(|| async { "ok" }))
-//!     .merge(mcp_transport::http::router(server));
+//!     .merge(mcp_connector_transport::http::router(server));
 //! # drop(app);
 //! ```
 
@@ -149,7 +149,7 @@ mod sse;
 
 use std::io;
 
-use mcp_core::Server;
+use mcp_connector_core::Server;
 use tokio::net::ToSocketAddrs;
 
 pub use config::HttpTransport;
@@ -172,7 +172,7 @@ pub(crate) fn metrics_refusal(reason: &'static str) -> metrics::AuthRefusal {
 /// The liveness path [`HttpTransport::health`] serves: `200` while the process serves HTTP.
 ///
 /// ```
-/// assert_eq!(mcp_transport::http::HEALTH_PATH, "/healthz");
+/// assert_eq!(mcp_connector_transport::http::HEALTH_PATH, "/healthz");
 /// ```
 pub const HEALTH_PATH: &str = "/healthz";
 
@@ -180,14 +180,14 @@ pub const HEALTH_PATH: &str = "/healthz";
 /// (with auth, the token issuer answers), `503` otherwise.
 ///
 /// ```
-/// assert_eq!(mcp_transport::http::READY_PATH, "/readyz");
+/// assert_eq!(mcp_connector_transport::http::READY_PATH, "/readyz");
 /// ```
 pub const READY_PATH: &str = "/readyz";
 
 /// The MCP endpoint's default path.
 ///
 /// ```
-/// assert_eq!(mcp_transport::http::DEFAULT_PATH, "/mcp");
+/// assert_eq!(mcp_connector_transport::http::DEFAULT_PATH, "/mcp");
 /// ```
 pub const DEFAULT_PATH: &str = "/mcp";
 
@@ -195,7 +195,7 @@ pub const DEFAULT_PATH: &str = "/mcp";
 /// Warning": servers running locally SHOULD bind only to localhost).
 ///
 /// ```
-/// let addr: std::net::SocketAddr = mcp_transport::http::DEFAULT_ADDR.parse().unwrap();
+/// let addr: std::net::SocketAddr = mcp_connector_transport::http::DEFAULT_ADDR.parse().unwrap();
 /// assert!(addr.ip().is_loopback());
 /// ```
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8000";
@@ -205,7 +205,7 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8000";
 ///
 /// ```
 /// let mut headers = axum::http::HeaderMap::new();
-/// headers.insert(mcp_transport::http::MCP_SESSION_ID, "3f9a".parse().unwrap());
+/// headers.insert(mcp_connector_transport::http::MCP_SESSION_ID, "3f9a".parse().unwrap());
 /// assert_eq!(headers["Mcp-Session-Id"], "3f9a");
 /// ```
 pub const MCP_SESSION_ID: &str = "mcp-session-id";
@@ -214,7 +214,7 @@ pub const MCP_SESSION_ID: &str = "mcp-session-id";
 ///
 /// ```
 /// let mut headers = axum::http::HeaderMap::new();
-/// headers.insert(mcp_transport::http::MCP_PROTOCOL_VERSION, "2025-11-25".parse().unwrap());
+/// headers.insert(mcp_connector_transport::http::MCP_PROTOCOL_VERSION, "2025-11-25".parse().unwrap());
 /// assert_eq!(headers["MCP-Protocol-Version"], "2025-11-25");
 /// ```
 pub const MCP_PROTOCOL_VERSION: &str = "mcp-protocol-version";
@@ -223,17 +223,17 @@ pub const MCP_PROTOCOL_VERSION: &str = "mcp-protocol-version";
 ///
 /// ```
 /// let mut headers = axum::http::HeaderMap::new();
-/// headers.insert(mcp_transport::http::LAST_EVENT_ID, "p1-3".parse().unwrap());
+/// headers.insert(mcp_connector_transport::http::LAST_EVENT_ID, "p1-3".parse().unwrap());
 /// assert_eq!(headers["Last-Event-ID"], "p1-3");
 /// ```
 pub const LAST_EVENT_ID: &str = "last-event-id";
 
 /// The stateful session a message arrived on, in the message's
-/// [`Extensions`](mcp_core::Extensions) (stateful mode and legacy SSE only).
+/// [`Extensions`](mcp_connector_core::Extensions) (stateful mode and legacy SSE only).
 ///
 /// ```
-/// use mcp_core::{Context, ToolError};
-/// use mcp_transport::http::SessionId;
+/// use mcp_connector_core::{Context, ToolError};
+/// use mcp_connector_transport::http::SessionId;
 ///
 /// fn session_of(ctx: &Context) -> Result<String, ToolError> {
 ///     ctx.extensions()
@@ -264,8 +264,8 @@ impl std::fmt::Display for SessionId {
 /// [`HttpTransport`] for the options.
 ///
 /// ```
-/// let server = mcp_core::Server::builder("demo", "1.0.0").build().unwrap();
-/// let app: axum::Router = mcp_transport::http::router(server);
+/// let server = mcp_connector_core::Server::builder("demo", "1.0.0").build().unwrap();
+/// let app: axum::Router = mcp_connector_transport::http::router(server);
 /// # drop(app);
 /// ```
 pub fn router(server: Server) -> axum::Router {
@@ -279,8 +279,8 @@ pub fn router(server: Server) -> axum::Router {
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
-/// let server = mcp_core::Server::builder("demo", "1.0.0").build().unwrap();
-/// mcp_transport::http::serve(server, mcp_transport::http::DEFAULT_ADDR).await
+/// let server = mcp_connector_core::Server::builder("demo", "1.0.0").build().unwrap();
+/// mcp_connector_transport::http::serve(server, mcp_connector_transport::http::DEFAULT_ADDR).await
 /// # }
 /// ```
 pub async fn serve(server: Server, addr: impl ToSocketAddrs) -> io::Result<()> {

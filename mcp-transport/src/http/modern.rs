@@ -4,17 +4,17 @@
 //! Validation"), and the HTTP statuses its errors map to.
 //!
 //! A modern request is served statelessly whatever the transport's mode: a fresh
-//! [`Session`](mcp_core::Session) per POST, no `Mcp-Session-Id`, no event ids (see
+//! [`Session`](mcp_connector_core::Session) per POST, no `Mcp-Session-Id`, no event ids (see
 //! `endpoint::Post::modern`).
 
 use std::borrow::Cow;
 
 use axum::http::{HeaderMap, StatusCode};
-use mcp_core::era::Era;
-use mcp_core::jsonrpc::{Message, Notification, RequestId, code};
-use mcp_core::protocol::{ProtocolVersion, meta, method};
-use mcp_core::request::{ClientRequest, RequestEnvelope};
-use mcp_core::{Server, Tool};
+use mcp_connector_core::era::Era;
+use mcp_connector_core::jsonrpc::{Message, Notification, RequestId, code};
+use mcp_connector_core::protocol::{ProtocolVersion, meta, method};
+use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
+use mcp_connector_core::{Server, Tool};
 use serde_json::{Map, Value, json};
 
 use super::MCP_PROTOCOL_VERSION;
@@ -359,7 +359,8 @@ mod tests {
             let params = modern.then(
                 || json!({"_meta": {meta::PROTOCOL_VERSION: "2026-07-28", meta::CLIENT_CAPABILITIES: {}}}),
             );
-            let request = mcp_core::jsonrpc::Request { id: 1.into(), method: method.into(), params };
+            let request =
+                mcp_connector_core::jsonrpc::Request { id: 1.into(), method: method.into(), params };
             RequestEnvelope::decode(request).expect("decodes")
         };
         let mut headers = HeaderMap::new();

@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mcp_core::jsonrpc::{ErrorObject, Message, RequestId, code};
+use mcp_connector_core::jsonrpc::{ErrorObject, Message, RequestId, code};
 use serde_json::Value;
 
 /// A refused HTTP request.
@@ -86,7 +86,10 @@ impl Rejection {
     /// 400 for a JSON-RPC batch in a revision that has none (2025-06-18 and later), with the
     /// core's one wording of that refusal.
     pub(crate) fn batch(version: &str) -> Self {
-        Rejection::from_error(StatusCode::BAD_REQUEST, mcp_core::jsonrpc::batch_refused(None, version).error)
+        Rejection::from_error(
+            StatusCode::BAD_REQUEST,
+            mcp_connector_core::jsonrpc::batch_refused(None, version).error,
+        )
     }
 
     /// The body for a JSON-RPC error the decoder produced (parse error, invalid request).

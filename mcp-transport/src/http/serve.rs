@@ -383,11 +383,11 @@ pub(crate) fn default_max_connections() -> usize {
 /// [`serve_until`](super::HttpTransport::serve_until) that bind their own listener.
 ///
 /// ```no_run
-/// # async fn run(server: mcp_core::Server) -> std::io::Result<()> {
+/// # async fn run(server: mcp_connector_core::Server) -> std::io::Result<()> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 /// eprintln!("listening on http://{}/mcp", listener.local_addr()?);
-/// mcp_transport::http::HttpTransport::new(server)
-///     .serve_until(listener, mcp_transport::http::shutdown_signal())
+/// mcp_connector_transport::http::HttpTransport::new(server)
+///     .serve_until(listener, mcp_connector_transport::http::shutdown_signal())
 ///     .await
 /// # }
 /// ```

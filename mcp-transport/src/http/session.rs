@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use mcp_core::{Outbound, Server, Session, SessionState};
+use mcp_connector_core::{Outbound, Server, Session, SessionState};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -411,20 +411,20 @@ impl Sessions {
         let Some(session) = self.map().get(id).cloned() else {
             return;
         };
-        let message: mcp_core::jsonrpc::Message = match serde_json::from_str(message) {
+        let message: mcp_connector_core::jsonrpc::Message = match serde_json::from_str(message) {
             Ok(message) => message,
             Err(_) => return,
         };
         let ours = match &message {
-            mcp_core::jsonrpc::Message::Response(r) => session.core.is_waiting_for(&r.id),
-            mcp_core::jsonrpc::Message::Error(e) => {
+            mcp_connector_core::jsonrpc::Message::Response(r) => session.core.is_waiting_for(&r.id),
+            mcp_connector_core::jsonrpc::Message::Error(e) => {
                 e.id.as_ref().is_some_and(|id| session.core.is_waiting_for(id))
             }
-            mcp_core::jsonrpc::Message::Notification(_) => true,
-            mcp_core::jsonrpc::Message::Request(_) => false,
+            mcp_connector_core::jsonrpc::Message::Notification(_) => true,
+            mcp_connector_core::jsonrpc::Message::Request(_) => false,
         };
         if ours {
-            session.core.handle(message, &Outbound::closed(), mcp_core::Extensions::new()).await;
+            session.core.handle(message, &Outbound::closed(), mcp_connector_core::Extensions::new()).await;
         }
     }
 
@@ -434,16 +434,16 @@ impl Sessions {
     pub(crate) async fn forward_if_elsewhere(
         &self,
         session: &HttpSession,
-        message: &mcp_core::jsonrpc::Message,
+        message: &mcp_connector_core::jsonrpc::Message,
     ) -> Result<bool, SessionStoreError> {
         let Some(shared) = &self.shared else {
             return Ok(false);
         };
-        use mcp_core::jsonrpc::Message;
+        use mcp_connector_core::jsonrpc::Message;
         let elsewhere = match message {
             Message::Response(r) => !session.core.is_waiting_for(&r.id),
             Message::Error(e) => e.id.as_ref().is_some_and(|id| !session.core.is_waiting_for(id)),
-            Message::Notification(n) => n.method == mcp_core::protocol::method::CANCELLED,
+            Message::Notification(n) => n.method == mcp_connector_core::protocol::method::CANCELLED,
             Message::Request(_) => false,
         };
         if elsewhere {

@@ -10,13 +10,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use mcp_core::SessionState;
+use mcp_connector_core::SessionState;
 
 /// What a failing [`SessionStore`] reports; a request that needed it is answered 503 with
 /// `Retry-After`.
 ///
 /// ```
-/// let error: mcp_transport::http::SessionStoreError = "redis is down".into();
+/// let error: mcp_connector_transport::http::SessionStoreError = "redis is down".into();
 /// assert_eq!(error.to_string(), "redis is down");
 /// ```
 pub type SessionStoreError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -24,7 +24,7 @@ pub type SessionStoreError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// One stateful session as a [`SessionStore`] keeps it.
 ///
 /// ```
-/// use mcp_transport::http::SessionRecord;
+/// use mcp_connector_transport::http::SessionRecord;
 ///
 /// let record = SessionRecord { owner: Some("alice".into()), state: Default::default() };
 /// assert_eq!(record.owner.as_deref(), Some("alice"));
@@ -46,14 +46,14 @@ pub struct SessionRecord {
 /// every replica from its next request on.
 ///
 /// ```
-/// use mcp_transport::http::{HttpTransport, InMemoryEventStore, InMemorySessionStore};
+/// use mcp_connector_transport::http::{HttpTransport, InMemoryEventStore, InMemorySessionStore};
 /// use std::sync::Arc;
 ///
 /// // Two routers of one process sharing their stores behave like two replicas sharing Redis.
 /// let sessions = Arc::new(InMemorySessionStore::default());
 /// let events = Arc::new(InMemoryEventStore::default());
 /// let replica = |sessions: Arc<InMemorySessionStore>, events: Arc<InMemoryEventStore>| {
-///     HttpTransport::new(mcp_core::Server::builder("demo", "1").build().unwrap())
+///     HttpTransport::new(mcp_connector_core::Server::builder("demo", "1").build().unwrap())
 ///         .stateful(true)
 ///         .event_store(events)
 ///         .session_store(sessions)
@@ -100,7 +100,7 @@ pub trait SessionStore: Send + Sync + 'static {
 /// What [`SessionStore::watch`] reports.
 ///
 /// ```
-/// use mcp_transport::http::SessionEvent;
+/// use mcp_connector_transport::http::SessionEvent;
 ///
 /// let event = SessionEvent::Changed("s1".into());
 /// assert!(matches!(event, SessionEvent::Changed(id) if id == "s1"));
@@ -151,7 +151,7 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
 /// as two replicas (in tests), and the model of what a shared store must do.
 ///
 /// ```
-/// use mcp_transport::http::{InMemorySessionStore, SessionRecord, SessionStore};
+/// use mcp_connector_transport::http::{InMemorySessionStore, SessionRecord, SessionStore};
 /// use std::time::Duration;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

@@ -2,7 +2,7 @@
 //! resource updated) is published on the replicas' bus, and every other replica announces it to
 //! its own `subscriptions/listen` streams and sessions.
 
-use mcp_core::{Change, Server};
+use mcp_connector_core::{Change, Server};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -30,8 +30,8 @@ impl Redis {
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let redis = mcp_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
-    /// let server = mcp_core::Server::builder("s", "1").enable_resources().build()?;
+    /// let redis = mcp_connector_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
+    /// let server = mcp_connector_core::Server::builder("s", "1").enable_resources().build()?;
     /// redis.relay_changes(&server);
     /// server.notify_resource_updated("file:///report"); // heard by every replica's clients
     /// # Ok(())

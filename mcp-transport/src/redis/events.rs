@@ -47,7 +47,7 @@ return out
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let redis = mcp_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
+/// let redis = mcp_connector_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
 /// let events = redis.event_store().capacity(256).ttl(std::time::Duration::from_secs(600));
 /// # drop(events);
 /// # Ok(())

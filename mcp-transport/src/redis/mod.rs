@@ -6,10 +6,10 @@
 //!
 //! | store | trait | what it keeps |
 //! | --- | --- | --- |
-//! | [`RedisSafeStore`] | [`mcp_core::safe::SafeStore`] | idempotency records, used confirmation tokens, the saga journal with recovery leases |
+//! | [`RedisSafeStore`] | [`mcp_connector_core::safe::SafeStore`] | idempotency records, used confirmation tokens, the saga journal with recovery leases |
 //! | [`RedisEventStore`] | [`EventStore`](crate::http::EventStore) | each session's SSE events, bounded, for `Last-Event-ID` on any replica |
 //! | [`RedisSessionStore`] | [`SessionStore`](crate::http::SessionStore) | stateful sessions: owner, negotiated version, client capabilities, log level, subscriptions |
-//! | [`RedisTaskMirror`] | [`mcp_core::TaskMirror`] | tasks (2026-07-28 tasks extension) with the runner's lease |
+//! | [`RedisTaskMirror`] | [`mcp_connector_core::TaskMirror`] | tasks (2026-07-28 tasks extension) with the runner's lease |
 //!
 //! [`Redis::relay_changes`] shares a server's change notifications with the other replicas.
 //!
@@ -17,9 +17,9 @@
 //! a saga that is not over.
 //!
 //! ```no_run
-//! use mcp_core::{Server, safe::SafeWrites};
-//! use mcp_transport::http::HttpTransport;
-//! use mcp_transport::redis::Redis;
+//! use mcp_connector_core::{Server, safe::SafeWrites};
+//! use mcp_connector_transport::http::HttpTransport;
+//! use mcp_connector_transport::redis::Redis;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let redis = Redis::connect("redis://127.0.0.1:6379/").await?;
@@ -67,8 +67,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// in the background, and commands work again as soon as Redis is back.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), mcp_transport::redis::RedisError> {
-/// let redis = mcp_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?.prefix("tickets");
+/// # async fn run() -> Result<(), mcp_connector_transport::redis::RedisError> {
+/// let redis = mcp_connector_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?.prefix("tickets");
 /// # drop(redis);
 /// # Ok(())
 /// # }
@@ -119,7 +119,7 @@ impl Redis {
         self
     }
 
-    /// Safe writes kept in Redis, for [`SafeWrites::new`](mcp_core::safe::SafeWrites::new).
+    /// Safe writes kept in Redis, for [`SafeWrites::new`](mcp_connector_core::safe::SafeWrites::new).
     pub fn safe_store(&self) -> RedisSafeStore {
         RedisSafeStore::new(self.clone())
     }
@@ -137,7 +137,7 @@ impl Redis {
     }
 
     /// Tasks mirrored in Redis, for
-    /// [`ServerBuilder::task_mirror`](mcp_core::ServerBuilder::task_mirror).
+    /// [`ServerBuilder::task_mirror`](mcp_connector_core::ServerBuilder::task_mirror).
     pub fn task_mirror(&self) -> RedisTaskMirror {
         RedisTaskMirror::new(self.clone())
     }
@@ -145,7 +145,7 @@ impl Redis {
     /// Whether Redis answers `PING` now.
     ///
     /// ```no_run
-    /// # async fn run(redis: mcp_transport::redis::Redis) {
+    /// # async fn run(redis: mcp_connector_transport::redis::Redis) {
     /// if !redis.ping().await { eprintln!("redis is down"); }
     /// # }
     /// ```

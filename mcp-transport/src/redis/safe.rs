@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ::redis::{AsyncCommands, RedisError, Script};
 use async_trait::async_trait;
-use mcp_core::safe::{
+use mcp_connector_core::safe::{
     Claim, IdempotencyStore, SagaJournal, SagaRecord, SagaStatus, StepRecord, StoreError, StoreResult,
     TokenStore,
 };
@@ -86,7 +86,7 @@ struct Header {
     started_at: u64,
 }
 
-/// The safe-writes store shared by replicas ([`SafeStore`](mcp_core::safe::SafeStore)).
+/// The safe-writes store shared by replicas ([`SafeStore`](mcp_connector_core::safe::SafeStore)).
 ///
 /// Keys (after the [`Redis`] prefix):
 ///
@@ -101,10 +101,10 @@ struct Header {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use mcp_core::safe::SafeWrites;
+/// use mcp_connector_core::safe::SafeWrites;
 /// use std::time::Duration;
 ///
-/// let redis = mcp_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
+/// let redis = mcp_connector_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
 /// let safe = SafeWrites::new(redis.safe_store().saga_lease(Duration::from_secs(60)));
 /// # drop(safe);
 /// # Ok(())

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mcp_core::SessionState;
+use mcp_connector_core::SessionState;
 use serde::{Deserialize, Serialize};
 
 use tokio::sync::broadcast::error::RecvError;
@@ -39,8 +39,8 @@ struct Stored {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let redis = mcp_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
-/// let transport = mcp_transport::http::HttpTransport::new(mcp_core::Server::builder("s", "1").build()?)
+/// let redis = mcp_connector_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
+/// let transport = mcp_connector_transport::http::HttpTransport::new(mcp_connector_core::Server::builder("s", "1").build()?)
 ///     .stateful(true)
 ///     .event_store(redis.event_store())
 ///     .session_store(redis.session_store());

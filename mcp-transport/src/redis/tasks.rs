@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mcp_core::safe::{StoreError, StoreResult};
-use mcp_core::{TaskCommand, TaskMirror, TaskRecord};
+use mcp_connector_core::safe::{StoreError, StoreResult};
+use mcp_connector_core::{TaskCommand, TaskMirror, TaskRecord};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -23,7 +23,7 @@ struct Sent {
 }
 
 /// The task mirror shared by replicas ([`TaskMirror`]), for
-/// [`ServerBuilder::task_mirror`](mcp_core::ServerBuilder::task_mirror).
+/// [`ServerBuilder::task_mirror`](mcp_connector_core::ServerBuilder::task_mirror).
 ///
 /// Key (after the [`Redis`] prefix): `task:{id}`, the task as `tasks/get` shows it with its
 /// owner and the runner's lease, as JSON; rewritten on every change and every third of the
@@ -34,8 +34,8 @@ struct Sent {
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
 ///
-/// let redis = mcp_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
-/// let server = mcp_core::Server::builder("s", "1")
+/// let redis = mcp_connector_transport::redis::Redis::connect("redis://127.0.0.1:6379/").await?;
+/// let server = mcp_connector_core::Server::builder("s", "1")
 ///     .task_mirror(redis.task_mirror(), Duration::from_secs(10))
 ///     .build()?;
 /// # drop(server);

@@ -19,12 +19,12 @@ use crate::auth::AUDIT_TARGET;
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use mcp_transport::auth::{Auth, StaticTokens};
-/// use mcp_transport::testing::{AuditLog, HttpTestClient};
+/// use mcp_connector_transport::auth::{Auth, StaticTokens};
+/// use mcp_connector_transport::testing::{AuditLog, HttpTestClient};
 ///
-/// let server = mcp_core::Server::builder("s", "1").build().unwrap();
+/// let server = mcp_connector_core::Server::builder("s", "1").build().unwrap();
 /// let auth = Auth::required("http://localhost/mcp", StaticTokens::new());
-/// let client = HttpTestClient::new(mcp_transport::http::HttpTransport::new(server).auth(auth).router());
+/// let client = HttpTestClient::new(mcp_connector_transport::http::HttpTransport::new(server).auth(auth).router());
 ///
 /// let audit = AuditLog::start();
 /// assert_eq!(client.clone().bearer("guessed").list_tools().await.status(), 401);

@@ -22,8 +22,8 @@ const ED25519_PKCS8_PREFIX: [u8; 16] =
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use mcp_transport::auth::TokenVerifier;
-/// use mcp_transport::testing::TestIssuer;
+/// use mcp_connector_transport::auth::TokenVerifier;
+/// use mcp_connector_transport::testing::TestIssuer;
 ///
 /// let resource = "http://localhost/mcp";
 /// let issuer = TestIssuer::new("https://issuer.test/");
@@ -55,7 +55,7 @@ impl TestIssuer {
     /// happens on a working system).
     ///
     /// ```
-    /// let issuer = mcp_transport::testing::TestIssuer::new("https://issuer.test/");
+    /// let issuer = mcp_connector_transport::testing::TestIssuer::new("https://issuer.test/");
     /// assert_eq!(issuer.issuer(), "https://issuer.test/");
     /// ```
     pub fn new(issuer: impl Into<String>) -> Self {
@@ -84,7 +84,7 @@ impl TestIssuer {
     /// from a fake issuer, or to give a verifier with [`JwtVerifier::jwks`]).
     ///
     /// ```
-    /// let jwks = mcp_transport::testing::TestIssuer::new("https://issuer.test/").jwks();
+    /// let jwks = mcp_connector_transport::testing::TestIssuer::new("https://issuer.test/").jwks();
     /// assert_eq!(jwks.keys.len(), 1);
     /// ```
     pub fn jwks(&self) -> JwkSet {
@@ -96,8 +96,8 @@ impl TestIssuer {
     /// network. Tune it like any verifier (`.leeway`, `.require_at_jwt`).
     ///
     /// ```
-    /// let issuer = mcp_transport::testing::TestIssuer::new("https://issuer.test/");
-    /// let auth = mcp_transport::auth::Auth::required("http://localhost/mcp", issuer.verifier("http://localhost/mcp"));
+    /// let issuer = mcp_connector_transport::testing::TestIssuer::new("https://issuer.test/");
+    /// let auth = mcp_connector_transport::auth::Auth::required("http://localhost/mcp", issuer.verifier("http://localhost/mcp"));
     /// # drop(auth);
     /// ```
     pub fn verifier(&self, audience: impl Into<String>) -> JwtVerifier {
@@ -109,7 +109,7 @@ impl TestIssuer {
     /// [`sign`](TokenBuilder::sign).
     ///
     /// ```
-    /// let issuer = mcp_transport::testing::TestIssuer::new("https://issuer.test/");
+    /// let issuer = mcp_connector_transport::testing::TestIssuer::new("https://issuer.test/");
     /// let token = issuer.token("http://localhost/mcp").subject("bob").sign();
     /// assert_eq!(token.split('.').count(), 3);
     /// ```
@@ -132,7 +132,7 @@ impl TestIssuer {
 ///
 /// ```
 /// use std::time::Duration;
-/// let issuer = mcp_transport::testing::TestIssuer::new("https://issuer.test/");
+/// let issuer = mcp_connector_transport::testing::TestIssuer::new("https://issuer.test/");
 /// let token = issuer
 ///     .token("http://localhost/mcp")
 ///     .subject("alice")

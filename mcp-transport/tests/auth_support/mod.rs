@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mcp_core::auth::Claims;
-use mcp_core::{Server, ToolError, tools};
+use mcp_connector_core::auth::Claims;
+use mcp_connector_core::{Server, ToolError, tools};
 use serde_json::{Value, json};
 
 pub const PROTOCOL: &str = "2025-11-25";

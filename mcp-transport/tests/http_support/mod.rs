@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use mcp_core::protocol::CallToolResult;
-use mcp_core::{Server, Tool, ToolError};
-use mcp_transport::http::HttpTransport;
+use mcp_connector_core::protocol::CallToolResult;
+use mcp_connector_core::{Server, Tool, ToolError};
+use mcp_connector_transport::http::HttpTransport;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};

@@ -15,7 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use mcp_transport::client::{AuthorizeError, Authorizer, Challenge};
+use mcp_connector_transport::client::{AuthorizeError, Authorizer, Challenge};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

@@ -25,7 +25,7 @@ use crate::schema::{format, pattern};
 /// validator for the rest and for every message.
 ///
 /// ```
-/// use mcp_core::schema::validate::Compiled;
+/// use mcp_connector_core::schema::validate::Compiled;
 /// use serde_json::json;
 ///
 /// let schema = Compiled::new(json!({
@@ -55,7 +55,7 @@ impl Compiled {
     /// The schema as given.
     ///
     /// ```
-    /// let schema = mcp_core::schema::validate::Compiled::new(serde_json::json!({"type": "string"}));
+    /// let schema = mcp_connector_core::schema::validate::Compiled::new(serde_json::json!({"type": "string"}));
     /// assert_eq!(schema.schema()["type"], "string");
     /// ```
     pub fn schema(&self) -> &Value {
@@ -66,7 +66,7 @@ impl Compiled {
     /// [`validate`](Self::validate) does not depend on it).
     ///
     /// ```
-    /// use mcp_core::schema::validate::Compiled;
+    /// use mcp_connector_core::schema::validate::Compiled;
     /// assert!(Compiled::new(serde_json::json!({"type": "integer", "minimum": 0})).has_plan());
     /// assert!(!Compiled::new(serde_json::json!({"anyOf": [{"type": "string"}]})).has_plan());
     /// ```
@@ -78,7 +78,7 @@ impl Compiled {
     /// schema and instance, faster when the schema has a plan and the instance is valid.
     ///
     /// ```
-    /// use mcp_core::schema::validate::Compiled;
+    /// use mcp_connector_core::schema::validate::Compiled;
     /// let schema = Compiled::new(serde_json::json!({"type": "integer", "maximum": 10}));
     /// assert!(schema.validate(&serde_json::json!(3)).is_ok());
     /// assert_eq!(schema.validate(&serde_json::json!(11)).unwrap_err()[0].to_string(), "must be at most 10; got 11");

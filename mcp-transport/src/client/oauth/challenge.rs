@@ -8,7 +8,7 @@ impl Challenge {
     /// `WWW-Authenticate` header values in order.
     ///
     /// ```
-    /// use mcp_transport::client::Challenge;
+    /// use mcp_connector_transport::client::Challenge;
     /// let c = Challenge::refusal("https://mcp.example.com/mcp", 401, ["Bearer scope=\"files:read\""]);
     /// assert_eq!(c.status, 401);
     /// assert_eq!(c.www_authenticate.len(), 1);
@@ -30,7 +30,7 @@ impl Challenge {
 /// values (scheme names compare case-insensitively, RFC 9110 section 11.1).
 ///
 /// ```
-/// use mcp_transport::client::oauth::BearerChallenge;
+/// use mcp_connector_transport::client::oauth::BearerChallenge;
 /// let c = BearerChallenge::parse([
 ///     r#"Basic realm="x", Bearer error="insufficient_scope", scope="a b", resource_metadata="https://r/.well-known/oauth-protected-resource""#,
 /// ]).unwrap();
@@ -55,7 +55,7 @@ impl BearerChallenge {
     /// The first Bearer challenge in `headers`, or `None` when there is none.
     ///
     /// ```
-    /// use mcp_transport::client::oauth::BearerChallenge;
+    /// use mcp_connector_transport::client::oauth::BearerChallenge;
     /// assert!(BearerChallenge::parse(["Basic realm=\"x\""]).is_none());
     /// assert!(BearerChallenge::parse(["bearer"]).is_some());
     /// ```
@@ -85,7 +85,7 @@ impl BearerChallenge {
     /// The scopes of `scope`, split on spaces (empty when absent).
     ///
     /// ```
-    /// use mcp_transport::client::oauth::BearerChallenge;
+    /// use mcp_connector_transport::client::oauth::BearerChallenge;
     /// let c = BearerChallenge::parse(["Bearer scope=\"  a  b \""]).unwrap();
     /// assert_eq!(c.scopes(), vec!["a", "b"]);
     /// ```

@@ -13,7 +13,7 @@ use super::challenge::BearerChallenge;
 /// the client does not use are kept in `extra`.
 ///
 /// ```
-/// use mcp_transport::client::oauth::ResourceMetadata;
+/// use mcp_connector_transport::client::oauth::ResourceMetadata;
 /// let doc: ResourceMetadata = serde_json::from_str(
 ///     r#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://as.example.com"]}"#,
 /// ).unwrap();
@@ -39,7 +39,7 @@ pub struct ResourceMetadata {
 /// these names); fields the client does not use are kept in `extra`.
 ///
 /// ```
-/// use mcp_transport::client::oauth::AuthorizationServerMetadata;
+/// use mcp_connector_transport::client::oauth::AuthorizationServerMetadata;
 /// let doc: AuthorizationServerMetadata = serde_json::from_str(r#"{
 ///     "issuer": "https://as.example.com",
 ///     "authorization_endpoint": "https://as.example.com/authorize",
@@ -89,7 +89,7 @@ impl AuthorizationServerMetadata {
     /// Whether `code_challenge_methods_supported` lists `S256`.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::AuthorizationServerMetadata;
+    /// # use mcp_connector_transport::client::oauth::AuthorizationServerMetadata;
     /// let doc: AuthorizationServerMetadata = serde_json::from_str(r#"{"issuer":"https://a",
     ///   "authorization_endpoint":"https://a/x","token_endpoint":"https://a/t"}"#).unwrap();
     /// assert!(!doc.supports_s256());
@@ -102,7 +102,7 @@ impl AuthorizationServerMetadata {
     /// (`client_secret_basic`) when the document names none.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::AuthorizationServerMetadata;
+    /// # use mcp_connector_transport::client::oauth::AuthorizationServerMetadata;
     /// let doc: AuthorizationServerMetadata = serde_json::from_str(r#"{"issuer":"https://a",
     ///   "authorization_endpoint":"https://a/x","token_endpoint":"https://a/t",
     ///   "token_endpoint_auth_methods_supported":["none"]}"#).unwrap();
@@ -118,7 +118,7 @@ impl AuthorizationServerMetadata {
     /// Whether `scopes_supported` lists `scope`.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::AuthorizationServerMetadata;
+    /// # use mcp_connector_transport::client::oauth::AuthorizationServerMetadata;
     /// let doc: AuthorizationServerMetadata = serde_json::from_str(r#"{"issuer":"https://a",
     ///   "authorization_endpoint":"https://a/x","token_endpoint":"https://a/t",
     ///   "scopes_supported":["openid","offline_access"]}"#).unwrap();
@@ -134,7 +134,7 @@ impl AuthorizationServerMetadata {
 /// "Protected Resource Metadata Discovery Requirements").
 ///
 /// ```
-/// use mcp_transport::client::oauth::resource_metadata_urls;
+/// use mcp_connector_transport::client::oauth::resource_metadata_urls;
 /// assert_eq!(resource_metadata_urls("https://example.com/public/mcp").unwrap(), vec![
 ///     "https://example.com/.well-known/oauth-protected-resource/public/mcp",
 ///     "https://example.com/.well-known/oauth-protected-resource",
@@ -160,7 +160,7 @@ pub fn resource_metadata_urls(server_url: &str) -> Result<Vec<String>, OAuthErro
 /// Connect.
 ///
 /// ```
-/// use mcp_transport::client::oauth::authorization_server_metadata_urls;
+/// use mcp_connector_transport::client::oauth::authorization_server_metadata_urls;
 /// assert_eq!(authorization_server_metadata_urls("https://auth.example.com/tenant1").unwrap(), vec![
 ///     "https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
 ///     "https://auth.example.com/.well-known/openid-configuration/tenant1",
@@ -195,7 +195,7 @@ pub fn authorization_server_metadata_urls(issuer: &str) -> Result<Vec<String>, O
 /// metadata names another origin is refused (2026-07-28, RFC 8707 / RFC 9728 section 3.3).
 ///
 /// ```
-/// use mcp_transport::client::oauth::resource_matches;
+/// use mcp_connector_transport::client::oauth::resource_matches;
 /// assert!(resource_matches("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"));
 /// assert!(resource_matches("https://mcp.example.com", "https://MCP.example.com/mcp"));
 /// assert!(!resource_matches("https://evil.example.com/mcp", "https://mcp.example.com/mcp"));

@@ -16,7 +16,7 @@ use crate::client::AuthorizeError;
 /// `state`, `resource` and scopes already in it), and where the answer will arrive.
 ///
 /// ```
-/// use mcp_transport::client::oauth::AuthorizationRequest;
+/// use mcp_connector_transport::client::oauth::AuthorizationRequest;
 /// fn show(request: &AuthorizationRequest) {
 ///     println!("Open {} in your browser", request.url);
 /// }
@@ -34,7 +34,7 @@ pub struct AuthorizationRequest {
 /// the redirect back to the client.
 ///
 /// ```
-/// use mcp_transport::client::oauth::AuthorizationResponse;
+/// use mcp_connector_transport::client::oauth::AuthorizationResponse;
 /// let r = AuthorizationResponse::from_redirect_url(
 ///     "http://127.0.0.1:8765/callback?code=abc&state=xyz&iss=https%3A%2F%2Fas.example.com",
 /// ).unwrap();
@@ -60,7 +60,7 @@ impl AuthorizationResponse {
     /// Reads the query of the redirect URL the user agent landed on.
     ///
     /// ```
-    /// use mcp_transport::client::oauth::AuthorizationResponse;
+    /// use mcp_connector_transport::client::oauth::AuthorizationResponse;
     /// let r = AuthorizationResponse::from_redirect_url("http://localhost/cb?error=access_denied&state=s").unwrap();
     /// assert_eq!(r.error.as_deref(), Some("access_denied"));
     /// assert!(AuthorizationResponse::from_redirect_url("not a url").is_err());
@@ -96,8 +96,8 @@ impl AuthorizationResponse {
 /// parameters; it checks `state` and `iss` itself.
 ///
 /// ```
-/// use mcp_transport::client::AuthorizeError;
-/// use mcp_transport::client::oauth::{AuthorizationHandler, AuthorizationRequest, AuthorizationResponse};
+/// use mcp_connector_transport::client::AuthorizeError;
+/// use mcp_connector_transport::client::oauth::{AuthorizationHandler, AuthorizationRequest, AuthorizationResponse};
 ///
 /// /// Prints the URL and reads the redirect URL the user pastes back.
 /// struct Terminal;
@@ -134,7 +134,7 @@ type CallbackFuture = Pin<Box<dyn Future<Output = Result<String, AuthorizeError>
 /// redirect URL the user agent landed on.
 ///
 /// ```
-/// use mcp_transport::client::oauth::AuthorizationCallback;
+/// use mcp_connector_transport::client::oauth::AuthorizationCallback;
 /// let handler = AuthorizationCallback::new("http://127.0.0.1:8765/callback", |request| async move {
 ///     println!("Open {}", request.url);
 ///     // ... wait for the browser to hit the loopback listener ...
@@ -159,7 +159,7 @@ impl AuthorizationCallback {
     /// Wraps `callback`; `redirect_uri` is registered and sent with every request.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::AuthorizationCallback;
+    /// # use mcp_connector_transport::client::oauth::AuthorizationCallback;
     /// let h = AuthorizationCallback::new("http://localhost:1/cb", |_| async { Err("cancelled".into()) });
     /// # drop(h);
     /// ```
@@ -197,7 +197,7 @@ impl AuthorizationHandler for AuthorizationCallback {
 /// in or consent.
 ///
 /// ```
-/// use mcp_transport::client::oauth::HeadlessBrowser;
+/// use mcp_connector_transport::client::oauth::HeadlessBrowser;
 /// let headless = HeadlessBrowser::new("http://127.0.0.1:9/callback");
 /// # drop(headless);
 /// ```
@@ -213,7 +213,7 @@ impl HeadlessBrowser {
     /// there: the redirect is read, not followed).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::HeadlessBrowser;
+    /// # use mcp_connector_transport::client::oauth::HeadlessBrowser;
     /// let h = HeadlessBrowser::new("http://localhost:3000/callback");
     /// # drop(h);
     /// ```

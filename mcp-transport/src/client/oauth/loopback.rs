@@ -18,7 +18,7 @@ type Open = Box<dyn Fn(&AuthorizationRequest) -> Result<(), AuthorizeError> + Se
 /// page saying the window can be closed.
 ///
 /// ```no_run
-/// use mcp_transport::client::oauth::{LoopbackBrowser, OAuthClient};
+/// use mcp_connector_transport::client::oauth::{LoopbackBrowser, OAuthClient};
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let browser = LoopbackBrowser::bind("/callback", |request| {
@@ -48,7 +48,7 @@ impl LoopbackBrowser {
     /// `http://127.0.0.1:PORT{path}`.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{AuthorizationHandler, LoopbackBrowser};
+    /// # use mcp_connector_transport::client::oauth::{AuthorizationHandler, LoopbackBrowser};
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let browser = LoopbackBrowser::bind("/callback", |_| Ok(())).await.unwrap();
     /// assert!(browser.redirect_uri().starts_with("http://127.0.0.1:"));
@@ -66,7 +66,7 @@ impl LoopbackBrowser {
     /// registered redirect URI, port included).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::LoopbackBrowser;
+    /// # use mcp_connector_transport::client::oauth::LoopbackBrowser;
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let browser = LoopbackBrowser::bind_port(0, "/cb", |_| Ok(())).await.unwrap();
     /// # drop(browser);
@@ -94,7 +94,7 @@ impl LoopbackBrowser {
     /// How long to wait for the browser to come back (default 5 minutes).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::LoopbackBrowser;
+    /// # use mcp_connector_transport::client::oauth::LoopbackBrowser;
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let browser = LoopbackBrowser::bind("/cb", |_| Ok(())).await.unwrap().timeout(std::time::Duration::from_secs(60));
     /// # drop(browser);

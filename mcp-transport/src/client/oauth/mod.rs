@@ -24,10 +24,10 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use mcp_transport::client::Authorizer;
-//! use mcp_transport::client::oauth::{AuthorizationCallback, OAuthClient};
+//! use mcp_connector_transport::client::Authorizer;
+//! use mcp_connector_transport::client::oauth::{AuthorizationCallback, OAuthClient};
 //!
-//! # fn demo() -> Result<(), mcp_transport::client::oauth::OAuthError> {
+//! # fn demo() -> Result<(), mcp_connector_transport::client::oauth::OAuthError> {
 //! let browser = AuthorizationCallback::new("http://127.0.0.1:8765/callback", |request| async move {
 //!     println!("Log in at {}", request.url);
 //!     // ... run a loopback listener on 127.0.0.1:8765 and return the URL it was called with ...
@@ -74,7 +74,7 @@ use registration::ClientProfile;
 /// carries a token or a secret.
 ///
 /// ```
-/// use mcp_transport::client::oauth::OAuthError;
+/// use mcp_connector_transport::client::oauth::OAuthError;
 /// let e = OAuthError::StateMismatch;
 /// assert!(e.to_string().contains("state"));
 /// ```
@@ -231,7 +231,7 @@ pub enum OAuthError {
 /// Configures an [`OAuthClient`]; from [`OAuthClient::builder`].
 ///
 /// ```
-/// use mcp_transport::client::oauth::{ClientCredentials, HeadlessBrowser, InMemoryTokenStore, OAuthClient};
+/// use mcp_connector_transport::client::oauth::{ClientCredentials, HeadlessBrowser, InMemoryTokenStore, OAuthClient};
 /// let oauth = OAuthClient::builder("https://mcp.example.com/mcp")
 ///     .client_name("ticket-bot")
 ///     .client_metadata_url("https://bot.example.com/oauth/client.json")
@@ -277,7 +277,7 @@ impl OAuthClientBuilder {
     /// The `client_name` shown on consent screens (default `"MCP client"`).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").client_name("ticket-bot");
     /// # drop(b);
     /// ```
@@ -289,7 +289,7 @@ impl OAuthClientBuilder {
     /// The `client_uri` (the application's home page) in registrations.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").client_uri("https://bot.example.com");
     /// # drop(b);
     /// ```
@@ -303,7 +303,7 @@ impl OAuthClientBuilder {
     /// servers that advertise `client_id_metadata_document_supported`.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp")
     ///     .client_metadata_url("https://bot.example.com/oauth/client.json");
     /// # drop(b);
@@ -316,7 +316,7 @@ impl OAuthClientBuilder {
     /// Credentials registered beforehand; tried first (2026-07-28, "Client Registration").
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{ClientCredentials, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{ClientCredentials, OAuthClient};
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").pre_registered(ClientCredentials::new("id"));
     /// # drop(b);
     /// ```
@@ -328,7 +328,7 @@ impl OAuthClientBuilder {
     /// Where tokens and registrations are kept (default: [`InMemoryTokenStore`]).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{InMemoryTokenStore, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{InMemoryTokenStore, OAuthClient};
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").token_store(InMemoryTokenStore::new());
     /// # drop(b);
     /// ```
@@ -341,7 +341,7 @@ impl OAuthClientBuilder {
     /// the system's roots, 10 s connect and 30 s overall timeouts, redirects not followed).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").http_client(reqwest::Client::new());
     /// # drop(b);
     /// ```
@@ -354,7 +354,7 @@ impl OAuthClientBuilder {
     /// lists it in `scopes_supported` (default: yes), so it may issue a refresh token.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").offline_access(false);
     /// # drop(b);
     /// ```
@@ -367,7 +367,7 @@ impl OAuthClientBuilder {
     /// reporting failure (default 2; the spec asks for a limit).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").max_step_ups(1);
     /// # drop(b);
     /// ```
@@ -379,7 +379,7 @@ impl OAuthClientBuilder {
     /// Refresh an access token this long before it expires (default 60 s).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp").refresh_margin(std::time::Duration::from_secs(30));
     /// # drop(b);
     /// ```
@@ -392,7 +392,7 @@ impl OAuthClientBuilder {
     /// production: the spec requires HTTPS for every authorization server endpoint).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("http://mcp.internal/mcp").allow_insecure_http(true);
     /// # drop(b);
     /// ```
@@ -409,7 +409,7 @@ impl OAuthClientBuilder {
     /// [`build_unattended`](Self::build_unattended)).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{ClientCredentials, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{ClientCredentials, OAuthClient};
     /// let oauth = OAuthClient::builder("https://mcp.example.com/mcp")
     ///     .client_credentials(ClientCredentials::new("gateway").secret("s3cret"))
     ///     .build_unattended()
@@ -427,7 +427,7 @@ impl OAuthClientBuilder {
     /// authorization fails with [`OAuthError::Interaction`].
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{ClientCredentials, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{ClientCredentials, OAuthClient};
     /// assert!(OAuthClient::builder("https://a.example/mcp").build_unattended().is_ok());
     /// ```
     pub fn build_unattended(self) -> Result<OAuthClient, OAuthError> {
@@ -437,7 +437,7 @@ impl OAuthClientBuilder {
     /// The client, with `handler` for the interactive step.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{HeadlessBrowser, OAuthClient};
     /// assert!(OAuthClient::builder("not a url").build(HeadlessBrowser::new("http://127.0.0.1/cb")).is_err());
     /// ```
     pub fn build(self, handler: impl AuthorizationHandler) -> Result<OAuthClient, OAuthError> {
@@ -492,7 +492,7 @@ impl OAuthClientBuilder {
 /// See the [module documentation](self) for what it does on a 401 and a 403.
 ///
 /// ```
-/// use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
+/// use mcp_connector_transport::client::oauth::{HeadlessBrowser, OAuthClient};
 /// let oauth = OAuthClient::builder("https://mcp.example.com/mcp")
 ///     .build(HeadlessBrowser::new("http://127.0.0.1:9/callback"))
 ///     .unwrap();
@@ -542,7 +542,7 @@ impl OAuthClient {
     /// A builder for a client of the MCP server at `server_url` (the MCP endpoint URL).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::OAuthClient;
+    /// # use mcp_connector_transport::client::oauth::OAuthClient;
     /// let b = OAuthClient::builder("https://mcp.example.com/mcp");
     /// # drop(b);
     /// ```
@@ -566,7 +566,7 @@ impl OAuthClient {
     /// The MCP endpoint this client authorizes for.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{HeadlessBrowser, OAuthClient};
     /// let c = OAuthClient::builder("https://a.example/mcp").build(HeadlessBrowser::new("http://127.0.0.1/cb")).unwrap();
     /// assert_eq!(c.server_url(), "https://a.example/mcp");
     /// ```
@@ -580,7 +580,7 @@ impl OAuthClient {
     /// `token_endpoint_auth_method: "none"`.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{HeadlessBrowser, OAuthClient};
     /// let c = OAuthClient::builder("https://a.example/mcp")
     ///     .client_metadata_url("https://app.example/client.json")
     ///     .build(HeadlessBrowser::new("http://127.0.0.1:3000/callback")).unwrap();
@@ -598,7 +598,7 @@ impl OAuthClient {
     /// The tokens currently held for this server, if any.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{HeadlessBrowser, OAuthClient};
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let c = OAuthClient::builder("https://a.example/mcp").build(HeadlessBrowser::new("http://127.0.0.1/cb")).unwrap();
     /// assert!(c.tokens().await.unwrap().is_none());
@@ -611,7 +611,7 @@ impl OAuthClient {
     /// Forgets the tokens for this server (the next request starts without one).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{HeadlessBrowser, OAuthClient};
+    /// # use mcp_connector_transport::client::oauth::{HeadlessBrowser, OAuthClient};
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let c = OAuthClient::builder("https://a.example/mcp").build(HeadlessBrowser::new("http://127.0.0.1/cb")).unwrap();
     /// c.forget_tokens().await.unwrap();

@@ -11,7 +11,7 @@ use super::OAuthError;
 /// in the authorization request.
 ///
 /// ```
-/// use mcp_transport::client::oauth::Pkce;
+/// use mcp_connector_transport::client::oauth::Pkce;
 /// let pkce = Pkce::generate().unwrap();
 /// assert_eq!(pkce.verifier().len(), 43); // 32 random bytes, base64url without padding
 /// assert_eq!(pkce.challenge(), Pkce::challenge_of(pkce.verifier()));
@@ -36,7 +36,7 @@ impl Pkce {
     /// A fresh verifier (256 bits of entropy, within RFC 7636's 43..128 characters).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::Pkce;
+    /// # use mcp_connector_transport::client::oauth::Pkce;
     /// assert_ne!(Pkce::generate().unwrap().verifier(), Pkce::generate().unwrap().verifier());
     /// ```
     pub fn generate() -> Result<Self, OAuthError> {
@@ -48,7 +48,7 @@ impl Pkce {
     /// `BASE64URL(SHA256(verifier))`, RFC 7636 section 4.2 (its appendix B example below).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::Pkce;
+    /// # use mcp_connector_transport::client::oauth::Pkce;
     /// assert_eq!(
     ///     Pkce::challenge_of("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
     ///     "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -61,7 +61,7 @@ impl Pkce {
     /// The `code_verifier` for the token request.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::Pkce;
+    /// # use mcp_connector_transport::client::oauth::Pkce;
     /// assert!(Pkce::generate().unwrap().verifier().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     /// ```
     pub fn verifier(&self) -> &str {
@@ -71,7 +71,7 @@ impl Pkce {
     /// The `code_challenge` for the authorization request.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::Pkce;
+    /// # use mcp_connector_transport::client::oauth::Pkce;
     /// assert_eq!(Pkce::generate().unwrap().challenge().len(), 43);
     /// ```
     pub fn challenge(&self) -> &str {

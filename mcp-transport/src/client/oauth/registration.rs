@@ -13,7 +13,7 @@ use super::discovery::AuthorizationServerMetadata;
 /// `token_endpoint_auth_method`).
 ///
 /// ```
-/// use mcp_transport::client::oauth::TokenEndpointAuth;
+/// use mcp_connector_transport::client::oauth::TokenEndpointAuth;
 /// assert_eq!(TokenEndpointAuth::ClientSecretBasic.as_str(), "client_secret_basic");
 /// assert_eq!(TokenEndpointAuth::parse("none"), Some(TokenEndpointAuth::None));
 /// ```
@@ -35,7 +35,7 @@ impl TokenEndpointAuth {
     /// The registered name of the method.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::TokenEndpointAuth;
+    /// # use mcp_connector_transport::client::oauth::TokenEndpointAuth;
     /// assert_eq!(TokenEndpointAuth::ClientSecretPost.as_str(), "client_secret_post");
     /// ```
     pub fn as_str(self) -> &'static str {
@@ -50,7 +50,7 @@ impl TokenEndpointAuth {
     /// The method with this registered name, if this client implements it.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::TokenEndpointAuth;
+    /// # use mcp_connector_transport::client::oauth::TokenEndpointAuth;
     /// assert_eq!(TokenEndpointAuth::parse("client_secret_jwt"), None);
     /// ```
     pub fn parse(name: &str) -> Option<Self> {
@@ -68,7 +68,7 @@ impl TokenEndpointAuth {
 /// [`OAuthClientBuilder::pre_registered`](super::OAuthClientBuilder::pre_registered).
 ///
 /// ```
-/// use mcp_transport::client::oauth::ClientCredentials;
+/// use mcp_connector_transport::client::oauth::ClientCredentials;
 /// let creds = ClientCredentials::new("my-client").secret("s3cret").issuer("https://as.example.com");
 /// assert_eq!(creds.client_id(), "my-client");
 /// ```
@@ -97,7 +97,7 @@ impl ClientCredentials {
     /// A public client id.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::ClientCredentials;
+    /// # use mcp_connector_transport::client::oauth::ClientCredentials;
     /// let creds = ClientCredentials::new("id");
     /// # drop(creds);
     /// ```
@@ -114,7 +114,7 @@ impl ClientCredentials {
     /// The client secret (a confidential client).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::ClientCredentials;
+    /// # use mcp_connector_transport::client::oauth::ClientCredentials;
     /// let creds = ClientCredentials::new("id").secret("s");
     /// # drop(creds);
     /// ```
@@ -129,7 +129,7 @@ impl ClientCredentials {
     /// the authorization server's issuer as `aud`, and lives 60 seconds.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::ClientCredentials;
+    /// # use mcp_connector_transport::client::oauth::ClientCredentials;
     /// let pem = "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n";
     /// let creds = ClientCredentials::new("svc").private_key_jwt(pem, "ES256");
     /// # drop(creds);
@@ -148,7 +148,7 @@ impl ClientCredentials {
     /// `client_secret_post` when the server lists only that) with a secret, `none` without.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::{ClientCredentials, TokenEndpointAuth};
+    /// # use mcp_connector_transport::client::oauth::{ClientCredentials, TokenEndpointAuth};
     /// let creds = ClientCredentials::new("id").secret("s").auth_method(TokenEndpointAuth::ClientSecretPost);
     /// # drop(creds);
     /// ```
@@ -162,7 +162,7 @@ impl ClientCredentials {
     /// never presented to another one (2026-07-28, "Authorization Server Binding").
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::ClientCredentials;
+    /// # use mcp_connector_transport::client::oauth::ClientCredentials;
     /// let creds = ClientCredentials::new("id").issuer("https://as.example.com");
     /// # drop(creds);
     /// ```
@@ -174,7 +174,7 @@ impl ClientCredentials {
     /// The client id.
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::ClientCredentials;
+    /// # use mcp_connector_transport::client::oauth::ClientCredentials;
     /// assert_eq!(ClientCredentials::new("id").client_id(), "id");
     /// ```
     pub fn client_id(&self) -> &str {
@@ -193,7 +193,7 @@ pub(crate) struct SigningKey {
 /// Where a registration came from.
 ///
 /// ```
-/// use mcp_transport::client::oauth::RegistrationKind;
+/// use mcp_connector_transport::client::oauth::RegistrationKind;
 /// assert_ne!(RegistrationKind::Dynamic, RegistrationKind::MetadataDocument);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +211,7 @@ pub enum RegistrationKind {
 /// [`TokenStore`](super::TokenStore) under that server's issuer.
 ///
 /// ```
-/// use mcp_transport::client::oauth::{ClientRegistration, RegistrationKind, TokenEndpointAuth};
+/// use mcp_connector_transport::client::oauth::{ClientRegistration, RegistrationKind, TokenEndpointAuth};
 /// let json = r#"{"issuer":"https://as","client_id":"c","client_secret":null,
 ///   "auth_method":"none","kind":"dynamic"}"#;
 /// let reg: ClientRegistration = serde_json::from_str(json).unwrap();

@@ -16,7 +16,7 @@ use super::tokens::TokenSet;
 /// (OAuth 2.1 section 7.1). Both value types are `serde` types.
 ///
 /// ```
-/// use mcp_transport::client::oauth::{InMemoryTokenStore, TokenStore};
+/// use mcp_connector_transport::client::oauth::{InMemoryTokenStore, TokenStore};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = InMemoryTokenStore::new();
 /// assert!(store.load_tokens("https://mcp.example.com/mcp").await.unwrap().is_none());
@@ -41,7 +41,7 @@ pub trait TokenStore: Send + Sync + 'static {
 /// The default store: process memory, gone when the process exits.
 ///
 /// ```
-/// use mcp_transport::client::oauth::InMemoryTokenStore;
+/// use mcp_connector_transport::client::oauth::InMemoryTokenStore;
 /// let store = InMemoryTokenStore::default();
 /// # drop(store);
 /// ```
@@ -55,7 +55,7 @@ impl InMemoryTokenStore {
     /// An empty store.
     ///
     /// ```
-    /// let store = mcp_transport::client::oauth::InMemoryTokenStore::new();
+    /// let store = mcp_connector_transport::client::oauth::InMemoryTokenStore::new();
     /// # drop(store);
     /// ```
     pub fn new() -> Self {
@@ -105,7 +105,7 @@ impl TokenStore for InMemoryTokenStore {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use mcp_transport::client::oauth::{HeadlessBrowser, InMemoryTokenStore, OAuthClient};
+/// use mcp_connector_transport::client::oauth::{HeadlessBrowser, InMemoryTokenStore, OAuthClient};
 /// let store = Arc::new(InMemoryTokenStore::new());
 /// let oauth = OAuthClient::builder("https://mcp.example.com/mcp")
 ///     .token_store(store.clone())

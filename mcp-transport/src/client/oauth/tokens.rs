@@ -14,7 +14,7 @@ use super::registration::{ClientRegistration, TokenEndpointAuth, form_encode};
 /// issued it, and the scopes the client asked for (the base of a step-up's union).
 ///
 /// ```
-/// use mcp_transport::client::oauth::TokenSet;
+/// use mcp_connector_transport::client::oauth::TokenSet;
 /// let json = r#"{"access_token":"at","token_type":"Bearer","refresh_token":null,
 ///   "expires_at":null,"scope":null,"issuer":"https://as","resource":"https://mcp/mcp",
 ///   "requested_scopes":["a"]}"#;
@@ -62,7 +62,7 @@ impl TokenSet {
     /// Whether the access token expires within `margin` from now (never, without an expiry).
     ///
     /// ```
-    /// # use mcp_transport::client::oauth::TokenSet;
+    /// # use mcp_connector_transport::client::oauth::TokenSet;
     /// # let mut tokens: TokenSet = serde_json::from_str(r#"{"access_token":"at","token_type":"Bearer",
     /// #   "refresh_token":null,"expires_at":null,"scope":null,"issuer":"i","resource":"r","requested_scopes":[]}"#).unwrap();
     /// tokens.expires_at = Some(0);
