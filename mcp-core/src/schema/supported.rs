@@ -7,7 +7,7 @@ use std::fmt;
 
 /// Keywords that constrain nothing: annotations and identifiers. (`contentSchema` is an
 /// annotation in 2020-12 too, so its subschema is not walked.)
-const ANNOTATIONS: &[&str] = &[
+pub(super) const ANNOTATIONS: &[&str] = &[
     "$schema",
     "$id",
     "$anchor",

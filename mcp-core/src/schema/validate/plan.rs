@@ -19,6 +19,7 @@ use std::sync::Arc;
 use serde_json::{Map, Number, Value};
 
 use super::{MAX_DEPTH, MAX_STEPS, Violation, as_count, json_eq, num_cmp, type_matches, validate};
+use crate::schema::supported::ANNOTATIONS;
 use crate::schema::{format, pattern};
 
 /// A JSON Schema prepared once for many validations: the fast path for plain schemas, the full
@@ -94,26 +95,9 @@ impl Compiled {
     }
 }
 
-/// Keywords the interpreter does not check: annotations, and the containers of subschemas
-/// that are only reached through `$ref` (which a plan never contains).
-const ANNOTATIONS: &[&str] = &[
-    "title",
-    "description",
-    "default",
-    "examples",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "$comment",
-    "$schema",
-    "$id",
-    "$anchor",
-    "$defs",
-    "definitions",
-    "contentEncoding",
-    "contentMediaType",
-    "contentSchema",
-];
+/// Where the interpreter never looks: the containers of subschemas that are only reached
+/// through `$ref`, which a plan never contains. (Annotations are `supported::ANNOTATIONS`.)
+const UNREACHED: &[&str] = &["$defs", "definitions"];
 
 /// One subschema, resolved.
 #[derive(Debug, Clone)]
@@ -209,7 +193,10 @@ impl Plan {
                         _ => return None,
                     }
                 }
-                annotation if ANNOTATIONS.contains(&annotation) || annotation.starts_with("x-") => {}
+                annotation
+                    if ANNOTATIONS.contains(&annotation)
+                        || UNREACHED.contains(&annotation)
+                        || annotation.starts_with("x-") => {}
                 _ => return None,
             }
         }
