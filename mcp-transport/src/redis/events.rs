@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use std::sync::LazyLock;
+
 use ::redis::Script;
 use async_trait::async_trait;
 
@@ -13,7 +15,9 @@ use crate::http::{EventStore, EventStoreError, StoredEvent};
 /// in the list. Each entry is `id \n stream \n data` (ids and stream names never hold a
 /// newline: the transport makes them), so the scan stays in Redis and only the missed events
 /// travel.
-const AFTER: &str = r"
+static AFTER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local all = redis.call('LRANGE', KEYS[1], 0, -1)
 local head = ARGV[1] .. '\n'
 local at, stream
@@ -36,7 +40,9 @@ for i = at + 1, #all do
   end
 end
 return out
-";
+",
+    )
+});
 
 /// The event store shared by replicas ([`EventStore`]).
 ///
@@ -107,7 +113,7 @@ impl EventStore for RedisEventStore {
         session: &str,
         last_event_id: &str,
     ) -> Result<Option<Vec<StoredEvent>>, EventStoreError> {
-        let entries: Option<Vec<String>> = Script::new(AFTER)
+        let entries: Option<Vec<String>> = AFTER
             .key(self.key(session))
             .arg(last_event_id)
             .invoke_async(&mut self.redis.connection())

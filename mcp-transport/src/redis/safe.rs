@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use std::sync::LazyLock;
+
 use ::redis::{AsyncCommands, RedisError, Script};
 use async_trait::async_trait;
 use mcp_connector_core::safe::{
@@ -17,53 +19,78 @@ use serde_json::Value;
 
 use super::{Redis, millis, random_tag};
 
+// The scripts are statics so that each is hashed once (its SHA1 is how Redis caches it),
+// not on every call.
+
 /// Looks a key up and, when nobody holds it, takes it (a hash: `f` the fingerprint, `r` the
 /// result once complete), expiring after the lease. Returns `[f, r]` or nil when taken now.
-const CLAIM: &str = r"
+static CLAIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local found = redis.call('HMGET', KEYS[1], 'f', 'r')
 if found[1] then return found end
 redis.call('HSET', KEYS[1], 'f', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return false
-";
+",
+    )
+});
 
 /// Records the result of a claimed key and keeps it for `ARGV[2]` ms; 0 when not claimed.
-const COMPLETE: &str = r"
+static COMPLETE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'r', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
-";
+",
+    )
+});
 
 /// Gives up a running claim (never a completed record).
-const RELEASE: &str = r"
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('HEXISTS', KEYS[1], 'r') == 0 then redis.call('DEL', KEYS[1]) end
 return 1
-";
+",
+    )
+});
 
 /// Records a new saga, lists it as unfinished and takes its lease; 0 when the id exists.
 /// KEYS: saga, unfinished, lease. ARGV: header, status, updated_at, score, id, holder, lease ms.
-const BEGIN: &str = r"
+static BEGIN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'header', ARGV[1], 'status', ARGV[2], 'updated_at', ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 return 1
-";
+",
+    )
+});
 
 /// Writes one step and renews the writer's lease; 0 when the saga is unknown.
 /// KEYS: saga, lease. ARGV: field, step, updated_at, holder, lease ms.
-const PUT_STEP: &str = r"
+static PUT_STEP: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], 'updated_at', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
 return 1
-";
+",
+    )
+});
 
 /// Changes a saga's status: a final one leaves the unfinished set, gives its lease up and
 /// expires after `ARGV[5]` ms; another renews the lease. 0 when the saga is unknown.
 /// KEYS: saga, unfinished, lease. ARGV: status, updated_at, final, id, keep ms, holder, lease ms.
-const SET_STATUS: &str = r"
+static SET_STATUS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2])
 if ARGV[3] == '1' then
@@ -74,7 +101,9 @@ else
   redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 end
 return 1
-";
+",
+    )
+});
 
 /// What a saga's hash keeps under `header`: everything but its status and steps.
 #[derive(Serialize, Deserialize)]
@@ -172,7 +201,7 @@ fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
 #[async_trait]
 impl IdempotencyStore for RedisSafeStore {
     async fn claim(&self, scope: &str, key: &str, fingerprint: &str, lease: Duration) -> StoreResult<Claim> {
-        let found: Option<(String, Option<String>)> = Script::new(CLAIM)
+        let found: Option<(String, Option<String>)> = CLAIM
             .key(self.idempotency_key(scope, key))
             .arg(fingerprint)
             .arg(millis(lease))
@@ -190,7 +219,7 @@ impl IdempotencyStore for RedisSafeStore {
     }
 
     async fn complete(&self, scope: &str, key: &str, result: &Value, keep_for: Duration) -> StoreResult<()> {
-        let done: i64 = Script::new(COMPLETE)
+        let done: i64 = COMPLETE
             .key(self.idempotency_key(scope, key))
             .arg(result.to_string())
             .arg(millis(keep_for))
@@ -205,7 +234,7 @@ impl IdempotencyStore for RedisSafeStore {
     }
 
     async fn release(&self, scope: &str, key: &str) -> StoreResult<()> {
-        let _: i64 = Script::new(RELEASE)
+        let _: i64 = RELEASE
             .key(self.idempotency_key(scope, key))
             .invoke_async(&mut self.redis.connection())
             .await
@@ -244,7 +273,7 @@ impl SagaJournal for RedisSafeStore {
             started_at: saga.started_at,
         };
         let header = serde_json::to_string(&header).map_err(|e| corrupt("saga", e))?;
-        let begun: i64 = Script::new(BEGIN)
+        let begun: i64 = BEGIN
             .key(self.saga_key(&saga.id))
             .key(self.unfinished_key())
             .key(self.lease_key(&saga.id))
@@ -270,7 +299,7 @@ impl SagaJournal for RedisSafeStore {
 
     async fn put_step(&self, saga_id: &str, step: &StepRecord) -> StoreResult<()> {
         let json = serde_json::to_string(step).map_err(|e| corrupt("step", e))?;
-        let written: i64 = Script::new(PUT_STEP)
+        let written: i64 = PUT_STEP
             .key(self.saga_key(saga_id))
             .key(self.lease_key(saga_id))
             .arg(format!("step:{}", step.index))
@@ -281,15 +310,11 @@ impl SagaJournal for RedisSafeStore {
             .invoke_async(&mut self.redis.connection())
             .await
             .map_err(unavailable)?;
-        if written == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(format!("saga {saga_id} is not in the journal")))
-        }
+        journal_written(written, saga_id)
     }
 
     async fn set_status(&self, saga_id: &str, status: SagaStatus) -> StoreResult<()> {
-        let written: i64 = Script::new(SET_STATUS)
+        let written: i64 = SET_STATUS
             .key(self.saga_key(saga_id))
             .key(self.unfinished_key())
             .key(self.lease_key(saga_id))
@@ -303,11 +328,7 @@ impl SagaJournal for RedisSafeStore {
             .invoke_async(&mut self.redis.connection())
             .await
             .map_err(unavailable)?;
-        if written == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(format!("saga {saga_id} is not in the journal")))
-        }
+        journal_written(written, saga_id)
     }
 
     async fn saga(&self, saga_id: &str) -> StoreResult<Option<SagaRecord>> {
@@ -387,4 +408,13 @@ fn now_millis() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// What a journal script's answer means: 1 when it wrote, 0 when the saga is not there.
+fn journal_written(written: i64, saga_id: &str) -> StoreResult<()> {
+    if written == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Unavailable(format!("saga {saga_id} is not in the journal")))
+    }
 }
