@@ -183,7 +183,14 @@ async fn our_client_through_the_gateway() {
     // Denied and unknown tools are not there.
     assert!(client.call_tool("notes.delete_note", json!({"id": 1})).await.is_err());
 
-    // Every forwarded write is in the audit trail, never with its arguments.
+    // Every forwarded write is in the audit trail, never with its arguments. The gateway logs
+    // before it answers, but its stderr reaches this test through a reader thread: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !gateway.audit_lines().iter().any(|l| l.contains("tickets.delete_ticket"))
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let audit = gateway.audit_lines();
     assert!(
         audit.iter().any(|l| l.contains("tickets.create_ticket") && l.contains("outcome=\"ok\"")),

@@ -261,7 +261,7 @@ impl Server {
         if let Some(instructions) = self.instructions() {
             check_instructions(instructions, &mut findings);
         }
-        let listed: Vec<&Value> = tools.iter().map(|t| &t.schemas.listed).collect();
+        let listed: Vec<&serde_json::value::RawValue> = tools.iter().map(|t| &*t.schemas.listed).collect();
         let tool_list_tokens = serde_json::to_string(&listed).map_or(0, |json| json.len() / 4);
         if tool_list_tokens > options.token_budget {
             findings.push(Finding {

@@ -18,11 +18,9 @@
 //! assert!(Era::Legacy.has_method("ping"));
 //! ```
 
-use serde_json::{Map, Value, json};
-
 use crate::error::McpError;
 use crate::jsonrpc::code;
-use crate::protocol::{DiscoverResult, ProtocolVersion, ResultType, ServerCapabilities, meta, method};
+use crate::protocol::{DiscoverResult, ProtocolVersion, ServerCapabilities, meta, method};
 
 /// The protocol era a request is spoken in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,30 +95,14 @@ impl Era {
             && matches!(method, method::TOOLS_CALL | method::PROMPTS_GET | method::RESOURCES_READ)
     }
 
-    /// Finishes a result for the wire. Legacy results go as they are. A modern result gets
-    /// `resultType` (2026-07-28 basic/index, "Result Responses": every result MUST have one),
-    /// the server's identity in `_meta`, and, when `method` is cacheable and the result
-    /// complete, the caching hint (server/utilities/caching: MUST on complete results of those
-    /// methods) unless the result carries its own.
-    pub(crate) fn finish_result(self, result: &mut Value, method: &str, finish: &ResultFinish<'_>) {
-        let (Era::Modern, Value::Object(fields)) = (self, result) else {
-            return;
-        };
-        let complete = match fields.get("resultType") {
-            None => {
-                fields.insert("resultType".into(), json!(ResultType::Complete));
-                true
-            }
-            Some(kind) => *kind == json!(ResultType::Complete),
-        };
-        let result_meta = fields.entry("_meta").or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(result_meta) = result_meta {
-            result_meta.entry(meta::SERVER_INFO).or_insert_with(|| finish.server_info.clone());
-        }
-        if complete && is_cacheable(method) {
-            fields.entry("ttlMs").or_insert_with(|| json!(finish.cache.ttl_ms));
-            fields.entry("cacheScope").or_insert_with(|| json!(finish.cache.scope));
-        }
+    /// What this era adds to a result of `method`, applied as the answer is written (see
+    /// `server/answer.rs`): nothing in the legacy era, where results go as the handler made
+    /// them. A modern result gets `resultType` (2026-07-28 basic/index, "Result Responses":
+    /// every result MUST have one), the server's identity in `_meta`, and, when `method` is
+    /// cacheable and the result complete, the caching hint (server/utilities/caching: MUST on
+    /// complete results of those methods) unless the result carries its own.
+    pub(crate) fn result_finish(self, method: &str) -> Option<ResultFinish> {
+        (self == Era::Modern).then(|| ResultFinish { cacheable: is_cacheable(method) })
     }
 
     /// Finishes an error for the wire. Legacy errors go as they are. In the modern era `-32002`
@@ -151,11 +133,11 @@ impl Era {
     }
 }
 
-/// What [`Era::finish_result`] adds from the server: its identity, serialised once, and the
-/// caching hint for this result.
-pub(crate) struct ResultFinish<'a> {
-    pub(crate) server_info: &'a Value,
-    pub(crate) cache: crate::protocol::CacheHint,
+/// How a modern result is finished (see [`Era::result_finish`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResultFinish {
+    /// Whether the result carries caching hints (`CacheableResult`).
+    pub(crate) cacheable: bool,
 }
 
 /// Results the spec calls cacheable (`CacheableResult`): they carry `ttlMs` and `cacheScope`.

@@ -24,7 +24,6 @@
 use std::io;
 
 use mcp_connector_core::{Extensions, Outbound, Server};
-use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -86,7 +85,7 @@ where
     W: AsyncWrite + Unpin,
 {
     let (outbound, mut outbound_rx) = Outbound::channel();
-    let (responses, mut responses_rx) = mpsc::unbounded_channel::<Value>();
+    let (responses, mut responses_rx) = mpsc::unbounded_channel::<String>();
     let session = server.session(outbound.clone());
     let mut reader = BufReader::new(reader);
     let mut tasks = JoinSet::new();
@@ -96,13 +95,12 @@ where
         loop {
             // Biased towards notifications: a handler queues its progress and log messages
             // before its response, so draining them first keeps that order on the wire.
-            let value = tokio::select! {
+            let mut line = tokio::select! {
                 biased;
-                Some(message) = outbound_rx.recv() => message.to_value(),
-                Some(value) = responses_rx.recv() => value,
+                Some(message) = outbound_rx.recv() => serde_json::to_vec(&message).map_err(io::Error::other)?,
+                Some(json) = responses_rx.recv() => json.into_bytes(),
                 else => break,
             };
-            let mut line = serde_json::to_vec(&value).map_err(io::Error::other)?;
             line.push(b'\n');
             writer.write_all(&line).await?;
             writer.flush().await?;
@@ -123,7 +121,9 @@ where
                     let outbound = outbound.clone();
                     let responses = responses.clone();
                     tasks.spawn(async move {
-                        if let Some(reply) = session.handle_frame(&line, &outbound, Extensions::new()).await {
+                        if let Some(reply) =
+                            session.handle_frame_json(&line, &outbound, Extensions::new()).await
+                        {
                             let _ = responses.send(reply);
                         }
                     });
@@ -139,7 +139,7 @@ where
                             ),
                         ),
                     );
-                    let _ = responses.send(error.to_value());
+                    let _ = responses.send(serde_json::to_string(&error).map_err(io::Error::other)?);
                 }
             }
             // Reap finished tasks so a long session does not accumulate handles.

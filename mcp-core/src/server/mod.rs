@@ -7,6 +7,7 @@
 //! with its own [`Context`], which carries the protocol version, client capabilities and
 //! transport-provided [`Extensions`] (such as auth claims).
 
+mod answer;
 mod completion;
 mod connection;
 mod context;
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
+pub use answer::Answered;
 pub use completion::{Completer, CompletionRequest};
 pub use connection::SessionState;
 pub use context::{Context, FromContext, Outbound, State};

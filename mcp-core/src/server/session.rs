@@ -15,13 +15,14 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::answer::{Answered, Finished, ResultBody};
 use super::connection::Connection;
 use super::context::ContextInner;
 use super::pagination::page;
 use super::resource::ResourceKind;
 use super::{CompletionRequest, Context, Extensions, Outbound, Server};
 use super::{mrtr, subscriptions, tasks};
-use crate::era::{self, Era, ResultFinish};
+use crate::era::{self, Era};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Decoded, Message, Notification, Request, RequestId};
 use crate::protocol::{
@@ -120,17 +121,21 @@ impl Drop for Registered<'_> {
 /// A handler's answer before the era finishes it: the result, and the caching hint of the
 /// thing read when it has its own (a resource's).
 struct Answer {
-    value: Value,
+    body: ResultBody,
     cache: Option<CacheHint>,
 }
 
 impl Answer {
     fn of<T: Serialize>(value: T) -> Result<Answer, McpError> {
-        Ok(Answer { value: serde_json::to_value(value).map_err(McpError::internal)?, cache: None })
+        Ok(Answer::value(serde_json::to_value(value).map_err(McpError::internal)?))
+    }
+
+    fn value(value: Value) -> Answer {
+        Answer { body: ResultBody::Value(value), cache: None }
     }
 
     fn empty() -> Result<Answer, McpError> {
-        Ok(Answer { value: Value::Object(Map::new()), cache: None })
+        Ok(Answer::value(Value::Object(Map::new())))
     }
 }
 
@@ -254,6 +259,51 @@ impl Session {
                 Err(refused) => Some(Message::Error(refused).to_value()),
             };
         }
+        self.handle_general_frame(bytes, replies, extensions).await
+    }
+
+    /// [`Session::handle_frame`], with the reply as JSON text: a `tools/call` answer is
+    /// written straight from the handler's result, with no `Value` of it in between (what a
+    /// transport that writes lines or bodies wants).
+    ///
+    /// ```
+    /// use mcp_connector_core::{Extensions, Outbound, Server};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let session = Server::builder("demo", "1.0").build().unwrap().session(Outbound::closed());
+    /// let frame = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    /// let reply = session.handle_frame_json(frame, &Outbound::closed(), Extensions::new()).await.unwrap();
+    /// let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    /// assert_eq!(reply, serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+    /// # });
+    /// ```
+    pub async fn handle_frame_json(
+        &self,
+        bytes: &[u8],
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<String> {
+        // Our messages always serialise: every key is a string.
+        if let Some(call) = RequestEnvelope::from_call_frame(bytes) {
+            return match call {
+                Ok(envelope) => self
+                    .answer(envelope, replies, extensions)
+                    .await
+                    .map(|answered| serde_json::to_string(&answered).unwrap_or_default()),
+                Err(refused) => Some(serde_json::to_string(&Message::Error(refused)).unwrap_or_default()),
+            };
+        }
+        let reply = self.handle_general_frame(bytes, replies, extensions).await?;
+        Some(reply.to_string())
+    }
+
+    /// Any frame but the `tools/call` [`RequestEnvelope::from_call_frame`] decodes.
+    async fn handle_general_frame(
+        &self,
+        bytes: &[u8],
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<Value> {
         match jsonrpc::decode(bytes) {
             Decoded::Invalid(error) => Some(Message::Error(error).to_value()),
             Decoded::Single(Err(error)) => Some(Message::Error(error).to_value()),
@@ -342,20 +392,60 @@ impl Session {
         }
     }
 
-    /// Serves one decoded request (see [`RequestEnvelope::decode`]): the entry point for a
-    /// transport that decoded it already, to check headers or scopes against it. Returns the
-    /// response, or `None` when the client cancelled the request.
+    /// Serves one decoded request (see [`RequestEnvelope::decode`]) and returns the response
+    /// as a [`Message`], or `None` when the client cancelled the request. A transport that
+    /// writes the response as JSON calls [`Session::answer`] instead, which skips building
+    /// the result as a `Value`.
+    ///
+    /// ```
+    /// use mcp_connector_core::{Extensions, Outbound, Server, jsonrpc::Message};
+    /// use mcp_connector_core::request::RequestEnvelope;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let session = Server::builder("demo", "1.0").build().unwrap().session(Outbound::closed());
+    /// let frame = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#;
+    /// let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
+    /// let reply = session.serve(envelope, &Outbound::closed(), Extensions::new()).await;
+    /// assert!(matches!(reply, Some(Message::Error(_))));
+    /// # });
+    /// ```
     pub async fn serve(
         &self,
         envelope: RequestEnvelope,
         replies: &Outbound,
         extensions: Extensions,
     ) -> Option<Message> {
+        self.answer(envelope, replies, extensions).await.map(Answered::into_message)
+    }
+
+    /// Serves one decoded request (see [`RequestEnvelope::decode`]): the entry point for a
+    /// transport that decoded it already, to check headers or scopes against it. Returns the
+    /// response, ready to be serialised, or `None` when the client cancelled the request.
+    ///
+    /// ```
+    /// use mcp_connector_core::{Extensions, Outbound, Server};
+    /// use mcp_connector_core::request::RequestEnvelope;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let session = Server::builder("demo", "1.0").build().unwrap().session(Outbound::closed());
+    /// let frame = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#;
+    /// let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
+    /// let answered = session.answer(envelope, &Outbound::closed(), Extensions::new()).await.unwrap();
+    /// let json = serde_json::to_string(&answered).unwrap();
+    /// assert!(json.contains(r#""code":-32601"#), "{json}"); // this server has no tools at all
+    /// # });
+    /// ```
+    pub async fn answer(
+        &self,
+        envelope: RequestEnvelope,
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<Answered> {
         let RequestEnvelope { id, request, mut facts } = envelope;
         let era = facts.era;
         if !facts.protocol_version.is_supported() {
             let error = McpError::unsupported_protocol_version(facts.protocol_version.as_str());
-            return Some(Message::error(Some(id), error.into()));
+            return Some(Answered::error(id, error.into()));
         }
         if era == Era::Legacy {
             // A legacy request says nothing about itself: what `initialize` negotiated applies.
@@ -367,7 +457,7 @@ impl Session {
         let input = if era.may_require_input(request.method()) {
             match self.input_round(&request, &facts.input, &extensions) {
                 Ok(round) => Some(Arc::new(round)),
-                Err(error) => return Some(Message::error(Some(id), era.finish_error(error).into())),
+                Err(error) => return Some(Answered::error(id, era.finish_error(error).into())),
             }
         } else {
             None
@@ -432,19 +522,14 @@ impl Session {
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         Some(match result {
-            Ok(Answer { mut value, cache }) => {
+            Ok(Answer { body, cache }) => {
                 tracing::info!(elapsed_ms, "ok");
-                let server = &self.connection.server;
-                let finish = ResultFinish {
-                    server_info: server.info_json(),
-                    cache: cache.unwrap_or(server.cache_hint()),
-                };
-                era.finish_result(&mut value, &method, &finish);
-                Message::response(id, value)
+                let finish = era.result_finish(&method);
+                Answered::result(id, Finished::new(body, finish, &self.connection.server, cache))
             }
             Err(error) => {
                 tracing::info!(elapsed_ms, code = error.code, "error");
-                Message::error(Some(id), era.finish_error(error).into())
+                Answered::error(id, era.finish_error(error).into())
             }
         })
     }
@@ -519,24 +604,16 @@ impl Session {
             }
             ClientRequest::Listen(params) => {
                 tasks::check_listen(server, &params, &ctx)?;
-                Ok(Answer {
-                    value: subscriptions::listen(server, params.notifications, ctx).await,
-                    cache: None,
-                })
+                Ok(Answer::value(subscriptions::listen(server, params.notifications, ctx).await))
             }
             ClientRequest::Ping => Answer::empty(),
             ClientRequest::ListTools(params) => {
                 let tools = server.tools();
                 let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>() else {
-                    // Nobody adjusts the definitions: copy the ones serialised at registration.
-                    let (listed, next_cursor) =
-                        list_page(&tools, &params, server.page_size(), |t| t.schemas.listed.clone())?;
-                    let mut result = Map::new();
-                    result.insert("tools".into(), Value::Array(listed));
-                    if let Some(cursor) = next_cursor {
-                        result.insert("nextCursor".into(), Value::String(cursor));
-                    }
-                    return Ok(Answer { value: Value::Object(result), cache: None });
+                    // Nobody adjusts the definitions: the answer writes the ones serialised at
+                    // registration.
+                    let (tools, next_cursor) = list_page(&tools, &params, server.page_size(), Arc::clone)?;
+                    return Ok(Answer { body: ResultBody::Tools { tools, next_cursor }, cache: None });
                 };
                 let (tools, next_cursor) = list_page(&tools, &params, server.page_size(), |t| {
                     let mut definition = t.definition.clone();
@@ -550,10 +627,10 @@ impl Session {
                 if let Some(plan) = tasks::plan(server, &params, &ctx)? {
                     let session = self.clone();
                     let run = move |ctx| Box::pin(async move { session.call_tool(params, ctx).await }) as _;
-                    return Ok(Answer { value: tasks::call_tool(plan, ctx, run).await?, cache: None });
+                    return Ok(Answer::value(tasks::call_tool(plan, ctx, run).await?));
                 }
                 // ---- end of the tasks hook.
-                Answer::of(self.call_tool(params, ctx).await?)
+                Ok(Answer { body: ResultBody::Tool(self.call_tool(params, ctx).await?), cache: None })
             }
             ClientRequest::ListResources(params) => {
                 let resources = server.resources_snapshot();
@@ -604,14 +681,12 @@ impl Session {
                 self.connection.lock_state().log_level = Some(params.level);
                 Answer::empty()
             }
-            ClientRequest::GetTask(params) => {
-                Ok(Answer { value: tasks::get(server, params, &ctx).await?, cache: None })
-            }
+            ClientRequest::GetTask(params) => Ok(Answer::value(tasks::get(server, params, &ctx).await?)),
             ClientRequest::UpdateTask(params) => {
-                Ok(Answer { value: tasks::update(server, params, &ctx).await?, cache: None })
+                Ok(Answer::value(tasks::update(server, params, &ctx).await?))
             }
             ClientRequest::CancelTask(params) => {
-                Ok(Answer { value: tasks::cancel(server, params, &ctx).await?, cache: None })
+                Ok(Answer::value(tasks::cancel(server, params, &ctx).await?))
             }
             ClientRequest::Malformed { error, .. } => Err(error),
             ClientRequest::Unknown(method) => Err(McpError::method_not_found(&method)),

@@ -105,7 +105,7 @@ pub(crate) struct ToolSchemas {
     header_params: Result<Vec<(String, Vec<String>)>, String>,
     /// The definition as `tools/list` sends it, serialised once: a listing copies this rather
     /// than cloning the typed definition and serialising it again on every request.
-    pub(crate) listed: Value,
+    pub(crate) listed: Box<serde_json::value::RawValue>,
 }
 
 impl std::fmt::Debug for Tool {
@@ -242,7 +242,7 @@ impl Tool {
             input: self.schemas.input.clone(),
             output: self.schemas.output.clone(),
             header_params: self.schemas.header_params.clone(),
-            listed: serde_json::to_value(&self.definition).unwrap_or_default(),
+            listed: listed_json(&self.definition),
         });
         Ok(())
     }
@@ -655,7 +655,7 @@ impl ToolBuilder {
             input: Compiled::new(Value::Object(self.definition.input_schema.clone())),
             output: self.definition.output_schema.clone().map(|schema| Compiled::new(Value::Object(schema))),
             header_params: x_mcp_headers(&self.definition.input_schema),
-            listed: serde_json::to_value(&self.definition).unwrap_or_default(),
+            listed: listed_json(&self.definition),
         });
         Tool {
             definition: self.definition,
@@ -735,4 +735,11 @@ impl ToolBuilder {
 pub fn validate_tool_name(name: &str) -> Result<(), String> {
     // The same rules, in the same words, as `#[tool]` checks at compile time.
     crate::shared::tool_name::check(name)
+}
+
+/// A definition as `tools/list` sends it. Our definitions always serialise (every key is a
+/// string); `null` stands in should one ever not.
+fn listed_json(definition: &ToolDefinition) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(definition)
+        .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use mcp_connector_core::jsonrpc::{ErrorObject, Message, RequestId, code};
 use mcp_connector_core::protocol::ProtocolVersion;
 use mcp_connector_core::request::RequestEnvelope;
-use mcp_connector_core::{Extensions, Outbound, Session};
+use mcp_connector_core::{Answered, Extensions, Outbound, Session};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -133,6 +133,9 @@ impl Drop for CancelOnDrop {
 /// What the handler's task hands back: the answer to one request, or the JSON of a batch's
 /// answers.
 pub(crate) enum Reply {
+    /// The answer to one request, as the handler made it.
+    Answer(Answered),
+    /// A message the transport made itself (the farewell of a stream only the server ends).
     Message(Message),
     Batch(Value),
 }
@@ -141,15 +144,18 @@ impl Reply {
     /// The JSON-RPC error code, when the reply is a single error.
     fn error_code(&self) -> Option<i64> {
         match self {
+            Reply::Answer(answer) => answer.error_code(),
             Reply::Message(Message::Error(error)) => Some(error.error.code),
             _ => None,
         }
     }
 
-    /// The reply as JSON text, serialised once, straight from the typed message (not through
+    /// The reply as JSON text, serialised once, straight from the typed answer (not through
     /// a `Value` first: that copy cost as much as the serialisation itself).
     fn to_json(&self) -> String {
         match self {
+            // Our answers always serialise (every key is a string).
+            Reply::Answer(answer) => serde_json::to_string(answer).unwrap_or_default(),
             Reply::Message(message) => to_json(message),
             Reply::Batch(answers) => answers.to_string(),
         }
@@ -200,7 +206,7 @@ impl Exchange {
             async move {
                 match work {
                     Work::Single(envelope) => {
-                        handler_session.serve(envelope, &replies, extensions).await.map(Reply::Message)
+                        handler_session.answer(envelope, &replies, extensions).await.map(Reply::Answer)
                     }
                     Work::Batch { body, .. } => {
                         handler_session.handle_frame(&body, &replies, extensions).await.map(Reply::Batch)
