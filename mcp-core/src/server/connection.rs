@@ -3,7 +3,9 @@
 //! sent the client and still waits on. [`Session`](super::Session) dispatches; a
 //! [`Context`](super::Context) reaches the connection to talk back to the client.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -20,6 +22,7 @@ use crate::protocol::{ClientCapabilities, Implementation, LoggingLevel, Protocol
 pub(crate) struct Connection {
     pub(crate) server: Server,
     state: Mutex<ConnectionState>,
+    /// Keyed by ids the client picks: foldhash is seeded per map (see Cargo.toml).
     pub(crate) in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
     /// The in-flight `subscriptions/listen` requests: they never finish on their own, so the
     /// end of input ends them.
@@ -111,9 +114,9 @@ impl Connection {
         Connection {
             server,
             state: Mutex::new(ConnectionState::default()),
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::default()),
             listening: Mutex::new(HashSet::new()),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::default()),
             next_request_id: AtomicI64::new(0),
             notifications,
             input_closed: AtomicBool::new(false),

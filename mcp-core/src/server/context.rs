@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::Extensions;
 use super::connection::Connection;
 use super::mrtr::InputRound;
+use super::queue::{OutboundQueue, QueueSender};
 use crate::era::Era;
 use crate::error::{ClientRequestError, ToolError};
 use crate::jsonrpc::{Message, RequestId};
@@ -32,15 +33,37 @@ use crate::request::RequestFacts;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Outbound {
-    /// `None` for [`Outbound::closed`]: nothing is ever delivered.
-    tx: Option<mpsc::UnboundedSender<Message>>,
+    sink: Sink,
+}
+
+#[derive(Debug, Clone)]
+enum Sink {
+    /// [`Outbound::closed`]: nothing is ever delivered.
+    Closed,
+    Channel(mpsc::UnboundedSender<Message>),
+    Queue(QueueSender),
 }
 
 impl Outbound {
     /// A new outbound channel and its receiving end.
     pub fn channel() -> (Outbound, mpsc::UnboundedReceiver<Message>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Outbound { tx: Some(tx) }, rx)
+        (Outbound { sink: Sink::Channel(tx) }, rx)
+    }
+
+    /// A new outbound queue and its receiving end: [`Outbound::channel`] for one request's
+    /// messages, cheaper to make when most requests send none (see [`OutboundQueue`]).
+    ///
+    /// ```
+    /// use mcp_connector_core::{Outbound, jsonrpc::Message};
+    ///
+    /// let (out, mut queue) = Outbound::queue();
+    /// out.send(Message::notification("notifications/progress", None));
+    /// assert!(queue.try_recv().is_some());
+    /// ```
+    pub fn queue() -> (Outbound, OutboundQueue) {
+        let (tx, rx) = OutboundQueue::new();
+        (Outbound { sink: Sink::Queue(tx) }, rx)
     }
 
     /// An outbound that is closed from the start: what a channel whose receiver was dropped
@@ -55,17 +78,25 @@ impl Outbound {
     /// assert!(!nowhere.send(Message::notification("notifications/tools/list_changed", None)));
     /// ```
     pub fn closed() -> Outbound {
-        Outbound { tx: None }
+        Outbound { sink: Sink::Closed }
     }
 
     /// Queues a message; `false` when the receiving end is gone.
     pub fn send(&self, message: Message) -> bool {
-        self.tx.as_ref().is_some_and(|tx| tx.send(message).is_ok())
+        match &self.sink {
+            Sink::Closed => false,
+            Sink::Channel(tx) => tx.send(message).is_ok(),
+            Sink::Queue(tx) => tx.send(message),
+        }
     }
 
     /// Whether the receiving end is gone.
     pub fn is_closed(&self) -> bool {
-        self.tx.as_ref().is_none_or(|tx| tx.is_closed())
+        match &self.sink {
+            Sink::Closed => true,
+            Sink::Channel(tx) => tx.is_closed(),
+            Sink::Queue(tx) => tx.is_closed(),
+        }
     }
 }
 

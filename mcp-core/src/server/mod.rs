@@ -15,6 +15,7 @@ mod extensions;
 mod mrtr;
 mod pagination;
 mod prompt;
+mod queue;
 mod resource;
 pub(crate) mod safe;
 mod session;
@@ -24,7 +25,6 @@ mod tasks;
 mod tool;
 mod uri_template;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
@@ -34,6 +34,7 @@ pub use connection::SessionState;
 pub use context::{Context, FromContext, Outbound, State};
 pub use extensions::Extensions;
 pub use prompt::{Prompt, PromptBuilder, PromptHandler};
+pub use queue::OutboundQueue;
 pub use resource::{Resource, ResourceBuilder, ResourceHandler, ResourceRequest};
 pub use session::Session;
 pub use task_mirror::{TaskCommand, TaskMirror, TaskRecord};
@@ -165,12 +166,12 @@ impl IntoPrompt for Prompt {
 #[derive(Clone)]
 struct Catalog<T> {
     items: Vec<T>,
-    index: HashMap<String, usize>,
+    index: foldhash::HashMap<String, usize>,
 }
 
 impl<T> Default for Catalog<T> {
     fn default() -> Self {
-        Catalog { items: Vec::new(), index: HashMap::new() }
+        Catalog { items: Vec::new(), index: foldhash::HashMap::default() }
     }
 }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use mcp_connector_core::jsonrpc::{ErrorObject, Message, RequestId, code};
 use mcp_connector_core::protocol::ProtocolVersion;
 use mcp_connector_core::request::RequestEnvelope;
-use mcp_connector_core::{Answered, Extensions, Outbound, Session};
+use mcp_connector_core::{Answered, Extensions, Outbound, OutboundQueue, Session};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -191,7 +191,7 @@ impl Exchange {
             .get::<axum::http::Extensions>()
             .and_then(|e| e.get::<super::metrics::Observed>())
             .cloned();
-        let (replies, mut replies_rx) = Outbound::channel();
+        let (replies, mut replies_rx) = Outbound::queue();
         // Requests to the client need a stream to travel on and a session to bring the
         // answer back to; without both they are refused at once (see `refused`).
         let refuse_requests = !accepts.sse || matches!(stream, Stream::Ephemeral);
@@ -226,7 +226,7 @@ impl Exchange {
                     biased;
                     done = &mut handler => {
                         // Messages sent just before the answer still need a stream.
-                        while let Ok(message) = replies_rx.try_recv() {
+                        while let Some(message) = replies_rx.try_recv() {
                             if !(refuse_requests && refused(&session, &message).await) && accepts.sse {
                                 first.push(message);
                             }
@@ -307,21 +307,22 @@ impl Exchange {
     }
 }
 
-fn json_answer(
-    done: Outcome,
-    mut headers: HeaderMap,
-    modern: bool,
-    span: &Span,
-    started: Instant,
-) -> Response {
+fn json_answer(done: Outcome, headers: HeaderMap, modern: bool, span: &Span, started: Instant) -> Response {
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let _enter = span.enter();
     match done {
         Ok(Some(answer)) => {
             let status = if modern { modern::status_of(answer.error_code()) } else { StatusCode::OK };
             tracing::info!(status = status.as_u16(), elapsed_ms, "answered with JSON");
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            (status, headers, answer.to_json()).into_response()
+            // Built by hand rather than from `(status, headers, String)`: that writes a
+            // `text/plain` content type only to replace it, and merges an empty header map.
+            let mut response = Response::new(axum::body::Body::from(answer.to_json()));
+            *response.status_mut() = status;
+            if !headers.is_empty() {
+                *response.headers_mut() = headers;
+            }
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
         }
         Ok(None) => {
             // The client cancelled the request: no response is owed (2025-11-25,
@@ -403,7 +404,7 @@ struct Forwarder {
     sink: Sink,
     first: Vec<Message>,
     outcome: Option<Outcome>,
-    replies_rx: Option<mpsc::UnboundedReceiver<Message>>,
+    replies_rx: Option<OutboundQueue>,
     refuse_requests: bool,
     done_rx: oneshot::Receiver<Option<Reply>>,
     cancel: CancelOnDrop,
@@ -457,7 +458,7 @@ impl Forwarder {
             },
         };
         if let Some(mut rx) = self.replies_rx.take() {
-            while let Ok(message) = rx.try_recv() {
+            while let Some(message) = rx.try_recv() {
                 if !(self.refuse_requests && refused(&self.cancel.session, &message).await) {
                     self.sink.emit(to_json(&message)).await;
                 }
