@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::routing::{MethodRouter, get, post};
 use mcp_connector_core::Server;
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -20,7 +20,7 @@ use super::event_store::{EventStore, InMemoryEventStore};
 use super::limits::{self, RateLimit};
 use super::session::Sessions;
 use super::session_store::SessionStore;
-use super::{DEFAULT_PATH, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, endpoint, guard, legacy, serve};
+use super::{DEFAULT_PATH, cors, endpoint, guard, legacy, serve};
 
 /// The streamable HTTP transport and its options. [`router`](super::router) and
 /// [`serve`](super::serve) use the defaults; build one of these to change them.
@@ -682,11 +682,7 @@ impl HttpTransport {
                 }))
                 .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
                 .allow_headers(AllowHeaders::mirror_request())
-                .expose_headers([
-                    HeaderName::from_static(MCP_SESSION_ID),
-                    HeaderName::from_static(MCP_PROTOCOL_VERSION),
-                    header::WWW_AUTHENTICATE,
-                ])
+                .expose_headers(cors::EXPOSED)
                 .max_age(Duration::from_secs(600))
                 // tower-http builds its `Vary` value anew for every response (a join of the
                 // names: ~2.5k instructions of a tools/call); the same names go out below as
@@ -711,7 +707,7 @@ impl HttpTransport {
             )
             .layer(guard::DnsRebindingLayer { shared: shared.clone() })
             .option_layer(vary)
-            .option_layer(cors);
+            .option_layer(cors.map(|cors| cors::CorsShortcutLayer { cors }));
         // Inside those, on the MCP routes only: the token check, then the rate limit (it needs
         // the verified principal). The metadata routes stay reachable without a token.
         #[cfg(feature = "auth")]

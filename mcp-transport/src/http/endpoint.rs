@@ -205,6 +205,7 @@ async fn post_inner(
         guard::read_body(&parts.headers, body, shared.config.body_limit, shared.config.body_read_timeout)
             .await?;
     let incoming = classify(body)?;
+    let observed = super::metrics::Observed::of(&parts.extensions);
     match &incoming {
         Incoming::Request(envelope) => {
             record_method(span, envelope.method(), envelope.request.name());
@@ -216,17 +217,21 @@ async fn post_inner(
                 span.record("gen_ai.tool.name", tool);
             }
             // Metric labels take only names the server knows: a client must not be able to
-            // mint a new time series per request with made-up methods or tools.
-            let method = match &envelope.request {
-                ClientRequest::Unknown(_) => "_other",
-                _ => envelope.method(),
-            };
-            let tool = tool.map(|name| if shared.server.tool(name).is_some() { name } else { "_unknown" });
-            super::metrics::Observed::request(&parts.extensions, method, tool);
+            // mint a new time series per request with made-up methods or tools. (Looked up
+            // only for the metrics: the server finds the tool again when it runs the call.)
+            if let Some(observed) = observed {
+                let method = match &envelope.request {
+                    ClientRequest::Unknown(_) => "_other",
+                    _ => envelope.method(),
+                };
+                let tool =
+                    tool.map(|name| if shared.server.tool(name).is_some() { name } else { "_unknown" });
+                observed.request(method, tool);
+            }
         }
         Incoming::NoAnswer(message) => {
             record_method(span, message.method().unwrap_or("(response)"), None);
-            if let Some(method) = message.method() {
+            if let (Some(observed), Some(method)) = (observed, message.method()) {
                 let known = [
                     method::INITIALIZED,
                     method::CANCELLED,
@@ -234,17 +239,19 @@ async fn post_inner(
                     "notifications/roots/list_changed",
                 ];
                 let method = if known.contains(&method) { method } else { "_other" };
-                super::metrics::Observed::request(&parts.extensions, method, None);
+                observed.request(method, None);
             }
         }
         Incoming::Batch { first_method, .. } => {
             record_method(span, &format!("batch: {}", first_method.as_deref().unwrap_or("-")), None);
         }
     }
+    // Read once: the era and, for a legacy request, the version both come from it.
+    let version_header = parts.headers.get(&guard::PROTOCOL_VERSION_HEADER);
     let era = match &incoming {
-        Incoming::Request(envelope) => modern::era_of(&parts.headers, envelope),
-        Incoming::NoAnswer(Message::Notification(n)) => modern::era_of_notification(&parts.headers, n),
-        Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_era(&parts.headers),
+        Incoming::Request(envelope) => modern::era_of(version_header, envelope),
+        Incoming::NoAnswer(Message::Notification(n)) => modern::era_of_notification(version_header, n),
+        Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_era(version_header),
     };
     span.record("mcp.era", era.as_str());
     // Checked after decoding only so that the span names the method of a refused request.
@@ -256,7 +263,7 @@ async fn post_inner(
             }
             None
         }
-        Era::Legacy => guard::protocol_version(&parts.headers)?,
+        Era::Legacy => guard::protocol_version_in(version_header)?,
     };
     #[cfg(feature = "auth")]
     if let Incoming::Request(envelope) = &incoming

@@ -1,18 +1,25 @@
 //! The checks every request passes before it reaches a session: Host and Origin (DNS
 //! rebinding), Accept, Content-Type, body size and `MCP-Protocol-Version`.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use axum::body::HttpBody;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use mcp_connector_core::McpError;
 use mcp_connector_core::protocol::ProtocolVersion;
 
 use super::reject::Rejection;
 use super::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID, Shared};
+
+/// `MCP-Protocol-Version` as a header name built once: a lookup by `&str` parses (validates
+/// and lowercases) the name again on every call, and this header is read on every request.
+pub(crate) static PROTOCOL_VERSION_HEADER: HeaderName = HeaderName::from_static(MCP_PROTOCOL_VERSION);
 
 /// Refuses requests whose `Host` or `Origin` names a site that is not on the allow-lists
 /// (2025-11-25, basic/transports, "Security Warning": an invalid Origin MUST get 403), before
@@ -109,39 +116,67 @@ impl Accepts {
     /// Reads `Accept`. No header at all means anything goes (RFC 9110, section 12.5.1); a
     /// range with `q=0` is a refusal.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
-        let mut values = headers.get_all(header::ACCEPT).iter().peekable();
-        if values.peek().is_none() {
+        let mut values = headers.get_all(header::ACCEPT).iter();
+        let Some(first) = values.next() else {
             return Accepts { json: true, sse: true };
+        };
+        let second = values.next();
+        // What clients send in practice, compared whole: parsing it costs more than the rest
+        // of this check, and it runs for every request.
+        if second.is_none()
+            && let Some(known) = Self::common(first.as_bytes())
+        {
+            return known;
         }
         let mut accepts = Accepts { json: false, sse: false };
-        for value in values {
+        for value in [first].into_iter().chain(second).chain(values) {
             let Ok(value) = value.to_str() else { continue };
-            for range in value.split(',') {
-                let mut parts = range.split(';');
-                let media = parts.next().unwrap_or("").trim();
-                let refused = parts.any(|p| {
-                    let p = p.trim();
-                    p.strip_prefix("q=")
-                        .or_else(|| p.strip_prefix("Q="))
-                        .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
-                });
-                if refused {
-                    continue;
-                }
-                // Media types are case-insensitive; compared in place, as this runs for every
-                // request (a lowercased copy per range showed in the profile).
-                let is = |name: &str| media.eq_ignore_ascii_case(name);
-                if is("*/*") {
-                    accepts.json = true;
-                    accepts.sse = true;
-                } else if is("application/*") || is("application/json") {
-                    accepts.json = true;
-                } else if is("text/*") || is("text/event-stream") {
-                    accepts.sse = true;
-                }
-            }
+            accepts.read(value);
         }
         accepts
+    }
+
+    /// The `Accept` values MCP clients send, exactly as they send them.
+    fn common(value: &[u8]) -> Option<Accepts> {
+        const BOTH: Accepts = Accepts { json: true, sse: true };
+        match value {
+            b"application/json, text/event-stream"
+            | b"text/event-stream, application/json"
+            | b"application/json,text/event-stream"
+            | b"text/event-stream,application/json"
+            | b"*/*" => Some(BOTH),
+            b"application/json" => Some(Accepts { json: true, sse: false }),
+            b"text/event-stream" => Some(Accepts { json: false, sse: true }),
+            _ => None,
+        }
+    }
+
+    /// Adds what one `Accept` value allows.
+    fn read(&mut self, value: &str) {
+        for range in value.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                let p = p.trim();
+                p.strip_prefix("q=")
+                    .or_else(|| p.strip_prefix("Q="))
+                    .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+            });
+            if refused {
+                continue;
+            }
+            // Media types are case-insensitive; compared in place, as this runs for every
+            // request (a lowercased copy per range showed in the profile).
+            let is = |name: &str| media.eq_ignore_ascii_case(name);
+            if is("*/*") {
+                self.json = true;
+                self.sse = true;
+            } else if is("application/*") || is("application/json") {
+                self.json = true;
+            } else if is("text/*") || is("text/event-stream") {
+                self.sse = true;
+            }
+        }
     }
 }
 
@@ -172,15 +207,25 @@ pub(crate) fn require_sse(accepts: Accepts) -> Result<(), Rejection> {
 
 /// 415 unless the body is declared as JSON.
 pub(crate) fn require_json_body(headers: &HeaderMap) -> Result<(), Rejection> {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    match essence.as_deref() {
-        Some("application/json") => Ok(()),
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: the body must be sent with Content-Type application/json",
+        ));
+    };
+    // What clients send, compared whole before anything is parsed.
+    if value.as_bytes() == b"application/json" {
+        return Ok(());
+    }
+    let essence = value.to_str().ok().map(|v| v.split(';').next().unwrap_or("").trim());
+    match essence {
+        Some(essence) if essence.eq_ignore_ascii_case("application/json") => Ok(()),
         Some(other) => Err(Rejection::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Unsupported Media Type: expected Content-Type application/json, got `{other}`"),
+            format!(
+                "Unsupported Media Type: expected Content-Type application/json, got `{}`",
+                other.to_ascii_lowercase()
+            ),
         )),
         None => Err(Rejection::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -189,7 +234,8 @@ pub(crate) fn require_json_body(headers: &HeaderMap) -> Result<(), Rejection> {
     }
 }
 
-/// Reads the whole body, never holding more than `limit` bytes: 413 beyond it.
+/// Reads the whole body, never holding more than `limit` bytes: 413 beyond it; 408 when it
+/// does not arrive within `timeout`.
 pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
@@ -206,37 +252,105 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let collect = Limited::new(body, limit).collect();
-    let collected = match timeout {
-        Some(timeout) => match tokio::time::timeout(timeout, collect).await {
-            Ok(collected) => collected,
-            Err(_) => {
-                tracing::warn!(
-                    timeout_ms = timeout.as_millis() as u64,
-                    "a request body stalled; answered 408"
-                );
-                let mut refusal = Rejection::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    format!(
-                        "Request Timeout: the request body did not arrive within {} s; send it at once, after the header",
-                        timeout.as_secs_f64()
-                    ),
-                );
-                // The rest of the body may still come: this connection cannot carry another
-                // request.
-                refusal.close_connection = true;
-                return Err(refusal);
-            }
-        },
-        None => collect.await,
-    };
-    match collected {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(error) => Err(Rejection::new(
+    let mut reading = Reading { body, limit, first: None, rest: Vec::new() };
+    // The timer is armed only when the body is not all there on the first look: hyper has
+    // usually read a small body along with the header, and a timer set and cancelled on
+    // every request showed in the profile.
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let read = std::future::poll_fn(|cx| {
+        if let Poll::Ready(read) = reading.poll(cx) {
+            return Poll::Ready(read);
+        }
+        let Some(timeout) = timeout else { return Poll::Pending };
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(ReadError::TimedOut(timeout))),
+            Poll::Pending => Poll::Pending,
+        }
+    });
+    match read.await {
+        Ok(bytes) => Ok(bytes),
+        Err(ReadError::TooLarge) => Err(too_large()),
+        Err(ReadError::TimedOut(timeout)) => {
+            tracing::warn!(timeout_ms = timeout.as_millis() as u64, "a request body stalled; answered 408");
+            let mut refusal = Rejection::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "Request Timeout: the request body did not arrive within {} s; send it at once, after the header",
+                    timeout.as_secs_f64()
+                ),
+            );
+            // The rest of the body may still come: this connection cannot carry another
+            // request.
+            refusal.close_connection = true;
+            Err(refusal)
+        }
+        Err(ReadError::Body(error)) => Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             format!("Bad Request: could not read the request body: {error}"),
         )),
+    }
+}
+
+/// Why a body could not be read.
+enum ReadError {
+    TooLarge,
+    TimedOut(std::time::Duration),
+    Body(axum::Error),
+}
+
+/// A body being read: its first data frame is kept as it came (one frame is the common case,
+/// and then the answer is that frame's bytes, not a copy); later frames are appended to a copy.
+struct Reading {
+    body: Body,
+    limit: usize,
+    first: Option<Bytes>,
+    rest: Vec<u8>,
+}
+
+impl Reading {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, ReadError>> {
+        loop {
+            // A body known to be complete is not polled again (hyper knows it from
+            // Content-Length): one poll less per request.
+            if self.first.is_some() && self.body.is_end_stream() {
+                return Poll::Ready(Ok(self.take()));
+            }
+            let frame = match std::task::ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+                None => return Poll::Ready(Ok(self.take())),
+                Some(Err(error)) => return Poll::Ready(Err(ReadError::Body(error))),
+                Some(Ok(frame)) => frame,
+            };
+            // Trailers carry nothing a JSON-RPC message needs.
+            let Ok(data) = frame.into_data() else { continue };
+            // Once a second frame came, `rest` holds the first one too.
+            let held = if self.rest.is_empty() {
+                self.first.as_ref().map_or(0, Bytes::len)
+            } else {
+                self.rest.len()
+            };
+            if data.len() > self.limit - held {
+                return Poll::Ready(Err(ReadError::TooLarge));
+            }
+            match &self.first {
+                None => self.first = Some(data),
+                Some(first) => {
+                    if self.rest.is_empty() {
+                        self.rest.extend_from_slice(first);
+                    }
+                    self.rest.extend_from_slice(&data);
+                }
+            }
+        }
+    }
+
+    /// Everything read.
+    fn take(&mut self) -> Bytes {
+        if self.rest.is_empty() {
+            self.first.take().unwrap_or_default()
+        } else {
+            Bytes::from(std::mem::take(&mut self.rest))
+        }
     }
 }
 
@@ -245,7 +359,12 @@ pub(crate) async fn read_body(
 /// `UnsupportedProtocolVersionError` code and data of 2026-07-28 (streamable-http, "Protocol
 /// Version Header"), which a dual-era client recognises as a modern server's answer.
 pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, Rejection> {
-    let Some(value) = headers.get(MCP_PROTOCOL_VERSION) else {
+    protocol_version_in(headers.get(&PROTOCOL_VERSION_HEADER))
+}
+
+/// [`protocol_version`] of the header's value, for a caller that has read it already.
+pub(crate) fn protocol_version_in(value: Option<&HeaderValue>) -> Result<Option<ProtocolVersion>, Rejection> {
+    let Some(value) = value else {
         return Ok(None);
     };
     let requested = value.to_str().unwrap_or("").trim();
@@ -292,5 +411,47 @@ mod tests {
         assert_eq!(accepts(Some("*/*;q=0.8")), Accepts { json: true, sse: true });
         assert_eq!(accepts(Some("text/html, application/json;q=0")), Accepts { json: false, sse: false });
         assert_eq!(accepts(Some("text/*")), Accepts { json: false, sse: true });
+        assert_eq!(accepts(Some("application/json")), Accepts { json: true, sse: false });
+    }
+
+    #[test]
+    fn the_common_accept_values_read_as_the_parser_reads_them() {
+        for value in [
+            "application/json, text/event-stream",
+            "text/event-stream, application/json",
+            "application/json,text/event-stream",
+            "text/event-stream,application/json",
+            "*/*",
+            "application/json",
+            "text/event-stream",
+        ] {
+            let mut parsed = Accepts { json: false, sse: false };
+            parsed.read(value);
+            assert_eq!(Accepts::common(value.as_bytes()), Some(parsed), "{value}");
+        }
+    }
+
+    #[test]
+    fn several_accept_headers_add_up() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.append(header::ACCEPT, HeaderValue::from_static("text/event-stream"));
+        assert_eq!(Accepts::from_headers(&headers), Accepts { json: true, sse: true });
+    }
+
+    #[test]
+    fn a_content_type_is_compared_without_case_or_parameters() {
+        let check = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+            require_json_body(&headers).map_err(|r| r.status)
+        };
+        assert_eq!(check("application/json"), Ok(()));
+        assert_eq!(check("Application/JSON; charset=utf-8"), Ok(()));
+        assert_eq!(check("text/plain"), Err(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        assert_eq!(
+            require_json_body(&HeaderMap::new()).map_err(|r| r.status),
+            Err(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        );
     }
 }

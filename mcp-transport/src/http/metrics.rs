@@ -121,14 +121,17 @@ impl Observed {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
+    /// The observation of a request, when metrics are on.
+    pub(crate) fn of(extensions: &axum::http::Extensions) -> Option<&Observed> {
+        extensions.get::<Observed>()
+    }
+
     /// The JSON-RPC method and, for `tools/call`, the tool.
-    pub(crate) fn request(extensions: &axum::http::Extensions, method: &str, tool: Option<&str>) {
-        if let Some(observed) = extensions.get::<Observed>() {
-            observed.with(|o| {
-                o.method = Some(method.to_owned());
-                o.tool = tool.map(str::to_owned);
-            });
-        }
+    pub(crate) fn request(&self, method: &str, tool: Option<&str>) {
+        self.with(|o| {
+            o.method = Some(method.to_owned());
+            o.tool = tool.map(str::to_owned);
+        });
     }
 
     /// The JSON-RPC error code the answer carries.

@@ -133,6 +133,7 @@
 
 mod allow;
 mod config;
+mod cors;
 mod endpoint;
 mod event_store;
 mod exchange;

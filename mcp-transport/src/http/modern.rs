@@ -9,7 +9,8 @@
 
 use std::borrow::Cow;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::AsHeaderName;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use mcp_connector_core::era::Era;
 use mcp_connector_core::jsonrpc::{Message, Notification, RequestId, code};
 use mcp_connector_core::protocol::{ProtocolVersion, meta, method};
@@ -17,13 +18,17 @@ use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
 use mcp_connector_core::{Server, Tool};
 use serde_json::{Map, Value, json};
 
-use super::MCP_PROTOCOL_VERSION;
+use super::guard::PROTOCOL_VERSION_HEADER;
 use super::reject::Rejection;
 
 /// The `Mcp-Method` request header (mirrors the body's `method`).
 pub(crate) const MCP_METHOD: &str = "mcp-method";
 /// The `Mcp-Name` request header (mirrors `params.name`, `params.uri` or `params.taskId`).
 pub(crate) const MCP_NAME: &str = "mcp-name";
+/// [`MCP_METHOD`] and [`MCP_NAME`] as header names built once (see
+/// [`PROTOCOL_VERSION_HEADER`]).
+static MCP_METHOD_HEADER: HeaderName = HeaderName::from_static(MCP_METHOD);
+static MCP_NAME_HEADER: HeaderName = HeaderName::from_static(MCP_NAME);
 /// The prefix of the headers that mirror `x-mcp-header` tool arguments.
 const MCP_PARAM: &str = "mcp-param-";
 
@@ -33,42 +38,45 @@ const BASE64_SUFFIX: &str = "?=";
 
 /// Whether `MCP-Protocol-Version` names a modern revision (2026-07-28 or later).
 pub(crate) fn header_is_modern(headers: &HeaderMap) -> bool {
-    headers
-        .get(MCP_PROTOCOL_VERSION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| ProtocolVersion::new(v.trim()).is_modern())
+    is_modern(headers.get(&PROTOCOL_VERSION_HEADER))
+}
+
+/// Whether a `MCP-Protocol-Version` value names a modern revision.
+pub(crate) fn is_modern(version_header: Option<&HeaderValue>) -> bool {
+    version_header.and_then(|v| v.to_str().ok()).is_some_and(|v| ProtocolVersion::new(v.trim()).is_modern())
 }
 
 /// The era the `MCP-Protocol-Version` header alone names (for what has no `_meta`: responses
 /// and batches).
-pub(crate) fn header_era(headers: &HeaderMap) -> Era {
-    if header_is_modern(headers) { Era::Modern } else { Era::Legacy }
+pub(crate) fn header_era(version_header: Option<&HeaderValue>) -> Era {
+    if is_modern(version_header) { Era::Modern } else { Era::Legacy }
 }
 
 /// The era a POSTed request is served in: the one its `_meta` chose (the core decided it when
 /// the request was decoded: "Versioning and Compatibility", "Backward Compatibility with
-/// Initialization-Based Versions"), or modern when the header names a modern version and the
-/// request is no `initialize`: a modern client that forgot `_meta` must hear so (-32602 in
-/// [`check`]), not be served as a 2025 client.
-pub(crate) fn era_of(headers: &HeaderMap, envelope: &RequestEnvelope) -> Era {
+/// Initialization-Based Versions"), or modern when the `MCP-Protocol-Version` header (its
+/// value, read once by the caller) names a modern version and the request is no `initialize`:
+/// a modern client that forgot `_meta` must hear so (-32602 in [`check`]), not be served as a
+/// 2025 client.
+pub(crate) fn era_of(version_header: Option<&HeaderValue>, envelope: &RequestEnvelope) -> Era {
     match envelope.facts.era {
         Era::Modern => Era::Modern,
         Era::Legacy if envelope.method() == method::INITIALIZE => Era::Legacy,
-        Era::Legacy => header_era(headers),
+        Era::Legacy => header_era(version_header),
     }
 }
 
 /// The era of a POSTed notification: modern when its `_meta` names a version (notifications
 /// are not decoded into envelopes; 2026-07-28 defines none a server must act on over HTTP) or
 /// the header names a modern one.
-pub(crate) fn era_of_notification(headers: &HeaderMap, notification: &Notification) -> Era {
+pub(crate) fn era_of_notification(version_header: Option<&HeaderValue>, notification: &Notification) -> Era {
     let names_version = notification
         .params
         .as_ref()
         .and_then(|p| p.get("_meta"))
         .and_then(Value::as_object)
         .is_some_and(|m| m.contains_key(meta::PROTOCOL_VERSION));
-    if names_version || (notification.method != method::INITIALIZE && header_is_modern(headers)) {
+    if names_version || (notification.method != method::INITIALIZE && is_modern(version_header)) {
         Era::Modern
     } else {
         Era::Legacy
@@ -94,14 +102,14 @@ pub(crate) fn check(
     let version = envelope.facts.protocol_version.as_str();
 
     // "Protocol Version Header": present, and equal to the body's.
-    let header_version = required(headers, MCP_PROTOCOL_VERSION, "MCP-Protocol-Version")?;
+    let header_version = required(headers, &PROTOCOL_VERSION_HEADER, "MCP-Protocol-Version")?;
     if header_version != version {
         return Err(differs("MCP-Protocol-Version", header_version, version));
     }
 
     // "Standard Request Headers": Mcp-Method on every request; values are case-sensitive.
     let method = envelope.method();
-    let header_method = required(headers, MCP_METHOD, "Mcp-Method")?;
+    let header_method = required(headers, &MCP_METHOD_HEADER, "Mcp-Method")?;
     if header_method != method {
         return Err(differs("Mcp-Method", header_method, method));
     }
@@ -109,7 +117,8 @@ pub(crate) fn check(
     // Mcp-Name, where the method has a name-shaped field.
     if let Some(source) = envelope.request.name_field() {
         let body = envelope.request.name();
-        let header = single(headers, MCP_NAME, "Mcp-Name")?.map(|v| decode(v, "Mcp-Name")).transpose()?;
+        let header =
+            single(headers, &MCP_NAME_HEADER, "Mcp-Name")?.map(|v| decode(v, "Mcp-Name")).transpose()?;
         match (body, header) {
             (Some(body), Some(header)) if body == header => {}
             (Some(body), Some(header)) => return Err(differs("Mcp-Name", &header, body)),
@@ -157,7 +166,7 @@ fn check_tool_params(
     })?;
     for (name, path) in params {
         let display = format!("Mcp-Param-{name}");
-        let header = single(headers, &format!("{MCP_PARAM}{}", name.to_ascii_lowercase()), &display)?;
+        let header = single(headers, format!("{MCP_PARAM}{}", name.to_ascii_lowercase()), &display)?;
         let value = value_at(arguments, &path).filter(|v| !v.is_null());
         let argument = path.join(".");
         match (value, header) {
@@ -224,7 +233,11 @@ fn value_text(value: &Value) -> String {
 
 /// One header's value with optional whitespace trimmed (RFC 9110, section 5.5); `None` when
 /// absent. Sent twice, or with bytes a field value cannot hold, it is malformed.
-fn single<'h>(headers: &'h HeaderMap, name: &str, display: &str) -> Result<Option<&'h str>, Rejection> {
+fn single<'h>(
+    headers: &'h HeaderMap,
+    name: impl AsHeaderName,
+    display: &str,
+) -> Result<Option<&'h str>, Rejection> {
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -240,7 +253,11 @@ fn single<'h>(headers: &'h HeaderMap, name: &str, display: &str) -> Result<Optio
     Ok(Some(value.trim_matches([' ', '\t'])))
 }
 
-fn required<'h>(headers: &'h HeaderMap, name: &str, display: &str) -> Result<&'h str, Rejection> {
+fn required<'h>(
+    headers: &'h HeaderMap,
+    name: impl AsHeaderName,
+    display: &str,
+) -> Result<&'h str, Rejection> {
     single(headers, name, display)?.ok_or_else(|| mismatch(format!("the {display} header is required")))
 }
 
@@ -364,17 +381,20 @@ mod tests {
             RequestEnvelope::decode(request).expect("decodes")
         };
         let mut headers = HeaderMap::new();
+        let era_of = |headers: &HeaderMap, envelope: &RequestEnvelope| {
+            super::era_of(headers.get(&PROTOCOL_VERSION_HEADER), envelope)
+        };
         assert_eq!(era_of(&headers, &envelope("tools/list", true)), Era::Modern);
         assert_eq!(era_of(&headers, &envelope("initialize", true)), Era::Modern);
         assert_eq!(era_of(&headers, &envelope("tools/list", false)), Era::Legacy);
-        headers.insert(MCP_PROTOCOL_VERSION, HeaderValue::from_static("2026-07-28"));
+        headers.insert(super::super::MCP_PROTOCOL_VERSION, HeaderValue::from_static("2026-07-28"));
         assert_eq!(era_of(&headers, &envelope("tools/list", false)), Era::Modern);
         assert_eq!(
             era_of(&headers, &envelope("initialize", false)),
             Era::Legacy,
             "initialize selects the legacy era"
         );
-        headers.insert(MCP_PROTOCOL_VERSION, HeaderValue::from_static("2025-11-25"));
+        headers.insert(super::super::MCP_PROTOCOL_VERSION, HeaderValue::from_static("2025-11-25"));
         assert_eq!(era_of(&headers, &envelope("tools/list", false)), Era::Legacy);
     }
 
