@@ -165,6 +165,31 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_
     assert!(idle >= Duration::from_millis(1400), "closed before the idle timeout: {idle:?}");
 }
 
+/// The watcher re-reads a connection's phase on a timer rather than being woken on every
+/// change (`serve.rs`, `Activity`): a header begun on a connection that was idle gets the
+/// header-read timeout from when it began, not what remained of the (longer) idle timeout.
+#[tokio::test]
+async fn a_header_begun_on_an_idle_connection_is_held_to_the_header_timeout() {
+    let probe = Probe::default();
+    let header = Duration::from_millis(300);
+    let server = TestServer::start(
+        transport(&probe).header_read_timeout(Some(header)).idle_timeout(Some(Duration::from_secs(30))),
+    )
+    .await;
+    let addr = addr_of(&server);
+    let mut stream = TcpStream::connect(&addr).await.expect("connect");
+    stream.write_all(&raw_call(&addr)).await.expect("write");
+    assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+    // Idle a while (well within the idle timeout), then start a header and stall in it.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    stream.write_all(b"POST /mcp HTTP/1.1\r\nHost: ").await.expect("write");
+    let began = Instant::now();
+    closed_within(&mut stream, Duration::from_secs(5)).await.expect("closed by the header timeout");
+    let stalled = began.elapsed();
+    assert!(stalled >= Duration::from_millis(250), "closed before the header timeout: {stalled:?}");
+    assert!(stalled < Duration::from_millis(1500), "held to the idle timeout instead: {stalled:?}");
+}
+
 #[tokio::test]
 async fn a_request_in_flight_is_not_cut_by_the_connection_timeouts() {
     let probe = Probe::default();

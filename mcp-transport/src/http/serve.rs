@@ -27,7 +27,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -237,14 +237,19 @@ enum Phase {
 }
 
 /// A connection's phase, updated by its reads and its requests, watched by `stalled`.
+///
+/// Nothing wakes the watcher when the phase changes: it reads the phase again at the earlier of
+/// the deadline of the phase it saw and the shorter of the two timeouts from now. Any phase
+/// that began after a check has its deadline at least that shorter timeout after the check, so
+/// none is missed or overrun, and a request costs a lock or two instead of waking the watcher
+/// and re-arming its timer twice (about 2k instructions per request in the callgrind profile).
 struct Activity {
     phase: Mutex<Phase>,
-    changed: Notify,
 }
 
 impl Activity {
     fn new() -> Self {
-        Activity { phase: Mutex::new(Phase::Head(Instant::now())), changed: Notify::new() }
+        Activity { phase: Mutex::new(Phase::Head(Instant::now())) }
     }
 
     fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
@@ -256,8 +261,6 @@ impl Activity {
         let mut phase = self.phase();
         if let Phase::Idle(_) = *phase {
             *phase = Phase::Head(Instant::now());
-            drop(phase);
-            self.changed.notify_one();
         }
     }
 
@@ -286,20 +289,14 @@ impl Activity {
                 Phase::Idle(since) => idle_timeout.map(|t| (since + t, "idle timeout")),
                 Phase::Busy(_) => None,
             };
+            let now = Instant::now();
             match deadline {
-                Some((at, why)) if at <= Instant::now() => return why,
-                Some((at, _)) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
-                        () = self.changed.notified() => {}
-                    }
-                }
-                None => {
-                    tokio::select! {
-                        () = tokio::time::sleep(recheck) => {}
-                        () = self.changed.notified() => {}
-                    }
-                }
+                Some((at, why)) if at <= now => return why,
+                // A request header, once begun, only ends in a request: its deadline stands.
+                Some((at, _)) if matches!(phase, Phase::Head(_)) => tokio::time::sleep_until(at).await,
+                // Idle or busy, a header may begin at any moment: look again within `recheck`.
+                Some((at, _)) => tokio::time::sleep_until(at.min(now + recheck)).await,
+                None => tokio::time::sleep_until(now + recheck).await,
             }
         }
     }
@@ -315,8 +312,6 @@ impl Drop for Busy {
             Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
             _ => Phase::Idle(Instant::now()),
         };
-        drop(phase);
-        self.0.changed.notify_one();
     }
 }
 
