@@ -37,7 +37,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -423,7 +423,10 @@ impl RequestEnvelope {
     /// assert!(RequestEnvelope::from_call_frame(br#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#).is_none());
     /// ```
     pub fn from_call_frame(bytes: &[u8]) -> Option<Result<RequestEnvelope, ErrorResponse>> {
-        let frame: CallFrame<'_> = serde_json::from_slice(bytes).ok()?;
+        // One check of the whole frame, rather than serde_json's of each string in turn; a
+        // frame that is not UTF-8 is the general path's to refuse.
+        let frame = std::str::from_utf8(bytes).ok()?;
+        let frame: CallFrame<'_> = serde_json::from_str(frame).ok()?;
         if frame.jsonrpc != crate::jsonrpc::JSONRPC_VERSION || frame.method != method::TOOLS_CALL {
             return None;
         }
@@ -432,14 +435,14 @@ impl RequestEnvelope {
             b'-' | b'0'..=b'9' => RequestId::Number(serde_json::from_str(frame.id.get()).ok()?),
             _ => return None,
         };
-        // No params at all is a call without a name, and params that are not an object are
-        // refused: the general path words both errors.
-        let params = frame.params?.get();
-        if !params.starts_with('{') {
-            return None;
-        }
-        let CallFrameParams { name, arguments, meta, request_state, input_responses } =
-            serde_json::from_str(params).ok()?;
+        // No params at all is a call without a name: the general path words that error.
+        let CallFrameParams { name, arguments, meta, request_state, input_responses } = match frame.params? {
+            FrameParams::Parsed(params) => params,
+            // `params` came before `method`: read now that the method is known.
+            FrameParams::Raw(params) => {
+                CallParamsSeed.deserialize(&mut serde_json::Deserializer::from_str(params.get())).ok()?
+            }
+        };
         // A `_meta` that is not an object is the params' own parse's to refuse.
         if meta.as_ref().is_some_and(|meta| !meta.get().starts_with('{')) {
             return None;
@@ -459,19 +462,87 @@ impl RequestEnvelope {
 /// The top level of a JSON-RPC request frame, borrowed from its bytes (see
 /// [`RequestEnvelope::from_call_frame`]). Any field it does not name is ignored, as the general
 /// path ignores it; a repeated one fails the parse, which sends the frame down the general path.
-#[derive(Deserialize)]
 struct CallFrame<'a> {
-    #[serde(borrow)]
     jsonrpc: Cow<'a, str>,
-    #[serde(borrow)]
     id: &'a RawValue,
-    #[serde(borrow)]
     method: Cow<'a, str>,
-    #[serde(borrow)]
-    params: Option<&'a RawValue>,
+    params: Option<FrameParams<'a>>,
 }
 
-/// A string, borrowed from the `_meta` text when it has no escapes.
+/// The params of a frame: parsed as they were read when `method` came first and named
+/// `tools/call` (the usual order, one pass over the bytes), kept as text otherwise.
+enum FrameParams<'a> {
+    Parsed(CallFrameParams),
+    Raw(&'a RawValue),
+}
+
+impl<'de> Deserialize<'de> for CallFrame<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(CallFrameVisitor)
+    }
+}
+
+/// The members of a frame that [`CallFrame`] reads.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum FrameField {
+    Jsonrpc,
+    Id,
+    Method,
+    Params,
+    #[serde(other)]
+    Other,
+}
+
+/// Reads a [`CallFrame`] member by member, so that `params` can be parsed as the call's the
+/// moment it is reached (and a frame of another method given up as soon as its `method` is
+/// read).
+struct CallFrameVisitor;
+
+impl<'de> Visitor<'de> for CallFrameVisitor {
+    type Value = CallFrame<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON-RPC request object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CallFrame<'de>, A::Error> {
+        let (mut jsonrpc, mut id, mut method, mut params) = (None, None, None, None);
+        fn once<T, E: serde::de::Error>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(), E> {
+            match slot.replace(value) {
+                None => Ok(()),
+                Some(_) => Err(E::duplicate_field(name)),
+            }
+        }
+        while let Some(field) = map.next_key()? {
+            match field {
+                FrameField::Jsonrpc => once(&mut jsonrpc, "jsonrpc", map.next_value::<Text<'de>>()?.0)?,
+                FrameField::Id => once(&mut id, "id", map.next_value::<&'de RawValue>()?)?,
+                FrameField::Method => once(&mut method, "method", map.next_value::<Text<'de>>()?.0)?,
+                FrameField::Params => {
+                    let read = match method.as_deref() {
+                        Some(method::TOOLS_CALL) => FrameParams::Parsed(map.next_value_seed(CallParamsSeed)?),
+                        // Another method: the general path serves it; no need to read further.
+                        Some(_) => return Err(serde::de::Error::custom("not a tools/call")),
+                        None => FrameParams::Raw(map.next_value()?),
+                    };
+                    once(&mut params, "params", read)?
+                }
+                FrameField::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CallFrame {
+            jsonrpc: jsonrpc.ok_or_else(|| serde::de::Error::missing_field("jsonrpc"))?,
+            id: id.ok_or_else(|| serde::de::Error::missing_field("id"))?,
+            method: method.ok_or_else(|| serde::de::Error::missing_field("method"))?,
+            params,
+        })
+    }
+}
+
+/// A string, borrowed from the text when it has no escapes.
 struct Text<'a>(Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Text<'de> {
@@ -493,6 +564,30 @@ impl<'de> Deserialize<'de> for Text<'de> {
             }
         }
         deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// Reads the params of `tools/call`, which must be an object: serde's derived struct parse
+/// would also take an array, which the general path refuses.
+struct CallParamsSeed;
+
+impl<'de> DeserializeSeed<'de> for CallParamsSeed {
+    type Value = CallFrameParams;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<CallFrameParams, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CallParamsSeed {
+    type Value = CallFrameParams;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the params of tools/call")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CallFrameParams, A::Error> {
+        CallFrameParams::deserialize(serde::de::value::MapAccessDeserializer::new(map))
     }
 }
 
@@ -681,6 +776,9 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#.to_owned(),
             r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01"}}}"#.to_owned(),
             r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":7}}}"#.to_owned(),
+            // `params` before `method` (read once the method is known), `jsonrpc` last.
+            r#"{"params":{"name":"x","arguments":{"n":1}},"id":5,"method":"tools/call","jsonrpc":"2.0"}"#.to_owned(),
+            format!(r#"{{"id":5,"params":{{"_meta":{meta},"name":"x","requestState":"s"}},"jsonrpc":"2.0","method":"tools/call"}}"#),
             // Every `_meta` the quick read leaves to the general rule: the same facts, the
             // same refusals, word for word.
             r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":null}}}"#.to_owned(),
@@ -725,13 +823,27 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/call","params":{"name":"x"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","name":"y"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}} trailing"#,
+            // The rules hold whichever comes first, `params` or `method`.
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x"},"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":["x"],"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x","_meta":[]},"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x"},"params":{"name":"x"},"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x"},"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","method":"tools/call","params":{"name":"x"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":"m"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":7,"params":{"name":"x"}}"#,
             r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}]"#,
+            // A batch whose members spell a call in order is a batch, not a call.
+            r#"["2.0",1,"tools/call",{"name":"x"}]"#,
         ];
         for frame in left {
             assert!(RequestEnvelope::from_call_frame(frame.as_bytes()).is_none(), "{frame}");
         }
+        // Bytes that are not UTF-8 (checked once, for the whole frame).
+        let frame =
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"\xff\"}}";
+        assert!(RequestEnvelope::from_call_frame(frame).is_none());
     }
 
     #[test]
