@@ -33,10 +33,12 @@
 //! assert_eq!(call.arguments.as_ref().unwrap()["message"], "hi");
 //! ```
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::era::Era;
@@ -79,16 +81,29 @@ pub struct RequestFacts {
     /// The lowest log level the request asked for (`io.modelcontextprotocol/logLevel`, modern
     /// era only; a legacy session sets its level with `logging/setLevel` instead).
     pub log_level: Option<LoggingLevel>,
-    /// The request's `_meta`, as the client sent it.
-    pub meta: Option<Meta>,
+    /// The request's `_meta`, as the client sent it (read it with [`RequestFacts::meta`]).
+    pub(crate) meta: MetaCarried,
     /// The multi round-trip input this request carries (modern `tools/call`, `prompts/get`,
     /// `resources/read`).
     pub(crate) input: InputCarried,
 }
 
 impl RequestFacts {
+    /// The request's `_meta`, exactly as the client sent it, if it sent one.
+    ///
+    /// ```
+    /// use mcp_connector_core::request::RequestEnvelope;
+    ///
+    /// let frame = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"tenant":"acme"}}}"#;
+    /// let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
+    /// assert_eq!(envelope.facts.meta().unwrap()["tenant"], "acme");
+    /// ```
+    pub fn meta(&self) -> Option<&Meta> {
+        self.meta.get()
+    }
+
     /// The facts of a legacy request before the session fills them in.
-    fn legacy(meta: Option<Meta>) -> Self {
+    fn legacy(meta: MetaCarried) -> Self {
         RequestFacts {
             era: Era::Legacy,
             protocol_version: ProtocolVersion::default(),
@@ -107,6 +122,48 @@ impl RequestFacts {
 pub(crate) struct InputCarried {
     pub(crate) request_state: Option<Value>,
     pub(crate) input_responses: Option<Value>,
+}
+
+/// A request's `_meta`, as the client sent it. A frame the `tools/call` fast path decoded keeps
+/// it as the JSON text it arrived as: the facts the SDK needs are read from that text directly,
+/// and the map a handler may ask for ([`RequestFacts::meta`]) is built only when one does, as
+/// most never do. The general path, which decoded the whole message into a tree already, keeps
+/// the map it has.
+#[derive(Clone, Default)]
+pub(crate) struct MetaCarried {
+    /// The `_meta` object's text, when the map is not built yet.
+    raw: Option<Box<RawValue>>,
+    /// The `_meta` as a map: given by the general path, built from `raw` on first use.
+    map: OnceLock<Meta>,
+}
+
+impl MetaCarried {
+    /// A `_meta` decoded already.
+    fn map(meta: Option<Meta>) -> Self {
+        MetaCarried { raw: None, map: meta.map(OnceLock::from).unwrap_or_default() }
+    }
+
+    /// A `_meta` as its text, which must be a JSON object.
+    fn raw(raw: Box<RawValue>) -> Self {
+        MetaCarried { raw: Some(raw), map: OnceLock::new() }
+    }
+
+    /// The map, built from the text on first use.
+    fn get(&self) -> Option<&Meta> {
+        if let Some(map) = self.map.get() {
+            return Some(map);
+        }
+        let raw = self.raw.as_ref()?;
+        // The text is a JSON object (checked when the frame was decoded), so it reads as a map.
+        Some(self.map.get_or_init(|| serde_json::from_str(raw.get()).unwrap_or_default()))
+    }
+}
+
+impl std::fmt::Debug for MetaCarried {
+    /// As the map: the same request prints the same whichever path decoded it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
 }
 
 /// A request from the client, by method, with its params parsed.
@@ -348,9 +405,10 @@ impl RequestEnvelope {
     }
 
     /// Decodes the frame of one `tools/call` request straight from its bytes, the path almost
-    /// every request of a busy connector takes: the arguments, `_meta` and the input round are
-    /// parsed once into their final types, with no intermediate JSON tree of the whole
-    /// message. Returns what [`jsonrpc::decode`](crate::jsonrpc::decode) followed by
+    /// every request of a busy connector takes: the arguments and the input round are parsed
+    /// once into their final types, with no intermediate JSON tree of the whole message, and
+    /// `_meta` is kept as its text, the facts read from it directly (its map is built only if a
+    /// handler asks for it, see [`RequestFacts::meta`]). Returns what [`jsonrpc::decode`](crate::jsonrpc::decode) followed by
     /// [`RequestEnvelope::decode`] returns for the same bytes, or `None` for any frame that is
     /// not a well-formed `tools/call` request (other methods, notifications, responses,
     /// batches, invalid JSON, duplicate keys, params of the wrong shape): those take the general
@@ -365,7 +423,10 @@ impl RequestEnvelope {
     /// assert!(RequestEnvelope::from_call_frame(br#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#).is_none());
     /// ```
     pub fn from_call_frame(bytes: &[u8]) -> Option<Result<RequestEnvelope, ErrorResponse>> {
-        let frame: CallFrame<'_> = serde_json::from_slice(bytes).ok()?;
+        // One check of the whole frame, rather than serde_json's of each string in turn; a
+        // frame that is not UTF-8 is the general path's to refuse.
+        let frame = std::str::from_utf8(bytes).ok()?;
+        let frame: CallFrame<'_> = serde_json::from_str(frame).ok()?;
         if frame.jsonrpc != crate::jsonrpc::JSONRPC_VERSION || frame.method != method::TOOLS_CALL {
             return None;
         }
@@ -374,15 +435,19 @@ impl RequestEnvelope {
             b'-' | b'0'..=b'9' => RequestId::Number(serde_json::from_str(frame.id.get()).ok()?),
             _ => return None,
         };
-        // No params at all is a call without a name, and params that are not an object are
-        // refused: the general path words both errors.
-        let params = frame.params?.get();
-        if !params.starts_with('{') {
+        // No params at all is a call without a name: the general path words that error.
+        let CallFrameParams { name, arguments, meta, request_state, input_responses } = match frame.params? {
+            FrameParams::Parsed(params) => params,
+            // `params` came before `method`: read now that the method is known.
+            FrameParams::Raw(params) => {
+                CallParamsSeed.deserialize(&mut serde_json::Deserializer::from_str(params.get())).ok()?
+            }
+        };
+        // A `_meta` that is not an object is the params' own parse's to refuse.
+        if meta.as_ref().is_some_and(|meta| !meta.get().starts_with('{')) {
             return None;
         }
-        let CallFrameParams { name, arguments, meta, request_state, input_responses } =
-            serde_json::from_str(params).ok()?;
-        let mut facts = match facts_of(meta) {
+        let mut facts = match facts_of_text(meta) {
             Ok(facts) => facts,
             Err(error) => return Some(Err(ErrorResponse::new(Some(id), error.into()))),
         };
@@ -397,28 +462,145 @@ impl RequestEnvelope {
 /// The top level of a JSON-RPC request frame, borrowed from its bytes (see
 /// [`RequestEnvelope::from_call_frame`]). Any field it does not name is ignored, as the general
 /// path ignores it; a repeated one fails the parse, which sends the frame down the general path.
-#[derive(Deserialize)]
 struct CallFrame<'a> {
-    #[serde(borrow)]
-    jsonrpc: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    id: &'a serde_json::value::RawValue,
-    #[serde(borrow)]
-    method: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    params: Option<&'a serde_json::value::RawValue>,
+    jsonrpc: Cow<'a, str>,
+    id: &'a RawValue,
+    method: Cow<'a, str>,
+    params: Option<FrameParams<'a>>,
+}
+
+/// The params of a frame: parsed as they were read when `method` came first and named
+/// `tools/call` (the usual order, one pass over the bytes), kept as text otherwise.
+enum FrameParams<'a> {
+    Parsed(CallFrameParams),
+    Raw(&'a RawValue),
+}
+
+impl<'de> Deserialize<'de> for CallFrame<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(CallFrameVisitor)
+    }
+}
+
+/// The members of a frame that [`CallFrame`] reads.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum FrameField {
+    Jsonrpc,
+    Id,
+    Method,
+    Params,
+    #[serde(other)]
+    Other,
+}
+
+/// Reads a [`CallFrame`] member by member, so that `params` can be parsed as the call's the
+/// moment it is reached (and a frame of another method given up as soon as its `method` is
+/// read).
+struct CallFrameVisitor;
+
+impl<'de> Visitor<'de> for CallFrameVisitor {
+    type Value = CallFrame<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON-RPC request object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CallFrame<'de>, A::Error> {
+        let (mut jsonrpc, mut id, mut method, mut params) = (None, None, None, None);
+        fn once<T, E: serde::de::Error>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(), E> {
+            match slot.replace(value) {
+                None => Ok(()),
+                Some(_) => Err(E::duplicate_field(name)),
+            }
+        }
+        while let Some(field) = map.next_key()? {
+            match field {
+                FrameField::Jsonrpc => once(&mut jsonrpc, "jsonrpc", map.next_value::<Text<'de>>()?.0)?,
+                FrameField::Id => once(&mut id, "id", map.next_value::<&'de RawValue>()?)?,
+                FrameField::Method => once(&mut method, "method", map.next_value::<Text<'de>>()?.0)?,
+                FrameField::Params => {
+                    let read = match method.as_deref() {
+                        Some(method::TOOLS_CALL) => FrameParams::Parsed(map.next_value_seed(CallParamsSeed)?),
+                        // Another method: the general path serves it; no need to read further.
+                        Some(_) => return Err(serde::de::Error::custom("not a tools/call")),
+                        None => FrameParams::Raw(map.next_value()?),
+                    };
+                    once(&mut params, "params", read)?
+                }
+                FrameField::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CallFrame {
+            jsonrpc: jsonrpc.ok_or_else(|| serde::de::Error::missing_field("jsonrpc"))?,
+            id: id.ok_or_else(|| serde::de::Error::missing_field("id"))?,
+            method: method.ok_or_else(|| serde::de::Error::missing_field("method"))?,
+            params,
+        })
+    }
+}
+
+/// A string, borrowed from the text when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// Reads the params of `tools/call`, which must be an object: serde's derived struct parse
+/// would also take an array, which the general path refuses.
+struct CallParamsSeed;
+
+impl<'de> DeserializeSeed<'de> for CallParamsSeed {
+    type Value = CallFrameParams;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<CallFrameParams, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CallParamsSeed {
+    type Value = CallFrameParams;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the params of tools/call")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CallFrameParams, A::Error> {
+        CallFrameParams::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    }
 }
 
 /// The params of `tools/call` as the envelope needs them: `_meta` and the input round come out
-/// beside the call, as [`RequestEnvelope::decode`] takes them out of the params object. A
-/// `_meta` that is not an object fails the parse (the general path reports it).
+/// beside the call, as [`RequestEnvelope::decode`] takes them out of the params object. `_meta`
+/// is kept as its text (see [`MetaCarried`]).
 #[derive(Deserialize)]
 struct CallFrameParams {
     name: String,
     #[serde(default)]
     arguments: Option<Map<String, Value>>,
     #[serde(rename = "_meta", default)]
-    meta: Option<Meta>,
+    meta: Option<Box<RawValue>>,
     #[serde(rename = "requestState", default, deserialize_with = "present")]
     request_state: Option<Value>,
     #[serde(rename = "inputResponses", default, deserialize_with = "present")]
@@ -431,14 +613,82 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<V
     Value::deserialize(deserializer).map(Some)
 }
 
+/// The reserved fields of a `_meta`, read straight from its text (see [`facts_of_text`]); the
+/// names are those of [`meta`], other members are skipped. Each field is read as
+/// [`RequestMeta`] reads it; one that does not fit, or is repeated, fails the parse.
+#[derive(Deserialize)]
+struct DeclaredMeta<'a> {
+    /// Present (`null` included, which fails) or absent.
+    #[serde(
+        rename = "io.modelcontextprotocol/protocolVersion",
+        borrow,
+        default,
+        deserialize_with = "present_text"
+    )]
+    protocol_version: Option<Cow<'a, str>>,
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", default)]
+    client_capabilities: Option<ClientCapabilities>,
+    #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
+    client_info: Option<Implementation>,
+    #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
+    log_level: Option<LoggingLevel>,
+}
+
+fn present_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Text::deserialize(deserializer).map(|text| Some(text.0))
+}
+
+/// [`facts_of`] for a `_meta` kept as its text (a JSON object): the facts are read from the
+/// text in one pass, without a tree of it, and the text is kept for [`RequestFacts::meta`]. A
+/// `_meta` the quick read cannot settle (a modern one with a field missing, repeated or
+/// malformed) is decoded into a map and given to [`facts_of`], so that every refusal is the
+/// general path's, word for word.
+fn facts_of_text(request_meta: Option<Box<RawValue>>) -> Result<RequestFacts, McpError> {
+    let Some(request_meta) = request_meta else {
+        return Ok(RequestFacts::legacy(MetaCarried::default()));
+    };
+    let general = |request_meta: Box<RawValue>| facts_of(serde_json::from_str(request_meta.get()).ok());
+    let Ok(declared) = serde_json::from_str::<DeclaredMeta<'_>>(request_meta.get()) else {
+        return general(request_meta);
+    };
+    let Some(version) = declared.protocol_version.map(ProtocolVersion::new) else {
+        return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta)));
+    };
+    // The same rules as `facts_of`, in the same order.
+    if !version.is_supported() {
+        return Ok(RequestFacts {
+            era: Era::Modern,
+            protocol_version: version,
+            ..RequestFacts::legacy(MetaCarried::raw(request_meta))
+        });
+    }
+    if !version.is_modern() {
+        return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta)));
+    }
+    let Some(capabilities) = declared.client_capabilities else {
+        return general(request_meta);
+    };
+    Ok(RequestFacts {
+        era: Era::Modern,
+        protocol_version: version,
+        client_capabilities: Arc::new(capabilities),
+        client_info: declared.client_info.map(Arc::new),
+        log_level: declared.log_level,
+        meta: MetaCarried::raw(request_meta),
+        input: InputCarried::default(),
+    })
+}
+
 /// The facts a request's `_meta` gives, or the error owed to a modern request that cannot
 /// be served.
 fn facts_of(request_meta: Option<Meta>) -> Result<RequestFacts, McpError> {
     let Some(request_meta) = request_meta else {
-        return Ok(RequestFacts::legacy(None));
+        return Ok(RequestFacts::legacy(MetaCarried::default()));
     };
     let Some(version) = request_meta.get(meta::PROTOCOL_VERSION) else {
-        return Ok(RequestFacts::legacy(Some(request_meta)));
+        return Ok(RequestFacts::legacy(MetaCarried::map(Some(request_meta))));
     };
     let Some(version) = version.as_str() else {
         return Err(McpError::invalid_params(format!(
@@ -455,13 +705,13 @@ fn facts_of(request_meta: Option<Meta>) -> Result<RequestFacts, McpError> {
         return Ok(RequestFacts {
             era: Era::Modern,
             protocol_version: version,
-            ..RequestFacts::legacy(Some(request_meta))
+            ..RequestFacts::legacy(MetaCarried::map(Some(request_meta)))
         });
     }
     if !version.is_modern() {
         // A handshake revision named in `_meta` is served the way that revision is: the
         // per-request fields mean nothing to it.
-        return Ok(RequestFacts::legacy(Some(request_meta)));
+        return Ok(RequestFacts::legacy(MetaCarried::map(Some(request_meta))));
     }
     let meta_value = Value::Object(request_meta);
     let declared = RequestMeta::deserialize(&meta_value).map_err(|e| {
@@ -482,7 +732,7 @@ fn facts_of(request_meta: Option<Meta>) -> Result<RequestFacts, McpError> {
         client_capabilities: Arc::new(declared.client_capabilities),
         client_info: declared.client_info.map(Arc::new),
         log_level: declared.log_level,
-        meta: Some(request_meta),
+        meta: MetaCarried::map(Some(request_meta)),
         input: InputCarried::default(),
     })
 }
@@ -526,12 +776,37 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#.to_owned(),
             r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01"}}}"#.to_owned(),
             r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":7}}}"#.to_owned(),
+            // `params` before `method` (read once the method is known), `jsonrpc` last.
+            r#"{"params":{"name":"x","arguments":{"n":1}},"id":5,"method":"tools/call","jsonrpc":"2.0"}"#.to_owned(),
+            format!(r#"{{"id":5,"params":{{"_meta":{meta},"name":"x","requestState":"s"}},"jsonrpc":"2.0","method":"tools/call"}}"#),
+            // Every `_meta` the quick read leaves to the general rule: the same facts, the
+            // same refusals, word for word.
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":null}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":null}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":1}}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"roots":{}},"io.modelcontextprotocol/logLevel":"debug","io.modelcontextprotocol/clientInfo":null}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientCapabilities":{"sampling":{}}}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2025-11-25","io.modelcontextprotocol/clientCapabilities":5}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01","io.modelcontextprotocol/logLevel":5}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol\/protocolVersion":"2026\u002d07-28","io.modelcontextprotocol/clientCapabilities":{},"app":{"k":[1,"\u00e9"]},"app":2}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x","_meta":{}}}"#.to_owned(),
         ];
         for frame in &taken {
             let fast = RequestEnvelope::from_call_frame(frame.as_bytes())
                 .unwrap_or_else(|| panic!("the fast path should take {frame}"));
             assert_eq!(format!("{fast:?}"), general(frame), "{frame}");
         }
+        // `_meta` as the client sent it, the map built on first use from the kept text.
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","_meta":{meta}}}}}"#
+        );
+        let envelope = RequestEnvelope::from_call_frame(frame.as_bytes()).unwrap().unwrap();
+        assert!(envelope.facts.meta.map.get().is_none(), "not built before it is asked for");
+        let sent: Value = serde_json::from_str(meta).unwrap();
+        assert_eq!(envelope.facts.meta().map(|m| Value::Object(m.clone())), Some(sent));
         let left = [
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
             r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"x"}}"#,
@@ -548,18 +823,34 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/call","params":{"name":"x"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","name":"y"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}} trailing"#,
+            // The rules hold whichever comes first, `params` or `method`.
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x"},"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":["x"],"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x","_meta":[]},"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x"},"params":{"name":"x"},"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"params":{"name":"x"},"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":"m"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7,"params":{"name":"x"}}"#,
             r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}]"#,
+            // A batch whose members spell a call in order is a batch, not a call.
+            r#"["2.0",1,"tools/call",{"name":"x"}]"#,
         ];
         for frame in left {
             assert!(RequestEnvelope::from_call_frame(frame.as_bytes()).is_none(), "{frame}");
         }
+        // Bytes that are not UTF-8 (checked once, for the whole frame).
+        let frame =
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"\xff\"}}";
+        assert!(RequestEnvelope::from_call_frame(frame).is_none());
     }
 
     #[test]
     fn no_version_in_meta_is_legacy() {
         let envelope = decode("tools/list", json!({"_meta": {"progressToken": 1}})).unwrap();
         assert_eq!(envelope.facts.era, Era::Legacy);
-        assert_eq!(envelope.facts.meta.unwrap()["progressToken"], 1);
+        assert_eq!(envelope.facts.meta().unwrap()["progressToken"], 1);
         let envelope = RequestEnvelope::decode(Request { id: 1.into(), method: "ping".into(), params: None });
         assert_eq!(envelope.unwrap().facts.era, Era::Legacy);
     }

@@ -208,7 +208,7 @@ impl Context {
 
     /// The request's `_meta`, as the client sent it.
     pub fn meta(&self) -> Option<&Meta> {
-        self.inner.facts.meta.as_ref()
+        self.inner.facts.meta()
     }
 
     /// The request's `_meta.progressToken`, when the client asked for progress.
