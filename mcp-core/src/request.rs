@@ -102,6 +102,12 @@ impl RequestFacts {
         self.meta.get()
     }
 
+    /// The facts of a request naming a version the server does not speak
+    /// ([`NamedVersion::Unsupported`]).
+    fn unsupported(version: ProtocolVersion, meta: MetaCarried) -> Self {
+        RequestFacts { era: Era::Modern, protocol_version: version, ..RequestFacts::legacy(meta) }
+    }
+
     /// The facts of a legacy request before the session fills them in.
     fn legacy(meta: MetaCarried) -> Self {
         RequestFacts {
@@ -656,16 +662,12 @@ fn facts_of_text(request_meta: Option<Box<RawValue>>) -> Result<RequestFacts, Mc
     let Some(version) = declared.protocol_version.map(ProtocolVersion::new) else {
         return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta)));
     };
-    // The same rules as `facts_of`, in the same order.
-    if !version.is_supported() {
-        return Ok(RequestFacts {
-            era: Era::Modern,
-            protocol_version: version,
-            ..RequestFacts::legacy(MetaCarried::raw(request_meta))
-        });
-    }
-    if !version.is_modern() {
-        return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta)));
+    match NamedVersion::of(&version) {
+        NamedVersion::Unsupported => {
+            return Ok(RequestFacts::unsupported(version, MetaCarried::raw(request_meta)));
+        }
+        NamedVersion::Handshake => return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta))),
+        NamedVersion::Modern => {}
     }
     let Some(capabilities) = declared.client_capabilities else {
         return general(request_meta);
@@ -679,6 +681,33 @@ fn facts_of_text(request_meta: Option<Box<RawValue>>) -> Result<RequestFacts, Mc
         meta: MetaCarried::raw(request_meta),
         input: InputCarried::default(),
     })
+}
+
+/// How a request whose `_meta` names a protocol version is served: the rule [`facts_of`] and
+/// [`facts_of_text`] share.
+enum NamedVersion {
+    /// A version the server does not speak: served as a modern request the server refuses with
+    /// `-32022` and the versions it speaks; decoded rather than refused here so that a
+    /// transport can first check the headers that mirror it (streamable HTTP, "Server
+    /// Validation").
+    Unsupported,
+    /// A handshake revision: served the way that revision is; the per-request fields mean
+    /// nothing to it.
+    Handshake,
+    /// A modern revision: its per-request fields are read next.
+    Modern,
+}
+
+impl NamedVersion {
+    fn of(version: &ProtocolVersion) -> Self {
+        if !version.is_supported() {
+            NamedVersion::Unsupported
+        } else if version.is_modern() {
+            NamedVersion::Modern
+        } else {
+            NamedVersion::Handshake
+        }
+    }
 }
 
 /// The facts a request's `_meta` gives, or the error owed to a modern request that cannot
@@ -698,20 +727,12 @@ fn facts_of(request_meta: Option<Meta>) -> Result<RequestFacts, McpError> {
         )));
     };
     let version = ProtocolVersion::new(version);
-    if !version.is_supported() {
-        // Served as a modern request the server refuses with `-32022` and the versions it
-        // speaks; decoded rather than refused here so that a transport can first check the
-        // headers that mirror it (streamable HTTP, "Server Validation").
-        return Ok(RequestFacts {
-            era: Era::Modern,
-            protocol_version: version,
-            ..RequestFacts::legacy(MetaCarried::map(Some(request_meta)))
-        });
-    }
-    if !version.is_modern() {
-        // A handshake revision named in `_meta` is served the way that revision is: the
-        // per-request fields mean nothing to it.
-        return Ok(RequestFacts::legacy(MetaCarried::map(Some(request_meta))));
+    match NamedVersion::of(&version) {
+        NamedVersion::Unsupported => {
+            return Ok(RequestFacts::unsupported(version, MetaCarried::map(Some(request_meta))));
+        }
+        NamedVersion::Handshake => return Ok(RequestFacts::legacy(MetaCarried::map(Some(request_meta)))),
+        NamedVersion::Modern => {}
     }
     let meta_value = Value::Object(request_meta);
     let declared = RequestMeta::deserialize(&meta_value).map_err(|e| {

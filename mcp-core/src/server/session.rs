@@ -38,7 +38,9 @@ use crate::request::{ClientRequest, RequestEnvelope};
 /// Cheap to clone; clones share the state. Feed each incoming message to [`Session::handle`]
 /// (or raw bytes to [`Session::handle_frame`], or a request a transport already decoded to
 /// [`Session::serve`]) from its own task, so slow requests do not hold up others: the session
-/// is built for concurrent use.
+/// is built for concurrent use. A transport that writes JSON text takes the faster variants:
+/// [`Session::handle_frame_json`] for raw bytes, [`Session::answer`] for a decoded request
+/// (its [`Answered`] serialises straight to the wire, with no `Value` of the result).
 ///
 /// ```
 /// use mcp_connector_core::{Server, Outbound, Extensions, jsonrpc::Message};
@@ -116,6 +118,13 @@ impl Drop for Registered<'_> {
             listening.remove(id);
         }
     }
+}
+
+/// What a frame gets back: the answer to a `tools/call`, as the handler made it, or the JSON of
+/// any other reply (a batch's included).
+enum FrameReply {
+    Answer(Answered),
+    Json(Value),
 }
 
 /// A handler's answer before the era finishes it: the result, and the caching hint of the
@@ -253,13 +262,10 @@ impl Session {
         replies: &Outbound,
         extensions: Extensions,
     ) -> Option<Value> {
-        if let Some(call) = RequestEnvelope::from_call_frame(bytes) {
-            return match call {
-                Ok(envelope) => self.serve(envelope, replies, extensions).await.map(|m| m.to_value()),
-                Err(refused) => Some(Message::Error(refused).to_value()),
-            };
+        match self.handle_any_frame(bytes, replies, extensions).await? {
+            FrameReply::Answer(answered) => Some(answered.into_message().to_value()),
+            FrameReply::Json(value) => Some(value),
         }
-        self.handle_general_frame(bytes, replies, extensions).await
     }
 
     /// [`Session::handle_frame`], with the reply as JSON text: a `tools/call` answer is
@@ -283,18 +289,27 @@ impl Session {
         replies: &Outbound,
         extensions: Extensions,
     ) -> Option<String> {
-        // Our messages always serialise: every key is a string.
-        if let Some(call) = RequestEnvelope::from_call_frame(bytes) {
-            return match call {
-                Ok(envelope) => self
-                    .answer(envelope, replies, extensions)
-                    .await
-                    .map(|answered| serde_json::to_string(&answered).unwrap_or_default()),
-                Err(refused) => Some(serde_json::to_string(&Message::Error(refused)).unwrap_or_default()),
-            };
+        match self.handle_any_frame(bytes, replies, extensions).await? {
+            // Our answers always serialise: every key is a string.
+            FrameReply::Answer(answered) => Some(serde_json::to_string(&answered).unwrap_or_default()),
+            FrameReply::Json(value) => Some(value.to_string()),
         }
-        let reply = self.handle_general_frame(bytes, replies, extensions).await?;
-        Some(reply.to_string())
+    }
+
+    /// The one path of [`Session::handle_frame`] and [`Session::handle_frame_json`]: a
+    /// `tools/call` ([`RequestEnvelope::from_call_frame`]) is answered as the handler made it,
+    /// any other frame decoded in full and answered as JSON.
+    async fn handle_any_frame(
+        &self,
+        bytes: &[u8],
+        replies: &Outbound,
+        extensions: Extensions,
+    ) -> Option<FrameReply> {
+        match RequestEnvelope::from_call_frame(bytes) {
+            Some(Ok(envelope)) => self.answer(envelope, replies, extensions).await.map(FrameReply::Answer),
+            Some(Err(refused)) => Some(FrameReply::Json(Message::Error(refused).to_value())),
+            None => self.handle_general_frame(bytes, replies, extensions).await.map(FrameReply::Json),
+        }
     }
 
     /// Any frame but the `tools/call` [`RequestEnvelope::from_call_frame`] decodes.
