@@ -21,7 +21,7 @@ start() {
   pid="$!"
   pids+=("$pid")
   for _ in $(seq 100); do
-    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/mcp' "$work/$name.log" | head -n1 || true)"
+    url="$(grep -so 'http://127\.0\.0\.1:[0-9]*/mcp' "$work/$name.log" | head -n1 || true)"
     [ -n "$url" ] && return 0
     sleep 0.1
   done

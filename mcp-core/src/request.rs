@@ -34,7 +34,7 @@
 //! ```
 
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
@@ -49,6 +49,10 @@ use crate::protocol::{
     LoggingLevel, Meta, PaginatedParams, ProtocolVersion, RequestMeta, ResourceParams, SetLevelParams,
     SubscriptionsListenParams, TaskParams, UpdateTaskParams, meta, method, task_method,
 };
+
+mod declarations;
+
+use declarations::Declared;
 
 /// One request, decoded: its id, what it asks for, and what it says about itself.
 #[derive(Debug, Clone)]
@@ -108,18 +112,39 @@ impl RequestFacts {
         RequestFacts { era: Era::Modern, protocol_version: version, ..RequestFacts::legacy(meta) }
     }
 
+    /// The facts of a modern request that declared these.
+    fn declared(declared: &Declared, meta: MetaCarried) -> Self {
+        RequestFacts {
+            era: Era::Modern,
+            protocol_version: declared.version.clone(),
+            client_capabilities: declared.capabilities.clone(),
+            client_info: declared.client_info.clone(),
+            log_level: declared.log_level,
+            meta,
+            input: InputCarried::default(),
+        }
+    }
+
     /// The facts of a legacy request before the session fills them in.
     fn legacy(meta: MetaCarried) -> Self {
         RequestFacts {
             era: Era::Legacy,
             protocol_version: ProtocolVersion::default(),
-            client_capabilities: Arc::default(),
+            client_capabilities: no_capabilities(),
             client_info: None,
             log_level: None,
             meta,
             input: InputCarried::default(),
         }
     }
+}
+
+/// The capabilities of a client that declared none, one value shared by every request that
+/// starts with them: a legacy request's facts hold them until the session fills in what
+/// `initialize` negotiated, so a new `Arc` each time would be allocated only to be dropped.
+pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
+    static NONE: LazyLock<Arc<ClientCapabilities>> = LazyLock::new(Arc::default);
+    NONE.clone()
 }
 
 /// `requestState` and `inputResponses`, as a modern retry carries them (2026-07-28,
@@ -620,8 +645,9 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<V
 }
 
 /// The reserved fields of a `_meta`, read straight from its text (see [`facts_of_text`]); the
-/// names are those of [`meta`], other members are skipped. Each field is read as
-/// [`RequestMeta`] reads it; one that does not fit, or is repeated, fails the parse.
+/// names are those of [`meta`], other members are skipped. The client's capabilities and
+/// identity are kept as their text here, to be parsed (or found parsed already, see
+/// [`declarations`]) next; a field that does not fit, or is repeated, fails the parse.
 #[derive(Deserialize)]
 struct DeclaredMeta<'a> {
     /// Present (`null` included, which fails) or absent.
@@ -632,10 +658,10 @@ struct DeclaredMeta<'a> {
         deserialize_with = "present_text"
     )]
     protocol_version: Option<Cow<'a, str>>,
-    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", default)]
-    client_capabilities: Option<ClientCapabilities>,
-    #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
-    client_info: Option<Implementation>,
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+    client_capabilities: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
+    client_info: Option<&'a RawValue>,
     #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
     log_level: Option<LoggingLevel>,
 }
@@ -655,11 +681,15 @@ fn facts_of_text(request_meta: Option<Box<RawValue>>) -> Result<RequestFacts, Mc
     let Some(request_meta) = request_meta else {
         return Ok(RequestFacts::legacy(MetaCarried::default()));
     };
+    if let Some(declared) = declarations::remembered(request_meta.get()) {
+        return Ok(RequestFacts::declared(&declared, MetaCarried::raw(request_meta)));
+    }
     let general = |request_meta: Box<RawValue>| facts_of(serde_json::from_str(request_meta.get()).ok());
     let Ok(declared) = serde_json::from_str::<DeclaredMeta<'_>>(request_meta.get()) else {
         return general(request_meta);
     };
-    let Some(version) = declared.protocol_version.map(ProtocolVersion::new) else {
+    let DeclaredMeta { protocol_version, client_capabilities, client_info, log_level } = declared;
+    let Some(version) = protocol_version.map(ProtocolVersion::new) else {
         return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta)));
     };
     match NamedVersion::of(&version) {
@@ -669,18 +699,18 @@ fn facts_of_text(request_meta: Option<Box<RawValue>>) -> Result<RequestFacts, Mc
         NamedVersion::Handshake => return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta))),
         NamedVersion::Modern => {}
     }
-    let Some(capabilities) = declared.client_capabilities else {
+    let capabilities = client_capabilities.map(|text| declarations::capabilities(text.get()));
+    let client_info = client_info.map(|text| declarations::client_info(text.get())).transpose();
+    let (Some(Ok(capabilities)), Ok(client_info)) = (capabilities, client_info) else {
         return general(request_meta);
     };
-    Ok(RequestFacts {
-        era: Era::Modern,
-        protocol_version: version,
-        client_capabilities: Arc::new(capabilities),
-        client_info: declared.client_info.map(Arc::new),
-        log_level: declared.log_level,
-        meta: MetaCarried::raw(request_meta),
-        input: InputCarried::default(),
-    })
+    let declared = Declared { version, capabilities, client_info, log_level };
+    let facts = RequestFacts::declared(&declared, MetaCarried::raw(request_meta));
+    // Only what the quick read settled is remembered; the general rule keeps its refusals.
+    if let Some(text) = facts.meta.raw.as_deref() {
+        declarations::remember(text.get(), Arc::new(declared));
+    }
+    Ok(facts)
 }
 
 /// How a request whose `_meta` names a protocol version is served: the rule [`facts_of`] and
@@ -865,6 +895,32 @@ mod tests {
         let frame =
             b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"\xff\"}}";
         assert!(RequestEnvelope::from_call_frame(frame).is_none());
+    }
+
+    /// A modern `_meta` read again (the same text on the same thread) gives the same facts,
+    /// from what the first read declared; a `_meta` that differs only in a member the SDK does
+    /// not read shares the client's declarations with it.
+    #[test]
+    fn a_repeated_modern_meta_gives_the_same_facts_without_parsing_again() {
+        let frame = |meta: &str| {
+            let frame = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","_meta":{meta}}}}}"#
+            );
+            RequestEnvelope::from_call_frame(frame.as_bytes()).unwrap().unwrap().facts
+        };
+        let meta = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":"repeat","version":"2"},"io.modelcontextprotocol/logLevel":"info"}"#;
+        let (first, again) = (frame(meta), frame(meta));
+        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        assert!(Arc::ptr_eq(&first.client_capabilities, &again.client_capabilities));
+        assert!(Arc::ptr_eq(first.client_info.as_ref().unwrap(), again.client_info.as_ref().unwrap()));
+        assert_eq!(again.log_level, Some(LoggingLevel::Info));
+        assert_eq!(again.era, Era::Modern);
+
+        let with_token = meta.replacen('{', r#"{"progressToken":7,"#, 1);
+        let other = frame(&with_token);
+        assert!(Arc::ptr_eq(&first.client_capabilities, &other.client_capabilities));
+        assert_eq!(other.meta().unwrap()["progressToken"], 7);
+        assert!(again.meta().unwrap().get("progressToken").is_none());
     }
 
     #[test]

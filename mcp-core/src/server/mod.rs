@@ -225,8 +225,9 @@ impl std::fmt::Debug for Server {
 
 struct ServerInner {
     info: Implementation,
-    /// `info` as JSON, serialised once: every 2026-07-28 result carries it in `_meta`.
-    info_json: serde_json::Value,
+    /// `info` as JSON text, serialised once: every 2026-07-28 result carries it in `_meta`,
+    /// written as this text rather than serialised again from a tree each time.
+    info_json: Box<serde_json::value::RawValue>,
     instructions: Option<String>,
     capabilities: ServerCapabilities,
     page_size: usize,
@@ -314,7 +315,7 @@ impl Server {
         &self.inner.info
     }
 
-    pub(crate) fn info_json(&self) -> &serde_json::Value {
+    pub(crate) fn info_json(&self) -> &serde_json::value::RawValue {
         &self.inner.info_json
     }
 
@@ -1091,7 +1092,8 @@ impl ServerBuilder {
         let request_state = mrtr::StateSealer::new(self.request_state_key, self.request_state_ttl)?;
         Ok(Server {
             inner: Arc::new(ServerInner {
-                info_json: serde_json::to_value(&self.info).unwrap_or_default(),
+                // An `Implementation` always serialises (every key is a string).
+                info_json: serde_json::value::to_raw_value(&self.info).expect("serverInfo serialises"),
                 info: self.info,
                 instructions: self.instructions,
                 capabilities,
