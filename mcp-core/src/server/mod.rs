@@ -228,6 +228,9 @@ struct ServerInner {
     /// `info` as JSON text, serialised once: every 2026-07-28 result carries it in `_meta`,
     /// written as this text rather than serialised again from a tree each time.
     info_json: Box<serde_json::value::RawValue>,
+    /// `{"io.modelcontextprotocol/serverInfo": info}`, the `_meta` of a 2026-07-28 result that
+    /// has none of its own, as JSON text written once.
+    info_meta_json: Box<serde_json::value::RawValue>,
     instructions: Option<String>,
     capabilities: ServerCapabilities,
     page_size: usize,
@@ -317,6 +320,10 @@ impl Server {
 
     pub(crate) fn info_json(&self) -> &serde_json::value::RawValue {
         &self.inner.info_json
+    }
+
+    pub(crate) fn info_meta_json(&self) -> &serde_json::value::RawValue {
+        &self.inner.info_meta_json
     }
 
     /// The server's `instructions`.
@@ -1094,6 +1101,10 @@ impl ServerBuilder {
             inner: Arc::new(ServerInner {
                 // An `Implementation` always serialises (every key is a string).
                 info_json: serde_json::value::to_raw_value(&self.info).expect("serverInfo serialises"),
+                info_meta_json: serde_json::value::to_raw_value(
+                    &serde_json::json!({ crate::protocol::meta::SERVER_INFO: &self.info }),
+                )
+                .expect("serverInfo serialises"),
                 info: self.info,
                 instructions: self.instructions,
                 capabilities,
