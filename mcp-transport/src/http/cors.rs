@@ -63,7 +63,10 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Either<tower_http::cors::ResponseFuture<S::Future>, Exposing<S::Future>>;
+    /// tower-http's future is boxed: it holds its header rules (~500 bytes), and a future
+    /// that large, unboxed, makes every request's future that large, copied as each layer
+    /// wraps it, browser or not.
+    type Future = Either<Pin<Box<tower_http::cors::ResponseFuture<S::Future>>>, Exposing<S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -75,7 +78,7 @@ where
             // "take the ready service" pattern).
             let clone = self.inner.clone();
             let ready = std::mem::replace(&mut self.inner, clone);
-            return Either::Left(tower_layer::Layer::layer(&*self.cors, ready).call(request));
+            return Either::Left(Box::pin(tower_layer::Layer::layer(&*self.cors, ready).call(request)));
         }
         Either::Right(Exposing { inner: self.inner.call(request) })
     }
