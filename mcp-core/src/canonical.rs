@@ -38,16 +38,32 @@ pub(crate) fn write(value: &Value, numbers: Numbers, out: &mut Vec<u8>) {
 
 /// Appends the canonical form of an object to `out`.
 pub(crate) fn write_object(map: &Map<String, Value>, numbers: Numbers, out: &mut Vec<u8>) {
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
+    // serde_json's map is a `BTreeMap` (its keys come sorted) unless some crate in the build
+    // turns on its `preserve_order` feature: sorting a list of the keys, and looking each
+    // value up again, is only needed then. The list was an allocation in every modern
+    // `tools/call` (its arguments are written here for the `requestState` binding).
+    if map.keys().is_sorted() {
+        write_entries(map.iter(), numbers, out);
+    } else {
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort();
+        write_entries(keys.into_iter().map(|key| (key, &map[key])), numbers, out);
+    }
+}
+
+fn write_entries<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    numbers: Numbers,
+    out: &mut Vec<u8>,
+) {
     out.push(b'{');
-    for (i, key) in keys.into_iter().enumerate() {
+    for (i, (key, value)) in entries.enumerate() {
         if i > 0 {
             out.push(b',');
         }
         write_json(key, out);
         out.push(b':');
-        write(&map[key], numbers, out);
+        write(value, numbers, out);
     }
     out.push(b'}');
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -22,8 +22,7 @@ use crate::protocol::{ClientCapabilities, Implementation, LoggingLevel, Protocol
 pub(crate) struct Connection {
     pub(crate) server: Server,
     state: Mutex<ConnectionState>,
-    /// Keyed by ids the client picks: foldhash is seeded per map (see Cargo.toml).
-    pub(crate) in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    pub(crate) in_flight: Mutex<InFlight>,
     /// The in-flight `subscriptions/listen` requests: they never finish on their own, so the
     /// end of input ends them.
     pub(crate) listening: Mutex<HashSet<RequestId>>,
@@ -35,8 +34,95 @@ pub(crate) struct Connection {
     pub(crate) id: u64,
 }
 
-/// What `initialize`, `logging/setLevel` and `resources/subscribe` set (legacy era).
+/// The requests of a connection still running, by id, with the token that cancels each.
+///
+/// The first lives in place and a map is made only for a second one at the same time: a
+/// stateless HTTP request, and every 2026-07-28 request, has a session of its own, where the
+/// map cost an allocation (its table) and its free for the one entry it ever held (~300
+/// instructions of every such request in the callgrind profile). A second request with the
+/// id of one running replaces its token, as a map insert does.
 #[derive(Default)]
+pub(crate) struct InFlight {
+    first: Option<(RequestId, CancellationToken)>,
+    /// Keyed by ids the client picks: foldhash is seeded per map (see Cargo.toml).
+    more: HashMap<RequestId, CancellationToken>,
+}
+
+impl InFlight {
+    pub(crate) fn insert(&mut self, id: RequestId, token: CancellationToken) {
+        match &mut self.first {
+            Some((first, slot)) if *first == id => *slot = token,
+            Some(_) => {
+                self.more.insert(id, token);
+            }
+            // An id can be in `more` only while `first` holds another one: `remove` moves
+            // nothing back, so `first` empties only when its own request ends.
+            None if self.more.contains_key(&id) => {
+                self.more.insert(id, token);
+            }
+            None => self.first = Some((id, token)),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, id: &RequestId) {
+        match &self.first {
+            Some((first, _)) if first == id => self.first = None,
+            _ => {
+                self.more.remove(id);
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, id: &RequestId) -> Option<&CancellationToken> {
+        match &self.first {
+            Some((first, token)) if first == id => Some(token),
+            _ => self.more.get(id),
+        }
+    }
+
+    /// The tokens of every request running.
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = &CancellationToken> {
+        self.first.iter().map(|(_, token)| token).chain(self.more.values())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.more.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The capabilities of a client that declared none, shared: every stateless HTTP session
+/// starts with them, and each made its own before (an allocation and a free per request).
+pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
+    static NONE: LazyLock<Arc<ClientCapabilities>> = LazyLock::new(Arc::default);
+    NONE.clone()
+}
+
+/// Whether `capabilities` declare nothing at all, so [`no_capabilities`] stands for them.
+/// Read field by field rather than compared with a default one, which had to be built and
+/// dropped (an empty `BTreeMap` walks an iterator when dropped); the pattern names every
+/// field, so a field added later cannot be missed.
+pub(crate) fn declares_nothing(capabilities: &ClientCapabilities) -> bool {
+    matches!(
+        capabilities,
+        ClientCapabilities {
+            experimental: None,
+            roots: None,
+            sampling: None,
+            elicitation: None,
+            tasks: None,
+            extensions: None,
+            other,
+        } if other.is_empty()
+    )
+}
+
+/// What `initialize`, `logging/setLevel` and `resources/subscribe` set (legacy era).
 pub(crate) struct ConnectionState {
     pub(crate) version: Option<ProtocolVersion>,
     /// Shared with every request's facts, so a legacy request copies a pointer, not the map.
@@ -85,6 +171,19 @@ pub struct SessionState {
     pub subscriptions: Vec<String>,
 }
 
+impl Default for ConnectionState {
+    fn default() -> Self {
+        ConnectionState {
+            version: None,
+            capabilities: no_capabilities(),
+            client_info: None,
+            initialized: false,
+            log_level: None,
+            subscriptions: HashSet::new(),
+        }
+    }
+}
+
 impl ConnectionState {
     pub(crate) fn snapshot(&self) -> SessionState {
         let mut subscriptions: Vec<String> = self.subscriptions.iter().cloned().collect();
@@ -114,7 +213,7 @@ impl Connection {
         Connection {
             server,
             state: Mutex::new(ConnectionState::default()),
-            in_flight: Mutex::new(HashMap::default()),
+            in_flight: Mutex::new(InFlight::default()),
             listening: Mutex::new(HashSet::new()),
             pending: Mutex::new(HashMap::default()),
             next_request_id: AtomicI64::new(0),
@@ -224,5 +323,55 @@ impl Connection {
         if let Ok(mut pending) = self.pending.lock() {
             pending.remove(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slot in place and the map behave as one map: each id finds its own token, a
+    /// repeated id replaces the token, whichever place it is in, and nothing is left behind.
+    #[test]
+    fn requests_in_flight_are_found_by_id_wherever_they_are_kept() {
+        let mut in_flight = InFlight::default();
+        let tokens: Vec<CancellationToken> = (0..4).map(|_| CancellationToken::new()).collect();
+        let (a, b, c) = (RequestId::from(1), RequestId::from("b"), RequestId::from(3));
+        in_flight.insert(a.clone(), tokens[0].clone());
+        in_flight.insert(b.clone(), tokens[1].clone());
+        in_flight.insert(c.clone(), tokens[2].clone());
+        assert_eq!(in_flight.len(), 3);
+        in_flight.get(&b).unwrap().cancel();
+        assert!(tokens[1].is_cancelled() && !tokens[0].is_cancelled() && !tokens[2].is_cancelled());
+
+        in_flight.remove(&a);
+        // `b` is in the map while the slot is free: a repeat of it replaces it there.
+        in_flight.insert(b.clone(), tokens[3].clone());
+        assert_eq!(in_flight.len(), 2);
+        in_flight.get(&b).unwrap().cancel();
+        assert!(tokens[3].is_cancelled());
+        assert_eq!(in_flight.tokens().count(), 2);
+
+        in_flight.remove(&b);
+        in_flight.remove(&c);
+        assert!(in_flight.is_empty() && in_flight.get(&a).is_none() && in_flight.get(&c).is_none());
+        in_flight.insert(a.clone(), tokens[0].clone());
+        in_flight.insert(a.clone(), tokens[2].clone());
+        assert_eq!(in_flight.len(), 1);
+        in_flight.get(&a).unwrap().cancel();
+        assert!(tokens[2].is_cancelled() && !tokens[0].is_cancelled(), "the later token replaced the first");
+    }
+
+    #[test]
+    fn a_session_without_capabilities_shares_them() {
+        let (one, two) = (ConnectionState::default(), ConnectionState::default());
+        assert!(Arc::ptr_eq(&one.capabilities, &two.capabilities));
+        assert_eq!(*one.capabilities, ClientCapabilities::default());
+        assert!(declares_nothing(&ClientCapabilities::default()));
+        let roots = ClientCapabilities { roots: Some(serde_json::json!({})), ..Default::default() };
+        assert!(!declares_nothing(&roots));
+        let mut other = ClientCapabilities::default();
+        other.other.insert("x-custom".into(), serde_json::json!({}));
+        assert!(!declares_nothing(&other));
     }
 }

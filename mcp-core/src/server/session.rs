@@ -75,14 +75,15 @@ impl std::fmt::Debug for Session {
 /// also when a transport drops the request's future half-way (a client that went away).
 struct Registered<'a> {
     connection: &'a Connection,
-    id: Option<RequestId>,
+    /// Borrowed from the request being served, which outlives its registration: no copy.
+    id: Option<&'a RequestId>,
     listens: bool,
 }
 
 impl<'a> Registered<'a> {
     fn new(
         connection: &'a Connection,
-        id: &RequestId,
+        id: &'a RequestId,
         token: &CancellationToken,
         cancellable: bool,
         listens: bool,
@@ -100,13 +101,13 @@ impl<'a> Registered<'a> {
                 token.cancel();
             }
         }
-        Registered { connection, id: Some(id.clone()), listens }
+        Registered { connection, id: Some(id), listens }
     }
 }
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        let Some(id) = &self.id else {
+        let Some(id) = self.id else {
             return;
         };
         if let Ok(mut in_flight) = self.connection.in_flight.lock() {
@@ -217,7 +218,13 @@ impl Session {
     pub fn assume_protocol_version(&self, version: ProtocolVersion, capabilities: ClientCapabilities) {
         let mut state = self.connection.lock_state();
         state.version = Some(version);
-        state.capabilities = Arc::new(capabilities);
+        // No capabilities (what every stateless HTTP request assumes) are shared, not
+        // allocated for each request.
+        state.capabilities = if super::connection::declares_nothing(&capabilities) {
+            super::connection::no_capabilities()
+        } else {
+            Arc::new(capabilities)
+        };
         state.initialized = true;
     }
 
@@ -350,7 +357,7 @@ impl Session {
     /// when the connection is gone.
     pub fn close(&self) {
         if let Ok(in_flight) = self.connection.in_flight.lock() {
-            for token in in_flight.values() {
+            for token in in_flight.tokens() {
                 token.cancel();
             }
         }
