@@ -139,9 +139,10 @@ impl RequestFacts {
     }
 }
 
-/// The capabilities of a client that declared none, one value shared by every request that
+/// The capabilities of a client that declared none, one value shared by everything that
 /// starts with them: a legacy request's facts hold them until the session fills in what
-/// `initialize` negotiated, so a new `Arc` each time would be allocated only to be dropped.
+/// `initialize` negotiated, and every stateless HTTP session starts with them; a new `Arc`
+/// each time would be an allocation and a free per request.
 pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
     static NONE: LazyLock<Arc<ClientCapabilities>> = LazyLock::new(Arc::default);
     NONE.clone()

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -17,6 +17,7 @@ use super::{Outbound, Server};
 use crate::error::ClientRequestError;
 use crate::jsonrpc::{ErrorObject, Message, RequestId};
 use crate::protocol::{ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, method};
+use crate::request::no_capabilities;
 
 /// One connection's state, shared by its session and the contexts of its requests.
 pub(crate) struct Connection {
@@ -94,13 +95,6 @@ impl InFlight {
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// The capabilities of a client that declared none, shared: every stateless HTTP session
-/// starts with them, and each made its own before (an allocation and a free per request).
-pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
-    static NONE: LazyLock<Arc<ClientCapabilities>> = LazyLock::new(Arc::default);
-    NONE.clone()
 }
 
 /// Whether `capabilities` declare nothing at all, so [`no_capabilities`] stands for them.

@@ -221,7 +221,7 @@ impl Session {
         // No capabilities (what every stateless HTTP request assumes) are shared, not
         // allocated for each request.
         state.capabilities = if super::connection::declares_nothing(&capabilities) {
-            super::connection::no_capabilities()
+            crate::request::no_capabilities()
         } else {
             Arc::new(capabilities)
         };
