@@ -511,20 +511,27 @@ impl Session {
             input: input.clone(),
             task: Default::default(),
         });
-        let work = AssertUnwindSafe(self.dispatch(request, context)).catch_unwind().instrument(span.clone());
         let asked = async {
             match &input_needed {
                 Some(needed) => needed.cancelled().await,
                 None => std::future::pending().await,
             }
         };
-        let outcome = tokio::select! {
-            biased;
-            _ = token.cancelled() => None,
-            result = work => Some(result),
-            // The handler asked for input the request does not carry; it was polled just now
-            // (bias), so every ask it made concurrently is recorded too.
-            _ = asked => Some(Ok(self.input_required(input.as_deref()))),
+        let outcome = {
+            // Pinned where it is made, and wrapped by reference: wrapped by value (in
+            // `catch_unwind`, `instrument`, the `select!`), this large future would be copied
+            // whole at each wrapping, on every request. Dropped at the end of this block, as
+            // the `select!` drops the futures it owns.
+            let dispatch = std::pin::pin!(self.dispatch(request, context));
+            let work = AssertUnwindSafe(dispatch).catch_unwind().instrument(span.clone());
+            tokio::select! {
+                biased;
+                _ = token.cancelled() => None,
+                result = work => Some(result),
+                // The handler asked for input the request does not carry; it was polled just now
+                // (bias), so every ask it made concurrently is recorded too.
+                _ = asked => Some(Ok(self.input_required(input.as_deref()))),
+            }
         };
         drop(_registered);
         let _enter = span.enter();
@@ -616,6 +623,13 @@ impl Session {
         if declared { Ok(()) } else { Err(McpError::method_not_found(method)) }
     }
 
+    /// Runs one request's method.
+    ///
+    /// Rare methods with large futures (tasks, `subscriptions/listen`, a call that may become a
+    /// task) are boxed: this future is as large as its largest arm, and it is built and moved
+    /// on every request (see `examples/bench`), so an arm inlined here would cost every request
+    /// its size, where its box costs only the rare request an allocation. The largest arm is
+    /// then a plain `tools/call`'s.
     async fn dispatch(&self, request: ClientRequest, ctx: Context) -> Result<Answer, McpError> {
         self.check_served(&request, &ctx)?;
         let server = &self.connection.server;
@@ -626,7 +640,7 @@ impl Session {
             }
             ClientRequest::Listen(params) => {
                 tasks::check_listen(server, &params, &ctx)?;
-                Ok(Answer::value(subscriptions::listen(server, params.notifications, ctx).await))
+                Ok(Answer::value(Box::pin(subscriptions::listen(server, params.notifications, ctx)).await))
             }
             ClientRequest::Ping => Answer::empty(),
             ClientRequest::ListTools(params) => {
@@ -649,7 +663,7 @@ impl Session {
                 if let Some(plan) = tasks::plan(server, &params, &ctx)? {
                     let session = self.clone();
                     let run = move |ctx| Box::pin(async move { session.call_tool(params, ctx).await }) as _;
-                    return Ok(Answer::value(tasks::call_tool(plan, ctx, run).await?));
+                    return Ok(Answer::value(Box::pin(tasks::call_tool(plan, ctx, run)).await?));
                 }
                 // ---- end of the tasks hook.
                 Ok(Answer { body: ResultBody::Tool(self.call_tool(params, ctx).await?), cache: None })
@@ -703,12 +717,14 @@ impl Session {
                 self.connection.lock_state().log_level = Some(params.level);
                 Answer::empty()
             }
-            ClientRequest::GetTask(params) => Ok(Answer::value(tasks::get(server, params, &ctx).await?)),
+            ClientRequest::GetTask(params) => {
+                Ok(Answer::value(Box::pin(tasks::get(server, params, &ctx)).await?))
+            }
             ClientRequest::UpdateTask(params) => {
-                Ok(Answer::value(tasks::update(server, params, &ctx).await?))
+                Ok(Answer::value(Box::pin(tasks::update(server, params, &ctx)).await?))
             }
             ClientRequest::CancelTask(params) => {
-                Ok(Answer::value(tasks::cancel(server, params, &ctx).await?))
+                Ok(Answer::value(Box::pin(tasks::cancel(server, params, &ctx)).await?))
             }
             ClientRequest::Malformed { error, .. } => Err(error),
             ClientRequest::Unknown(method) => Err(McpError::method_not_found(&method)),

@@ -5,15 +5,18 @@
 //! Each handler checks the request, finds or makes the [`Session`] it belongs to, and hands
 //! the message to [`Exchange`]; session bookkeeping stays in [`super::session`].
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use futures_util::future::Either;
 use mcp_connector_core::era::Era;
 use mcp_connector_core::jsonrpc::{self, Decoded, Message, code};
 use mcp_connector_core::protocol::{ClientCapabilities, ProtocolVersion, method};
@@ -166,7 +169,7 @@ impl tower_service::Service<Request> for Endpoint {
     fn call(&mut self, request: Request) -> Self::Future {
         let shared = State(self.shared.clone());
         match *request.method() {
-            axum::http::Method::POST => Box::pin(async move { Ok(post(shared, request).await) }),
+            axum::http::Method::POST => super::exchange::boxed(|| post(shared.0, request)),
             // hyper writes no body in answer to HEAD.
             axum::http::Method::GET | axum::http::Method::HEAD => {
                 Box::pin(async move { Ok(get(shared, request).await) })
@@ -181,29 +184,72 @@ impl tower_service::Service<Request> for Endpoint {
     }
 }
 
-pub(crate) async fn post(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+/// POST: one JSON-RPC message (or, before 2025-06-18, a batch).
+///
+/// Shaped for the size of its future, which every POST builds and moves (into the service's
+/// box, and each inner future into its parent's await slot, a copy of every byte of it each
+/// time; see `examples/bench/instructions.sh`): not an `async fn`, whose arguments would stay
+/// in the future for its whole life beside what is made of them; one await for the body, then
+/// every check and decision in [`decide`], synchronously, so that the exchange's future is the
+/// only large thing held across the second await. Do not fold `decide` back into this future.
+fn post(shared: Arc<Shared>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
     let span = request_span("POST");
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    match post_inner(&shared, parts, body, &span, started).instrument(span.clone()).await {
-        Ok(response) => response,
-        Err(rejection) => rejected(&span, started, rejection),
+    let instrumented = span.clone();
+    async move {
+        // No local of this block may hold a `Result` or a `Next` across an await: a local's
+        // bytes stay in the future as long as it is in scope, and this future is copied whole.
+        let refused = 'post: {
+            let accepts = match checked(&parts.headers) {
+                Ok(accepts) => accepts,
+                Err(rejection) => break 'post rejection,
+            };
+            let config = &shared.config;
+            let body =
+                match guard::read_body(&parts.headers, body, config.body_limit, config.body_read_timeout)
+                    .await
+                {
+                    Ok(body) => body,
+                    Err(rejection) => break 'post rejection,
+                };
+            // The future of what was decided, made before it is awaited (so that nothing of the
+            // decision is held beside it). The exchange's future is not wrapped (in a `Map`,
+            // say): a wrapper moves it, a copy of all of it, on every request.
+            let answering = match decide(&shared, parts, accepts, body, &span, started) {
+                Ok(Next::Run(exchange)) => Either::Left(exchange.run()),
+                Ok(Next::Rare(work)) => Either::Right(work.map(|done| match done {
+                    Ok(response) => response,
+                    Err(rejection) => rejected(&span, started, rejection),
+                })),
+                Ok(Next::Answer(response)) => return Ok(response),
+                Err(rejection) => break 'post rejection,
+            };
+            return Ok(answering.await);
+        };
+        Ok(rejected(&span, started, refused))
     }
+    .instrument(instrumented)
 }
 
-async fn post_inner(
-    shared: &Arc<Shared>,
-    parts: Parts,
-    body: Body,
-    span: &Span,
-    started: Instant,
-) -> Result<Response, Rejection> {
-    let accepts = Accepts::from_headers(&parts.headers);
+/// The checks of a POST that need only its headers: what the client accepts, and a JSON body.
+fn checked(headers: &HeaderMap) -> Result<Accepts, Rejection> {
+    let accepts = Accepts::from_headers(headers);
     guard::require_json_or_sse(accepts)?;
-    guard::require_json_body(&parts.headers)?;
-    let body =
-        guard::read_body(&parts.headers, body, shared.config.body_limit, shared.config.body_read_timeout)
-            .await?;
+    guard::require_json_body(headers)?;
+    Ok(accepts)
+}
+
+/// Everything a POST's body leads to, decided without awaiting anything: the checks of the
+/// message against the headers and the server, then what answers it.
+fn decide<'a>(
+    shared: &'a Arc<Shared>,
+    parts: Parts,
+    accepts: Accepts,
+    body: Bytes,
+    span: &'a Span,
+    started: Instant,
+) -> Result<Next<'a>, Rejection> {
     let incoming = classify(body)?;
     let observed = super::metrics::Observed::of(&parts.extensions);
     match &incoming {
@@ -269,20 +315,15 @@ async fn post_inner(
     if let Incoming::Request(envelope) = &incoming
         && let Some(refused) = crate::auth::check_call(&shared.server, &parts, envelope)
     {
-        return Ok(refused);
+        return Ok(Next::Answer(refused));
     }
     let post = Post { shared, parts, accepts, header_version, span, started };
-    let next = if era == Era::Modern {
-        post.modern(incoming)?
+    if era == Era::Modern {
+        post.modern(incoming)
     } else if shared.config.stateful {
-        post.stateful(incoming)?
+        post.stateful(incoming)
     } else {
-        post.stateless(incoming)?
-    };
-    match next {
-        Next::Run(exchange) => Ok(exchange.run().await),
-        Next::Answer(response) => Ok(response),
-        Next::Rare(work) => work.await,
+        post.stateless(incoming)
     }
 }
 
@@ -372,10 +413,10 @@ impl<'a> Post<'a> {
             if self.shared.shutdown.is_cancelled() {
                 return Err(Rejection::shutting_down().with_id(request.id.clone()));
             }
-            ending = Some(Ending {
+            ending = Some(Box::new(Ending {
                 shutdown: self.shared.shutdown.clone(),
                 farewell: modern::listen_farewell(&request.id),
-            });
+            }));
         }
         // Server-wide notifications reach modern clients through `subscriptions/listen`, which
         // the server serves on the request's own stream: nothing goes to this channel.

@@ -2,6 +2,8 @@
 //! `text/event-stream` when it sends related messages first (progress, logs, requests to the
 //! client). Knows nothing about where the [`Session`] came from.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,7 +90,8 @@ pub(crate) struct Exchange {
     /// first, whatever the client accepts.
     pub(crate) modern: bool,
     /// How a stream that only the server can end (`subscriptions/listen`) ends on shutdown.
-    pub(crate) ending: Option<Ending>,
+    /// Boxed: only `subscriptions/listen` has one, and every exchange's future carries this.
+    pub(crate) ending: Option<Box<Ending>>,
 }
 
 /// Ends a long-lived stream when the server shuts down: the server is told to close its
@@ -108,6 +111,11 @@ struct CancelOnDrop {
 }
 
 impl CancelOnDrop {
+    /// The request answered (or went on elsewhere): dropping this cancels nothing.
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+
     fn fire(&mut self) {
         if self.armed {
             tracing::info!("the client went away; cancelling its request");
@@ -180,7 +188,13 @@ type Outcome = Result<Option<Reply>, oneshot::error::RecvError>;
 
 impl Exchange {
     /// Runs the request and answers it.
-    pub(crate) async fn run(self) -> Response {
+    ///
+    /// Not an `async fn`: the set-up runs here, synchronously, and the future returned holds
+    /// only what the rest needs. An `async fn` keeps its argument (the whole `Exchange`) for its
+    /// whole life beside the fields destructured from it, and every byte of a future is copied
+    /// each time it is moved (into its caller's await slot, into a box): this one is moved on
+    /// every request (see `examples/bench/instructions.sh`).
+    pub(crate) fn run(self) -> impl Future<Output = Response> + Send {
         let Exchange {
             session,
             work,
@@ -205,115 +219,151 @@ impl Exchange {
         // answer back to; without both they are refused at once (see `refused`).
         let refuse_requests = !accepts.sse || matches!(stream, Stream::Ephemeral);
         let mut cancel = CancelOnDrop { session: session.clone(), ids: work.ids(), armed: true };
-        let handler_session = session.clone();
         // The handler runs right here, in the connection's own task, for as long as the answer
         // may still be JSON (most requests: no spawn, no cross-thread hand-off). A client that
         // goes away meanwhile drops it, which cancels it, as it should: no event id was ever
         // sent, so it could not come back for the answer. Once the answer turns into a stream,
         // the rest of the handler moves to a task of its own.
-        let mut handler = Box::pin(
-            async move {
-                match work {
-                    Work::Single(envelope) => {
-                        handler_session.answer(envelope, &replies, extensions).await.map(Reply::Answer)
-                    }
-                    Work::Batch { body, .. } => {
-                        handler_session.handle_frame(&body, &replies, extensions).await.map(Reply::Batch)
-                    }
-                }
-            }
-            .instrument(span.clone()),
-        );
-
-        // JSON unless the handler speaks before it answers ("first one wins"), or the client
-        // takes only SSE (then a modern error with a status of its own is still JSON).
-        let mut first = Vec::new();
-        let mut outcome: Option<Outcome> = None;
-        if accepts.json || modern {
-            loop {
-                tokio::select! {
-                    biased;
-                    done = &mut handler => {
-                        // Messages sent just before the answer still need a stream.
-                        while let Some(message) = replies_rx.try_recv() {
-                            if !(refuse_requests && refused(&session, &message).await) && accepts.sse {
-                                first.push(message);
-                            }
-                        }
-                        outcome = Some(Ok(done));
-                        break;
-                    }
-                    // `None` (every sender gone) disables this branch: wait for the answer.
-                    Some(message) = replies_rx.recv() => {
-                        if refuse_requests && refused(&session, &message).await {
-                            continue;
-                        }
-                        first.push(message);
-                        if accepts.sse {
+        let mut handler = handler(session.clone(), work, replies, extensions, &span);
+        async move {
+            // JSON unless the handler speaks before it answers ("first one wins"), or the client
+            // takes only SSE (then a modern error with a status of its own is still JSON).
+            let mut first = Vec::new();
+            let mut outcome: Option<Outcome> = None;
+            if accepts.json || modern {
+                loop {
+                    tokio::select! {
+                        biased;
+                        done = &mut handler => {
+                            outcome = Some(Ok(done));
                             break;
                         }
-                        // A client that takes only JSON cannot see progress or logs.
-                        first.clear();
+                        // `None` (every sender gone) disables this branch: wait for the answer.
+                        Some(message) = replies_rx.recv() => {
+                            if refuse_requests && refused(&session, &message).await {
+                                continue;
+                            }
+                            first.push(message);
+                            if accepts.sse {
+                                break;
+                            }
+                            // A client that takes only JSON cannot see progress or logs.
+                            first.clear();
+                        }
                     }
                 }
-            }
-            let has_status =
-                |answer: &Reply| modern && modern::status_of(answer.error_code()) != StatusCode::OK;
-            let as_json =
-                |done: &Outcome| accepts.json || matches!(done, Ok(Some(answer)) if has_status(answer));
-            if let Some(done) = outcome.take_if(|done| first.is_empty() && as_json(done)) {
-                cancel.armed = false;
-                drop(busy);
-                if let (Some(observed), Ok(Some(answer))) = (&observed, &done)
-                    && let Some(code) = answer.error_code()
-                {
-                    observed.error_code(code);
+                if outcome.is_some() {
+                    // Messages sent just before the answer still need a stream. (Drained here
+                    // rather than in the `select!` arm, where the arm's locals would sit beside
+                    // those of the select in this future.)
+                    while let Some(message) = replies_rx.try_recv() {
+                        if !(refuse_requests && refused(&session, &message).await) && accepts.sse {
+                            first.push(message);
+                        }
+                    }
                 }
-                return json_answer(done, headers, modern, &span, started);
+                let has_status =
+                    |answer: &Reply| modern && modern::status_of(answer.error_code()) != StatusCode::OK;
+                let as_json =
+                    |done: &Outcome| accepts.json || matches!(done, Ok(Some(answer)) if has_status(answer));
+                if let Some(done) = outcome.take_if(|done| first.is_empty() && as_json(done)) {
+                    cancel.disarm();
+                    drop(busy);
+                    if let (Some(observed), Ok(Some(answer))) = (&observed, &done)
+                        && let Some(code) = answer.error_code()
+                    {
+                        observed.error_code(code);
+                    }
+                    return json_answer(done, headers, modern, &span, started);
+                }
             }
-        }
-        // The answer is a stream: the handler, unless it already answered, goes on in a task of
-        // its own, which outlives this request's future.
-        let (done_tx, done_rx) = oneshot::channel::<Option<Reply>>();
-        if outcome.is_none() {
-            tokio::spawn(async move {
-                let _ = done_tx.send(handler.await);
-            });
-        }
+            // The answer is a stream: the handler, unless it already answered, goes on in a task of
+            // its own, which outlives this request's future.
+            let (done_tx, done_rx) = oneshot::channel::<Option<Reply>>();
+            if outcome.is_none() {
+                tokio::spawn(async move {
+                    let _ = done_tx.send(handler.await);
+                });
+            }
 
-        // Streaming from here on: the forwarder owns the rest of the exchange.
-        let (connection, frames) = mpsc::unbounded_channel::<Bytes>();
-        let version = session.protocol_version();
-        let sink = match stream {
-            Stream::Ephemeral => Sink::Direct(connection),
-            Stream::Resumable(http_session) => {
-                cancel.armed = false;
-                let live = http_session.open_stream();
-                live.lock().await.attach(connection);
-                // Prime the client with an event id before anything else (2025-11-25,
-                // "Sending Messages to the Server", item 6); older clients do not expect it.
-                if version.at_least(ProtocolVersion::V2025_11_25) {
-                    live.emit(String::new()).await;
+            // Streaming from here on: the forwarder owns the rest of the exchange.
+            let (connection, frames) = mpsc::unbounded_channel::<Bytes>();
+            let version = session.protocol_version();
+            let sink = match stream {
+                Stream::Ephemeral => Sink::Direct(connection),
+                Stream::Resumable(http_session) => {
+                    cancel.disarm();
+                    // Boxed: a rare path whose awaits would otherwise sit in every exchange's
+                    // future.
+                    Box::pin(stored_sink(http_session, connection, version)).await
                 }
-                Sink::Stored { session: http_session, live }
-            }
-        };
-        span.in_scope(|| tracing::debug!("answering with an SSE stream"));
-        let forward = Forwarder {
-            sink,
-            first,
-            outcome,
-            replies_rx: Some(replies_rx),
-            refuse_requests,
-            done_rx,
-            cancel,
-            busy,
-            started,
-            ending,
-        };
-        tokio::spawn(forward.run().instrument(span));
-        sse::response(sse::Source::new(frames, keep_alive), headers)
+            };
+            span.in_scope(|| tracing::debug!("answering with an SSE stream"));
+            let forward = Forwarder {
+                sink,
+                first,
+                outcome,
+                replies_rx: Some(replies_rx),
+                refuse_requests,
+                done_rx,
+                cancel,
+                busy,
+                started,
+                ending,
+            };
+            tokio::spawn(forward.run().instrument(span));
+            sse::response(sse::Source::new(frames, keep_alive), headers)
+        }
     }
+}
+
+/// The handler's future: the answer to one request or to a batch. Each arm is boxed apart (the
+/// box is the one allocation every exchange makes for its handler), so that a single request
+/// does not carry the much larger future of a batch (`Session::handle_frame`). Boxed with
+/// [`boxed`], which saves a copy of it.
+fn handler(
+    session: Session,
+    work: Work,
+    replies: Outbound,
+    extensions: Extensions,
+    span: &Span,
+) -> Pin<Box<dyn Future<Output = Option<Reply>> + Send>> {
+    match work {
+        Work::Single(envelope) => boxed(|| {
+            async move { session.answer(envelope, &replies, extensions).await.map(Reply::Answer) }
+                .instrument(span.clone())
+        }),
+        Work::Batch { body, .. } => boxed(|| {
+            async move { session.handle_frame(&body, &replies, extensions).await.map(Reply::Batch) }
+                .instrument(span.clone())
+        }),
+    }
+}
+
+/// `Box::pin(make())`, with the box allocated before the future is made. A future's size is
+/// that of its largest state, whatever the state it starts in, and every move copies all of
+/// it: `Box::pin(make())` made the handler's future on the stack, moved it into its argument,
+/// then into the box (two copies of 2.6 KB per request in the release build); made after the
+/// allocation, it is copied once.
+pub(crate) fn boxed<F: Future + Send + 'static>(make: impl FnOnce() -> F) -> Pin<Box<F>> {
+    Box::into_pin(Box::write(Box::new_uninit(), make()))
+}
+
+/// The sink of a resumable stream: the session's stream for this request, attached to the
+/// connection and primed.
+async fn stored_sink(
+    http_session: Arc<HttpSession>,
+    connection: mpsc::UnboundedSender<Bytes>,
+    version: ProtocolVersion,
+) -> Sink {
+    let live = http_session.open_stream();
+    live.lock().await.attach(connection);
+    // Prime the client with an event id before anything else (2025-11-25,
+    // "Sending Messages to the Server", item 6); older clients do not expect it.
+    if version.at_least(ProtocolVersion::V2025_11_25) {
+        live.emit(String::new()).await;
+    }
+    Sink::Stored { session: http_session, live }
 }
 
 fn json_answer(done: Outcome, headers: HeaderMap, modern: bool, span: &Span, started: Instant) -> Response {
@@ -419,7 +469,7 @@ struct Forwarder {
     cancel: CancelOnDrop,
     busy: Option<Busy>,
     started: Instant,
-    ending: Option<Ending>,
+    ending: Option<Box<Ending>>,
 }
 
 impl Forwarder {
