@@ -444,6 +444,31 @@ async fn mcp_name_is_required_and_must_match_the_body() {
     refused(post_modern(&server.mcp(), &prompt, &[("mcp-name", None)]).await, 400, -32020, 23).await;
 }
 
+/// A mirrored header sent twice is malformed, even when both values agree: the server cannot
+/// tell which one the client meant ("Server Validation": a malformed header is 400 with
+/// -32020). Header names match whatever their case.
+#[tokio::test]
+async fn a_mirrored_header_sent_twice_is_400_header_mismatch() {
+    let (server, _) = start(false).await;
+    let body = call(31, "echo", json!({"text": "n"}));
+    let standard = [("MCP-Protocol-Version", MODERN), ("Mcp-Method", "tools/call"), ("Mcp-Name", "echo")];
+    for (repeated, again) in
+        [("mcp-protocol-version", MODERN), ("MCP-METHOD", "tools/call"), ("mcp-name", "echo")]
+    {
+        let mut headers = standard.to_vec();
+        headers.push((repeated, again));
+        let (status, answer) = raw_post(&server, &headers, &body).await;
+        assert_eq!(status, 400, "{answer}");
+        let answer: Value = serde_json::from_str(&answer).expect("a JSON-RPC error");
+        assert_eq!(answer["error"]["code"], -32020, "{answer}");
+        assert_eq!(answer["id"], 31, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("was sent more than once"), "{message}");
+    }
+    let (status, answer) = raw_post(&server, &standard, &body).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 /// "Value Encoding": a name outside the header-safe set travels as `=?base64?…?=`; the server
 /// MUST decode it before comparing.
 #[tokio::test]
