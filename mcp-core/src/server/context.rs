@@ -136,8 +136,10 @@ pub(crate) struct ContextInner {
     pub(crate) cancel: CancellationToken,
     pub(crate) extensions: Extensions,
     pub(crate) last_progress: Mutex<Option<f64>>,
-    /// Set for a modern request that may answer `input_required`.
-    pub(crate) input: Option<Arc<InputRound>>,
+    /// Set for a modern request that may answer `input_required`. Here rather than in an
+    /// `Arc` of its own: one allocation a request fewer, and the dispatcher reaches it through
+    /// the context it keeps.
+    pub(crate) input: Option<InputRound>,
     /// Set for a `tools/call` that may become a task (Tasks extension; see `tasks.rs`).
     pub(crate) task: std::sync::OnceLock<Arc<super::tasks::TaskSlot>>,
 }
@@ -158,8 +160,14 @@ impl Context {
     }
 
     /// The multi round-trip input round, in a modern request that may ask for input.
-    pub(crate) fn input_round(&self) -> Option<&Arc<InputRound>> {
+    pub(crate) fn input_round(&self) -> Option<&InputRound> {
         self.inner.input.as_ref()
+    }
+
+    /// The request's cancellation token, borrowed: each handle taken or dropped locks the
+    /// token's tree, so the dispatcher uses this one rather than a handle of its own.
+    pub(crate) fn cancel_token(&self) -> &CancellationToken {
+        &self.inner.cancel
     }
 
     pub(crate) fn task_slot(&self) -> &std::sync::OnceLock<Arc<super::tasks::TaskSlot>> {

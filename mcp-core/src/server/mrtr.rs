@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -321,29 +321,6 @@ pub(crate) struct InputRound {
     binding: Binding,
 }
 
-/// Waits until the handler of an [`InputRound`] asked for input it does not have, or needed a
-/// capability the request did not declare.
-pub(crate) struct Needed {
-    round: Arc<InputRound>,
-}
-
-impl Needed {
-    /// Resolves once input is needed (at once if it was already).
-    pub(crate) async fn cancelled(&self) {
-        let round = &*self.round;
-        loop {
-            let notified = round.needed_now.notified();
-            let mut notified = std::pin::pin!(notified);
-            // Registered before the flag is read: a signal in between still wakes this.
-            notified.as_mut().enable();
-            if round.needed.load(Ordering::Acquire) {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
 impl std::fmt::Debug for InputRound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InputRound").field("answers", &self.answers.len()).finish_non_exhaustive()
@@ -443,8 +420,19 @@ impl InputRound {
 
     /// Resolves once the handler asked for input it does not have, or needed a capability the
     /// request did not declare.
-    pub(crate) fn needed(self: &Arc<Self>) -> Needed {
-        Needed { round: self.clone() }
+    /// Borrows the round (which lives in the request's context) rather than holding a handle
+    /// of its own: the dispatcher keeps the context while it waits.
+    pub(crate) async fn needed(&self) {
+        loop {
+            let notified = self.needed_now.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before the flag is read: a signal in between still wakes this.
+            notified.as_mut().enable();
+            if self.needed.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
     }
 
     fn signal_needed(&self) {
@@ -609,19 +597,17 @@ mod tests {
 
         let round = || {
             let carried = crate::request::InputCarried::default();
-            Arc::new(InputRound::start(&sealer(), binding(), &carried).unwrap())
+            InputRound::start(&sealer(), binding(), &carried).unwrap()
         };
         let request = || InputRequest { method: "roots/list".into(), params: None };
         let mut cx = Context::from_waker(Waker::noop());
 
         let before = round();
         before.ask(before.next_key("roots"), request());
-        let needed = before.needed();
-        assert!(matches!(std::pin::pin!(needed.cancelled()).poll(&mut cx), Poll::Ready(())));
+        assert!(matches!(std::pin::pin!(before.needed()).poll(&mut cx), Poll::Ready(())));
 
         let during = round();
-        let needed = during.needed();
-        let mut wait = std::pin::pin!(needed.cancelled());
+        let mut wait = std::pin::pin!(during.needed());
         assert!(wait.as_mut().poll(&mut cx).is_pending());
         during.require("roots");
         assert!(wait.as_mut().poll(&mut cx).is_ready());

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
+use futures_util::future::Either;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -457,17 +458,22 @@ impl Session {
     /// assert!(json.contains(r#""code":-32601"#), "{json}"); // this server has no tools at all
     /// # });
     /// ```
-    pub async fn answer(
-        &self,
+    ///
+    /// The set-up (era, input round, context) runs here, at the call; the returned future holds
+    /// only what it needs across its awaits. An `async fn` would keep the whole envelope
+    /// beside the parts it is taken apart into, for the life of the request, and every move
+    /// of the future (a transport boxes it) would copy both.
+    pub fn answer<'s>(
+        &'s self,
         envelope: RequestEnvelope,
         replies: &Outbound,
         extensions: Extensions,
-    ) -> Option<Answered> {
+    ) -> impl Future<Output = Option<Answered>> + Send + use<'s> {
         let RequestEnvelope { id, request, mut facts } = envelope;
         let era = facts.era;
         if !facts.protocol_version.is_supported() {
             let error = McpError::unsupported_protocol_version(facts.protocol_version.as_str());
-            return Some(Answered::error(id, error.into()));
+            return Either::Left(std::future::ready(Some(Answered::error(id, error.into()))));
         }
         if era == Era::Legacy {
             // A legacy request says nothing about itself: what `initialize` negotiated applies.
@@ -476,20 +482,25 @@ impl Session {
             facts.client_capabilities = state.capabilities.clone();
             facts.client_info = state.client_info.clone();
         }
-        let input = if era.may_require_input(request.method()) {
+        let method = request.method();
+        let input = if era.may_require_input(method) {
             match self.input_round(&request, &facts.input, &extensions) {
-                Ok(round) => Some(Arc::new(round)),
-                Err(error) => return Some(Answered::error(id, era.finish_error(error).into())),
+                Ok(round) => Some(round),
+                Err(error) => {
+                    return Either::Left(std::future::ready(Some(Answered::error(
+                        id,
+                        era.finish_error(error).into(),
+                    ))));
+                }
             }
         } else {
             None
         };
-        let token = CancellationToken::new();
         // The spec forbids cancelling `initialize`, so it is never registered as cancellable.
-        let cancellable = request.method() != method::INITIALIZE;
+        let cancellable = method != method::INITIALIZE;
         let listens = matches!(request, ClientRequest::Listen(_));
-        let _registered = Registered::new(&self.connection, &id, &token, cancellable, listens);
-        let method = request.method().to_owned();
+        // Decided now, while the method is at hand: the request itself goes to its handler.
+        let finish = era.result_finish(method);
         // Field names after OpenTelemetry's semantic conventions for MCP (`jsonrpc.request.id`,
         // `mcp.method.name`, `gen_ai.tool.name`).
         let span = tracing::info_span!(
@@ -498,68 +509,74 @@ impl Session {
             mcp.method.name = %method,
             gen_ai.tool.name = tracing::field::Empty
         );
-        let started = std::time::Instant::now();
-        let input_needed = input.as_ref().map(|round| round.needed());
+        // The request's one cancellation token is its context's: the in-flight registration
+        // takes the only other handle (each handle taken or dropped locks the token's tree).
         let context = Context::new(ContextInner {
             request_id: id.clone(),
             facts,
             connection: self.connection.clone(),
             replies: replies.clone(),
-            cancel: token.clone(),
+            cancel: CancellationToken::new(),
             extensions,
             last_progress: Mutex::new(None),
-            input: input.clone(),
+            input,
             task: Default::default(),
         });
-        let asked = async {
-            match &input_needed {
-                Some(needed) => needed.cancelled().await,
-                None => std::future::pending().await,
-            }
-        };
-        let outcome = {
-            // Pinned where it is made, and wrapped by reference: wrapped by value (in
-            // `catch_unwind`, `instrument`, the `select!`), this large future would be copied
-            // whole at each wrapping, on every request. Dropped at the end of this block, as
-            // the `select!` drops the futures it owns.
-            let dispatch = std::pin::pin!(self.dispatch(request, context));
-            let work = AssertUnwindSafe(dispatch).catch_unwind().instrument(span.clone());
-            tokio::select! {
-                biased;
-                _ = token.cancelled() => None,
-                result = work => Some(result),
-                // The handler asked for input the request does not carry; it was polled just now
-                // (bias), so every ask it made concurrently is recorded too.
-                _ = asked => Some(Ok(self.input_required(input.as_deref()))),
-            }
-        };
-        drop(_registered);
-        let _enter = span.enter();
-        let result = match outcome {
-            None => {
-                tracing::info!(
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "cancelled; no response sent"
-                );
-                return None;
-            }
-            Some(Ok(result)) => result,
-            Some(Err(panic)) => {
-                tracing::error!(panic = panic_message(&panic), "handler panicked");
-                Err(McpError::internal("the server hit an internal error while handling this request"))
-            }
-        };
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        Some(match result {
-            Ok(Answer { body, cache }) => {
-                tracing::info!(elapsed_ms, "ok");
-                let finish = era.result_finish(&method);
-                Answered::result(id, Finished::new(body, finish, &self.connection.server, cache))
-            }
-            Err(error) => {
-                tracing::info!(elapsed_ms, code = error.code, "error");
-                Answered::error(id, era.finish_error(error).into())
-            }
+        Either::Right(async move {
+            let started = std::time::Instant::now();
+            // Registered when first polled, as the request starts to run: it borrows the id.
+            let registered =
+                Registered::new(&self.connection, &id, context.cancel_token(), cancellable, listens);
+            let input = context.input_round();
+            let asked = async {
+                match input {
+                    Some(round) => round.needed().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let outcome = {
+                // Pinned where it is made, and wrapped by reference: wrapped by value (in
+                // `catch_unwind`, `instrument`, the `select!`), this large future would be copied
+                // whole at each wrapping, on every request. Dropped at the end of this block, as
+                // the `select!` drops the futures it owns.
+                let dispatch = std::pin::pin!(self.dispatch(request, context.clone()));
+                let work = AssertUnwindSafe(dispatch).catch_unwind().instrument(span.clone());
+                tokio::select! {
+                    biased;
+                    _ = context.cancel_token().cancelled() => None,
+                    result = work => Some(result),
+                    // The handler asked for input the request does not carry; it was polled just
+                    // now (bias), so every ask it made concurrently is recorded too.
+                    _ = asked => Some(Ok(self.input_required(input))),
+                }
+            };
+            drop(registered);
+            let _enter = span.enter();
+            let result = match outcome {
+                None => {
+                    tracing::info!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "cancelled; no response sent"
+                    );
+                    return None;
+                }
+                Some(Ok(result)) => result,
+                Some(Err(panic)) => {
+                    tracing::error!(panic = panic_message(&panic), "handler panicked");
+                    Err(McpError::internal("the server hit an internal error while handling this request"))
+                }
+            };
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            Some(match result {
+                Ok(Answer { body, cache }) => {
+                    tracing::info!(elapsed_ms, "ok");
+                    Answered::result(id, Finished::new(body, finish, &self.connection.server, cache))
+                }
+                Err(error) => {
+                    tracing::info!(elapsed_ms, code = error.code, "error");
+                    Answered::error(id, era.finish_error(error).into())
+                }
+            })
         })
     }
 
@@ -778,26 +795,38 @@ impl Session {
         prompt.handler.get(ctx, arguments).await
     }
 
-    async fn call_tool(&self, params: CallToolParams, ctx: Context) -> Result<CallToolResult, McpError> {
-        let tool = self
-            .connection
-            .server
-            .tool(&params.name)
-            .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {}", params.name)))?;
+    /// Finds the tool and reads the arguments at the call, returning a future that holds only
+    /// what crosses its awaits: as an `async fn` it would keep the params (and a second
+    /// context) beside the parts taken from them, in every `tools/call`'s future.
+    fn call_tool(
+        &self,
+        params: CallToolParams,
+        ctx: Context,
+    ) -> impl Future<Output = Result<CallToolResult, McpError>> + Send + '_ {
+        let CallToolParams { name, arguments, .. } = params;
+        let Some(tool) = self.connection.server.tool(&name) else {
+            return Either::Left(std::future::ready(Err(McpError::invalid_params(format!(
+                "Unknown tool: {name}"
+            )))));
+        };
+        // Made in the request's `dispatch`, so the current span is the request's.
         tracing::Span::current().record("gen_ai.tool.name", tool.name());
-        let arguments = params.arguments.unwrap_or_default();
+        let arguments = arguments.unwrap_or_default();
         // A transport's auth layer (per-tool scopes, audit) runs around the call, before the
         // arguments are even validated.
-        let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>().cloned() else {
-            return self.run_tool(&tool, arguments, ctx).await;
-        };
-        let started = std::time::Instant::now();
-        let result = match guard.before(&tool, &ctx, &arguments) {
-            Ok(()) => self.run_tool(&tool, arguments.clone(), ctx.clone()).await?,
-            Err(refused) => refused.into_result(),
-        };
-        guard.after(&tool, &ctx, &arguments, &result, started.elapsed());
-        Ok(result)
+        let guard = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>().cloned();
+        Either::Right(async move {
+            let Some(guard) = guard else {
+                return self.run_tool(&tool, arguments, ctx).await;
+            };
+            let started = std::time::Instant::now();
+            let result = match guard.before(&tool, &ctx, &arguments) {
+                Ok(()) => self.run_tool(&tool, arguments.clone(), ctx.clone()).await?,
+                Err(refused) => refused.into_result(),
+            };
+            guard.after(&tool, &ctx, &arguments, &result, started.elapsed());
+            Ok(result)
+        })
     }
 
     async fn run_tool(
@@ -821,7 +850,9 @@ impl Session {
         // Safe writes (`server/safe.rs`): replays, idempotency keys, confirmation; a per-tool
         // timeout bounds all of it.
         // Cancelled when the call times out, for work the handler spawned beyond its future.
-        let cancellation = ctx.cancellation();
+        // A handle on the context rather than another on its token: only a call with a timeout
+        // needs it, and a context's handle is one atomic count (a token's locks its tree).
+        let on_timeout = tool.timeout.is_some().then(|| ctx.clone());
         let handler = AssertUnwindSafe(super::safe::call(tool, ctx, arguments)).catch_unwind();
         let run = match tool.timeout {
             // A call that may become a task is long work by design: no timeout.
@@ -836,7 +867,9 @@ impl Session {
                     // The answer below is returned in this same poll of the request's future,
                     // so it still goes out: `serve` only drops a request whose token is
                     // cancelled while it waits.
-                    cancellation.cancel();
+                    if let Some(ctx) = &on_timeout {
+                        ctx.cancel_token().cancel();
+                    }
                     return Ok(CallToolResult::error(format!(
                         "The tool `{}` did not finish within {} and was stopped. Try again with a narrower request, or later if the service it depends on is slow.",
                         tool.name(),
