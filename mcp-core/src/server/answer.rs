@@ -108,6 +108,25 @@ impl Answered {
         }
     }
 
+    /// The answer as JSON text: [`Answered::to_vec`] as a `String`, for a transport that
+    /// writes text (a stdio line, a server-sent event).
+    ///
+    /// ```
+    /// # use mcp_connector_core::{Extensions, Outbound, Server};
+    /// # use mcp_connector_core::request::RequestEnvelope;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let session = Server::builder("demo", "1.0").build().unwrap().session(Outbound::closed());
+    /// # let frame = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#;
+    /// # let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
+    /// let answered = session.answer(envelope, &Outbound::closed(), Extensions::new()).await.unwrap();
+    /// assert_eq!(answered.to_json(), serde_json::to_string(&answered).unwrap());
+    /// # });
+    /// ```
+    pub fn to_json(&self) -> String {
+        // serde_json writes UTF-8 only.
+        String::from_utf8(self.to_vec()).unwrap_or_default()
+    }
+
     /// The answer as JSON text in UTF-8 bytes (`serde_json::to_vec`), the JSON-RPC response to
     /// write.
     ///

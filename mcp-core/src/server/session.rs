@@ -298,8 +298,7 @@ impl Session {
         extensions: Extensions,
     ) -> Option<String> {
         match self.handle_any_frame(bytes, replies, extensions).await? {
-            // Our answers always serialise: every key is a string.
-            FrameReply::Answer(answered) => Some(serde_json::to_string(&answered).unwrap_or_default()),
+            FrameReply::Answer(answered) => Some(answered.to_json()),
             FrameReply::Json(value) => Some(value.to_string()),
         }
     }

@@ -162,8 +162,7 @@ impl Reply {
     /// a `Value` first: that copy cost as much as the serialisation itself).
     fn to_json(&self) -> String {
         match self {
-            // Our answers always serialise (every key is a string).
-            Reply::Answer(answer) => serde_json::to_string(answer).unwrap_or_default(),
+            Reply::Answer(answer) => answer.to_json(),
             Reply::Message(message) => to_json(message),
             Reply::Batch(answers) => answers.to_string(),
         }
