@@ -293,11 +293,11 @@ fn decide<'a>(
         }
     }
     // Read once: the era and, for a legacy request, the version both come from it.
-    let version_header = parts.headers.get(&guard::PROTOCOL_VERSION_HEADER);
+    let named = guard::named_version(parts.headers.get(&guard::PROTOCOL_VERSION_HEADER));
     let era = match &incoming {
-        Incoming::Request(envelope) => modern::era_of(version_header, envelope),
-        Incoming::NoAnswer(Message::Notification(n)) => modern::era_of_notification(version_header, n),
-        Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_era(version_header),
+        Incoming::Request(envelope) => modern::era_of(named.as_ref(), envelope),
+        Incoming::NoAnswer(Message::Notification(n)) => modern::era_of_notification(named.as_ref(), n),
+        Incoming::NoAnswer(_) | Incoming::Batch { .. } => modern::header_era(named.as_ref()),
     };
     span.record("mcp.era", era.as_str());
     // Checked after decoding only so that the span names the method of a refused request.
@@ -309,7 +309,7 @@ fn decide<'a>(
             }
             None
         }
-        Era::Legacy => guard::protocol_version_in(version_header)?,
+        Era::Legacy => guard::protocol_version_in(named)?,
     };
     #[cfg(feature = "auth")]
     if let Incoming::Request(envelope) = &incoming

@@ -359,19 +359,28 @@ impl Reading {
 /// `UnsupportedProtocolVersionError` code and data of 2026-07-28 (streamable-http, "Protocol
 /// Version Header"), which a dual-era client recognises as a modern server's answer.
 pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, Rejection> {
-    protocol_version_in(headers.get(&PROTOCOL_VERSION_HEADER))
+    protocol_version_in(named_version(headers.get(&PROTOCOL_VERSION_HEADER)))
 }
 
-/// [`protocol_version`] of the header's value, for a caller that has read it already.
-pub(crate) fn protocol_version_in(value: Option<&HeaderValue>) -> Result<Option<ProtocolVersion>, Rejection> {
-    let Some(value) = value else {
+/// The version an `MCP-Protocol-Version` value names, read once per request: the era and the
+/// version both come from it. A value that is not text names the empty version, which no
+/// server speaks.
+pub(crate) fn named_version(value: Option<&HeaderValue>) -> Option<ProtocolVersion> {
+    value.map(|value| ProtocolVersion::new(value.to_str().unwrap_or("").trim()))
+}
+
+/// [`protocol_version`] of the version the header names ([`named_version`]), for a caller that
+/// has read it already.
+pub(crate) fn protocol_version_in(
+    named: Option<ProtocolVersion>,
+) -> Result<Option<ProtocolVersion>, Rejection> {
+    let Some(version) = named else {
         return Ok(None);
     };
-    let requested = value.to_str().unwrap_or("").trim();
-    let version = ProtocolVersion::new(requested);
     if version.is_supported() {
         return Ok(Some(version));
     }
+    let requested = version.as_str();
     let error = McpError::unsupported_protocol_version(requested);
     let mut rejection = Rejection::new(
         StatusCode::BAD_REQUEST,

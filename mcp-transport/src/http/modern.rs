@@ -18,7 +18,7 @@ use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
 use mcp_connector_core::{Server, Tool};
 use serde_json::{Map, Value, json};
 
-use super::guard::PROTOCOL_VERSION_HEADER;
+use super::guard::{PROTOCOL_VERSION_HEADER, named_version};
 use super::reject::Rejection;
 
 /// The `Mcp-Method` request header (mirrors the body's `method`).
@@ -38,45 +38,45 @@ const BASE64_SUFFIX: &str = "?=";
 
 /// Whether `MCP-Protocol-Version` names a modern revision (2026-07-28 or later).
 pub(crate) fn header_is_modern(headers: &HeaderMap) -> bool {
-    is_modern(headers.get(&PROTOCOL_VERSION_HEADER))
+    is_modern(named_version(headers.get(&PROTOCOL_VERSION_HEADER)).as_ref())
 }
 
-/// Whether a `MCP-Protocol-Version` value names a modern revision.
-pub(crate) fn is_modern(version_header: Option<&HeaderValue>) -> bool {
-    version_header.and_then(|v| v.to_str().ok()).is_some_and(|v| ProtocolVersion::new(v.trim()).is_modern())
+/// Whether the version `MCP-Protocol-Version` names ([`named_version`]) is a modern revision.
+pub(crate) fn is_modern(named: Option<&ProtocolVersion>) -> bool {
+    named.is_some_and(ProtocolVersion::is_modern)
 }
 
 /// The era the `MCP-Protocol-Version` header alone names (for what has no `_meta`: responses
 /// and batches).
-pub(crate) fn header_era(version_header: Option<&HeaderValue>) -> Era {
-    if is_modern(version_header) { Era::Modern } else { Era::Legacy }
+pub(crate) fn header_era(named: Option<&ProtocolVersion>) -> Era {
+    if is_modern(named) { Era::Modern } else { Era::Legacy }
 }
 
 /// The era a POSTed request is served in: the one its `_meta` chose (the core decided it when
 /// the request was decoded: "Versioning and Compatibility", "Backward Compatibility with
-/// Initialization-Based Versions"), or modern when the `MCP-Protocol-Version` header (its
-/// value, read once by the caller) names a modern version and the request is no `initialize`:
+/// Initialization-Based Versions"), or modern when the `MCP-Protocol-Version` header (the
+/// version it names, read once by the caller) names a modern version and the request is no `initialize`:
 /// a modern client that forgot `_meta` must hear so (-32602 in [`check`]), not be served as a
 /// 2025 client.
-pub(crate) fn era_of(version_header: Option<&HeaderValue>, envelope: &RequestEnvelope) -> Era {
+pub(crate) fn era_of(named: Option<&ProtocolVersion>, envelope: &RequestEnvelope) -> Era {
     match envelope.facts.era {
         Era::Modern => Era::Modern,
         Era::Legacy if envelope.method() == method::INITIALIZE => Era::Legacy,
-        Era::Legacy => header_era(version_header),
+        Era::Legacy => header_era(named),
     }
 }
 
 /// The era of a POSTed notification: modern when its `_meta` names a version (notifications
 /// are not decoded into envelopes; 2026-07-28 defines none a server must act on over HTTP) or
 /// the header names a modern one.
-pub(crate) fn era_of_notification(version_header: Option<&HeaderValue>, notification: &Notification) -> Era {
+pub(crate) fn era_of_notification(named: Option<&ProtocolVersion>, notification: &Notification) -> Era {
     let names_version = notification
         .params
         .as_ref()
         .and_then(|p| p.get("_meta"))
         .and_then(Value::as_object)
         .is_some_and(|m| m.contains_key(meta::PROTOCOL_VERSION));
-    if names_version || (notification.method != method::INITIALIZE && is_modern(version_header)) {
+    if names_version || (notification.method != method::INITIALIZE && is_modern(named)) {
         Era::Modern
     } else {
         Era::Legacy
@@ -431,7 +431,7 @@ mod tests {
         };
         let mut headers = HeaderMap::new();
         let era_of = |headers: &HeaderMap, envelope: &RequestEnvelope| {
-            super::era_of(headers.get(&PROTOCOL_VERSION_HEADER), envelope)
+            super::era_of(named_version(headers.get(&PROTOCOL_VERSION_HEADER)).as_ref(), envelope)
         };
         assert_eq!(era_of(&headers, &envelope("tools/list", true)), Era::Modern);
         assert_eq!(era_of(&headers, &envelope("initialize", true)), Era::Modern);
