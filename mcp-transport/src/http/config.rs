@@ -113,6 +113,31 @@ impl Config {
     }
 }
 
+/// What the MCP endpoint's protected service stack is, for [`serve`] to hold without naming it.
+pub(crate) trait EndpointService:
+    tower_service::Service<
+        axum::extract::Request,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> EndpointService for S where
+    S: tower_service::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// A small JSON answer (axum's `Json` needs a feature this crate does without).
 fn json_status(status: axum::http::StatusCode, body: serde_json::Value) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -645,6 +670,16 @@ impl HttpTransport {
     /// # drop(app);
     /// ```
     pub fn router(self) -> Router {
+        self.build().0
+    }
+
+    /// The [`router`](Self::router), and the service its MCP endpoint route runs, for
+    /// [`serve`](Self::serve) to call directly when a request's path is the endpoint's: the
+    /// same layers around the same endpoint (sharing their caps, rate limits and sessions),
+    /// minus the router's path lookup and the box around every route's future. `None` when the
+    /// path is not a plain literal (axum's `{param}` or `*` syntax): then only the router
+    /// knows which requests it matches.
+    pub(crate) fn build(self) -> (Router, Option<serve::Direct<impl EndpointService>>) {
         let HttpTransport { server, config } = self;
         // Modern clients drop a tool whose `x-mcp-header` annotations break the spec's rules,
         // and this transport refuses to run one for them: say so now rather than at the call.
@@ -727,8 +762,21 @@ impl HttpTransport {
         );
         let mcp = |route: MethodRouter<Arc<Shared>>| protected.service(route.with_state(shared.clone()));
 
-        let mut router = Router::new()
-            .route_service(&config.path, protected.service(endpoint::Endpoint { shared: shared.clone() }));
+        let endpoint = || protected.service(endpoint::Endpoint { shared: shared.clone() });
+        // What the router runs for the endpoint's path, metrics layer included (as
+        // `Router::layer` adds it below, around every route), for `serve` to call directly.
+        let direct = serve::Direct::literal(&config.path).then(|| serve::Direct {
+            path: config.path.clone(),
+            service: ServiceBuilder::new()
+                .option_layer(
+                    config
+                        .metrics
+                        .clone()
+                        .map(|metrics| super::metrics::MetricsLayer { metrics, shared: shared.clone() }),
+                )
+                .service(endpoint()),
+        });
+        let mut router = Router::new().route_service(&config.path, endpoint());
         if config.legacy_sse {
             router = router
                 .route_service(legacy::SSE_PATH, mcp(get(legacy::open)))
@@ -760,10 +808,11 @@ impl HttpTransport {
                 )
                 .route(super::READY_PATH, get(move || readiness(ready.clone())));
         }
-        match shared.config.metrics.clone() {
+        let router = match shared.config.metrics.clone() {
             Some(metrics) => router.layer(super::metrics::MetricsLayer { metrics, shared: shared.clone() }),
             None => router,
-        }
+        };
+        (router, direct)
     }
 
     /// Binds `addr` and serves until SIGINT or SIGTERM, then shuts down gracefully.
