@@ -48,6 +48,9 @@ pub(crate) enum OriginRule {
 pub(crate) struct HostPatternSpec {
     written: String,
     pattern: HostPattern,
+    /// Whether a `Host` value may be compared with the pattern's name as it is
+    /// ([`HostPattern::plain`]), decided once here rather than for every request.
+    plain: bool,
 }
 
 /// `scheme://host[:port|:*]`.
@@ -79,7 +82,9 @@ impl HostRule {
             HostRule::Any => true,
             // Most requests name the server exactly as an allowed pattern spells it: accept
             // those without parsing (the parse copies the value and lowercases the name).
-            HostRule::Only(list) if list.iter().any(|p| p.pattern.matches_verbatim(host_header)) => true,
+            HostRule::Only(list) if list.iter().any(|p| p.plain && p.pattern.matches_plain(host_header)) => {
+                true
+            }
             HostRule::Only(list) => match split_host_port(host_header) {
                 Some((host, port)) => list.iter().any(|p| p.pattern.matches(&host, port, None)),
                 None => false,
@@ -132,7 +137,8 @@ impl OriginRule {
 
 impl HostPatternSpec {
     fn parse(written: &str) -> Self {
-        HostPatternSpec { written: written.to_owned(), pattern: HostPattern::parse(written, PortRule::Any) }
+        let pattern = HostPattern::parse(written, PortRule::Any);
+        HostPatternSpec { written: written.to_owned(), plain: pattern.plain(), pattern }
     }
 }
 
@@ -184,13 +190,21 @@ impl HostPattern {
     /// Whether a `Host` value is this pattern's plain name, as normalised, with no port or a
     /// plain decimal one that the pattern allows. `false` says nothing: the value may still
     /// match once parsed and normalised (another case, a trailing dot, an IPv6 literal...).
+    #[cfg(test)]
     fn matches_verbatim(&self, host_header: &str) -> bool {
-        // Only names that `split_host_port` leaves as they are: never a wildcard, an empty or
-        // malformed pattern, or a bracketed literal.
+        self.plain() && self.matches_plain(host_header)
+    }
+
+    /// Whether this pattern's name is one that `split_host_port` leaves as it is, so that a
+    /// `Host` value spelling it the same way may be compared without parsing: never a
+    /// wildcard, an empty or malformed pattern, or a bracketed literal.
+    fn plain(&self) -> bool {
         let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-';
-        if self.host.is_empty() || self.host.ends_with('.') || !self.host.bytes().all(plain) {
-            return false;
-        }
+        !self.host.is_empty() && !self.host.ends_with('.') && self.host.bytes().all(plain)
+    }
+
+    /// [`matches_verbatim`](Self::matches_verbatim) for a pattern known to be [`plain`](Self::plain).
+    fn matches_plain(&self, host_header: &str) -> bool {
         let port = match host_header.strip_prefix(self.host.as_str()) {
             Some("") => None,
             Some(rest) => match rest.strip_prefix(':') {
@@ -206,7 +220,8 @@ impl HostPattern {
             },
             None => return false,
         };
-        self.matches(&self.host, port, None)
+        // The name is the pattern's own, and a plain one is no wildcard: only the port is left.
+        self.allows_port(port, None)
     }
 
     fn matches(&self, host: &str, port: Option<u16>, scheme: Option<&str>) -> bool {
@@ -214,9 +229,11 @@ impl HostPattern {
             Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}")),
             None => self.host == host,
         };
-        if !name_ok {
-            return false;
-        }
+        name_ok && self.allows_port(port, scheme)
+    }
+
+    /// Whether the pattern's port rule allows `port` (none: the scheme's default).
+    fn allows_port(&self, port: Option<u16>, scheme: Option<&str>) -> bool {
         match self.port {
             PortRule::Any => true,
             PortRule::Exactly(p) => port == Some(p) || (port.is_none() && default_port(scheme) == Some(p)),

@@ -6,21 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{Method, header};
 use axum::routing::{MethodRouter, get, post};
 use mcp_connector_core::Server;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::allow::{HostRule, OriginRule};
 use super::event_store::{EventStore, InMemoryEventStore};
 use super::limits::{self, RateLimit};
 use super::session::Sessions;
 use super::session_store::SessionStore;
-use super::{DEFAULT_PATH, cors, endpoint, guard, legacy, serve};
+use super::{DEFAULT_PATH, cors, endpoint, front, legacy, serve};
 
 /// The streamable HTTP transport and its options. [`router`](super::router) and
 /// [`serve`](super::serve) use the defaults; build one of these to change them.
@@ -709,8 +708,12 @@ impl HttpTransport {
         // check, CORS. They are composed statically around each route's service (and not with
         // `Router::layer`, which boxes every route's service and future once more per layer on
         // every request: the load benchmark's profile charged ~5% of a `tools/call` to that).
+        // The layer the MCP routes share: the in-flight cap, the Host/Origin check, CORS (see
+        // `front`). It is composed statically around each route's service (and not with
+        // `Router::layer`, which boxes every route's service and future once more per layer on
+        // every request: the load benchmark's profile charged ~5% of a `tools/call` to that).
+        let origins = config.origins.clone();
         let cors = config.cors.then(|| {
-            let origins = config.origins.clone();
             CorsLayer::new()
                 .allow_origin(AllowOrigin::predicate(move |origin, _| {
                     origin.to_str().is_ok_and(|o| origins.allows(o))
@@ -720,29 +723,16 @@ impl HttpTransport {
                 .expose_headers(cors::EXPOSED)
                 .max_age(Duration::from_secs(600))
                 // tower-http builds its `Vary` value anew for every response (a join of the
-                // names: ~2.5k instructions of a tools/call); the same names go out below as
-                // one static value instead.
+                // names: ~2.5k instructions of a tools/call); the front adds the same names
+                // as one static value instead.
                 .vary([])
         });
-        let vary = config.cors.then(|| {
-            SetResponseHeaderLayer::appending(
-                header::VARY,
-                HeaderValue::from_static(
-                    "origin, access-control-request-method, access-control-request-headers",
-                ),
-            )
+        let front = front::FrontLayer::new(front::Front {
+            in_flight: config.max_in_flight.map(limits::InFlight::new),
+            hosts: config.hosts.clone(),
+            origins: config.origins.clone(),
+            cors,
         });
-        // A foreign Host or Origin is refused before anything else runs but the in-flight cap,
-        // which is cheaper still and must hold whatever the request.
-        let outer = ServiceBuilder::new()
-            .option_layer(
-                config
-                    .max_in_flight
-                    .map(|max| limits::InFlightLayer { in_flight: limits::InFlight::new(max) }),
-            )
-            .layer(guard::DnsRebindingLayer { shared: shared.clone() })
-            .option_layer(vary)
-            .option_layer(cors.map(|cors| cors::CorsShortcutLayer { cors }));
         // Inside those, on the MCP routes only: the token check, then the rate limit (it needs
         // the verified principal). The metadata routes stay reachable without a token.
         #[cfg(feature = "auth")]
@@ -754,7 +744,7 @@ impl HttpTransport {
             .map(|state| axum::middleware::from_fn_with_state(state, crate::auth::authenticate));
         #[cfg(not(feature = "auth"))]
         let authenticate: Option<tower::layer::util::Identity> = None;
-        let protected = outer.clone().option_layer(authenticate).option_layer(
+        let protected = ServiceBuilder::new().layer(front.clone()).option_layer(authenticate).option_layer(
             config
                 .rate_limit
                 .clone()
@@ -788,13 +778,14 @@ impl HttpTransport {
         if let Some(state) = auth_state {
             router = router.merge(
                 crate::auth::metadata_routes(state.auth.clone(), shared.server.clone(), &config.path)
-                    .layer(outer.clone()),
+                    .layer(front.clone()),
             );
         }
         // Any other path is still answered behind the Host/Origin check and CORS, as before.
-        let mut router = router.fallback_service(
-            outer.service(axum::routing::any(|| async { axum::http::StatusCode::NOT_FOUND })),
-        );
+        let mut router = router.fallback_service(tower_layer::Layer::layer(
+            &front,
+            axum::routing::any(|| async { axum::http::StatusCode::NOT_FOUND }),
+        ));
         if shared.config.health {
             // Outside the Host check, the auth layer and the caps: probes name the server by
             // its address, carry no token, and must be answered when the server is busiest.

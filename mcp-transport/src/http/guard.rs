@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::HttpBody;
@@ -14,71 +13,31 @@ use axum::response::{IntoResponse, Response};
 use mcp_connector_core::McpError;
 use mcp_connector_core::protocol::ProtocolVersion;
 
+use super::allow::{HostRule, OriginRule};
 use super::reject::Rejection;
-use super::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID, Shared};
+use super::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 
 /// `MCP-Protocol-Version` as a header name built once: a lookup by `&str` parses (validates
 /// and lowercases) the name again on every call, and this header is read on every request.
 pub(crate) static PROTOCOL_VERSION_HEADER: HeaderName = HeaderName::from_static(MCP_PROTOCOL_VERSION);
 
-/// Refuses requests whose `Host` or `Origin` names a site that is not on the allow-lists
-/// (2025-11-25, basic/transports, "Security Warning": an invalid Origin MUST get 403), before
-/// the router runs.
-///
-/// A tower layer rather than `axum::middleware::from_fn`: the check is synchronous, so the
-/// request goes on to the inner service in the same call. `from_fn` clones the whole inner
-/// service stack (CORS included) on every request to hand it to `Next`; the load benchmark's
-/// profile charged that to every request.
-#[derive(Clone)]
-pub(crate) struct DnsRebindingLayer {
-    pub(crate) shared: Arc<Shared>,
-}
-
-impl<S> tower_layer::Layer<S> for DnsRebindingLayer {
-    type Service = DnsRebinding<S>;
-
-    fn layer(&self, inner: S) -> DnsRebinding<S> {
-        DnsRebinding { inner, shared: self.shared.clone() }
-    }
-}
-
-/// The service [`DnsRebindingLayer`] wraps around the router.
-#[derive(Clone)]
-pub(crate) struct DnsRebinding<S> {
-    inner: S,
-    shared: Arc<Shared>,
-}
-
-impl<S> tower_service::Service<Request> for DnsRebinding<S>
-where
-    S: tower_service::Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = futures_util::future::Either<std::future::Ready<Result<Response, S::Error>>, S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        match foreign(&self.shared, &request) {
-            Some(refusal) => futures_util::future::Either::Left(std::future::ready(Ok(refusal))),
-            None => futures_util::future::Either::Right(self.inner.call(request)),
-        }
-    }
-}
-
-/// The 403 owed to a request whose `Host` or `Origin` is not allowed, if it is one.
-fn foreign(shared: &Shared, request: &Request) -> Option<Response> {
-    let config = &shared.config;
+/// The 403 owed to a request whose `Host` or `Origin` is not allowed, if it is one (2025-11-25,
+/// basic/transports, "Security Warning": an invalid Origin MUST get 403). `origin` is the
+/// request's `Origin` header, which the caller looked up already (the front layer decides CORS
+/// by it too).
+pub(crate) fn foreign(
+    hosts: &HostRule,
+    origins: &OriginRule,
+    request: &Request,
+    origin: Option<&HeaderValue>,
+) -> Option<Response> {
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| request.uri().authority().map(|a| a.as_str()));
     if let Some(host) = host
-        && !config.hosts.allows(host)
+        && !hosts.allows(host)
     {
         tracing::warn!(
             host,
@@ -91,9 +50,9 @@ fn foreign(shared: &Shared, request: &Request) -> Option<Response> {
         );
         return Some(refusal.into_response());
     }
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
+    if let Some(origin) = origin {
         let origin = origin.to_str().unwrap_or("");
-        if !config.origins.allows(origin) {
+        if !origins.allows(origin) {
             tracing::warn!(origin, "refused a request from an Origin that is not allowed");
             let refusal = Rejection::new(
                 StatusCode::FORBIDDEN,

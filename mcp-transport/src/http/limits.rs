@@ -213,20 +213,6 @@ impl Drop for InFlightGuard {
     }
 }
 
-/// The in-flight cap as a tower layer, outermost.
-#[derive(Clone)]
-pub(crate) struct InFlightLayer {
-    pub(crate) in_flight: Arc<InFlight>,
-}
-
-impl<S> tower_layer::Layer<S> for InFlightLayer {
-    type Service = Limited<S, Arc<InFlight>>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Limited { inner, limit: self.in_flight.clone() }
-    }
-}
-
 /// What a [`Limited`] service checks before the inner service runs.
 pub(crate) trait Limit: Clone {
     /// `Err(refusal)` to answer at once; `Ok(guard)` to hold for the life of the response.

@@ -137,6 +137,7 @@ mod cors;
 mod endpoint;
 mod event_store;
 mod exchange;
+mod front;
 mod guard;
 mod legacy;
 mod limits;

@@ -248,8 +248,9 @@ async fn serve_connection<S: EndpointService>(
         async move {
             let response = answer.await?;
             // The request stays "in flight" (no idle or header timeout) until its answer,
-            // streams included, has been written.
-            Ok::<_, Infallible>(response.map(|body| Body::new(Held::new(body, busy))))
+            // streams included, has been written. hyper takes any body type: this one is not
+            // boxed again into a `Body`.
+            Ok::<_, Infallible>(response.map(|body| Held::new(body, busy)))
         }
     });
     let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
