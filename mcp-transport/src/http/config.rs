@@ -704,10 +704,6 @@ impl HttpTransport {
             Arc::new(Shared { server, config, sessions, legacy: legacy::Registry::default(), shutdown });
         let config = &shared.config;
 
-        // The layers the MCP routes share, outermost first: the in-flight cap, the Host/Origin
-        // check, CORS. They are composed statically around each route's service (and not with
-        // `Router::layer`, which boxes every route's service and future once more per layer on
-        // every request: the load benchmark's profile charged ~5% of a `tools/call` to that).
         // The layer the MCP routes share: the in-flight cap, the Host/Origin check, CORS (see
         // `front`). It is composed statically around each route's service (and not with
         // `Router::layer`, which boxes every route's service and future once more per layer on
@@ -733,7 +729,7 @@ impl HttpTransport {
             origins: config.origins.clone(),
             cors,
         });
-        // Inside those, on the MCP routes only: the token check, then the rate limit (it needs
+        // Inside it, on the MCP routes only: the token check, then the rate limit (it needs
         // the verified principal). The metadata routes stay reachable without a token.
         #[cfg(feature = "auth")]
         let auth_state =
