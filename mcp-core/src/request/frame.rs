@@ -50,6 +50,23 @@ static STOPS: [bool; 256] = {
     stops
 };
 
+/// Where the first byte [`STOPS`] names is among eight bytes read as a little-endian word (the
+/// first byte the least significant), if any is.
+///
+/// The classic test for a zero byte, `(x - 0x01..01) & !x & 0x80..80`, flags every zero byte of
+/// `x` and may also flag a byte above a flagged one (a borrow runs upward), never below: its
+/// lowest flag is exact. `x - 0x20..20` in its place flags the bytes below 0x20 the same way.
+/// The lowest flag of the three tests together is therefore the first stop.
+fn first_stop(word: u64) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = ONES * 0x80;
+    let below = |word: u64, bound: u8| word.wrapping_sub(ONES * u64::from(bound)) & !word & HIGHS;
+    let flags = below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+        | below(word, 0x20);
+    (flags != 0).then(|| flags.trailing_zeros() as usize / 8)
+}
+
 /// What a `tools/call` frame holds.
 pub(super) struct CallFrame<'a> {
     pub(super) id: RequestId,
@@ -80,39 +97,47 @@ pub(super) enum MetaFound<'a> {
 /// Reads `frame` as one `tools/call` request, or `None` when it is anything else or anything
 /// outside the subset this reader takes (see the module documentation).
 pub(super) fn read(frame: &str) -> Option<CallFrame<'_>> {
+    /// The members of a frame this reader reads.
+    #[derive(Clone, Copy)]
+    enum Member {
+        Jsonrpc,
+        Id,
+        Method,
+        Params,
+    }
+    const MEMBERS: [(&str, Member); 4] = [
+        ("jsonrpc", Member::Jsonrpc),
+        ("id", Member::Id),
+        ("method", Member::Method),
+        ("params", Member::Params),
+    ];
     let mut reader = Reader { text: frame, at: 0 };
     let (mut jsonrpc, mut id, mut method, mut params) = (None, None, None, None);
     reader.expect(b'{')?;
-    reader.members(|reader, name| {
-        match name.as_ref() {
-            "jsonrpc" => once(&mut jsonrpc, reader.string()?),
-            "id" => once(&mut id, reader.id()?),
-            "method" => {
-                let named = reader.string()?;
-                // Another method: the general path serves it; no need to read further.
-                if named != method::TOOLS_CALL {
-                    return None;
-                }
-                once(&mut method, named)
-            }
-            "params" => {
-                let read = if method.is_some() {
-                    Params::Read(reader.params()?)
-                } else {
-                    // `params` before `method`: read once the method is known.
-                    let start = reader.at;
-                    reader.skip_value(1)?;
-                    Params::Later(start)
-                };
-                once(&mut params, read)
-            }
-            _ => reader.skip_value(1),
+    reader.fields(&MEMBERS, |reader, member| match member {
+        // Anything but "2.0" is the general path's to refuse.
+        Some(Member::Jsonrpc) => once(&mut jsonrpc, reader.string_is(JSONRPC_VERSION)?.then_some(())?),
+        Some(Member::Id) => once(&mut id, reader.id()?),
+        // Another method: the general path serves it; no need to read further.
+        Some(Member::Method) => once(&mut method, reader.string_is(method::TOOLS_CALL)?.then_some(())?),
+        Some(Member::Params) => {
+            let read = if method.is_some() {
+                Params::Read(reader.params()?)
+            } else {
+                // `params` before `method`: read once the method is known.
+                let start = reader.at;
+                reader.skip_value(1)?;
+                Params::Later(start)
+            };
+            once(&mut params, read)
         }
+        None => reader.skip_value(1),
     })?;
     reader.skip_space();
-    if reader.at != frame.len() || jsonrpc? != JSONRPC_VERSION {
+    if reader.at != frame.len() {
         return None;
     }
+    jsonrpc?;
     method?;
     // No params at all is a call without a name: the general path words that error.
     let params = match params? {
@@ -181,6 +206,45 @@ impl<'a> Reader<'a> {
     /// Reads the members of an object whose `{` was just consumed: `member` gets each name and
     /// reads (or skips) its value.
     fn members(&mut self, mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>) -> Option<()> {
+        self.each_member(|reader| {
+            let name = reader.string_rest()?;
+            reader.expect(b':')?;
+            member(reader, name)
+        })
+    }
+
+    /// [`Reader::members`] for an object whose members of interest are `known`: `member` gets
+    /// each one's `K` (`None` for any other name) and reads (or skips) its value. A known name
+    /// written plainly, as clients write them, is recognised by its bytes without a scan.
+    fn fields<K: Copy>(
+        &mut self,
+        known: &[(&str, K)],
+        mut member: impl FnMut(&mut Self, Option<K>) -> Option<()>,
+    ) -> Option<()> {
+        self.each_member(|reader| {
+            let rest = &reader.text.as_bytes()[reader.at..];
+            let plain = known
+                .iter()
+                .find(|(name, _)| rest.get(name.len()) == Some(&b'"') && rest.starts_with(name.as_bytes()));
+            let kind = match plain {
+                Some((name, kind)) => {
+                    reader.at += name.len() + 1;
+                    Some(*kind)
+                }
+                // Another name, or a known one spelled with escapes.
+                None => {
+                    let name = reader.string_rest()?;
+                    known.iter().find(|(known, _)| *known == name).map(|(_, kind)| *kind)
+                }
+            };
+            reader.expect(b':')?;
+            member(reader, kind)
+        })
+    }
+
+    /// The loop of [`Reader::members`] and [`Reader::fields`]: `member` reads a member whose
+    /// name's opening quote was just consumed.
+    fn each_member(&mut self, mut member: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.skip_space();
         if self.peek()? == b'}' {
             self.at += 1;
@@ -188,15 +252,28 @@ impl<'a> Reader<'a> {
         }
         loop {
             self.expect(b'"')?;
-            let name = self.string_rest()?;
-            self.expect(b':')?;
-            member(self, name)?;
+            member(self)?;
             match self.next_token()? {
                 b',' => {}
                 b'}' => return Some(()),
                 _ => return None,
             }
         }
+    }
+
+    /// Whether the next value, which must be a string, is `expected`: recognised by its bytes
+    /// when written plainly, compared once unescaped otherwise.
+    fn string_is(&mut self, expected: &str) -> Option<bool> {
+        self.skip_space();
+        let rest = &self.text.as_bytes()[self.at..];
+        let plain = rest.first() == Some(&b'"')
+            && rest.get(expected.len() + 1) == Some(&b'"')
+            && rest[1..].starts_with(expected.as_bytes());
+        if plain {
+            self.at += expected.len() + 2;
+            return Some(true);
+        }
+        Some(self.string()? == expected)
     }
 
     /// A string value.
@@ -208,13 +285,51 @@ impl<'a> Reader<'a> {
     /// The rest of a string whose opening quote was just consumed, unescaped: borrowed when it
     /// has no escapes, read by serde_json when it has (which checks them as the general path
     /// does, lone surrogates included).
+    #[inline]
     fn string_rest(&mut self) -> Option<Cow<'a, str>> {
+        // Most strings of a frame (member names, the version, the method, the tool's name) are
+        // plain and shorter than sixteen bytes: found in two words, inline.
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        for word_at in [start, start + 8] {
+            let Some(eight) =
+                bytes.get(word_at..word_at + 8).and_then(|eight| <[u8; 8]>::try_from(eight).ok())
+            else {
+                break;
+            };
+            match first_stop(u64::from_le_bytes(eight)) {
+                Some(offset) if eight[offset] == b'"' => {
+                    let end = word_at + offset;
+                    self.at = end + 1;
+                    return Some(Cow::Borrowed(&self.text[start..end]));
+                }
+                Some(_) => break,
+                None => {}
+            }
+        }
+        self.string_rest_scanned()
+    }
+
+    /// [`Reader::string_rest`] for any string: long, escaped, or near the end of the frame.
+    #[inline(never)]
+    fn string_rest_scanned(&mut self) -> Option<Cow<'a, str>> {
         let bytes = self.text.as_bytes();
         let start = self.at;
         let mut at = start;
         let mut escaped = false;
         loop {
-            at += bytes.get(at..)?.iter().position(|&byte| STOPS[usize::from(byte)])?;
+            // Eight bytes at a time while eight remain (most strings are shorter, but the frame
+            // goes on after them), then byte by byte.
+            match bytes.get(at..at + 8).and_then(|eight| <[u8; 8]>::try_from(eight).ok()) {
+                Some(eight) => match first_stop(u64::from_le_bytes(eight)) {
+                    Some(offset) => at += offset,
+                    None => {
+                        at += 8;
+                        continue;
+                    }
+                },
+                None => at += bytes.get(at..)?.iter().position(|&byte| STOPS[usize::from(byte)])?,
+            }
             match bytes[at] {
                 b'"' => break,
                 // The escaped byte is skipped here (so that `\"` does not end the string) and
@@ -356,13 +471,29 @@ impl<'a> Reader<'a> {
 
     /// The params object of `tools/call` (nested once in the frame).
     fn params(&mut self) -> Option<CallFrameParams<'a>> {
+        /// The params this reader reads.
+        #[derive(Clone, Copy)]
+        enum Member {
+            Name,
+            Arguments,
+            Meta,
+            RequestState,
+            InputResponses,
+        }
+        const MEMBERS: [(&str, Member); 5] = [
+            ("name", Member::Name),
+            ("arguments", Member::Arguments),
+            ("_meta", Member::Meta),
+            ("requestState", Member::RequestState),
+            ("inputResponses", Member::InputResponses),
+        ];
         const DEPTH: usize = 2;
         self.expect(b'{')?;
         let (mut name, mut arguments, mut meta, mut request_state, mut input_responses) =
             (None, None, None, None, None);
-        self.members(|reader, member| match member.as_ref() {
-            "name" => once(&mut name, reader.string()?.into_owned()),
-            "arguments" => {
+        self.fields(&MEMBERS, |reader, member| match member {
+            Some(Member::Name) => once(&mut name, reader.string()?.into_owned()),
+            Some(Member::Arguments) => {
                 let read = if reader.null() {
                     None
                 } else {
@@ -372,13 +503,13 @@ impl<'a> Reader<'a> {
                 };
                 once(&mut arguments, read)
             }
-            "_meta" => {
+            Some(Member::Meta) => {
                 let read = if reader.null() { None } else { Some(reader.meta(DEPTH)?) };
                 once(&mut meta, read)
             }
-            "requestState" => once(&mut request_state, reader.value(DEPTH)?),
-            "inputResponses" => once(&mut input_responses, reader.value(DEPTH)?),
-            _ => reader.skip_value(DEPTH),
+            Some(Member::RequestState) => once(&mut request_state, reader.value(DEPTH)?),
+            Some(Member::InputResponses) => once(&mut input_responses, reader.value(DEPTH)?),
+            None => reader.skip_value(DEPTH),
         })?;
         Some(CallFrameParams {
             name: name?,
@@ -447,5 +578,39 @@ impl<'a> Reader<'a> {
             return Some(MetaFound::Remembered(text, declared));
         }
         self.value_text(depth).map(MetaFound::Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`first_stop`] must find, byte by byte.
+    fn first_stop_slowly(eight: [u8; 8]) -> Option<usize> {
+        eight.iter().position(|&byte| STOPS[usize::from(byte)])
+    }
+
+    #[test]
+    fn eight_bytes_at_a_time_stop_where_one_at_a_time_does() {
+        // Every byte value at every place, among bytes that never stop and among bytes just
+        // above and below the stops (where a borrow could go wrong).
+        for filler in [b'a', 0x00, 0x1f, 0x20, b'!', b'#', b'[', b']', 0x7f, 0x80, 0xa2, 0xdc, 0xff] {
+            for place in 0..8 {
+                for byte in 0..=255u8 {
+                    let mut eight = [filler; 8];
+                    eight[place] = byte;
+                    assert_eq!(first_stop(u64::from_le_bytes(eight)), first_stop_slowly(eight), "{eight:?}");
+                }
+            }
+        }
+        // Many words of bytes picked from those that matter, by a fixed pseudo-random sequence.
+        let picks = [b'"', b'\\', 0x00, 0x01, 0x1f, 0x20, 0x21, b'#', 0x5b, 0x5d, 0x7f, 0x80, 0xff, b'a'];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let eight: [u8; 8] =
+                std::array::from_fn(|i| picks[((state >> (i * 8)) % picks.len() as u64) as usize]);
+            assert_eq!(first_stop(u64::from_le_bytes(eight)), first_stop_slowly(eight), "{eight:?}");
+        }
     }
 }
