@@ -37,7 +37,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -51,6 +51,7 @@ use crate::protocol::{
 };
 
 mod declarations;
+mod frame;
 
 use declarations::Declared;
 
@@ -159,25 +160,27 @@ pub(crate) struct InputCarried {
 /// A request's `_meta`, as the client sent it. A frame the `tools/call` fast path decoded keeps
 /// it as the JSON text it arrived as: the facts the SDK needs are read from that text directly,
 /// and the map a handler may ask for ([`RequestFacts::meta`]) is built only when one does, as
-/// most never do. The general path, which decoded the whole message into a tree already, keeps
-/// the map it has.
+/// most never do. The text is shared with the thread's memory of `_meta` texts (see
+/// [`declarations`]) when it is one read before, so a repeated `_meta` is neither copied nor
+/// parsed. The general path, which decoded the whole message into a tree already, keeps the map
+/// it has.
 #[derive(Clone, Default)]
 pub(crate) struct MetaCarried {
     /// The `_meta` object's text, when the map is not built yet.
-    raw: Option<Box<RawValue>>,
-    /// The `_meta` as a map: given by the general path, built from `raw` on first use.
+    text: Option<Arc<str>>,
+    /// The `_meta` as a map: given by the general path, built from `text` on first use.
     map: OnceLock<Meta>,
 }
 
 impl MetaCarried {
     /// A `_meta` decoded already.
     fn map(meta: Option<Meta>) -> Self {
-        MetaCarried { raw: None, map: meta.map(OnceLock::from).unwrap_or_default() }
+        MetaCarried { text: None, map: meta.map(OnceLock::from).unwrap_or_default() }
     }
 
-    /// A `_meta` as its text, which must be a JSON object.
-    fn raw(raw: Box<RawValue>) -> Self {
-        MetaCarried { raw: Some(raw), map: OnceLock::new() }
+    /// A `_meta` as its text, which must be a JSON object that serde_json reads.
+    fn text(text: Arc<str>) -> Self {
+        MetaCarried { text: Some(text), map: OnceLock::new() }
     }
 
     /// The map, built from the text on first use.
@@ -185,9 +188,10 @@ impl MetaCarried {
         if let Some(map) = self.map.get() {
             return Some(map);
         }
-        let raw = self.raw.as_ref()?;
-        // The text is a JSON object (checked when the frame was decoded), so it reads as a map.
-        Some(self.map.get_or_init(|| serde_json::from_str(raw.get()).unwrap_or_default()))
+        let text = self.text.as_ref()?;
+        // The text is a JSON object serde_json reads (checked when the frame was decoded), so
+        // it reads as a map.
+        Some(self.map.get_or_init(|| serde_json::from_str(text).unwrap_or_default()))
     }
 }
 
@@ -455,30 +459,11 @@ impl RequestEnvelope {
     /// assert!(RequestEnvelope::from_call_frame(br#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#).is_none());
     /// ```
     pub fn from_call_frame(bytes: &[u8]) -> Option<Result<RequestEnvelope, ErrorResponse>> {
-        // One check of the whole frame, rather than serde_json's of each string in turn; a
-        // frame that is not UTF-8 is the general path's to refuse.
+        // One check of the whole frame, rather than one of each string in turn; a frame that is
+        // not UTF-8 is the general path's to refuse.
         let frame = std::str::from_utf8(bytes).ok()?;
-        let frame: CallFrame<'_> = serde_json::from_str(frame).ok()?;
-        if frame.jsonrpc != crate::jsonrpc::JSONRPC_VERSION || frame.method != method::TOOLS_CALL {
-            return None;
-        }
-        let id = match frame.id.get().as_bytes().first()? {
-            b'"' => RequestId::String(serde_json::from_str(frame.id.get()).ok()?),
-            b'-' | b'0'..=b'9' => RequestId::Number(serde_json::from_str(frame.id.get()).ok()?),
-            _ => return None,
-        };
-        // No params at all is a call without a name: the general path words that error.
-        let CallFrameParams { name, arguments, meta, request_state, input_responses } = match frame.params? {
-            FrameParams::Parsed(params) => params,
-            // `params` came before `method`: read now that the method is known.
-            FrameParams::Raw(params) => {
-                CallParamsSeed.deserialize(&mut serde_json::Deserializer::from_str(params.get())).ok()?
-            }
-        };
-        // A `_meta` that is not an object is the params' own parse's to refuse.
-        if meta.as_ref().is_some_and(|meta| !meta.get().starts_with('{')) {
-            return None;
-        }
+        let frame::CallFrame { id, params } = frame::read(frame)?;
+        let frame::CallFrameParams { name, arguments, meta, request_state, input_responses } = params;
         let mut facts = match facts_of_text(meta) {
             Ok(facts) => facts,
             Err(error) => return Some(Err(ErrorResponse::new(Some(id), error.into()))),
@@ -488,89 +473,6 @@ impl RequestEnvelope {
         }
         let call = CallToolParams { name, arguments, meta: None };
         Some(Ok(RequestEnvelope { id, request: ClientRequest::CallTool(call), facts }))
-    }
-}
-
-/// The top level of a JSON-RPC request frame, borrowed from its bytes (see
-/// [`RequestEnvelope::from_call_frame`]). Any field it does not name is ignored, as the general
-/// path ignores it; a repeated one fails the parse, which sends the frame down the general path.
-struct CallFrame<'a> {
-    jsonrpc: Cow<'a, str>,
-    id: &'a RawValue,
-    method: Cow<'a, str>,
-    params: Option<FrameParams<'a>>,
-}
-
-/// The params of a frame: parsed as they were read when `method` came first and named
-/// `tools/call` (the usual order, one pass over the bytes), kept as text otherwise.
-enum FrameParams<'a> {
-    Parsed(CallFrameParams),
-    Raw(&'a RawValue),
-}
-
-impl<'de> Deserialize<'de> for CallFrame<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(CallFrameVisitor)
-    }
-}
-
-/// The members of a frame that [`CallFrame`] reads.
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "lowercase")]
-enum FrameField {
-    Jsonrpc,
-    Id,
-    Method,
-    Params,
-    #[serde(other)]
-    Other,
-}
-
-/// Reads a [`CallFrame`] member by member, so that `params` can be parsed as the call's the
-/// moment it is reached (and a frame of another method given up as soon as its `method` is
-/// read).
-struct CallFrameVisitor;
-
-impl<'de> Visitor<'de> for CallFrameVisitor {
-    type Value = CallFrame<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON-RPC request object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CallFrame<'de>, A::Error> {
-        let (mut jsonrpc, mut id, mut method, mut params) = (None, None, None, None);
-        fn once<T, E: serde::de::Error>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(), E> {
-            match slot.replace(value) {
-                None => Ok(()),
-                Some(_) => Err(E::duplicate_field(name)),
-            }
-        }
-        while let Some(field) = map.next_key()? {
-            match field {
-                FrameField::Jsonrpc => once(&mut jsonrpc, "jsonrpc", map.next_value::<Text<'de>>()?.0)?,
-                FrameField::Id => once(&mut id, "id", map.next_value::<&'de RawValue>()?)?,
-                FrameField::Method => once(&mut method, "method", map.next_value::<Text<'de>>()?.0)?,
-                FrameField::Params => {
-                    let read = match method.as_deref() {
-                        Some(method::TOOLS_CALL) => FrameParams::Parsed(map.next_value_seed(CallParamsSeed)?),
-                        // Another method: the general path serves it; no need to read further.
-                        Some(_) => return Err(serde::de::Error::custom("not a tools/call")),
-                        None => FrameParams::Raw(map.next_value()?),
-                    };
-                    once(&mut params, "params", read)?
-                }
-                FrameField::Other => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(CallFrame {
-            jsonrpc: jsonrpc.ok_or_else(|| serde::de::Error::missing_field("jsonrpc"))?,
-            id: id.ok_or_else(|| serde::de::Error::missing_field("id"))?,
-            method: method.ok_or_else(|| serde::de::Error::missing_field("method"))?,
-            params,
-        })
     }
 }
 
@@ -597,52 +499,6 @@ impl<'de> Deserialize<'de> for Text<'de> {
         }
         deserializer.deserialize_str(TextVisitor)
     }
-}
-
-/// Reads the params of `tools/call`, which must be an object: serde's derived struct parse
-/// would also take an array, which the general path refuses.
-struct CallParamsSeed;
-
-impl<'de> DeserializeSeed<'de> for CallParamsSeed {
-    type Value = CallFrameParams;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<CallFrameParams, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for CallParamsSeed {
-    type Value = CallFrameParams;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the params of tools/call")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CallFrameParams, A::Error> {
-        CallFrameParams::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-    }
-}
-
-/// The params of `tools/call` as the envelope needs them: `_meta` and the input round come out
-/// beside the call, as [`RequestEnvelope::decode`] takes them out of the params object. `_meta`
-/// is kept as its text (see [`MetaCarried`]).
-#[derive(Deserialize)]
-struct CallFrameParams {
-    name: String,
-    #[serde(default)]
-    arguments: Option<Map<String, Value>>,
-    #[serde(rename = "_meta", default)]
-    meta: Option<Box<RawValue>>,
-    #[serde(rename = "requestState", default, deserialize_with = "present")]
-    request_state: Option<Value>,
-    #[serde(rename = "inputResponses", default, deserialize_with = "present")]
-    input_responses: Option<Value>,
-}
-
-/// A field that is present, `null` included (`Some(Value::Null)`), as taking it out of the
-/// params object gives; `Option`'s own rule would read `null` as absent.
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
 }
 
 /// The reserved fields of a `_meta`, read straight from its text (see [`facts_of_text`]); the
@@ -673,44 +529,45 @@ fn present_text<'de, D: serde::Deserializer<'de>>(
     Text::deserialize(deserializer).map(|text| Some(text.0))
 }
 
-/// [`facts_of`] for a `_meta` kept as its text (a JSON object): the facts are read from the
-/// text in one pass, without a tree of it, and the text is kept for [`RequestFacts::meta`]. A
+/// [`facts_of`] for a `_meta` kept as its text (a JSON object): a text this thread read before
+/// gives what it declared then; another is read in one pass, without a tree of it, and the
+/// text is kept for [`RequestFacts::meta`] (and, when it declares a modern request that can be
+/// served, remembered). A
 /// `_meta` the quick read cannot settle (a modern one with a field missing, repeated or
 /// malformed) is decoded into a map and given to [`facts_of`], so that every refusal is the
 /// general path's, word for word.
-fn facts_of_text(request_meta: Option<Box<RawValue>>) -> Result<RequestFacts, McpError> {
-    let Some(request_meta) = request_meta else {
-        return Ok(RequestFacts::legacy(MetaCarried::default()));
+fn facts_of_text(request_meta: Option<frame::MetaFound<'_>>) -> Result<RequestFacts, McpError> {
+    let request_meta = match request_meta {
+        None => return Ok(RequestFacts::legacy(MetaCarried::default())),
+        Some(frame::MetaFound::Remembered(text, declared)) => {
+            return Ok(RequestFacts::declared(&declared, MetaCarried::text(text)));
+        }
+        Some(frame::MetaFound::Text(text)) => text,
     };
-    if let Some(declared) = declarations::remembered(request_meta.get()) {
-        return Ok(RequestFacts::declared(&declared, MetaCarried::raw(request_meta)));
-    }
-    let general = |request_meta: Box<RawValue>| facts_of(serde_json::from_str(request_meta.get()).ok());
-    let Ok(declared) = serde_json::from_str::<DeclaredMeta<'_>>(request_meta.get()) else {
-        return general(request_meta);
+    let general = || facts_of(serde_json::from_str(request_meta).ok());
+    let Ok(declared) = serde_json::from_str::<DeclaredMeta<'_>>(request_meta) else {
+        return general();
     };
     let DeclaredMeta { protocol_version, client_capabilities, client_info, log_level } = declared;
+    let carried = || MetaCarried::text(Arc::from(request_meta));
     let Some(version) = protocol_version.map(ProtocolVersion::new) else {
-        return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta)));
+        return Ok(RequestFacts::legacy(carried()));
     };
     match NamedVersion::of(&version) {
-        NamedVersion::Unsupported => {
-            return Ok(RequestFacts::unsupported(version, MetaCarried::raw(request_meta)));
-        }
-        NamedVersion::Handshake => return Ok(RequestFacts::legacy(MetaCarried::raw(request_meta))),
+        NamedVersion::Unsupported => return Ok(RequestFacts::unsupported(version, carried())),
+        NamedVersion::Handshake => return Ok(RequestFacts::legacy(carried())),
         NamedVersion::Modern => {}
     }
     let capabilities = client_capabilities.map(|text| declarations::capabilities(text.get()));
     let client_info = client_info.map(|text| declarations::client_info(text.get())).transpose();
     let (Some(Ok(capabilities)), Ok(client_info)) = (capabilities, client_info) else {
-        return general(request_meta);
+        return general();
     };
     let declared = Declared { version, capabilities, client_info, log_level };
-    let facts = RequestFacts::declared(&declared, MetaCarried::raw(request_meta));
+    let text: Arc<str> = Arc::from(request_meta);
+    let facts = RequestFacts::declared(&declared, MetaCarried::text(text.clone()));
     // Only what the quick read settled is remembered; the general rule keeps its refusals.
-    if let Some(text) = facts.meta.raw.as_deref() {
-        declarations::remember(text.get(), Arc::new(declared));
-    }
+    declarations::remember(text, Arc::new(declared));
     Ok(facts)
 }
 
@@ -896,6 +753,178 @@ mod tests {
         let frame =
             b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"\xff\"}}";
         assert!(RequestEnvelope::from_call_frame(frame).is_none());
+    }
+
+    /// What the general path makes of a frame, to compare the fast path's result with.
+    fn general_path(frame: &[u8]) -> String {
+        match crate::jsonrpc::decode(frame) {
+            crate::jsonrpc::Decoded::Single(Ok(crate::jsonrpc::Message::Request(request))) => {
+                format!("{:?}", RequestEnvelope::decode(request))
+            }
+            other => format!("not a request: {other:?}"),
+        }
+    }
+
+    /// The fast path's result for a frame it takes, or `None`; when it takes the frame, the
+    /// result must be the general path's, word for word.
+    fn agreed(frame: &[u8]) -> Option<String> {
+        let fast = format!("{:?}", RequestEnvelope::from_call_frame(frame)?);
+        assert_eq!(fast, general_path(frame), "{}", String::from_utf8_lossy(frame));
+        Some(fast)
+    }
+
+    const MODERN_META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}"#;
+
+    fn call_with_meta(meta: &str) -> String {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"hello"}},"_meta":{meta}}}}}"#
+        )
+    }
+
+    /// Frames written in every way JSON allows, and `_meta` texts that try to end early: the
+    /// fast path takes them and reads them as the general path does.
+    #[test]
+    fn the_call_frame_path_reads_every_spelling_as_the_general_path() {
+        let taken = [
+            // Escaped quotes and backslashes, nested objects and arrays, braces inside strings.
+            call_with_meta(
+                r#"{"app":"a\"b\\","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"x":{"y":[1,{"z":"}\\\""}],"w":[]}},"t":"\\"}"#,
+            ),
+            call_with_meta(r#"{"a":"}","b":"{\"","c":[[],[[{}]],"]"],"d":true,"e":false,"f":null,"g":-0.5}"#),
+            // Whitespace wherever it may go.
+            " \n{ \"jsonrpc\" : \"2.0\" ,\r\n\t\"id\" : 1 , \"method\" : \"tools/call\" , \"params\" : { \"name\" : \"echo\" , \"arguments\" : { \"message\" : \"hello\" } , \"_meta\" : { \"io.modelcontextprotocol/protocolVersion\" : \"2026-07-28\" , \"io.modelcontextprotocol/clientCapabilities\" : { } } } } \n".to_owned(),
+            // Escaped member names, of the frame and of the params.
+            r#"{"jsonr\u0070c":"2.0","\u0069d":1,"method":"tools/call","params":{"n\u0061me":"x","\u005fmeta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#.to_owned(),
+            r#"{"jsonrpc":"2\u002e0","id":"\u00e9\ud83d\ude00","method":"tools\/call","params":{"name":"\\x\/"}}"#.to_owned(),
+            // Arguments: empty, a repeated member (the last one counts on both paths), numbers.
+            r#"{"jsonrpc":"2.0","id":0,"method":"tools/call","params":{"name":"x","arguments":{}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":-0,"method":"tools/call","params":{"name":"x","arguments":{"a":1,"a":2}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1.0,"method":"tools/call","params":{"name":"x","arguments":{"n":[-1,1.5,1e3,18446744073709551616]}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"n":[-0,0,-1,0.1,-0.0,1E+2,2e-2,1.5e-400,-9223372036854775808,-9223372036854775809,18446744073709551615,123456789012345678901234567890],"s":["","\u0000","é\n"],"o":{"":{"":null}},"b":[true,false]}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":12345678901234567890,"method":"tools/call","params":{"name":"x"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":99999999999999999999,"method":"tools/call","params":{"name":"x"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":-9223372036854775808,"method":"tools/call","params":{"name":"x"}}"#.to_owned(),
+            // Members nobody reads, of every kind, repeated too.
+            r#"{"x":[true,false,null,-0.5,{"a":[]},"\u0041"],"x":{},"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","y":[{}],"y":0}}"#.to_owned(),
+            // The same modern `_meta` as the benchmark's, then with its members reordered.
+            call_with_meta(MODERN_META),
+            call_with_meta(r#"{"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#),
+            // Nested as deep as the fast path reads.
+            format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","arguments":{{"a":{}1{}}}}}}}"#,
+                "[".repeat(90),
+                "]".repeat(90)
+            ),
+        ];
+        for frame in &taken {
+            for _ in 0..2 {
+                // The second read of a modern `_meta` is the remembered one.
+                assert!(agreed(frame.as_bytes()).is_some(), "the fast path should take {frame}");
+            }
+        }
+    }
+
+    /// Frames the general path refuses, or reads differently, while looking nearly like a
+    /// call: the fast path leaves every one to it.
+    #[test]
+    fn the_call_frame_path_leaves_what_the_general_path_refuses() {
+        let left = [
+            // Lone surrogates: serde_json skips them unread, but refuses them in a tree.
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"extra":"\ud800"}"#.to_owned(),
+            call_with_meta(r#"{"app":"\udc00x"}"#),
+            call_with_meta(
+                r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"app":"\ud800"}"#,
+            ),
+            // Numbers out of a double's range.
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"extra":1e999}"#.to_owned(),
+            call_with_meta(r#"{"app":-1e400}"#),
+            format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","n":{}}}}}"#,
+                "9".repeat(400)
+            ),
+            // Nesting deeper than serde_json reads.
+            format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","arguments":{{"a":{}1{}}}}}}}"#,
+                "[".repeat(130),
+                "]".repeat(130)
+            ),
+            call_with_meta(&format!(r#"{{"a":{}{}}}"#, "[".repeat(130), "]".repeat(130))),
+            // Syntax errors in what is skipped or kept.
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x",}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},}"#.to_owned(),
+            call_with_meta(r#"{"a":1,}"#),
+            call_with_meta(r#"{"a":[1,]}"#),
+            call_with_meta(r#"{"a" 1}"#),
+            call_with_meta(r#"{"a":01}"#),
+            call_with_meta(r#"{"a":-}"#),
+            call_with_meta(r#"{"a":1.}"#),
+            call_with_meta(r#"{"a":.5}"#),
+            call_with_meta(r#"{"a":+1}"#),
+            call_with_meta(r#"{"a":tru}"#),
+            call_with_meta(r#"{"a":nul}"#),
+            call_with_meta(r#"{"a":"\x"}"#),
+            call_with_meta(r#"{"a":"\u12"}"#),
+            call_with_meta("{\"a\":\"tab\there\"}"),
+            call_with_meta(r#"{a:1}"#),
+            call_with_meta(r#"{"a":1}}"#),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":[1,2}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":01,"method":"tools/call","params":{"name":"x"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}{}"#.to_owned(),
+            "\u{feff}{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}".to_owned(),
+            // Repeated members the call reads.
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{},"arguments":{}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{},"_meta":{}}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#.to_owned(),
+            // Members of the wrong type.
+            r#"{"jsonrpc":2.0,"id":1,"method":"tools/call","params":{"name":"x"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":true,"method":"tools/call","params":{"name":"x"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":"a"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":true}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":null}}"#.to_owned(),
+        ];
+        for frame in &left {
+            assert!(RequestEnvelope::from_call_frame(frame.as_bytes()).is_none(), "{frame}");
+        }
+        // The first eight are refused as a whole (`-32700`), although every member the call
+        // reads is fine.
+        for frame in &left[..8] {
+            assert!(general_path(frame.as_bytes()).contains("code: -32700"), "{frame}");
+        }
+        // Bytes that are not UTF-8 inside `_meta`.
+        let mut frame = call_with_meta(r#"{"app":"xx"}"#).into_bytes();
+        let at = frame.windows(2).position(|w| w == b"xx").unwrap();
+        frame[at] = 0xc3;
+        assert!(RequestEnvelope::from_call_frame(&frame).is_none());
+    }
+
+    /// Every frame cut short, and every frame with one byte changed: whenever the fast path
+    /// takes one, it reads it exactly as the general path does. The remembered `_meta` is in
+    /// play too: each damaged frame is read twice.
+    #[test]
+    fn damaged_frames_are_left_or_read_as_the_general_path_reads_them() {
+        let frames = [
+            call_with_meta(MODERN_META),
+            call_with_meta(r#"{"a":"q\"\\","b":[1,-2.5,{"c":null}],"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#),
+            r#"{"params":{"name":"echo","arguments":{"message":"hello","n":[10,true]},"requestState":"s"},"id":"r1","jsonrpc":"2.0","method":"tools/call"}"#.to_owned(),
+        ];
+        let replacements = b"\"\\{}[],: 0-e.unt\x01\xff";
+        let mut taken = 0;
+        for frame in &frames {
+            let bytes = frame.as_bytes();
+            for end in 0..bytes.len() {
+                assert!(RequestEnvelope::from_call_frame(&bytes[..end]).is_none(), "{}", &frame[..end]);
+            }
+            for at in 0..bytes.len() {
+                for &byte in replacements {
+                    let mut damaged = bytes.to_vec();
+                    damaged[at] = byte;
+                    for _ in 0..2 {
+                        taken += usize::from(agreed(&damaged).is_some());
+                    }
+                }
+            }
+        }
+        assert!(taken > 0, "some damage leaves a call the fast path reads");
     }
 
     /// A modern `_meta` read again (the same text on the same thread) gives the same facts,

@@ -36,9 +36,10 @@ const REMEMBERED: usize = 4;
 /// parsed every time rather than kept.
 const LONGEST: usize = 4096;
 
-/// The last few texts of one kind a thread parsed, each with the value it gave.
+/// The last few texts of one kind a thread parsed, each with the value it gave. A text is
+/// shared (`Arc`) so that a request whose `_meta` is one of them can keep it without a copy.
 struct Recent<T> {
-    entries: Vec<(Box<str>, Arc<T>)>,
+    entries: Vec<(Arc<str>, Arc<T>)>,
     /// The entry the next new text replaces, once all are taken.
     oldest: usize,
 }
@@ -53,12 +54,21 @@ impl<T> Recent<T> {
         self.entries.iter().find(|(seen, _)| **seen == *text).map(|(_, value)| value.clone())
     }
 
+    /// The remembered text `rest` starts with, and its value.
+    fn prefix_of(&self, rest: &str) -> Option<(Arc<str>, Arc<T>)> {
+        let rest = rest.as_bytes();
+        self.entries
+            .iter()
+            .find(|(seen, _)| rest.starts_with(seen.as_bytes()))
+            .map(|(seen, value)| (seen.clone(), value.clone()))
+    }
+
     /// Remembers `value` as what `text` gives, unless the text is too long to keep.
-    fn remember(&mut self, text: &str, value: Arc<T>) {
-        if text.len() > LONGEST {
+    fn remember(&mut self, text: impl AsRef<str> + Into<Arc<str>>, value: Arc<T>) {
+        if text.as_ref().len() > LONGEST {
             return;
         }
-        let entry = (Box::from(text), value);
+        let entry = (text.into(), value);
         if self.entries.len() < REMEMBERED {
             self.entries.push(entry);
         } else {
@@ -86,14 +96,16 @@ thread_local! {
     static META: RefCell<Recent<Declared>> = const { RefCell::new(Recent::new()) };
 }
 
-/// What a whole `_meta` text declared, when this thread read the same text before and it was
-/// a modern one that could be served.
-pub(super) fn remembered(meta_text: &str) -> Option<Arc<Declared>> {
-    META.with(|recent| recent.borrow().get(meta_text))
+/// The whole `_meta` text `rest` starts with, and what it declared, when this thread read that
+/// text before and it was a modern one that could be served. `rest` is the frame from where
+/// the `_meta` object starts: a remembered text is a whole JSON object, so bytes that start
+/// with it hold exactly that object, and no scan is needed to find where it ends.
+pub(super) fn remembered_at(rest: &str) -> Option<(Arc<str>, Arc<Declared>)> {
+    META.with(|recent| recent.borrow().prefix_of(rest))
 }
 
-/// Remembers what a modern `_meta` text declares (see [`remembered`]).
-pub(super) fn remember(meta_text: &str, declared: Arc<Declared>) {
+/// Remembers what a modern `_meta` text declares (see [`remembered_at`]).
+pub(super) fn remember(meta_text: Arc<str>, declared: Arc<Declared>) {
     META.with(|recent| recent.borrow_mut().remember(meta_text, declared));
 }
 

@@ -113,8 +113,8 @@ enum Plan {
 struct Node {
     /// `nullable: true` (OpenAPI): `null` is valid whatever else the schema says.
     nullable: bool,
-    /// The known names of `type`; empty when absent.
-    types: Vec<&'static str>,
+    /// The types `type` allows; `None` when absent.
+    types: Option<TypeSet>,
     enumeration: Option<Vec<Value>>,
     constant: Option<Value>,
     format: Option<String>,
@@ -129,9 +129,63 @@ struct Node {
     min_items: Option<u64>,
     max_items: Option<u64>,
     /// `properties`, in the schema's order (a linear scan beats a map at tool sizes).
-    properties: Vec<(String, Plan)>,
-    required: Vec<String>,
+    properties: Vec<Property>,
+    /// How many of `properties` are required (each counted once, however often `required`
+    /// names it).
+    required_properties: usize,
+    /// The names `required` lists that `properties` does not declare.
+    required_elsewhere: Vec<String>,
     additional: Additional,
+}
+
+/// One of `properties`: its name, its plan, and whether `required` lists it.
+#[derive(Debug, Clone)]
+struct Property {
+    name: String,
+    plan: Plan,
+    required: bool,
+}
+
+/// The names a well-formed `type` keyword allows, as one bit each, checked against a value
+/// without comparing names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TypeSet(u8);
+
+impl TypeSet {
+    const NAMES: [&'static str; 7] = ["null", "boolean", "object", "array", "number", "integer", "string"];
+    const INTEGER: u8 = 1 << 5;
+    const NUMBER: u8 = 1 << 4;
+
+    /// The set a `type` keyword names, if it is well formed: a known name or a non-empty list
+    /// of them.
+    fn of(value: &Value) -> Option<TypeSet> {
+        let bit = |name: &Value| {
+            let name = name.as_str()?;
+            Self::NAMES.iter().position(|known| *known == name).map(|index| 1u8 << index)
+        };
+        match value {
+            Value::String(_) => bit(value).map(TypeSet),
+            Value::Array(names) if !names.is_empty() => {
+                names.iter().try_fold(0, |set, name| Some(set | bit(name)?)).map(TypeSet)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `inst` is of a type in the set, as [`type_matches`] says of each name.
+    fn contains(self, inst: &Value) -> bool {
+        let bit = match inst {
+            Value::Null => 1,
+            Value::Bool(_) => 1 << 1,
+            Value::Object(_) => 1 << 2,
+            Value::Array(_) => 1 << 3,
+            Value::Number(_) if self.0 & Self::NUMBER != 0 => return true,
+            // Only `integer` is left to match a number, and it depends on the number.
+            Value::Number(_) => return self.0 & Self::INTEGER != 0 && type_matches("integer", inst),
+            Value::String(_) => 1 << 6,
+        };
+        self.0 & bit != 0
+    }
 }
 
 /// What `additionalProperties` says about fields `properties` does not name.
@@ -160,7 +214,7 @@ impl Plan {
         for (keyword, value) in obj {
             match keyword.as_str() {
                 "nullable" => node.nullable = value.as_bool()?,
-                "type" => node.types = compile_types(value)?,
+                "type" => node.types = Some(TypeSet::of(value)?),
                 "enum" => node.enumeration = Some(value.as_array()?.clone()),
                 "const" => node.constant = Some(value.clone()),
                 "format" => node.format = Some(value.as_str()?.to_owned()),
@@ -177,12 +231,14 @@ impl Plan {
                 "maxItems" => node.max_items = Some(as_count(value)?),
                 "properties" => {
                     for (name, schema) in value.as_object()? {
-                        node.properties.push((name.clone(), Plan::compile(schema, depth + 1)?));
+                        let plan = Plan::compile(schema, depth + 1)?;
+                        node.properties.push(Property { name: name.clone(), plan, required: false });
                     }
                 }
+                // Marked on the properties once all keywords are read (they come in any order).
                 "required" => {
                     for name in value.as_array()? {
-                        node.required.push(name.as_str()?.to_owned());
+                        node.required_elsewhere.push(name.as_str()?.to_owned());
                     }
                 }
                 "additionalProperties" => {
@@ -198,6 +254,18 @@ impl Plan {
                         || UNREACHED.contains(&annotation)
                         || annotation.starts_with("x-") => {}
                 _ => return None,
+            }
+        }
+        let required = std::mem::take(&mut node.required_elsewhere);
+        for name in required {
+            match node.properties.iter_mut().find(|property| property.name == name) {
+                Some(property) if !property.required => {
+                    property.required = true;
+                    node.required_properties += 1;
+                }
+                Some(_) => {}
+                None if !node.required_elsewhere.contains(&name) => node.required_elsewhere.push(name),
+                None => {}
             }
         }
         Some(Plan::Node(Box::new(node)))
@@ -222,7 +290,7 @@ impl Node {
         if self.nullable && inst.is_null() {
             return true;
         }
-        if !self.types.is_empty() && !self.types.iter().any(|t| type_matches(t, inst)) {
+        if self.types.is_some_and(|types| !types.contains(inst)) {
             return false;
         }
         if let Some(allowed) = &self.enumeration
@@ -276,28 +344,25 @@ impl Node {
     }
 
     fn object_fits(&self, fields: &Map<String, Value>, steps: &mut usize) -> bool {
-        if !self.required.iter().all(|name| fields.contains_key(name)) {
+        if !self.required_elsewhere.iter().all(|name| fields.contains_key(name)) {
             return false;
         }
-        fields.iter().all(|(name, value)| match self.properties.iter().find(|(known, _)| known == name) {
-            Some((_, plan)) => plan.accepts(value, steps),
-            None => match &self.additional {
-                Additional::Allowed => true,
-                Additional::Forbidden => false,
-                Additional::Checked(plan) => plan.accepts(value, steps),
-            },
-        })
-    }
-}
-
-/// The names of a `type` keyword, if it is well formed: a known name or a list of them.
-fn compile_types(value: &Value) -> Option<Vec<&'static str>> {
-    const KNOWN: [&str; 7] = ["null", "boolean", "object", "array", "number", "integer", "string"];
-    let known = |name: &Value| KNOWN.iter().copied().find(|k| Some(*k) == name.as_str());
-    match value {
-        Value::String(_) => Some(vec![known(value)?]),
-        Value::Array(names) if !names.is_empty() => names.iter().map(known).collect(),
-        _ => None,
+        // The fields' names are distinct, so counting the required properties met while the
+        // fields are walked tells whether all are there, without looking each one up.
+        let mut required_met = 0;
+        let all_fit =
+            fields.iter().all(|(name, value)| match self.properties.iter().find(|p| p.name == *name) {
+                Some(property) => {
+                    required_met += usize::from(property.required);
+                    property.plan.accepts(value, steps)
+                }
+                None => match &self.additional {
+                    Additional::Allowed => true,
+                    Additional::Forbidden => false,
+                    Additional::Checked(plan) => plan.accepts(value, steps),
+                },
+            });
+        all_fit && required_met == self.required_properties
     }
 }
 
@@ -367,6 +432,33 @@ mod tests {
         );
         agree(json!({"const": {"a": [1]}}), &[json!({"a": [1.0]}), json!({"a": [2]})]);
         agree(json!({"additionalProperties": {"type": "boolean"}}), &[json!({"x": true}), json!({"x": 1})]);
+        // `required` repeating a name, naming one `properties` does not declare, or coming
+        // before `properties`.
+        agree(
+            json!({"required": ["a", "a", "z"], "properties": {"a": {"type": "string"}, "b": {}}}),
+            &[
+                json!({"a": "x", "z": 1}),
+                json!({"a": "x"}),
+                json!({"z": 1}),
+                json!({"a": "x", "b": 1, "z": null}),
+                json!({"a": 1, "z": 1}),
+                json!({}),
+            ],
+        );
+        // Every way a value can meet a list of types.
+        let values =
+            [json!(null), json!(true), json!({}), json!([]), json!(1), json!(1.0), json!(1.5), json!("s")];
+        for types in [
+            json!(["integer"]),
+            json!(["number"]),
+            json!(["integer", "number"]),
+            json!(["null", "boolean", "object"]),
+            json!(["array", "string", "integer"]),
+            json!("integer"),
+            json!("null"),
+        ] {
+            agree(json!({"type": types}), &values);
+        }
         agree(json!(false), &[json!(1)]);
         agree(json!(true), &[json!(1)]);
     }
