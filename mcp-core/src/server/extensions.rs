@@ -16,17 +16,22 @@ use std::sync::Arc;
 /// assert_eq!(ext.get::<Caller>(), Some(&Caller("alice".into())));
 /// ```
 // A list, not a map: a request carries a handful of values (the HTTP transport attaches two or
-// three), so comparing type ids one after the other beats hashing them, and the list costs
-// one allocation where a hash map cost its table, its hasher's keys and a hash per insert
-// (~650 instructions of every HTTP `tools/call` in the callgrind profile).
+// three), so comparing type ids one after the other beats hashing them (a hash map cost its
+// table, its hasher's keys and a hash per insert: ~650 instructions of every HTTP `tools/call`
+// in the callgrind profile). The first two values live in place, so what the HTTP transport
+// attaches to every request (its headers and the request's own extensions) needs no list at
+// all: the list was an allocation and a free on every request (see `examples/bench`).
 #[derive(Clone, Default)]
 pub struct Extensions {
-    values: Vec<(TypeId, Arc<dyn Any + Send + Sync>)>,
+    inline: [Option<Entry>; INLINE],
+    /// The values beyond the first [`INLINE`], in the order they came.
+    more: Vec<Entry>,
 }
 
-/// Room for what the HTTP transport attaches (headers, HTTP extensions, a session id, auth
-/// claims) without growing the list.
-const TYPICAL: usize = 4;
+type Entry = (TypeId, Arc<dyn Any + Send + Sync>);
+
+/// Values kept in place: what the HTTP transport attaches to every request.
+const INLINE: usize = 2;
 
 impl Extensions {
     /// An empty set.
@@ -38,32 +43,39 @@ impl Extensions {
     pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
         let id = TypeId::of::<T>();
         let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
-        match self.values.iter_mut().find(|(stored, _)| *stored == id) {
-            Some(slot) => slot.1 = value,
-            None => {
-                if self.values.capacity() == 0 {
-                    self.values.reserve_exact(TYPICAL);
-                }
-                self.values.push((id, value));
-            }
+        if let Some(slot) = self.entries_mut().find(|(stored, _)| *stored == id) {
+            slot.1 = value;
+            return;
+        }
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(free) => *free = Some((id, value)),
+            None => self.more.push((id, value)),
         }
     }
 
     /// The stored value of type `T`.
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
         let id = TypeId::of::<T>();
-        self.values.iter().find(|(stored, _)| *stored == id).and_then(|(_, v)| v.downcast_ref::<T>())
+        self.entries().find(|(stored, _)| *stored == id).and_then(|(_, v)| v.downcast_ref::<T>())
     }
 
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.entries().next().is_none()
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.inline.iter().flatten().chain(&self.more)
+    }
+
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.inline.iter_mut().flatten().chain(&mut self.more)
     }
 }
 
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Extensions").field("len", &self.values.len()).finish()
+        f.debug_struct("Extensions").field("len", &self.entries().count()).finish()
     }
 }
 
@@ -84,5 +96,25 @@ mod tests {
         assert_eq!(format!("{ext:?}"), "Extensions { len: 2 }");
         let copy = ext.clone();
         assert_eq!(copy.get::<u32>(), Some(&2));
+    }
+
+    /// Past the values kept in place, the rest go to the list: every one is found, and a
+    /// later value of a type stored in either place replaces it there.
+    #[test]
+    fn values_beyond_those_kept_in_place_are_found_and_replaced_alike() {
+        let mut ext = Extensions::new();
+        ext.insert(1u8);
+        ext.insert(2u16);
+        ext.insert(3u32);
+        ext.insert(4u64);
+        assert_eq!(format!("{ext:?}"), "Extensions { len: 4 }");
+        ext.insert(5u64);
+        ext.insert(6u8);
+        assert_eq!(
+            (ext.get::<u8>(), ext.get::<u16>(), ext.get::<u32>(), ext.get::<u64>()),
+            (Some(&6), Some(&2), Some(&3), Some(&5))
+        );
+        assert_eq!(format!("{ext:?}"), "Extensions { len: 4 }");
+        assert!(!ext.is_empty());
     }
 }

@@ -461,13 +461,31 @@ impl Session {
     /// The set-up (era, input round, context) runs here, at the call; the returned future holds
     /// only what it needs across its awaits. An `async fn` would keep the whole envelope
     /// beside the parts it is taken apart into, for the life of the request, and every move
-    /// of the future (a transport boxes it) would copy both.
-    pub fn answer<'s>(
-        &'s self,
+    /// of the future (a transport boxes it) would copy both. The future borrows nothing (it
+    /// holds a handle on the session), so a transport can box it where it calls this, rather
+    /// than in a future of its own that makes it on its first poll: that copied every byte of
+    /// it once more.
+    ///
+    /// ```
+    /// use mcp_connector_core::{Extensions, Outbound, Server};
+    /// use mcp_connector_core::request::RequestEnvelope;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let server = Server::builder("demo", "1.0").build().unwrap();
+    /// let frame = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#;
+    /// let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
+    /// // The session may go before its answer: the future needs no borrow of it.
+    /// let answering = server.session(Outbound::closed()).answer(envelope, &Outbound::closed(), Extensions::new());
+    /// let answered = tokio::spawn(answering).await.unwrap().unwrap();
+    /// assert_eq!(answered.error_code(), Some(-32601));
+    /// # });
+    /// ```
+    pub fn answer(
+        &self,
         envelope: RequestEnvelope,
         replies: &Outbound,
         extensions: Extensions,
-    ) -> impl Future<Output = Option<Answered>> + Send + use<'s> {
+    ) -> impl Future<Output = Option<Answered>> + Send + 'static {
         let RequestEnvelope { id, request, mut facts } = envelope;
         let era = facts.era;
         if !facts.protocol_version.is_supported() {
@@ -521,11 +539,14 @@ impl Session {
             input,
             task: Default::default(),
         });
+        // Owned, not borrowed, so that the future is the transport's to box (see above).
+        let this = self.clone();
         Either::Right(async move {
-            let started = std::time::Instant::now();
+            // Read only when the lines that report it can be written (see `logged_since`).
+            let started = logged_since();
             // Registered when first polled, as the request starts to run: it borrows the id.
             let registered =
-                Registered::new(&self.connection, &id, context.cancel_token(), cancellable, listens);
+                Registered::new(&this.connection, &id, context.cancel_token(), cancellable, listens);
             let input = context.input_round();
             let asked = async {
                 match input {
@@ -538,7 +559,7 @@ impl Session {
                 // `catch_unwind`, `instrument`, the `select!`), this large future would be copied
                 // whole at each wrapping, on every request. Dropped at the end of this block, as
                 // the `select!` drops the futures it owns.
-                let dispatch = std::pin::pin!(self.dispatch(request, context.clone()));
+                let dispatch = std::pin::pin!(this.dispatch(request, context.clone()));
                 let work = AssertUnwindSafe(dispatch).catch_unwind().instrument(span.clone());
                 tokio::select! {
                     biased;
@@ -546,17 +567,14 @@ impl Session {
                     result = work => Some(result),
                     // The handler asked for input the request does not carry; it was polled just
                     // now (bias), so every ask it made concurrently is recorded too.
-                    _ = asked => Some(Ok(self.input_required(input))),
+                    _ = asked => Some(Ok(this.input_required(input))),
                 }
             };
             drop(registered);
             let _enter = span.enter();
             let result = match outcome {
                 None => {
-                    tracing::info!(
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "cancelled; no response sent"
-                    );
+                    tracing::info!(elapsed_ms = elapsed_ms(started), "cancelled; no response sent");
                     return None;
                 }
                 Some(Ok(result)) => result,
@@ -565,11 +583,11 @@ impl Session {
                     Err(McpError::internal("the server hit an internal error while handling this request"))
                 }
             };
-            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let elapsed_ms = elapsed_ms(started);
             Some(match result {
                 Ok(Answer { body, cache }) => {
                     tracing::info!(elapsed_ms, "ok");
-                    Answered::result(id, Finished::new(body, finish, &self.connection.server, cache))
+                    Answered::result(id, Finished::new(body, finish, &this.connection.server, cache))
                 }
                 Err(error) => {
                     tracing::info!(elapsed_ms, code = error.code, "error");
@@ -676,13 +694,24 @@ impl Session {
             }
             ClientRequest::CallTool(params) => {
                 // ---- Tasks extension (SEP-2663): a task-capable tool may answer with a task.
-                if let Some(plan) = tasks::plan(server, &params, &ctx)? {
+                // Found once, for the tasks hook and the call (each lookup takes the registry's
+                // lock and an `Arc`).
+                let tool = server.tool(&params.name);
+                if let Some(found) = &tool
+                    && let Some(plan) = tasks::plan(server, found, &params, &ctx)?
+                {
                     let session = self.clone();
-                    let run = move |ctx| Box::pin(async move { session.call_tool(params, ctx).await }) as _;
+                    let run = move |ctx| {
+                        Box::pin(async move {
+                            // The task runs later: the tool as registered then.
+                            let tool = session.connection.server.tool(&params.name);
+                            session.call_tool(tool, params, ctx).await
+                        }) as _
+                    };
                     return Ok(Answer::value(Box::pin(tasks::call_tool(plan, ctx, run)).await?));
                 }
                 // ---- end of the tasks hook.
-                Ok(Answer { body: ResultBody::Tool(self.call_tool(params, ctx).await?), cache: None })
+                Ok(Answer { body: ResultBody::Tool(self.call_tool(tool, params, ctx).await?), cache: None })
             }
             ClientRequest::ListResources(params) => {
                 let resources = server.resources_snapshot();
@@ -797,13 +826,15 @@ impl Session {
     /// Finds the tool and reads the arguments at the call, returning a future that holds only
     /// what crosses its awaits: as an `async fn` it would keep the params (and a second
     /// context) beside the parts taken from them, in every `tools/call`'s future.
+    /// `tool` is the server's tool of the call's name, when it has one.
     fn call_tool(
         &self,
+        tool: Option<Arc<super::Tool>>,
         params: CallToolParams,
         ctx: Context,
     ) -> impl Future<Output = Result<CallToolResult, McpError>> + Send + '_ {
         let CallToolParams { name, arguments, .. } = params;
-        let Some(tool) = self.connection.server.tool(&name) else {
+        let Some(tool) = tool else {
             return Either::Left(std::future::ready(Err(McpError::invalid_params(format!(
                 "Unknown tool: {name}"
             )))));
@@ -1015,6 +1046,19 @@ fn validate_object(
         Value::Object(object) => (object, checked),
         _ => (Map::new(), checked),
     }
+}
+
+/// When a request started, for the `elapsed_ms` of its log lines: the clock is read only when
+/// such lines can be written at all (some target logs at `INFO`). Most servers log at `WARN`
+/// or above under load, and two readings per request were a figure nobody saw.
+fn logged_since() -> Option<std::time::Instant> {
+    let logged = tracing::level_filters::LevelFilter::current() >= tracing::Level::INFO;
+    logged.then(std::time::Instant::now)
+}
+
+/// Milliseconds since [`logged_since`]; 0 when the clock was not read.
+fn elapsed_ms(started: Option<std::time::Instant>) -> u64 {
+    started.map_or(0, |started| started.elapsed().as_millis() as u64)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::task_mirror::{Mirror, TaskCommand, TaskRecord};
-use super::{Context, Extensions, Server};
+use super::{Context, Extensions, Server, Tool};
 use crate::era::Era;
 use crate::error::{ClientRequestError, McpError};
 use crate::jsonrpc::{ErrorObject, code};
@@ -121,12 +121,10 @@ pub(crate) struct Plan {
 /// tool requires a task and the request cannot have one.
 pub(crate) fn plan(
     server: &Server,
+    tool: &Tool,
     params: &CallToolParams,
     ctx: &Context,
 ) -> Result<Option<Plan>, McpError> {
-    let Some(tool) = server.tool(&params.name) else {
-        return Ok(None);
-    };
     let declaration = tool.task;
     if declaration.support == TaskSupport::Forbidden || ctx.era() != Era::Modern || !advertised(server) {
         return Ok(None);
@@ -153,7 +151,7 @@ pub(crate) fn plan(
     // the refusal (a login challenge, say) on its request rather than in a task.
     if let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>() {
         let no_arguments = Map::new();
-        if guard.before(&tool, ctx, params.arguments.as_ref().unwrap_or(&no_arguments)).is_err() {
+        if guard.before(tool, ctx, params.arguments.as_ref().unwrap_or(&no_arguments)).is_err() {
             return Ok(None);
         }
     }

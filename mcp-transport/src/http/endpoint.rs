@@ -9,7 +9,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -26,7 +25,7 @@ use tokio::sync::mpsc;
 use tracing::{Instrument, Span, field};
 
 use super::event_store::StoredEvent;
-use super::exchange::{Ending, Exchange, Stream, Work};
+use super::exchange::{Ending, Exchange, Started, Stream, Work};
 use super::guard::{self, Accepts};
 use super::modern;
 use super::reject::Rejection;
@@ -117,13 +116,9 @@ pub(crate) fn record_method(span: &Span, method: &str, target: Option<&str>) {
     };
 }
 
-fn rejected(span: &Span, started: Instant, rejection: Rejection) -> Response {
+fn rejected(span: &Span, started: Started, rejection: Rejection) -> Response {
     span.in_scope(|| {
-        tracing::info!(
-            status = rejection.status.as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "refused"
-        )
+        tracing::info!(status = rejection.status.as_u16(), elapsed_ms = started.elapsed_ms(), "refused")
     });
     rejection.into_response()
 }
@@ -194,7 +189,7 @@ impl tower_service::Service<Request> for Endpoint {
 /// only large thing held across the second await. Do not fold `decide` back into this future.
 fn post(shared: Arc<Shared>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
     let span = request_span("POST");
-    let started = Instant::now();
+    let started = Started::now();
     let (parts, body) = request.into_parts();
     let instrumented = span.clone();
     async move {
@@ -248,7 +243,7 @@ fn decide<'a>(
     accepts: Accepts,
     body: Bytes,
     span: &'a Span,
-    started: Instant,
+    started: Started,
 ) -> Result<Next<'a>, Rejection> {
     let incoming = classify(body)?;
     let observed = super::metrics::Observed::of(&parts.extensions);
@@ -317,7 +312,8 @@ fn decide<'a>(
     {
         return Ok(Next::Answer(refused));
     }
-    let post = Post { shared, parts, accepts, header_version, span, started };
+    let observed = observed.cloned();
+    let post = Post { shared, parts, accepts, header_version, span, started, observed };
     if era == Era::Modern {
         post.modern(incoming)
     } else if shared.config.stateful {
@@ -349,11 +345,13 @@ struct Post<'a> {
     accepts: Accepts,
     header_version: Option<ProtocolVersion>,
     span: &'a Span,
-    started: Instant,
+    started: Started,
+    /// The metrics' note of this request, when metrics are on (found once, in [`decide`]).
+    observed: Option<super::metrics::Observed>,
 }
 
 impl<'a> Post<'a> {
-    fn exchange(&self, session: Session, work: Work, stream: Stream, extensions: Extensions) -> Exchange {
+    fn exchange(&mut self, session: Session, work: Work, stream: Stream, extensions: Extensions) -> Exchange {
         // A stateful session stays alive while its request runs, however long that is.
         let busy = match &stream {
             Stream::Resumable(http_session) => Some(http_session.busy()),
@@ -372,6 +370,7 @@ impl<'a> Post<'a> {
             started: self.started,
             modern: false,
             ending: None,
+            observed: self.observed.take(),
         }
     }
 
@@ -442,7 +441,7 @@ impl<'a> Post<'a> {
         if !initialize {
             let version = self
                 .header_version
-                .clone()
+                .take()
                 .unwrap_or_else(|| ProtocolVersion::new(ProtocolVersion::V2025_03_26));
             session.assume_protocol_version(version, ClientCapabilities::default());
         }
@@ -568,7 +567,7 @@ impl<'a> Post<'a> {
         let answer =
             http_session.core.serve(envelope, &Outbound::closed(), extensions).await.map(|m| m.to_value());
         drop(busy);
-        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        let elapsed_ms = self.started.elapsed_ms();
         // `initialize` cannot be cancelled, so an answer always comes.
         let answer = answer.unwrap_or_else(|| {
             let error = jsonrpc::ErrorObject::new(
@@ -604,7 +603,7 @@ impl<'a> Post<'a> {
     }
 
     async fn batch(
-        self,
+        mut self,
         session: Session,
         body: Bytes,
         ids: Vec<jsonrpc::RequestId>,
@@ -627,9 +626,8 @@ impl<'a> Post<'a> {
     }
 
     fn accepted(&self) -> Response {
-        self.span.in_scope(|| {
-            tracing::info!(status = 202, elapsed_ms = self.started.elapsed().as_millis() as u64, "accepted")
-        });
+        self.span
+            .in_scope(|| tracing::info!(status = 202, elapsed_ms = self.started.elapsed_ms(), "accepted"));
         StatusCode::ACCEPTED.into_response()
     }
 }
@@ -738,7 +736,7 @@ fn one_answer(answer: &serde_json::Value, accepts: Accepts, extra: HeaderMap) ->
 /// send outside a POST.
 pub(crate) async fn get(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let span = request_span("GET");
-    let started = Instant::now();
+    let started = Started::now();
     let (parts, _) = request.into_parts();
     match get_inner(&shared, &parts, &span).instrument(span.clone()).await {
         Ok(response) => response,
@@ -1005,7 +1003,7 @@ async fn events_after(http_session: &HttpSession, last: &str) -> Option<Vec<Stor
 pub(crate) async fn delete(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let span = request_span("DELETE");
-    let started = Instant::now();
+    let started = Started::now();
     match delete_inner(&shared, &parts, &span).instrument(span.clone()).await {
         Ok(response) => response,
         Err(rejection) => rejected(&span, started, rejection),

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use mcp_connector_core::jsonrpc::{ErrorObject, Message, RequestId, code};
 use mcp_connector_core::protocol::ProtocolVersion;
 use mcp_connector_core::request::RequestEnvelope;
@@ -24,6 +25,25 @@ use super::modern;
 use super::reject::Rejection;
 use super::session::{Busy, HttpSession, LiveStream};
 use super::sse;
+
+/// When a request started, for the `elapsed_ms` of its log lines. The clock is read only when
+/// such lines can be written at all (some target logs at `INFO`): most servers log at `WARN` or
+/// above under load, and reading it at the start and again for each line cost every request
+/// a few hundred instructions for a figure nobody saw (see `examples/bench/instructions.sh`).
+#[derive(Clone, Copy)]
+pub(crate) struct Started(Option<Instant>);
+
+impl Started {
+    pub(crate) fn now() -> Self {
+        let logged = tracing::level_filters::LevelFilter::current() >= tracing::Level::INFO;
+        Started(logged.then(Instant::now))
+    }
+
+    /// Milliseconds since the start; 0 when the clock was not read.
+    pub(crate) fn elapsed_ms(self) -> u64 {
+        self.0.map_or(0, |started| started.elapsed().as_millis() as u64)
+    }
+}
 
 /// What the POST carried.
 // A single request is the common case by far: boxing it to shrink the rare batch would cost
@@ -84,7 +104,7 @@ pub(crate) struct Exchange {
     pub(crate) headers: HeaderMap,
     pub(crate) busy: Option<Busy>,
     pub(crate) span: Span,
-    pub(crate) started: Instant,
+    pub(crate) started: Started,
     /// A 2026-07-28 request: an error the spec maps to an HTTP status (404 for an unknown
     /// method, 400 for header, capability and version errors) gets it when the answer comes
     /// first, whatever the client accepts.
@@ -92,6 +112,8 @@ pub(crate) struct Exchange {
     /// How a stream that only the server can end (`subscriptions/listen`) ends on shutdown.
     /// Boxed: only `subscriptions/listen` has one, and every exchange's future carries this.
     pub(crate) ending: Option<Box<Ending>>,
+    /// The metrics' note of this request, when metrics are on: the answer's error code.
+    pub(crate) observed: Option<super::metrics::Observed>,
 }
 
 /// Ends a long-lived stream when the server shuts down: the server is told to close its
@@ -207,12 +229,8 @@ impl Exchange {
             started,
             modern,
             ending,
+            observed,
         } = self;
-        // The metrics' note of this request, when metrics are on: the answer's error code.
-        let observed = extensions
-            .get::<axum::http::Extensions>()
-            .and_then(|e| e.get::<super::metrics::Observed>())
-            .cloned();
         let (replies, mut replies_rx) = Outbound::queue();
         // Requests to the client need a stream to travel on and a session to bring the
         // answer back to; without both they are refused at once (see `refused`).
@@ -223,7 +241,7 @@ impl Exchange {
         // goes away meanwhile drops it, which cancels it, as it should: no event id was ever
         // sent, so it could not come back for the answer. Once the answer turns into a stream,
         // the rest of the handler moves to a task of its own.
-        let mut handler = handler(session.clone(), work, replies, extensions, &span);
+        let mut handler = handler(&session, work, replies, extensions, &span);
         async move {
             // JSON unless the handler speaks before it answers ("first one wins"), or the client
             // takes only SSE (then a modern error with a status of its own is still JSON).
@@ -319,9 +337,11 @@ impl Exchange {
 /// The handler's future: the answer to one request or to a batch. Each arm is boxed apart (the
 /// box is the one allocation every exchange makes for its handler), so that a single request
 /// does not carry the much larger future of a batch (`Session::handle_frame`). Boxed with
-/// [`boxed`], which saves a copy of it.
+/// [`boxed`], which saves a copy of it; a single request's answer is made right in the box
+/// ([`Session::answer`] borrows nothing), not in a future of ours on its first poll, which
+/// copied all of it once more.
 fn handler(
-    session: Session,
+    session: &Session,
     work: Work,
     replies: Outbound,
     extensions: Extensions,
@@ -329,13 +349,18 @@ fn handler(
 ) -> Pin<Box<dyn Future<Output = Option<Reply>> + Send>> {
     match work {
         Work::Single(envelope) => boxed(|| {
-            async move { session.answer(envelope, &replies, extensions).await.map(Reply::Answer) }
+            session
+                .answer(envelope, &replies, extensions)
+                .map(|answered| answered.map(Reply::Answer))
                 .instrument(span.clone())
         }),
-        Work::Batch { body, .. } => boxed(|| {
-            async move { session.handle_frame(&body, &replies, extensions).await.map(Reply::Batch) }
-                .instrument(span.clone())
-        }),
+        Work::Batch { body, .. } => {
+            let session = session.clone();
+            boxed(|| {
+                async move { session.handle_frame(&body, &replies, extensions).await.map(Reply::Batch) }
+                    .instrument(span.clone())
+            })
+        }
     }
 }
 
@@ -365,8 +390,8 @@ async fn stored_sink(
     Sink::Stored { session: http_session, live }
 }
 
-fn json_answer(done: Outcome, headers: HeaderMap, modern: bool, span: &Span, started: Instant) -> Response {
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+fn json_answer(done: Outcome, headers: HeaderMap, modern: bool, span: &Span, started: Started) -> Response {
+    let elapsed_ms = started.elapsed_ms();
     let _enter = span.enter();
     match done {
         Ok(Some(answer)) => {
@@ -379,7 +404,9 @@ fn json_answer(done: Outcome, headers: HeaderMap, modern: bool, span: &Span, sta
             if !headers.is_empty() {
                 *response.headers_mut() = headers;
             }
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            // Made at compile time: `from_static` checks every byte when called at run time.
+            let json = const { HeaderValue::from_static("application/json") };
+            response.headers_mut().insert(header::CONTENT_TYPE, json);
             response
         }
         Ok(None) => {
@@ -467,7 +494,7 @@ struct Forwarder {
     done_rx: oneshot::Receiver<Option<Reply>>,
     cancel: CancelOnDrop,
     busy: Option<Busy>,
-    started: Instant,
+    started: Started,
     ending: Option<Box<Ending>>,
 }
 
@@ -506,7 +533,7 @@ impl Forwarder {
                     () = self.sink.gone() => {
                         self.cancel.fire();
                         tracing::info!(
-                            elapsed_ms = self.started.elapsed().as_millis() as u64,
+                            elapsed_ms = self.started.elapsed_ms(),
                             "the client closed the stream before the answer"
                         );
                         return;
@@ -523,7 +550,7 @@ impl Forwarder {
             }
         }
         self.cancel.armed = false;
-        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        let elapsed_ms = self.started.elapsed_ms();
         match outcome {
             Ok(Some(answer)) => {
                 self.sink.emit(answer.to_json()).await;
