@@ -73,10 +73,10 @@ pub use error::{BuildError, ClientRequestError, McpError, ToolError};
 pub use output::{IntoCallToolResult, Json};
 pub use server::{
     Answered, Change, Completer, CompletionRequest, Context, Extensions, FromContext, IntoPrompt,
-    IntoResource, IntoTool, IntoTools, Outbound, OutboundQueue, Prompt, PromptBuilder, PromptHandler,
-    Registrations, Resource, ResourceBuilder, ResourceHandler, ResourceRequest, Server, ServerBuilder,
-    Session, SessionState, State, TaskCommand, TaskMirror, TaskRecord, TaskSupport, Tool, ToolBuilder,
-    ToolHandler, UriTemplate, validate_tool_name,
+    IntoResource, IntoTool, IntoTools, LogClock, Outbound, OutboundQueue, Prompt, PromptBuilder,
+    PromptHandler, Registrations, Resource, ResourceBuilder, ResourceHandler, ResourceRequest, Server,
+    ServerBuilder, Session, SessionState, State, TaskCommand, TaskMirror, TaskRecord, TaskSupport, Tool,
+    ToolBuilder, ToolHandler, UriTemplate, validate_tool_name,
 };
 pub use ui::WithUi;
 

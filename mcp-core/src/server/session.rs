@@ -542,8 +542,7 @@ impl Session {
         // Owned, not borrowed, so that the future is the transport's to box (see above).
         let this = self.clone();
         Either::Right(async move {
-            // Read only when the lines that report it can be written (see `logged_since`).
-            let started = logged_since();
+            let started = super::LogClock::start();
             // Registered when first polled, as the request starts to run: it borrows the id.
             let registered =
                 Registered::new(&this.connection, &id, context.cancel_token(), cancellable, listens);
@@ -574,7 +573,7 @@ impl Session {
             let _enter = span.enter();
             let result = match outcome {
                 None => {
-                    tracing::info!(elapsed_ms = elapsed_ms(started), "cancelled; no response sent");
+                    tracing::info!(elapsed_ms = started.elapsed_ms(), "cancelled; no response sent");
                     return None;
                 }
                 Some(Ok(result)) => result,
@@ -583,7 +582,7 @@ impl Session {
                     Err(McpError::internal("the server hit an internal error while handling this request"))
                 }
             };
-            let elapsed_ms = elapsed_ms(started);
+            let elapsed_ms = started.elapsed_ms();
             Some(match result {
                 Ok(Answer { body, cache }) => {
                     tracing::info!(elapsed_ms, "ok");
@@ -1046,19 +1045,6 @@ fn validate_object(
         Value::Object(object) => (object, checked),
         _ => (Map::new(), checked),
     }
-}
-
-/// When a request started, for the `elapsed_ms` of its log lines: the clock is read only when
-/// such lines can be written at all (some target logs at `INFO`). Most servers log at `WARN`
-/// or above under load, and two readings per request were a figure nobody saw.
-fn logged_since() -> Option<std::time::Instant> {
-    let logged = tracing::level_filters::LevelFilter::current() >= tracing::Level::INFO;
-    logged.then(std::time::Instant::now)
-}
-
-/// Milliseconds since [`logged_since`]; 0 when the clock was not read.
-fn elapsed_ms(started: Option<std::time::Instant>) -> u64 {
-    started.map_or(0, |started| started.elapsed().as_millis() as u64)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

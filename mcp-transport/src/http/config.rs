@@ -749,18 +749,16 @@ impl HttpTransport {
         let mcp = |route: MethodRouter<Arc<Shared>>| protected.service(route.with_state(shared.clone()));
 
         let endpoint = || protected.service(endpoint::Endpoint { shared: shared.clone() });
-        // What the router runs for the endpoint's path, metrics layer included (as
-        // `Router::layer` adds it below, around every route), for `serve` to call directly.
+        // Around the whole router (below) and around `serve`'s direct endpoint alike.
+        let metrics = config
+            .metrics
+            .clone()
+            .map(|metrics| super::metrics::MetricsLayer { metrics, shared: shared.clone() });
+        // What the router runs for the endpoint's path, metrics layer included, for `serve` to
+        // call directly.
         let direct = serve::Direct::literal(&config.path).then(|| serve::Direct {
             path: config.path.clone(),
-            service: ServiceBuilder::new()
-                .option_layer(
-                    config
-                        .metrics
-                        .clone()
-                        .map(|metrics| super::metrics::MetricsLayer { metrics, shared: shared.clone() }),
-                )
-                .service(endpoint()),
+            service: ServiceBuilder::new().option_layer(metrics.clone()).service(endpoint()),
         });
         let mut router = Router::new().route_service(&config.path, endpoint());
         if config.legacy_sse {
@@ -795,8 +793,8 @@ impl HttpTransport {
                 )
                 .route(super::READY_PATH, get(move || readiness(ready.clone())));
         }
-        let router = match shared.config.metrics.clone() {
-            Some(metrics) => router.layer(super::metrics::MetricsLayer { metrics, shared: shared.clone() }),
+        let router = match metrics {
+            Some(metrics) => router.layer(metrics),
             None => router,
         };
         (router, direct)

@@ -20,12 +20,12 @@ use mcp_connector_core::era::Era;
 use mcp_connector_core::jsonrpc::{self, Decoded, Message, code};
 use mcp_connector_core::protocol::{ClientCapabilities, ProtocolVersion, method};
 use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
-use mcp_connector_core::{Extensions, Outbound, Session};
+use mcp_connector_core::{Extensions, LogClock, Outbound, Session};
 use tokio::sync::mpsc;
 use tracing::{Instrument, Span, field};
 
 use super::event_store::StoredEvent;
-use super::exchange::{Ending, Exchange, Started, Stream, Work};
+use super::exchange::{Ending, Exchange, Stream, Work};
 use super::guard::{self, Accepts};
 use super::modern;
 use super::reject::Rejection;
@@ -116,7 +116,7 @@ pub(crate) fn record_method(span: &Span, method: &str, target: Option<&str>) {
     };
 }
 
-fn rejected(span: &Span, started: Started, rejection: Rejection) -> Response {
+fn rejected(span: &Span, started: LogClock, rejection: Rejection) -> Response {
     span.in_scope(|| {
         tracing::info!(status = rejection.status.as_u16(), elapsed_ms = started.elapsed_ms(), "refused")
     });
@@ -189,7 +189,7 @@ impl tower_service::Service<Request> for Endpoint {
 /// only large thing held across the second await. Do not fold `decide` back into this future.
 fn post(shared: Arc<Shared>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
     let span = request_span("POST");
-    let started = Started::now();
+    let started = LogClock::start();
     let (parts, body) = request.into_parts();
     let instrumented = span.clone();
     async move {
@@ -243,7 +243,7 @@ fn decide<'a>(
     accepts: Accepts,
     body: Bytes,
     span: &'a Span,
-    started: Started,
+    started: LogClock,
 ) -> Result<Next<'a>, Rejection> {
     let incoming = classify(body)?;
     let observed = super::metrics::Observed::of(&parts.extensions);
@@ -345,7 +345,7 @@ struct Post<'a> {
     accepts: Accepts,
     header_version: Option<ProtocolVersion>,
     span: &'a Span,
-    started: Started,
+    started: LogClock,
     /// The metrics' note of this request, when metrics are on (found once, in [`decide`]).
     observed: Option<super::metrics::Observed>,
 }
@@ -736,7 +736,7 @@ fn one_answer(answer: &serde_json::Value, accepts: Accepts, extra: HeaderMap) ->
 /// send outside a POST.
 pub(crate) async fn get(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let span = request_span("GET");
-    let started = Started::now();
+    let started = LogClock::start();
     let (parts, _) = request.into_parts();
     match get_inner(&shared, &parts, &span).instrument(span.clone()).await {
         Ok(response) => response,
@@ -1003,7 +1003,7 @@ async fn events_after(http_session: &HttpSession, last: &str) -> Option<Vec<Stor
 pub(crate) async fn delete(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let span = request_span("DELETE");
-    let started = Started::now();
+    let started = LogClock::start();
     match delete_inner(&shared, &parts, &span).instrument(span.clone()).await {
         Ok(response) => response,
         Err(rejection) => rejected(&span, started, rejection),

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use mcp_connector_core::jsonrpc::{ErrorObject, Message, RequestId, code};
 use mcp_connector_core::protocol::ProtocolVersion;
 use mcp_connector_core::request::RequestEnvelope;
-use mcp_connector_core::{Answered, Extensions, Outbound, OutboundQueue, Session};
+use mcp_connector_core::{Answered, Extensions, LogClock, Outbound, OutboundQueue, Session};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -25,25 +25,6 @@ use super::modern;
 use super::reject::Rejection;
 use super::session::{Busy, HttpSession, LiveStream};
 use super::sse;
-
-/// When a request started, for the `elapsed_ms` of its log lines. The clock is read only when
-/// such lines can be written at all (some target logs at `INFO`): most servers log at `WARN` or
-/// above under load, and reading it at the start and again for each line cost every request
-/// a few hundred instructions for a figure nobody saw (see `examples/bench/instructions.sh`).
-#[derive(Clone, Copy)]
-pub(crate) struct Started(Option<Instant>);
-
-impl Started {
-    pub(crate) fn now() -> Self {
-        let logged = tracing::level_filters::LevelFilter::current() >= tracing::Level::INFO;
-        Started(logged.then(Instant::now))
-    }
-
-    /// Milliseconds since the start; 0 when the clock was not read.
-    pub(crate) fn elapsed_ms(self) -> u64 {
-        self.0.map_or(0, |started| started.elapsed().as_millis() as u64)
-    }
-}
 
 /// What the POST carried.
 // A single request is the common case by far: boxing it to shrink the rare batch would cost
@@ -104,7 +85,7 @@ pub(crate) struct Exchange {
     pub(crate) headers: HeaderMap,
     pub(crate) busy: Option<Busy>,
     pub(crate) span: Span,
-    pub(crate) started: Started,
+    pub(crate) started: LogClock,
     /// A 2026-07-28 request: an error the spec maps to an HTTP status (404 for an unknown
     /// method, 400 for header, capability and version errors) gets it when the answer comes
     /// first, whatever the client accepts.
@@ -390,7 +371,7 @@ async fn stored_sink(
     Sink::Stored { session: http_session, live }
 }
 
-fn json_answer(done: Outcome, headers: HeaderMap, modern: bool, span: &Span, started: Started) -> Response {
+fn json_answer(done: Outcome, headers: HeaderMap, modern: bool, span: &Span, started: LogClock) -> Response {
     let elapsed_ms = started.elapsed_ms();
     let _enter = span.enter();
     match done {
@@ -494,7 +475,7 @@ struct Forwarder {
     done_rx: oneshot::Receiver<Option<Reply>>,
     cancel: CancelOnDrop,
     busy: Option<Busy>,
-    started: Started,
+    started: LogClock,
     ending: Option<Box<Ending>>,
 }
 

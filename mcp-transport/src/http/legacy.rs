@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Query, Request, State};
@@ -179,11 +178,11 @@ pub(crate) async fn message(
         mcp.method.name = tracing::field::Empty,
         mcp.session.id = tracing::field::Empty
     );
-    let started = Instant::now();
+    let started = mcp_connector_core::LogClock::start();
     let (parts, body) = request.into_parts();
     let result = message_inner(&shared, query, parts, body, &span).instrument(span.clone()).await;
     let _enter = span.enter();
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let elapsed_ms = started.elapsed_ms();
     match result {
         Ok(response) => {
             tracing::info!(status = response.status().as_u16(), elapsed_ms, "accepted");
