@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use super::context::Canceller;
 use super::{Outbound, Server};
 use crate::error::ClientRequestError;
 use crate::jsonrpc::{ErrorObject, Message, RequestId};
@@ -35,55 +36,60 @@ pub(crate) struct Connection {
     pub(crate) id: u64,
 }
 
-/// The requests of a connection still running, by id, with the token that cancels each.
+/// The requests of a connection still running, by id, with the handle that cancels each
+/// (a handle on the request's context: see [`Canceller`]).
 ///
 /// The first lives in place and a map is made only for a second one at the same time: a
 /// stateless HTTP request, and every 2026-07-28 request, has a session of its own, where the
 /// map cost an allocation (its table) and its free for the one entry it ever held (~300
 /// instructions of every such request in the callgrind profile). A second request with the
-/// id of one running replaces its token, as a map insert does.
-#[derive(Default)]
-pub(crate) struct InFlight {
-    first: Option<(RequestId, CancellationToken)>,
+/// id of one running replaces its handle, as a map insert does.
+pub(crate) struct InFlight<C = Canceller> {
+    first: Option<(RequestId, C)>,
     /// Keyed by ids the client picks: foldhash is seeded per map (see Cargo.toml).
-    more: HashMap<RequestId, CancellationToken>,
+    more: HashMap<RequestId, C>,
 }
 
-impl InFlight {
-    pub(crate) fn insert(&mut self, id: RequestId, token: CancellationToken) {
+impl<C> Default for InFlight<C> {
+    fn default() -> Self {
+        InFlight { first: None, more: HashMap::default() }
+    }
+}
+
+impl<C> InFlight<C> {
+    pub(crate) fn insert(&mut self, id: RequestId, canceller: C) {
         match &mut self.first {
-            Some((first, slot)) if *first == id => *slot = token,
+            Some((first, slot)) if *first == id => *slot = canceller,
             Some(_) => {
-                self.more.insert(id, token);
+                self.more.insert(id, canceller);
             }
             // An id can be in `more` only while `first` holds another one: `remove` moves
             // nothing back, so `first` empties only when its own request ends.
             None if self.more.contains_key(&id) => {
-                self.more.insert(id, token);
+                self.more.insert(id, canceller);
             }
-            None => self.first = Some((id, token)),
+            None => self.first = Some((id, canceller)),
         }
     }
 
-    pub(crate) fn remove(&mut self, id: &RequestId) {
+    /// Removes the entry of `id` and returns it, to be dropped after the lock is let go.
+    pub(crate) fn remove(&mut self, id: &RequestId) -> Option<C> {
         match &self.first {
-            Some((first, _)) if first == id => self.first = None,
-            _ => {
-                self.more.remove(id);
-            }
+            Some((first, _)) if first == id => self.first.take().map(|(_, canceller)| canceller),
+            _ => self.more.remove(id),
         }
     }
 
-    pub(crate) fn get(&self, id: &RequestId) -> Option<&CancellationToken> {
+    pub(crate) fn get(&self, id: &RequestId) -> Option<&C> {
         match &self.first {
-            Some((first, token)) if first == id => Some(token),
+            Some((first, canceller)) if first == id => Some(canceller),
             _ => self.more.get(id),
         }
     }
 
-    /// The tokens of every request running.
-    pub(crate) fn tokens(&self) -> impl Iterator<Item = &CancellationToken> {
-        self.first.iter().map(|(_, token)| token).chain(self.more.values())
+    /// The handles of every request running.
+    pub(crate) fn cancellers(&self) -> impl Iterator<Item = &C> {
+        self.first.iter().map(|(_, canceller)| canceller).chain(self.more.values())
     }
 
     #[cfg(test)]
@@ -328,7 +334,7 @@ mod tests {
     /// repeated id replaces the token, whichever place it is in, and nothing is left behind.
     #[test]
     fn requests_in_flight_are_found_by_id_wherever_they_are_kept() {
-        let mut in_flight = InFlight::default();
+        let mut in_flight = InFlight::<CancellationToken>::default();
         let tokens: Vec<CancellationToken> = (0..4).map(|_| CancellationToken::new()).collect();
         let (a, b, c) = (RequestId::from(1), RequestId::from("b"), RequestId::from(3));
         in_flight.insert(a.clone(), tokens[0].clone());
@@ -344,7 +350,7 @@ mod tests {
         assert_eq!(in_flight.len(), 2);
         in_flight.get(&b).unwrap().cancel();
         assert!(tokens[3].is_cancelled());
-        assert_eq!(in_flight.tokens().count(), 2);
+        assert_eq!(in_flight.cancellers().count(), 2);
 
         in_flight.remove(&b);
         in_flight.remove(&c);

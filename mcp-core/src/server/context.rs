@@ -1,11 +1,16 @@
-use std::sync::{Arc, Mutex};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Poll;
+
+use futures_util::task::AtomicWaker;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::Extensions;
 use super::connection::Connection;
@@ -133,7 +138,7 @@ pub(crate) struct ContextInner {
     pub(crate) facts: RequestFacts,
     pub(crate) connection: Arc<Connection>,
     pub(crate) replies: Outbound,
-    pub(crate) cancel: CancellationToken,
+    pub(crate) cancel: CancelSignal,
     pub(crate) extensions: Extensions,
     pub(crate) last_progress: Mutex<Option<f64>>,
     /// Set for a modern request that may answer `input_required`. Here rather than in an
@@ -147,6 +152,121 @@ pub(crate) struct ContextInner {
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context").field("request_id", &self.inner.request_id).finish_non_exhaustive()
+    }
+}
+
+/// One request's cancellation: set by `notifications/cancelled`, [`Session::cancel`]
+/// (`super::Session::cancel`), the end of the connection or a tool's timeout, and seen by the
+/// request's dispatcher, which drops the handler, and by the handler itself.
+///
+/// A flag and the dispatcher's waker rather than a [`CancellationToken`]: a token is an
+/// allocation of its own, and each handle taken or dropped, and each wait on it, locks its
+/// tree; on every request, where almost no handler ever looks at cancellation. The token is
+/// made only when something asks for one ([`Context::cancellation`], a request to the client,
+/// a task); from then on it is cancelled with the flag, and cancelling it cancels the request.
+pub(crate) struct CancelSignal {
+    cancelled: AtomicBool,
+    /// The one waiter the flag wakes: the dispatcher's [`CancelSignal::cancelled`]. Anything
+    /// else that waits takes the token.
+    waiter: AtomicWaker,
+    token: OnceLock<CancellationToken>,
+}
+
+impl CancelSignal {
+    pub(crate) fn new() -> Self {
+        CancelSignal { cancelled: AtomicBool::new(false), waiter: AtomicWaker::new(), token: OnceLock::new() }
+    }
+
+    /// Cancels the request. The flag is set before the token is looked at, and
+    /// [`CancelSignal::token`] looks at the flag after making the token, each side with a
+    /// fence between: a token made while this runs is cancelled by one side or the other.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.waiter.wake();
+        if let Some(token) = self.token.get() {
+            token.cancel();
+        }
+    }
+
+    /// Whether the request was cancelled, by the flag or through its token.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst) || self.token.get().is_some_and(CancellationToken::is_cancelled)
+    }
+
+    /// The request's token, made on first use: cancelled already when the request was.
+    pub(crate) fn token(&self) -> &CancellationToken {
+        let mut made = false;
+        let token = self.token.get_or_init(|| {
+            made = true;
+            CancellationToken::new()
+        });
+        if made {
+            fence(Ordering::SeqCst);
+            if self.cancelled.load(Ordering::SeqCst) {
+                token.cancel();
+            }
+            // The dispatcher's wait did not know of the token: woken, it waits on it too, so
+            // a handler that cancels its own token ends its request, as it always has.
+            self.waiter.wake();
+        }
+        token
+    }
+
+    /// Resolves when the request is cancelled. For the request's dispatcher only: the flag
+    /// keeps one waker, so a second waiter would steal the first one's wake-ups.
+    pub(crate) fn cancelled(&self) -> Cancelled<'_> {
+        Cancelled { signal: self, token: None }
+    }
+}
+
+/// The future of [`CancelSignal::cancelled`].
+pub(crate) struct Cancelled<'a> {
+    signal: &'a CancelSignal,
+    /// The wait on the token, once there is one (boxed: it is rarely made, and its future is
+    /// large and not `Unpin`).
+    token: Option<Pin<Box<WaitForCancellationFuture<'a>>>>,
+}
+
+impl Future for Cancelled<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        if this.token.is_none() {
+            // Registered before the flag and the token are read: a cancel or a token made
+            // after the reads wakes this waker.
+            this.signal.waiter.register(cx.waker());
+            if this.signal.cancelled.load(Ordering::SeqCst) {
+                return Poll::Ready(());
+            }
+            let Some(token) = this.signal.token.get() else {
+                return Poll::Pending;
+            };
+            // From here the token says it all: the flag's cancel cancels it too.
+            this.token = Some(Box::pin(token.cancelled()));
+        }
+        this.token.as_mut().map_or(Poll::Pending, |wait| wait.as_mut().poll(cx))
+    }
+}
+
+impl Drop for Cancelled<'_> {
+    fn drop(&mut self) {
+        // The waker would keep the request's task (its memory) alive as long as any handle on
+        // the context, which a handler may have passed to work that outlives the request.
+        drop(self.signal.waiter.take());
+    }
+}
+
+/// A handle that cancels one request, kept by its connection while the request runs (see
+/// `connection.rs`, `InFlight`). It holds the request's context: the connection removes it
+/// when the request ends (`session.rs`, `Registered`), which breaks the cycle
+/// connection → context → connection.
+pub(crate) struct Canceller(Arc<ContextInner>);
+
+impl Canceller {
+    pub(crate) fn cancel(&self) {
+        self.0.cancel.cancel();
     }
 }
 
@@ -164,10 +284,15 @@ impl Context {
         self.inner.input.as_ref()
     }
 
-    /// The request's cancellation token, borrowed: each handle taken or dropped locks the
-    /// token's tree, so the dispatcher uses this one rather than a handle of its own.
-    pub(crate) fn cancel_token(&self) -> &CancellationToken {
+    /// The request's cancellation signal (see [`CancelSignal`]).
+    pub(crate) fn cancel_signal(&self) -> &CancelSignal {
         &self.inner.cancel
+    }
+
+    /// What the connection keeps to cancel this request by id: a handle on this context,
+    /// so registering a request costs one atomic count, no allocation.
+    pub(crate) fn canceller(&self) -> Canceller {
+        Canceller(self.inner.clone())
     }
 
     pub(crate) fn task_slot(&self) -> &std::sync::OnceLock<Arc<super::tasks::TaskSlot>> {
@@ -292,8 +417,26 @@ impl Context {
     /// Resolves when the client cancels this request (`notifications/cancelled`) or goes away.
     /// The server also drops the handler's future at that point; this token lets a handler
     /// stop work it started elsewhere (a spawned task, a remote job).
+    ///
+    /// A token taken after the request was cancelled is cancelled already; cancelling the
+    /// token cancels the request.
+    ///
+    /// ```
+    /// use mcp_connector_core::{Context, ToolError};
+    ///
+    /// async fn export(ctx: Context) -> Result<String, ToolError> {
+    ///     let stop = ctx.cancellation();
+    ///     tokio::spawn(async move {
+    ///         tokio::select! {
+    ///             _ = stop.cancelled() => {} // the client cancelled: stop the upload too
+    ///             _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+    ///         }
+    ///     });
+    ///     Ok("export started".into())
+    /// }
+    /// ```
     pub fn cancellation(&self) -> CancellationToken {
-        self.inner.cancel.clone()
+        self.inner.cancel.token().clone()
     }
 
     /// Whether the client cancelled this request.
@@ -449,7 +592,7 @@ impl Context {
             return self
                 .inner
                 .connection
-                .request_client(method, params, &self.inner.replies, &self.inner.cancel)
+                .request_client(method, params, &self.inner.replies, self.inner.cancel.token())
                 .await;
         }
         let kind = match method {
@@ -588,5 +731,93 @@ impl<T: Clone + Send + Sync + 'static> FromContext for State<T> {
 impl FromContext for Extensions {
     fn from_context(ctx: &Context) -> Result<Self, ToolError> {
         Ok(ctx.extensions().clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::{Wake, Waker};
+
+    /// A waker that counts its wake-ups.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll(wait: &mut Pin<&mut Cancelled<'_>>, waker: &Arc<Count>) -> Poll<()> {
+        let waker = Waker::from(waker.clone());
+        wait.as_mut().poll(&mut std::task::Context::from_waker(&waker))
+    }
+
+    #[test]
+    fn a_request_cancelled_before_its_wait_is_polled_ends_at_the_first_poll() {
+        let signal = CancelSignal::new();
+        signal.cancel();
+        assert!(signal.is_cancelled());
+        let mut wait = std::pin::pin!(signal.cancelled());
+        assert_eq!(poll(&mut wait, &Arc::default()), Poll::Ready(()));
+    }
+
+    #[test]
+    fn a_cancel_while_waiting_wakes_the_wait() {
+        let signal = CancelSignal::new();
+        let waker = Arc::new(Count::default());
+        let mut wait = std::pin::pin!(signal.cancelled());
+        assert_eq!(poll(&mut wait, &waker), Poll::Pending);
+        assert!(!signal.is_cancelled());
+        signal.cancel();
+        assert_eq!(waker.0.load(Ordering::SeqCst), 1, "woken once");
+        assert_eq!(poll(&mut wait, &waker), Poll::Ready(()));
+    }
+
+    #[test]
+    fn a_token_taken_before_or_after_the_cancel_sees_it() {
+        let before = CancelSignal::new();
+        let token = before.token().clone();
+        before.cancel();
+        assert!(token.is_cancelled());
+
+        let after = CancelSignal::new();
+        after.cancel();
+        assert!(after.token().is_cancelled(), "made after the cancel, cancelled at once");
+    }
+
+    /// A handler that cancels the token it took cancels its request, as when the token was
+    /// the request's only signal: the wait, pending before the token existed, is woken by the
+    /// token's making and then follows the token.
+    #[test]
+    fn cancelling_the_token_cancels_the_request() {
+        let signal = CancelSignal::new();
+        let waker = Arc::new(Count::default());
+        let mut wait = std::pin::pin!(signal.cancelled());
+        assert_eq!(poll(&mut wait, &waker), Poll::Pending);
+        let token = signal.token().clone();
+        assert_eq!(waker.0.load(Ordering::SeqCst), 1, "woken to wait on the new token");
+        assert_eq!(poll(&mut wait, &waker), Poll::Pending);
+        token.cancel();
+        assert!(signal.is_cancelled());
+        assert_eq!(poll(&mut wait, &waker), Poll::Ready(()));
+    }
+
+    /// The wait gives its waker back when dropped: a context that outlives its request must
+    /// not keep the request's task alive.
+    #[test]
+    fn a_dropped_wait_lets_go_of_its_waker() {
+        let signal = CancelSignal::new();
+        let waker = Arc::new(Count::default());
+        {
+            let mut wait = std::pin::pin!(signal.cancelled());
+            assert_eq!(poll(&mut wait, &waker), Poll::Pending);
+            assert_eq!(Arc::strong_count(&waker), 2, "the signal holds the waker while waited on");
+        }
+        assert_eq!(Arc::strong_count(&waker), 1);
+        signal.cancel();
+        assert_eq!(waker.0.load(Ordering::SeqCst), 0, "nobody to wake");
     }
 }

@@ -13,7 +13,6 @@ use futures_util::FutureExt;
 use futures_util::future::Either;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::answer::{Answered, Finished, ResultBody};
@@ -85,7 +84,7 @@ impl<'a> Registered<'a> {
     fn new(
         connection: &'a Connection,
         id: &'a RequestId,
-        token: &CancellationToken,
+        context: &Context,
         cancellable: bool,
         listens: bool,
     ) -> Self {
@@ -93,13 +92,13 @@ impl<'a> Registered<'a> {
             return Registered { connection, id: None, listens };
         }
         if cancellable && let Ok(mut in_flight) = connection.in_flight.lock() {
-            in_flight.insert(id.clone(), token.clone());
+            in_flight.insert(id.clone(), context.canceller());
         }
         if listens && let Ok(mut listening) = connection.listening.lock() {
             listening.insert(id.clone());
             // Input may have ended while this request was on its way here.
             if connection.input_closed.load(Ordering::Relaxed) {
-                token.cancel();
+                context.cancel_signal().cancel();
             }
         }
         Registered { connection, id: Some(id), listens }
@@ -111,9 +110,10 @@ impl Drop for Registered<'_> {
         let Some(id) = self.id else {
             return;
         };
-        if let Ok(mut in_flight) = self.connection.in_flight.lock() {
-            in_flight.remove(id);
-        }
+        // The entry holds the request's context, which holds the connection: removed here,
+        // however the request ends, so that cycle never outlives the request.
+        let entry = self.connection.in_flight.lock().ok().and_then(|mut in_flight| in_flight.remove(id));
+        drop(entry);
         if self.listens
             && let Ok(mut listening) = self.connection.listening.lock()
         {
@@ -357,8 +357,8 @@ impl Session {
     /// when the connection is gone.
     pub fn close(&self) {
         if let Ok(in_flight) = self.connection.in_flight.lock() {
-            for token in in_flight.tokens() {
-                token.cancel();
+            for canceller in in_flight.cancellers() {
+                canceller.cancel();
             }
         }
         self.connection.fail_pending();
@@ -382,8 +382,10 @@ impl Session {
     /// Cancels one in-flight request, as `notifications/cancelled` would (for a transport
     /// whose client went away mid-request).
     pub fn cancel(&self, id: &RequestId) {
-        if let Some(token) = self.connection.in_flight.lock().ok().and_then(|m| m.get(id).cloned()) {
-            token.cancel();
+        if let Ok(in_flight) = self.connection.in_flight.lock()
+            && let Some(canceller) = in_flight.get(id)
+        {
+            canceller.cancel();
         }
     }
 
@@ -526,14 +528,12 @@ impl Session {
             mcp.method.name = %method,
             gen_ai.tool.name = tracing::field::Empty
         );
-        // The request's one cancellation token is its context's: the in-flight registration
-        // takes the only other handle (each handle taken or dropped locks the token's tree).
         let context = Context::new(ContextInner {
             request_id: id.clone(),
             facts,
             connection: self.connection.clone(),
             replies: replies.clone(),
-            cancel: CancellationToken::new(),
+            cancel: super::context::CancelSignal::new(),
             extensions,
             last_progress: Mutex::new(None),
             input,
@@ -544,8 +544,7 @@ impl Session {
         Either::Right(async move {
             let started = super::LogClock::start();
             // Registered when first polled, as the request starts to run: it borrows the id.
-            let registered =
-                Registered::new(&this.connection, &id, context.cancel_token(), cancellable, listens);
+            let registered = Registered::new(&this.connection, &id, &context, cancellable, listens);
             let input = context.input_round();
             let asked = async {
                 match input {
@@ -562,7 +561,7 @@ impl Session {
                 let work = AssertUnwindSafe(dispatch).catch_unwind().instrument(span.clone());
                 tokio::select! {
                     biased;
-                    _ = context.cancel_token().cancelled() => None,
+                    _ = context.cancel_signal().cancelled() => None,
                     result = work => Some(result),
                     // The handler asked for input the request does not carry; it was polled just
                     // now (bias), so every ask it made concurrently is recorded too.
@@ -879,8 +878,8 @@ impl Session {
         // Safe writes (`server/safe.rs`): replays, idempotency keys, confirmation; a per-tool
         // timeout bounds all of it.
         // Cancelled when the call times out, for work the handler spawned beyond its future.
-        // A handle on the context rather than another on its token: only a call with a timeout
-        // needs it, and a context's handle is one atomic count (a token's locks its tree).
+        // A handle on the context: only a call with a timeout needs it, and it is one atomic
+        // count.
         let on_timeout = tool.timeout.is_some().then(|| ctx.clone());
         let handler = AssertUnwindSafe(super::safe::call(tool, ctx, arguments)).catch_unwind();
         let run = match tool.timeout {
@@ -894,10 +893,10 @@ impl Session {
                         "tool call timed out; its handler was stopped"
                     );
                     // The answer below is returned in this same poll of the request's future,
-                    // so it still goes out: `serve` only drops a request whose token is
-                    // cancelled while it waits.
+                    // so it still goes out: `serve` only drops a request cancelled while it
+                    // waits.
                     if let Some(ctx) = &on_timeout {
-                        ctx.cancel_token().cancel();
+                        ctx.cancel_signal().cancel();
                     }
                     return Ok(CallToolResult::error(format!(
                         "The tool `{}` did not finish within {} and was stopped. Try again with a narrower request, or later if the service it depends on is slow.",
@@ -1070,6 +1069,7 @@ mod tests {
     use crate::Tool;
     use std::future::Future;
     use std::task::{Context as TaskContext, Poll, Waker};
+    use tokio_util::sync::CancellationToken;
 
     /// A transport may drop a request's future half-way (the HTTP client went away while it
     /// waited for a JSON answer); the request must not stay in the connection's books.
@@ -1082,12 +1082,104 @@ mod tests {
         let (notifications, _rx) = Outbound::channel();
         let session = server.session(notifications.clone());
         let call = Message::request(7, "tools/call", Some(serde_json::json!({"name": "wait"})));
+        let handles = Arc::strong_count(&session.connection);
         let mut future = Box::pin(session.handle(call, &notifications, Extensions::new()));
         let mut cx = TaskContext::from_waker(Waker::noop());
         assert!(matches!(future.as_mut().poll(&mut cx), Poll::Pending));
         assert_eq!(session.connection.in_flight.lock().unwrap().len(), 1, "registered while it runs");
         drop(future);
         assert!(session.connection.in_flight.lock().unwrap().is_empty(), "gone with its future");
+        // The entry held the request's context, which holds the connection: nothing is left.
+        assert_eq!(Arc::strong_count(&session.connection), handles, "no handle left behind");
+    }
+
+    /// A session with one tool that parks forever and hands out the cancellation token it took.
+    fn parking_session(
+        seen: Arc<Mutex<Vec<CancellationToken>>>,
+    ) -> (Session, Outbound, tokio::sync::mpsc::UnboundedReceiver<Message>) {
+        let server = Server::builder("s", "1")
+            .tool(Tool::read("park").handler(move |ctx: Context, args: Map<String, Value>| {
+                let seen = seen.clone();
+                async move {
+                    let token = ctx.cancellation();
+                    if args.get("cancel_itself") == Some(&Value::Bool(true)) {
+                        token.cancel();
+                    }
+                    seen.lock().unwrap().push(token);
+                    ctx.notify("test/parked", None);
+                    std::future::pending().await
+                }
+            }))
+            .build()
+            .unwrap();
+        let (notifications, rx) = Outbound::channel();
+        let session = server.session(notifications.clone());
+        (session, notifications, rx)
+    }
+
+    /// `notifications/cancelled` for a request whose handler waits: no response, and the token
+    /// the handler took (made on demand) is cancelled; the entry and its handle are gone.
+    #[tokio::test]
+    async fn a_cancel_by_id_ends_a_waiting_request_and_its_token() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (session, out, mut rx) = parking_session(seen.clone());
+        let handles = Arc::strong_count(&session.connection);
+        let call = Message::request(3, "tools/call", Some(serde_json::json!({"name": "park"})));
+        let running = tokio::spawn({
+            let (session, out) = (session.clone(), out.clone());
+            async move { session.handle(call, &out, Extensions::new()).await }
+        });
+        rx.recv().await.expect("the handler runs");
+        let cancel = serde_json::json!({"requestId": 3});
+        session.handle(Message::notification(method::CANCELLED, Some(cancel)), &out, Extensions::new()).await;
+        assert_eq!(running.await.unwrap(), None, "no response for a cancelled request");
+        assert!(seen.lock().unwrap()[0].is_cancelled(), "the handler's token");
+        assert!(session.connection.in_flight.lock().unwrap().is_empty());
+        assert_eq!(Arc::strong_count(&session.connection), handles, "no handle left behind");
+    }
+
+    /// A handler that cancels its own token ends its request, as it did when that token was
+    /// the request's only signal.
+    #[tokio::test]
+    async fn a_handler_that_cancels_its_token_ends_its_request() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (session, out, _rx) = parking_session(seen.clone());
+        let call = Message::request(
+            4,
+            "tools/call",
+            Some(serde_json::json!({"name": "park", "arguments": {"cancel_itself": true}})),
+        );
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            session.handle(call, &out, Extensions::new()),
+        )
+        .await
+        .expect("ends at once");
+        assert_eq!(answer, None);
+    }
+
+    /// `Session::close` cancels every request in flight, the first (kept in place) and the
+    /// others (in the map).
+    #[tokio::test]
+    async fn closing_the_session_cancels_every_request() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (session, out, mut rx) = parking_session(seen.clone());
+        let running: Vec<_> = (0..3)
+            .map(|id| {
+                let call = Message::request(id, "tools/call", Some(serde_json::json!({"name": "park"})));
+                let (session, out) = (session.clone(), out.clone());
+                tokio::spawn(async move { session.handle(call, &out, Extensions::new()).await })
+            })
+            .collect();
+        for _ in 0..3 {
+            rx.recv().await.expect("each handler runs");
+        }
+        session.close();
+        for request in running {
+            assert_eq!(request.await.unwrap(), None);
+        }
+        assert!(seen.lock().unwrap().iter().all(CancellationToken::is_cancelled));
+        assert!(session.connection.in_flight.lock().unwrap().is_empty());
     }
 
     /// Stateless HTTP and 2026-07-28 requests get a session whose notifications go nowhere:
