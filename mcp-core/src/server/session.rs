@@ -709,7 +709,15 @@ impl Session {
                     return Ok(Answer::value(Box::pin(tasks::call_tool(plan, ctx, run)).await?));
                 }
                 // ---- end of the tasks hook.
-                Ok(Answer { body: ResultBody::Tool(self.call_tool(tool, params, ctx).await?), cache: None })
+                // The call's set-up runs here and its run is awaited in this arm, rather than
+                // in a `call_tool` future awaited here: that future was one level more, built
+                // and then copied whole (504 B) twice into this one, on every call.
+                let (tool, arguments, guard) = self.prepare_call(tool, params, &ctx)?;
+                let result = match guard {
+                    None => self.run_tool(&tool, arguments, ctx).await?,
+                    Some(guard) => self.guarded_call(&*guard, &tool, arguments, ctx).await?,
+                };
+                Ok(Answer { body: ResultBody::Tool(result), cache: None })
             }
             ClientRequest::ListResources(params) => {
                 let resources = server.resources_snapshot();
@@ -821,40 +829,57 @@ impl Session {
         prompt.handler.get(ctx, arguments).await
     }
 
-    /// Finds the tool and reads the arguments at the call, returning a future that holds only
-    /// what crosses its awaits: as an `async fn` it would keep the params (and a second
-    /// context) beside the parts taken from them, in every `tools/call`'s future.
+    /// A `tools/call` run later, as a task: [`Session::dispatch`] runs a plain call itself.
     /// `tool` is the server's tool of the call's name, when it has one.
-    fn call_tool(
+    async fn call_tool(
         &self,
         tool: Option<Arc<super::Tool>>,
         params: CallToolParams,
         ctx: Context,
-    ) -> impl Future<Output = Result<CallToolResult, McpError>> + Send + '_ {
+    ) -> Result<CallToolResult, McpError> {
+        let (tool, arguments, guard) = self.prepare_call(tool, params, &ctx)?;
+        match guard {
+            None => self.run_tool(&tool, arguments, ctx).await,
+            Some(guard) => self.guarded_call(&*guard, &tool, arguments, ctx).await,
+        }
+    }
+
+    /// What a `tools/call` needs from its params: the tool (an unknown one is an error), the
+    /// arguments, and the transport's auth layer when it has one. Call it where the current
+    /// span is the request's: it names the tool there.
+    #[allow(clippy::type_complexity)]
+    fn prepare_call(
+        &self,
+        tool: Option<Arc<super::Tool>>,
+        params: CallToolParams,
+        ctx: &Context,
+    ) -> Result<(Arc<super::Tool>, Map<String, Value>, Option<Arc<dyn crate::auth::ToolGuard>>), McpError>
+    {
         let CallToolParams { name, arguments, .. } = params;
         let Some(tool) = tool else {
-            return Either::Left(std::future::ready(Err(McpError::invalid_params(format!(
-                "Unknown tool: {name}"
-            )))));
+            return Err(McpError::invalid_params(format!("Unknown tool: {name}")));
         };
-        // Made in the request's `dispatch`, so the current span is the request's.
         tracing::Span::current().record("gen_ai.tool.name", tool.name());
-        let arguments = arguments.unwrap_or_default();
-        // A transport's auth layer (per-tool scopes, audit) runs around the call, before the
-        // arguments are even validated.
         let guard = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>().cloned();
-        Either::Right(async move {
-            let Some(guard) = guard else {
-                return self.run_tool(&tool, arguments, ctx).await;
-            };
-            let started = std::time::Instant::now();
-            let result = match guard.before(&tool, &ctx, &arguments) {
-                Ok(()) => self.run_tool(&tool, arguments.clone(), ctx.clone()).await?,
-                Err(refused) => refused.into_result(),
-            };
-            guard.after(&tool, &ctx, &arguments, &result, started.elapsed());
-            Ok(result)
-        })
+        Ok((tool, arguments.unwrap_or_default(), guard))
+    }
+
+    /// A `tools/call` the transport's auth layer (per-tool scopes, audit) runs around, before
+    /// the arguments are even validated.
+    async fn guarded_call(
+        &self,
+        guard: &dyn crate::auth::ToolGuard,
+        tool: &super::Tool,
+        arguments: Map<String, Value>,
+        ctx: Context,
+    ) -> Result<CallToolResult, McpError> {
+        let started = std::time::Instant::now();
+        let result = match guard.before(tool, &ctx, &arguments) {
+            Ok(()) => self.run_tool(tool, arguments.clone(), ctx.clone()).await?,
+            Err(refused) => refused.into_result(),
+        };
+        guard.after(tool, &ctx, &arguments, &result, started.elapsed());
+        Ok(result)
     }
 
     async fn run_tool(
