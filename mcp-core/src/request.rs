@@ -151,10 +151,27 @@ pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
 
 /// `requestState` and `inputResponses`, as a modern retry carries them (2026-07-28,
 /// `basic/patterns/mrtr`); checked when the input round starts.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct InputCarried {
     pub(crate) request_state: Option<Value>,
     pub(crate) input_responses: Option<Value>,
+    /// The text of a `tools/call`'s `arguments` object, as the frame reader found it (`None`
+    /// on the general path, and when the call has no arguments object). The input round binds
+    /// its state to the arguments, but digests them only when a state is sealed or opened, by
+    /// then the handler owns the map: a copy of the text is the cheapest way to keep them (see
+    /// `mrtr::Binding`).
+    pub(crate) arguments_text: Option<Box<str>>,
+}
+
+impl std::fmt::Debug for InputCarried {
+    /// Without the arguments' text, which only one path keeps: the same request prints the
+    /// same whichever path decoded it (the arguments themselves print with the request).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputCarried")
+            .field("request_state", &self.request_state)
+            .field("input_responses", &self.input_responses)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A request's `_meta`, as the client sent it. A frame the `tools/call` fast path decoded keeps
@@ -430,6 +447,7 @@ impl RequestEnvelope {
             facts.input = InputCarried {
                 request_state: fields.remove("requestState"),
                 input_responses: fields.remove("inputResponses"),
+                arguments_text: None,
             };
         }
         Ok(RequestEnvelope { id, request: ClientRequest::parse(method, params), facts })
@@ -463,13 +481,18 @@ impl RequestEnvelope {
         // not UTF-8 is the general path's to refuse.
         let frame = std::str::from_utf8(bytes).ok()?;
         let frame::CallFrame { id, params } = frame::read(frame)?;
-        let frame::CallFrameParams { name, arguments, meta, request_state, input_responses } = params;
+        let frame::CallFrameParams { name, arguments, arguments_text, meta, request_state, input_responses } =
+            params;
         let mut facts = match facts_of_text(meta) {
             Ok(facts) => facts,
             Err(error) => return Some(Err(ErrorResponse::new(Some(id), error.into()))),
         };
         if facts.era.may_require_input(method::TOOLS_CALL) {
-            facts.input = InputCarried { request_state, input_responses };
+            facts.input = InputCarried {
+                request_state,
+                input_responses,
+                arguments_text: arguments_text.map(Box::from),
+            };
         }
         let call = CallToolParams { name, arguments, meta: None };
         Some(Ok(RequestEnvelope { id, request: ClientRequest::CallTool(call), facts }))
@@ -766,11 +789,27 @@ mod tests {
     }
 
     /// The fast path's result for a frame it takes, or `None`; when it takes the frame, the
-    /// result must be the general path's, word for word.
+    /// result must be the general path's, word for word, and the arguments' text it keeps for
+    /// the input round must bind the request as the map does.
     fn agreed(frame: &[u8]) -> Option<String> {
         let fast = format!("{:?}", RequestEnvelope::from_call_frame(frame)?);
         assert_eq!(fast, general_path(frame), "{}", String::from_utf8_lossy(frame));
+        binds_as_the_map(frame);
         Some(fast)
+    }
+
+    /// An input round's binding made from the text of a frame's arguments digests them as one
+    /// made from the map the frame reader read: a `requestState` seals the same digest
+    /// whichever path decoded the request, and whichever decodes the retry.
+    fn binds_as_the_map(frame: &[u8]) {
+        use crate::server::mrtr::Binding;
+        let params = frame::read(std::str::from_utf8(frame).unwrap()).unwrap().params;
+        let (Some(map), Some(text)) = (&params.arguments, params.arguments_text) else {
+            assert!(params.arguments_text.is_none(), "text without a map");
+            return;
+        };
+        let from_text = Binding::with_text("tools/call", "x", text, None);
+        assert_eq!(from_text, Binding::new("tools/call", "x", Some(map), None), "{text}");
     }
 
     const MODERN_META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}"#;

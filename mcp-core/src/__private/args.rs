@@ -155,21 +155,35 @@ fn whole_args_schema<T: JsonSchema>() -> Value {
 
 /// Reads a tool's arguments one parameter at a time, collecting every problem so the model
 /// sees them all in one error.
-pub struct Arguments {
+///
+/// The map is taken apart once, as it is made: each argument's value is moved to the slot of
+/// the parameter with its wire name (the macros refuse two parameters with one wire name), and
+/// anything else is dropped. Removing each argument from the map by name instead searched the
+/// tree and rebalanced it for every parameter, then dropped what was left: ~500 instructions
+/// of a one-parameter call, against ~250.
+pub struct Arguments<const N: usize> {
     tool: &'static str,
-    args: ArgMap,
+    /// The value of each parameter, by its index in the `names` given to [`Arguments::new`].
+    values: [Option<Value>; N],
     problems: Vec<String>,
 }
 
-impl Arguments {
-    /// The arguments of one call.
-    pub fn new(tool: &'static str, args: ArgMap) -> Self {
-        Arguments { tool, args, problems: Vec::new() }
+impl<const N: usize> Arguments<N> {
+    /// The arguments of one call, for parameters whose wire names are `names`.
+    pub fn new(tool: &'static str, args: ArgMap, names: &[&str; N]) -> Self {
+        let mut values = [const { None }; N];
+        for (key, value) in args {
+            if let Some(index) = names.iter().position(|name| *name == key) {
+                values[index] = Some(value);
+            }
+        }
+        Arguments { tool, values, problems: Vec::new() }
     }
 
-    /// A parameter without a default; `None` after recording a problem.
-    pub fn required<T>(&mut self, field: ArgField<T>, name: &str) -> Option<T> {
-        match self.args.remove(name) {
+    /// Parameter `index` (its wire name `name`), without a default; `None` after recording a
+    /// problem.
+    pub fn required<T>(&mut self, field: ArgField<T>, index: usize, name: &str) -> Option<T> {
+        match self.values[index].take() {
             None => match (field.parse)(Value::Null) {
                 Ok(value) => Some(value),
                 Err(_) => {
@@ -181,14 +195,16 @@ impl Arguments {
         }
     }
 
-    /// A parameter with a default, used when the argument is absent or `null`.
+    /// Parameter `index` (its wire name `name`), with a default, used when the argument is
+    /// absent or `null`.
     pub fn or_default<T>(
         &mut self,
         field: ArgField<T>,
+        index: usize,
         name: &str,
         default: impl FnOnce() -> T,
     ) -> Option<T> {
-        match self.args.remove(name) {
+        match self.values[index].take() {
             None | Some(Value::Null) => Some(default()),
             Some(value) => self.parse(field, name, value),
         }
@@ -208,11 +224,11 @@ impl Arguments {
     pub fn into_error(self) -> ToolError {
         invalid_arguments(self.tool, &self.problems.join("; "))
     }
+}
 
-    /// The whole arguments object as one `#[args]` value.
-    pub fn whole<T>(field: ArgField<T>, tool: &'static str, args: ArgMap) -> Result<T, ToolError> {
-        (field.parse)(Value::Object(args)).map_err(|e| invalid_arguments(tool, &e))
-    }
+/// The whole arguments object as one `#[args]` value.
+pub fn whole_arguments<T>(field: ArgField<T>, tool: &'static str, args: ArgMap) -> Result<T, ToolError> {
+    (field.parse)(Value::Object(args)).map_err(|e| invalid_arguments(tool, &e))
 }
 
 fn invalid_arguments(tool: &str, why: &str) -> ToolError {
@@ -270,11 +286,11 @@ mod tests {
     fn every_problem_is_collected() {
         let args = json!({"a": "x", "c": null});
         let Value::Object(args) = args else { unreachable!() };
-        let mut input = Arguments::new("t", args);
-        assert_eq!(input.required(arg_field::<u32>(), "a"), None);
-        assert_eq!(input.required(arg_field::<String>(), "b"), None);
-        assert_eq!(input.required(arg_field::<Option<u32>>(), "c"), Some(None));
-        assert_eq!(input.or_default(arg_field::<u32>(), "d", || 4), Some(4));
+        let mut input = Arguments::new("t", args, &["a", "b", "c", "d"]);
+        assert_eq!(input.required(arg_field::<u32>(), 0, "a"), None);
+        assert_eq!(input.required(arg_field::<String>(), 1, "b"), None);
+        assert_eq!(input.required(arg_field::<Option<u32>>(), 2, "c"), Some(None));
+        assert_eq!(input.or_default(arg_field::<u32>(), 3, "d", || 4), Some(4));
         let message = input.into_error().message().to_owned();
         assert!(
             message.starts_with("Invalid arguments for tool `t`: argument `a`: invalid type"),

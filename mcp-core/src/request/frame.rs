@@ -79,6 +79,10 @@ pub(super) struct CallFrame<'a> {
 pub(super) struct CallFrameParams<'a> {
     pub(super) name: String,
     pub(super) arguments: Option<Map<String, Value>>,
+    /// The text `arguments` was read from, when it is an object: a modern call's input round
+    /// digests the arguments only if it needs to, long after the handler took the map (see
+    /// `mrtr::Binding`), and reads them again from this.
+    pub(super) arguments_text: Option<&'a str>,
     pub(super) meta: Option<MetaFound<'a>>,
     /// Present (`null` included, as `Some(Value::Null)`) or absent, as taking it out of the
     /// params object gives.
@@ -499,7 +503,9 @@ impl<'a> Reader<'a> {
                 } else {
                     // Anything but an object is the params' own parse's to refuse.
                     reader.expect(b'{')?;
-                    Some(reader.object_rest(DEPTH + 1)?)
+                    let start = reader.at - 1;
+                    let map = reader.object_rest(DEPTH + 1)?;
+                    Some((map, &reader.text[start..reader.at]))
                 };
                 once(&mut arguments, read)
             }
@@ -511,9 +517,11 @@ impl<'a> Reader<'a> {
             Some(Member::InputResponses) => once(&mut input_responses, reader.value(DEPTH)?),
             None => reader.skip_value(DEPTH),
         })?;
+        let (arguments, arguments_text) = arguments.flatten().unzip();
         Some(CallFrameParams {
             name: name?,
-            arguments: arguments.flatten(),
+            arguments,
+            arguments_text,
             meta: meta.flatten(),
             request_state,
             input_responses,

@@ -164,7 +164,7 @@ impl Answered {
         let written = serde_json::to_writer(&mut text, &self.id).and_then(|()| match &self.outcome {
             Outcome::Result(result) => {
                 text.extend_from_slice(br#","result":"#);
-                serde_json::to_writer(&mut text, result)
+                result.write(&mut text)
             }
             Outcome::Error(error) => {
                 text.extend_from_slice(br#","error":"#);
@@ -268,6 +268,44 @@ impl Finished {
     }
 }
 
+impl Finished {
+    /// Writes the result as JSON text: what its `Serialize` writes, byte for byte (a test
+    /// compares the two). A tool call's result, the answer to almost every request, has its
+    /// member names and the era's fields written as the fixed text they are, rather than
+    /// escaped one character at a time like any string: that was ~500 instructions of every
+    /// modern call, ~200 of a legacy one.
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let ResultBody::Tool(result) = &self.body else {
+            return serde_json::to_writer(out, self);
+        };
+        // Every field by name, as `CallToolResult`'s serde attributes write them (see
+        // `ModernToolResult`).
+        let CallToolResult { content, structured_content, is_error, meta } = result;
+        out.extend_from_slice(br#"{"content":"#);
+        serde_json::to_writer(&mut *out, content)?;
+        if let Some(structured) = structured_content {
+            out.extend_from_slice(br#","structuredContent":"#);
+            serde_json::to_writer(&mut *out, structured)?;
+        }
+        match is_error {
+            Some(true) => out.extend_from_slice(br#","isError":true"#),
+            Some(false) => out.extend_from_slice(br#","isError":false"#),
+            None => {}
+        }
+        match &self.finish {
+            Some(finish) => finish.write_text(meta.as_ref(), out)?,
+            None => {
+                if let Some(meta) = meta {
+                    out.extend_from_slice(br#","_meta":"#);
+                    serde_json::to_writer(&mut *out, meta)?;
+                }
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
 /// The fields of a result's top level that finishing looks at, as the result has them.
 #[derive(Default)]
 struct Present<'a> {
@@ -308,6 +346,28 @@ impl ModernFinish {
             if !present.cache_scope {
                 map.serialize_entry("cacheScope", &cache.scope)?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl ModernFinish {
+    /// [`ModernFinish::write`] for a result with none of the era's fields of its own (a tool
+    /// call's: `own_meta` is its `_meta`), as text after the result's own members.
+    fn write_text(&self, own_meta: Option<&Map<String, Value>>, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(br#","resultType":"complete","_meta":"#);
+        match own_meta {
+            Some(own) => {
+                let server_info = self.server.info_json();
+                serde_json::to_writer(&mut *out, &WithServerInfo { own, server_info })?;
+            }
+            None => out.extend_from_slice(self.server.info_meta_json().get().as_bytes()),
+        }
+        if let Some(cache) = &self.cache {
+            out.extend_from_slice(br#","ttlMs":"#);
+            serde_json::to_writer(&mut *out, &cache.ttl_ms)?;
+            out.extend_from_slice(br#","cacheScope":"#);
+            serde_json::to_writer(&mut *out, &cache.scope)?;
         }
         Ok(())
     }
@@ -442,6 +502,28 @@ mod tests {
     /// every kind and errors, with number and string ids.
     #[test]
     fn the_answer_text_is_the_serialised_answer() {
+        // Tool results, which `to_vec` writes by hand, of every shape in both eras.
+        let mut failed = CallToolResult::error("no \"such\" file");
+        failed.meta = Some(
+            json!({"io.modelcontextprotocol/serverInfo": "mine", "k": [1]}).as_object().unwrap().clone(),
+        );
+        let tool_results =
+            [full_tool_result(), CallToolResult::text("hi"), CallToolResult::content(Vec::new()), failed];
+        let hint = CacheHint { ttl_ms: 5, scope: CacheScope::Private };
+        for result in tool_results {
+            for (finish, cache) in
+                [(None, None), (MODERN, None), (MODERN_CACHEABLE, None), (MODERN_CACHEABLE, Some(hint))]
+            {
+                let answer = Answered::result(
+                    RequestId::from(7),
+                    Finished::new(ResultBody::Tool(result.clone()), finish, &server(), cache),
+                );
+                assert_eq!(
+                    String::from_utf8(answer.to_vec()).unwrap(),
+                    serde_json::to_string(&answer).unwrap()
+                );
+            }
+        }
         let answers = [
             Answered::result(
                 RequestId::from(7),

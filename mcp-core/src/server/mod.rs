@@ -13,7 +13,7 @@ mod connection;
 mod context;
 mod extensions;
 mod log_clock;
-mod mrtr;
+pub(crate) mod mrtr;
 mod pagination;
 mod prompt;
 mod queue;

@@ -114,19 +114,29 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 ///
 /// Built for every modern `tools/call`, `prompts/get` and `resources/read`, though most ask for
 /// no input and carry no `requestState`: it is used only when a state is sealed or opened. So
-/// it is kept cheap to build and to drop. The method, the target and the canonical form of the
-/// arguments share one buffer, one allocation, where owned copies cost one each and a copy of
-/// the arguments map one per node, key and value (with their frees, ~1,900 instructions of a
-/// small modern call in the callgrind profile, against ~600 now). The arguments cannot be
-/// borrowed instead: the handler owns them by the time a state is sealed. Their digest
-/// (SHA-256, hex) is taken only when a state is sealed or opened: it cost more than the rest
-/// of the input round.
+/// it is kept cheap to build and to drop. The method, the target and the arguments share one
+/// buffer, one allocation, where owned copies cost one each and a copy of the arguments map
+/// one per node, key and value (with their frees, ~1,900 instructions of a small modern call in
+/// the callgrind profile). The arguments cannot be borrowed instead: the handler owns them by
+/// the time a state is sealed. Their digest (SHA-256 of their canonical form, hex) is taken
+/// only when a state is sealed or opened: it cost more than the rest of the input round.
+///
+/// A call the `tools/call` frame reader decoded keeps its arguments as the text the client
+/// wrote ([`Binding::with_text`]), copied as it is and written canonically only for the
+/// digest: writing them canonically up front was ~400 instructions of every modern call, for a
+/// digest most calls never take. The general path, which has only the map, writes the
+/// canonical form at once ([`Binding::new`]). Both give the same digest for the same request
+/// (a test compares them).
 #[derive(Debug, Clone)]
 pub(crate) struct Binding {
-    /// `method`, then `target`, then the canonical arguments (nothing when there are none).
+    /// `method`, then `target`, then the arguments (nothing when there are none): canonical,
+    /// or the client's text when `as_written`.
     bound: Vec<u8>,
     method_end: usize,
     target_end: usize,
+    /// Whether the arguments in `bound` are the client's text of the object, to be read and
+    /// written canonically when digested.
+    as_written: bool,
     digest: OnceLock<String>,
     pub(crate) principal: Option<String>,
 }
@@ -151,15 +161,31 @@ impl Binding {
         principal: Option<String>,
     ) -> Self {
         // Room for the method, the target and small arguments without growing.
-        let mut bound = Vec::with_capacity(method.len() + target.len() + 64);
+        let mut binding = Binding::start(method, target, 64, principal);
+        if let Some(arguments) = arguments {
+            crate::canonical::write_object(arguments, Numbers::AsWritten, &mut binding.bound);
+        }
+        binding
+    }
+
+    /// [`Binding::new`] for arguments given as the text of a JSON object that serde_json reads
+    /// (the `tools/call` frame reader checked it, and read the handler's map from it the way
+    /// serde_json does): the same binding, its canonical form written only if it is digested.
+    pub(crate) fn with_text(method: &str, target: &str, arguments: &str, principal: Option<String>) -> Self {
+        let mut binding = Binding::start(method, target, arguments.len(), principal);
+        binding.bound.extend_from_slice(arguments.as_bytes());
+        binding.as_written = true;
+        binding
+    }
+
+    /// The method and the target, in a buffer with room for `arguments` bytes more.
+    fn start(method: &str, target: &str, arguments: usize, principal: Option<String>) -> Self {
+        let mut bound = Vec::with_capacity(method.len() + target.len() + arguments);
         bound.extend_from_slice(method.as_bytes());
         let method_end = bound.len();
         bound.extend_from_slice(target.as_bytes());
         let target_end = bound.len();
-        if let Some(arguments) = arguments {
-            crate::canonical::write_object(arguments, Numbers::AsWritten, &mut bound);
-        }
-        Binding { bound, method_end, target_end, digest: OnceLock::new(), principal }
+        Binding { bound, method_end, target_end, as_written: false, digest: OnceLock::new(), principal }
     }
 
     /// The method (`tools/call`, ...).
@@ -175,7 +201,20 @@ impl Binding {
 
     /// The digest of the arguments, in a key order that does not depend on how they were sent.
     pub(crate) fn digest(&self) -> &str {
-        self.digest.get_or_init(|| hex(&Sha256::digest(&self.bound[self.target_end..])))
+        self.digest.get_or_init(|| {
+            let arguments = &self.bound[self.target_end..];
+            if !self.as_written {
+                return hex(&Sha256::digest(arguments));
+            }
+            // The text is an object serde_json reads (see `with_text`). Were it not, it is
+            // digested as it is: no canonical form (valid JSON, always) has those bytes.
+            let Ok(map) = serde_json::from_slice::<Map<String, Value>>(arguments) else {
+                return hex(&Sha256::digest(arguments));
+            };
+            let mut canonical = Vec::with_capacity(arguments.len());
+            crate::canonical::write_object(&map, Numbers::AsWritten, &mut canonical);
+            hex(&Sha256::digest(&canonical))
+        })
     }
 }
 
@@ -522,6 +561,11 @@ mod tests {
             ),
         };
         assert_eq!(digest, "ea63b977ed6e30b4f509a5d04ccc06008308ca82da35259804471540e1890025");
+        // The same arguments as a client may write them, read only for the digest.
+        let text = r#"{ "m": [], "a": {"\u00e9": "\u00fcn\u00efc\u00f8d\u00e9", "": {}, "quote\"": "line\nbreak \u0001"},
+            "z": [1, -2, 3.5, 1e300, true, false, null] }"#;
+        let written = Binding::with_text("tools/call", "deploy", text, None);
+        assert_eq!(written.digest(), "ea63b977ed6e30b4f509a5d04ccc06008308ca82da35259804471540e1890025");
         assert_eq!(
             question_digest(&request),
             "513d080714073aa61a9d52cef9c415d1dfc1e1ce329a296a048ba30581c0e879"

@@ -616,7 +616,14 @@ impl Session {
             }
             other => other.tool_arguments(),
         };
-        let binding = mrtr::Binding::new(request.method(), target, arguments, principal);
+        let binding = match (request, carried.arguments_text.as_deref()) {
+            // The frame reader's text of the arguments the handler's map was read from: copied
+            // now, written canonically only if a state is sealed or opened (see `Binding`).
+            (ClientRequest::CallTool(_), Some(text)) => {
+                mrtr::Binding::with_text(request.method(), target, text, principal)
+            }
+            _ => mrtr::Binding::new(request.method(), target, arguments, principal),
+        };
         mrtr::InputRound::start(self.connection.server.request_state(), binding, carried)
     }
 

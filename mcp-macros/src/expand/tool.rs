@@ -191,6 +191,8 @@ impl Inputs {
         let mut whole_schema = None;
         let mut reads = TokenStream::new();
         let mut pending = Vec::new();
+        // The wire name of each gathered parameter, by its index in `Arguments`.
+        let mut wires = Vec::new();
         let mut extracts = TokenStream::new();
         let mut whole = TokenStream::new();
 
@@ -208,19 +210,21 @@ impl Inputs {
                     setup.extend(quote!(let #field = #make();));
                     whole_schema = Some(quote!(#field.whole_schema()));
                     whole.extend(quote! {
-                        let #var = #p::Arguments::whole(#field, #name, __mcp_args)?;
+                        let #var = #p::whole_arguments(#field, #name, __mcp_args)?;
                     });
                 }
                 ParamKind::Arg(arg) => {
                     let make = respan(quote!(#p::arg_field::<#ty>), ty.span());
                     setup.extend(quote!(let #field = #make();));
                     let wire = lit(&arg.name, arg.span);
+                    let index = wires.len();
+                    wires.push(wire.clone());
                     let description = paths.opt_str(arg.description.as_deref());
                     let option = format_ident!("__mcp_o{}", i);
                     match &arg.default {
                         None => {
                             schema.extend(quote!(.arg(#field, #wire, #description)));
-                            reads.extend(quote!(let #option = __mcp_in.required(#field, #wire);));
+                            reads.extend(quote!(let #option = __mcp_in.required(#field, #index, #wire);));
                         }
                         Some(default) => {
                             let expr = match default {
@@ -240,7 +244,7 @@ impl Inputs {
                                 })
                             });
                             reads.extend(
-                                quote!(let #option = __mcp_in.or_default(#field, #wire, #default_fn);),
+                                quote!(let #option = __mcp_in.or_default(#field, #index, #wire, #default_fn);),
                             );
                         }
                     }
@@ -257,7 +261,7 @@ impl Inputs {
             let options = pending.iter().map(|(o, _)| o);
             let vars: Vec<&Ident> = pending.iter().map(|(_, v)| v).collect();
             body.extend(quote! {
-                let mut __mcp_in = #p::Arguments::new(#name, __mcp_args);
+                let mut __mcp_in = #p::Arguments::new(#name, __mcp_args, &[#(#wires),*]);
                 #reads
                 let (#(#vars,)*) = match (#(#options,)*) {
                     (#(#std::option::Option::Some(#vars),)*) => (#(#vars,)*),
