@@ -14,8 +14,6 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use futures_util::FutureExt;
-use futures_util::future::Either;
 use mcp_connector_core::era::Era;
 use mcp_connector_core::jsonrpc::{self, Decoded, Message, code};
 use mcp_connector_core::protocol::{ClientCapabilities, ProtocolVersion, method};
@@ -152,10 +150,17 @@ pub(crate) struct Endpoint {
     pub(crate) shared: Arc<Shared>,
 }
 
+/// The future of every request to the [`Endpoint`]: its handler's future, boxed (the one
+/// allocation of the endpoint per request), in the request's span. The span is entered around
+/// the box rather than inside it: `.instrument(..)` inside moved the whole handler's future
+/// (~1.2 KB for a POST) into the wrapper, and the wrapper into the box, on every request.
+pub(crate) type EndpointFuture =
+    tracing::instrument::Instrumented<Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>>;
+
 impl tower_service::Service<Request> for Endpoint {
     type Response = Response;
     type Error = std::convert::Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Self::Error>> + Send>>;
+    type Future = EndpointFuture;
 
     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
         std::task::Poll::Ready(Ok(()))
@@ -163,38 +168,47 @@ impl tower_service::Service<Request> for Endpoint {
 
     fn call(&mut self, request: Request) -> Self::Future {
         let shared = State(self.shared.clone());
-        match *request.method() {
-            axum::http::Method::POST => super::exchange::boxed(|| post(shared.0, request)),
-            // hyper writes no body in answer to HEAD.
-            axum::http::Method::GET | axum::http::Method::HEAD => {
-                Box::pin(async move { Ok(get(shared, request).await) })
-            }
-            axum::http::Method::DELETE => Box::pin(async move { Ok(delete(shared, request).await) }),
-            _ => Box::pin(std::future::ready(Ok((
-                StatusCode::METHOD_NOT_ALLOWED,
-                [(header::ALLOW, HeaderValue::from_static("POST,GET,HEAD,DELETE"))],
-            )
-                .into_response()))),
-        }
+        let handling: Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>> =
+            match *request.method() {
+                axum::http::Method::POST => {
+                    let span = request_span("POST");
+                    let handling: Pin<Box<dyn Future<Output = _> + Send>> =
+                        super::exchange::boxed(|| post(shared.0, request, span.clone()));
+                    return handling.instrument(span);
+                }
+                // hyper writes no body in answer to HEAD.
+                axum::http::Method::GET | axum::http::Method::HEAD => {
+                    Box::pin(async move { Ok(get(shared, request).await) })
+                }
+                axum::http::Method::DELETE => Box::pin(async move { Ok(delete(shared, request).await) }),
+                _ => Box::pin(std::future::ready(Ok((
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    [(header::ALLOW, HeaderValue::from_static("POST,GET,HEAD,DELETE"))],
+                )
+                    .into_response()))),
+            };
+        // GET and DELETE enter their own spans.
+        handling.instrument(Span::none())
     }
 }
 
-/// POST: one JSON-RPC message (or, before 2025-06-18, a batch).
+/// POST: one JSON-RPC message (or, before 2025-06-18, a batch), in `span` (the caller enters
+/// it around this future).
 ///
-/// Shaped for the size of its future, which every POST builds and moves (into the service's
-/// box, and each inner future into its parent's await slot, a copy of every byte of it each
-/// time; see `examples/bench/instructions.sh`): not an `async fn`, whose arguments would stay
-/// in the future for its whole life beside what is made of them; one await for the body, then
-/// every check and decision in [`decide`], synchronously, so that the exchange's future is the
-/// only large thing held across the second await. Do not fold `decide` back into this future.
-fn post(shared: Arc<Shared>, request: Request) -> impl Future<Output = Result<Response, Infallible>> + Send {
-    let span = request_span("POST");
+/// Shaped for the size of its future, which every POST builds (in the service's box) and
+/// whose inner futures are moved into its await slots, a copy of every byte of each (see
+/// `examples/bench/instructions.sh`): not an `async fn`, whose arguments would stay in the
+/// future for its whole life beside what is made of them; one await for the body, then every
+/// check and decision in [`decide`], synchronously, and the exchange's future made right in
+/// its await slot. Do not fold `decide` back into this future.
+fn post(
+    shared: Arc<Shared>,
+    request: Request,
+    span: Span,
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
     let started = LogClock::start();
     let (parts, body) = request.into_parts();
-    let instrumented = span.clone();
     async move {
-        // No local of this block may hold a `Result` or a `Next` across an await: a local's
-        // bytes stay in the future as long as it is in scope, and this future is copied whole.
         let refused = 'post: {
             let accepts = match checked(&parts.headers) {
                 Ok(accepts) => accepts,
@@ -208,23 +222,22 @@ fn post(shared: Arc<Shared>, request: Request) -> impl Future<Output = Result<Re
                     Ok(body) => body,
                     Err(rejection) => break 'post rejection,
                 };
-            // The future of what was decided, made before it is awaited (so that nothing of the
-            // decision is held beside it). The exchange's future is not wrapped (in a `Map`,
-            // say): a wrapper moves it, a copy of all of it, on every request.
-            let answering = match decide(&shared, parts, accepts, body, &span, started) {
-                Ok(Next::Run(exchange)) => Either::Left(exchange.run()),
-                Ok(Next::Rare(work)) => Either::Right(work.map(|done| match done {
+            // Each future awaited where it is made: made first and awaited after (through an
+            // `Either` of the two, say), the exchange's ~850 bytes were copied twice more on
+            // every request. What was decided stays in this future beside it, which costs
+            // memory but no copy: this future is made in its box and never moved.
+            return Ok(match decide(&shared, parts, accepts, body, &span, started) {
+                Ok(Next::Run(exchange)) => exchange.run().await,
+                Ok(Next::Rare(work)) => match work.await {
                     Ok(response) => response,
                     Err(rejection) => rejected(&span, started, rejection),
-                })),
-                Ok(Next::Answer(response)) => return Ok(response),
+                },
+                Ok(Next::Answer(response)) => response,
                 Err(rejection) => break 'post rejection,
-            };
-            return Ok(answering.await);
+            });
         };
         Ok(rejected(&span, started, refused))
     }
-    .instrument(instrumented)
 }
 
 /// The checks of a POST that need only its headers: what the client accepts, and a JSON body.

@@ -96,12 +96,12 @@ where
             None => None,
             Some(in_flight) => match in_flight.admit(&request) {
                 Ok(slot) => slot,
-                Err(refusal) => return FrontFuture::refused(None, *refusal),
+                Err(refusal) => return FrontFuture::refused(None, refusal),
             },
         };
         let origin = request.headers().get(header::ORIGIN);
         if let Some(refusal) = guard::foreign(&front.hosts, &front.origins, &request, origin) {
-            return FrontFuture::refused(slot, refusal);
+            return FrontFuture::refused(slot, Box::new(refusal));
         }
         let browser = origin.is_some() || request.method() == Method::OPTIONS;
         let kind = match &front.cors {
@@ -134,14 +134,16 @@ pin_project_lite::pin_project! {
 pin_project_lite::pin_project! {
     #[project = KindProj]
     enum Kind<F> {
-        Refused { refusal: Option<Response> },
+        // Boxed: a refusal is rare, and a `Response` (~130 bytes) here would make every
+        // request's future that much larger, and it is moved through each layer above.
+        Refused { refusal: Option<Box<Response>> },
         Plain { #[pin] inner: F, cors: bool },
         Browser { inner: Pin<Box<tower_http::cors::ResponseFuture<F>>> },
     }
 }
 
 impl<F> FrontFuture<F> {
-    fn refused(slot: Option<InFlightGuard>, refusal: Response) -> Self {
+    fn refused(slot: Option<InFlightGuard>, refusal: Box<Response>) -> Self {
         FrontFuture { kind: Kind::Refused { refusal: Some(refusal) }, slot }
     }
 }
@@ -156,7 +158,7 @@ where
         let this = self.project();
         let response = match this.kind.project() {
             KindProj::Refused { refusal } => match refusal.take() {
-                Some(refusal) => refusal,
+                Some(refusal) => *refusal,
                 None => return Poll::Pending,
             },
             KindProj::Plain { inner, cors } => {

@@ -24,6 +24,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, OriginalUri};
 use axum::response::Response;
+use futures_util::FutureExt;
 use futures_util::future::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -206,22 +207,34 @@ impl<S: EndpointService> Direct<S> {
         request.uri().path() == self.path
     }
 
-    /// What the router's endpoint route does with `request`.
-    fn call(
-        &self,
-        mut request: axum::extract::Request,
-    ) -> impl Future<Output = Result<Response, Infallible>> + use<S> {
+    /// What the router's endpoint route does with `request`: the service's own future, which
+    /// hyper holds for the request (and copies whole when it stores it).
+    ///
+    /// Every service `HttpTransport::build` composes is ready at once (the front, the token
+    /// check, the rate limit and the endpoint are always ready), so it is asked here, with a
+    /// waker that does nothing, and called at once: an `async` block that awaited readiness
+    /// held the request (~240 bytes) and the service beside the service's future, and was
+    /// moved on every request. A service that is not ready waits in a box of its own.
+    fn call(&self, mut request: axum::extract::Request) -> DirectFuture<S::Future> {
         // The router records the URI it was called with, and the endpoint hands the request's
         // extensions to handlers, which may read it.
         let uri = request.uri().clone();
         request.extensions_mut().insert(OriginalUri(uri));
         let mut service = self.service.clone();
-        async move {
-            std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
-            service.call(request).await
+        match service.poll_ready(&mut Context::from_waker(std::task::Waker::noop())) {
+            Poll::Ready(Ok(())) => Either::Left(service.call(request)),
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => Either::Right(Box::pin(async move {
+                std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
+                service.call(request).await
+            })),
         }
     }
 }
+
+/// The future of [`Direct::call`].
+type DirectFuture<F> =
+    Either<F, Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send + 'static>>>;
 
 /// Serves one connection until it closes, stalls past a timeout, or the server shuts down.
 async fn serve_connection<S: EndpointService>(
@@ -243,15 +256,17 @@ async fn serve_connection<S: EndpointService>(
         request.extensions_mut().insert(ConnectInfo(peer));
         let answer = match &direct {
             Some(direct) if direct.serves(&request) => Either::Left(direct.call(request)),
-            _ => Either::Right(app.clone().call(request)),
+            // Boxed: the router's future holds the request until its first poll, and hyper
+            // stores (copies) the future of every request, the endpoint's included, at the
+            // size of the larger of the two.
+            _ => Either::Right(Box::pin(app.clone().call(request))),
         };
-        async move {
-            let response = answer.await?;
-            // The request stays "in flight" (no idle or header timeout) until its answer,
-            // streams included, has been written. hyper takes any body type: this one is not
-            // boxed again into a `Body`.
-            Ok::<_, Infallible>(response.map(|body| Held::new(body, busy)))
-        }
+        // Mapped, not awaited in an `async` block, which would hold `answer` twice (as its
+        // capture and in its await slot) and copy it from one to the other on its first poll.
+        // The request stays "in flight" (no idle or header timeout) until its answer, streams
+        // included, has been written. hyper takes any body type: this one is not boxed again
+        // into a `Body`.
+        answer.map(move |answered| answered.map(|response| response.map(|body| Held::new(body, busy))))
     });
     let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
