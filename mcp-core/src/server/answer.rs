@@ -20,7 +20,7 @@ use super::{Server, Tool};
 use crate::era::Era;
 use crate::era::ResultFinish;
 use crate::jsonrpc::{ErrorObject, JSONRPC_VERSION, Message, RequestId};
-use crate::protocol::{CacheHint, CallToolResult, ResultType, meta};
+use crate::protocol::{Annotations, CacheHint, CallToolResult, Content, Meta, ResultType, meta};
 
 /// The server's response to one request: a result or an error, ready to be written.
 ///
@@ -282,7 +282,7 @@ impl Finished {
         // `ModernToolResult`).
         let CallToolResult { content, structured_content, is_error, meta } = result;
         out.extend_from_slice(br#"{"content":"#);
-        serde_json::to_writer(&mut *out, content)?;
+        write_content(content, out)?;
         if let Some(structured) = structured_content {
             out.extend_from_slice(br#","structuredContent":"#);
             serde_json::to_writer(&mut *out, structured)?;
@@ -304,6 +304,73 @@ impl Finished {
         out.push(b'}');
         Ok(())
     }
+}
+
+/// Writes a tool result's content blocks as JSON text: what `Content`'s serde derive writes,
+/// byte for byte (a test compares the two). The blocks a tool returns almost always (text, and
+/// images and audio) have their fixed member names written as the text they are and only their
+/// strings escaped: serde_json escapes every member name one character at a time like any
+/// string, ~600 instructions of a one-block text result. The rest (resource links, embedded
+/// resources, and any kind added later) go through serde.
+fn write_content(content: &[Content], out: &mut Vec<u8>) -> serde_json::Result<()> {
+    out.push(b'[');
+    for (index, block) in content.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        // Every field by name, in the order the derive writes them (after the `type` tag): a
+        // field added to a variant stops this from compiling until it is written here too.
+        match block {
+            Content::Text { text, annotations, meta } => {
+                out.extend_from_slice(br#"{"type":"text","text":"#);
+                serde_json::to_writer(&mut *out, text.as_str())?;
+                write_hints(annotations.as_ref(), meta.as_ref(), out)?;
+            }
+            Content::Image { data, mime_type, annotations, meta } => {
+                out.extend_from_slice(br#"{"type":"image","data":"#);
+                write_media(data, mime_type, annotations.as_ref(), meta.as_ref(), out)?;
+            }
+            Content::Audio { data, mime_type, annotations, meta } => {
+                out.extend_from_slice(br#"{"type":"audio","data":"#);
+                write_media(data, mime_type, annotations.as_ref(), meta.as_ref(), out)?;
+            }
+            other => serde_json::to_writer(&mut *out, other)?,
+        }
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// The rest of an image or audio block after `"data":`.
+fn write_media(
+    data: &str,
+    mime_type: &str,
+    annotations: Option<&Annotations>,
+    meta: Option<&Meta>,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    serde_json::to_writer(&mut *out, data)?;
+    out.extend_from_slice(br#","mimeType":"#);
+    serde_json::to_writer(&mut *out, mime_type)?;
+    write_hints(annotations, meta, out)
+}
+
+/// A content block's optional `annotations` and `_meta`, and the block's closing brace.
+fn write_hints(
+    annotations: Option<&Annotations>,
+    meta: Option<&Meta>,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    if let Some(annotations) = annotations {
+        out.extend_from_slice(br#","annotations":"#);
+        serde_json::to_writer(&mut *out, annotations)?;
+    }
+    if let Some(meta) = meta {
+        out.extend_from_slice(br#","_meta":"#);
+        serde_json::to_writer(&mut *out, meta)?;
+    }
+    out.push(b'}');
+    Ok(())
 }
 
 /// The fields of a result's top level that finishing looks at, as the result has them.
@@ -476,7 +543,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::protocol::{CacheScope, Content};
+    use crate::protocol::{CacheScope, ResourceContents, ResourceLink, Role};
 
     fn server() -> Server {
         Server::builder("demo", "1.0").build().unwrap()
@@ -507,8 +574,90 @@ mod tests {
         failed.meta = Some(
             json!({"io.modelcontextprotocol/serverInfo": "mine", "k": [1]}).as_object().unwrap().clone(),
         );
-        let tool_results =
-            [full_tool_result(), CallToolResult::text("hi"), CallToolResult::content(Vec::new()), failed];
+        // Content of every kind, which `to_vec` writes by hand for the common kinds: strings
+        // with escapes and non-ASCII text, annotations and `_meta` on each kind.
+        let annotations = Annotations {
+            audience: Some(vec![Role::User, Role::Assistant]),
+            priority: Some(0.5),
+            last_modified: Some("2025-01-02T03:04:05Z".into()),
+        };
+        let block_meta = json!({"k": "v\n", "n": [1, 2.5]}).as_object().unwrap().clone();
+        let annotated = |block: Content| -> Vec<Content> {
+            let mut with_both = block.clone();
+            let mut with_meta = block.clone();
+            let mut with_annotations = block.clone();
+            match (&mut with_both, &mut with_meta, &mut with_annotations) {
+                (
+                    Content::Text { annotations: a1, meta: m1, .. },
+                    Content::Text { meta: m2, .. },
+                    Content::Text { annotations: a3, .. },
+                )
+                | (
+                    Content::Image { annotations: a1, meta: m1, .. },
+                    Content::Image { meta: m2, .. },
+                    Content::Image { annotations: a3, .. },
+                )
+                | (
+                    Content::Audio { annotations: a1, meta: m1, .. },
+                    Content::Audio { meta: m2, .. },
+                    Content::Audio { annotations: a3, .. },
+                )
+                | (
+                    Content::Resource { annotations: a1, meta: m1, .. },
+                    Content::Resource { meta: m2, .. },
+                    Content::Resource { annotations: a3, .. },
+                ) => {
+                    *a1 = Some(annotations.clone());
+                    *m1 = Some(block_meta.clone());
+                    *m2 = Some(block_meta.clone());
+                    *a3 = Some(annotations.clone());
+                }
+                _ => unreachable!("every kind here has annotations and _meta"),
+            }
+            vec![block, with_both, with_meta, with_annotations]
+        };
+        let mut link = ResourceLink {
+            title: Some("A \"link\"".into()),
+            description: Some("über".into()),
+            mime_type: Some("text/plain".into()),
+            size: Some(12),
+            annotations: Some(annotations.clone()),
+            meta: Some(block_meta.clone()),
+            ..match Content::resource_link("file:///a b.txt", "a") {
+                Content::ResourceLink(link) => link,
+                _ => unreachable!(),
+            }
+        };
+        let mut blocks = Vec::new();
+        for text in ["", "plain", "quote \" backslash \\ tab \t newline \n nul \u{0} del \u{7f}", "é 日本 🦀"]
+        {
+            blocks.extend(annotated(Content::text(text)));
+        }
+        blocks.extend(annotated(Content::image(b"\x89PNG", "image/png")));
+        blocks.extend(annotated(Content::audio(b"RIFF", "audio/\"wav\"")));
+        blocks.extend(annotated(Content::resource(ResourceContents::text("file:///a", "a\nb"))));
+        blocks.extend(annotated(Content::resource(
+            ResourceContents::blob("file:///b", b"\0\xff").with_mime_type("application/octet-stream"),
+        )));
+        blocks.push(Content::ResourceLink(link.clone()));
+        link.title = None;
+        blocks.push(Content::ResourceLink(link));
+        blocks.push(Content::resource_link("u", "n"));
+        let mut every_kind = CallToolResult::content(blocks.clone());
+        every_kind.structured_content =
+            Some(json!({"a \"b\"": {"c": [null, true, 1, -2.5, "é"]}}).as_object().unwrap().clone());
+        let mut every_kind_failed = CallToolResult::content(blocks.clone());
+        every_kind_failed.is_error = Some(true);
+        let mut tool_results = vec![
+            full_tool_result(),
+            CallToolResult::text("hi"),
+            CallToolResult::content(Vec::new()),
+            failed,
+            every_kind,
+            every_kind_failed,
+        ];
+        // Each block on its own, as the first and only one.
+        tool_results.extend(blocks.into_iter().map(|block| CallToolResult::content(vec![block])));
         let hint = CacheHint { ttl_ms: 5, scope: CacheScope::Private };
         for result in tool_results {
             for (finish, cache) in
