@@ -228,6 +228,30 @@ impl Tool {
         self.schemas.header_params.clone()
     }
 
+    /// [`Tool::header_params`], borrowed: what a transport checks on every modern
+    /// `tools/call`, where a copy of the list (and of each name and path in it) would be made
+    /// only to be read once and dropped.
+    ///
+    /// ```
+    /// use mcp_connector_core::{Tool, protocol::CallToolResult};
+    /// use serde_json::json;
+    ///
+    /// let sql = Tool::read("execute_sql")
+    ///     .input_schema(json!({
+    ///         "type": "object",
+    ///         "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}
+    ///     }))
+    ///     .handler(|_ctx, _args| async { Ok(CallToolResult::text("ok")) });
+    /// let params = sql.header_params_ref().unwrap();
+    /// assert_eq!(params, &[("Region".to_owned(), vec!["region".to_owned()])]);
+    /// ```
+    pub fn header_params_ref(&self) -> Result<&[(String, Vec<String>)], &str> {
+        match &self.schemas.header_params {
+            Ok(params) => Ok(params),
+            Err(why) => Err(why),
+        }
+    }
+
     /// Writes the tool's UI link (MCP Apps) into its `_meta`, checked against the registered
     /// pages; `find` tells, for a URI, whether a page is registered there (`Some`), whether it
     /// is a UI page (`Some(Some(_))`) and whether it has a skybridge copy (`Some(Some(true))`).

@@ -166,7 +166,8 @@ fn check_tool_params(
     arguments: Option<&Map<String, Value>>,
     headers: &HeaderMap,
 ) -> Result<(), Rejection> {
-    let params = tool.header_params().map_err(|why| {
+    // Borrowed: a copy of the list would be made on every call only to be read once.
+    let params = tool.header_params_ref().map_err(|why| {
         tracing::error!(
             tool = tool.name(),
             %why,
@@ -180,7 +181,7 @@ fn check_tool_params(
     for (name, path) in params {
         let display = format!("Mcp-Param-{name}");
         let header = single(headers, format!("{MCP_PARAM}{}", name.to_ascii_lowercase()), &display)?;
-        let value = value_at(arguments, &path).filter(|v| !v.is_null());
+        let value = value_at(arguments, path).filter(|v| !v.is_null());
         let argument = path.join(".");
         match (value, header) {
             (None, None) => {}
