@@ -664,128 +664,147 @@ impl Session {
 
     /// Runs one request's method.
     ///
-    /// Rare methods with large futures (tasks, `subscriptions/listen`, a call that may become a
-    /// task) are boxed: this future is as large as its largest arm, and it is built and moved
-    /// on every request (see `examples/bench`), so an arm inlined here would cost every request
-    /// its size, where its box costs only the rare request an allocation. The largest arm is
-    /// then a plain `tools/call`'s.
-    async fn dispatch(&self, request: ClientRequest, ctx: Context) -> Result<Answer, McpError> {
-        self.check_served(&request, &ctx)?;
-        let server = &self.connection.server;
-        match request {
-            ClientRequest::Initialize(params) => Answer::of(self.initialize(*params)),
-            ClientRequest::Discover => {
-                Answer::of(era::discover(server.capabilities(), server.instructions()))
-            }
-            ClientRequest::Listen(params) => {
-                tasks::check_listen(server, &params, &ctx)?;
-                Ok(Answer::value(Box::pin(subscriptions::listen(server, params.notifications, ctx)).await))
-            }
-            ClientRequest::Ping => Answer::empty(),
-            ClientRequest::ListTools(params) => {
-                let tools = server.tools();
-                let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>() else {
-                    // Nobody adjusts the definitions: the answer writes the ones serialised at
-                    // registration.
-                    let (tools, next_cursor) = list_page(&tools, &params, server.page_size(), Arc::clone)?;
-                    return Ok(Answer { body: ResultBody::Tools { tools, next_cursor }, cache: None });
-                };
-                let (tools, next_cursor) = list_page(&tools, &params, server.page_size(), |t| {
-                    let mut definition = t.definition.clone();
-                    guard.describe(t, &mut definition);
-                    definition
-                })?;
-                Answer::of(ListToolsResult { tools, next_cursor, meta: None })
-            }
-            ClientRequest::CallTool(params) => {
-                // ---- Tasks extension (SEP-2663): a task-capable tool may answer with a task.
-                // Found once, for the tasks hook and the call (each lookup takes the registry's
-                // lock and an `Arc`).
-                let tool = server.tool(&params.name);
-                if let Some(found) = &tool
-                    && let Some(plan) = tasks::plan(server, found, &params, &ctx)?
-                {
-                    let session = self.clone();
-                    let run = move |ctx| {
-                        Box::pin(async move {
-                            // The task runs later: the tool as registered then.
-                            let tool = session.connection.server.tool(&params.name);
-                            session.call_tool(tool, params, ctx).await
-                        }) as _
-                    };
-                    return Ok(Answer::value(Box::pin(tasks::call_tool(plan, ctx, run)).await?));
+    /// Methods with large futures (tasks, `subscriptions/listen`, a call that may become a task,
+    /// a call the auth layer guards, `prompts/get`, `completion/complete`) are boxed: this
+    /// future is as large as its largest arm, and it is built and moved on every request (see
+    /// `examples/bench`), so an arm inlined here would cost every request its size, where its
+    /// box costs only the request that takes it an allocation (of at most 600 bytes, which
+    /// the allocator serves from its per-thread cache). The largest arm is then a plain
+    /// `tools/call`'s, and the answer's future, in which this one is pinned, stays under the
+    /// 1,032 bytes glibc serves from that cache (see `Session::answer`).
+    ///
+    /// Not an `async fn`: an `async fn`'s future keeps its arguments twice, as they came in and
+    /// as the body's locals (the request's 144 bytes and the context's 24), where an `async
+    /// move` block keeps what it captures once.
+    // Written out on purpose (see above): the `async fn` clippy suggests is the larger future.
+    #[allow(clippy::manual_async_fn)]
+    fn dispatch(
+        &self,
+        request: ClientRequest,
+        ctx: Context,
+    ) -> impl Future<Output = Result<Answer, McpError>> + Send + '_ {
+        async move {
+            self.check_served(&request, &ctx)?;
+            let server = &self.connection.server;
+            match request {
+                ClientRequest::Initialize(params) => Answer::of(self.initialize(*params)),
+                ClientRequest::Discover => {
+                    Answer::of(era::discover(server.capabilities(), server.instructions()))
                 }
-                // ---- end of the tasks hook.
-                // The call's set-up runs here and its run is awaited in this arm, rather than
-                // in a `call_tool` future awaited here: that future was one level more, built
-                // and then copied whole (504 B) twice into this one, on every call.
-                let (tool, arguments, guard) = self.prepare_call(tool, params, &ctx)?;
-                let result = match guard {
-                    None => self.run_tool(&tool, arguments, ctx).await?,
-                    Some(guard) => self.guarded_call(&*guard, &tool, arguments, ctx).await?,
-                };
-                Ok(Answer { body: ResultBody::Tool(result), cache: None })
+                ClientRequest::Listen(params) => {
+                    tasks::check_listen(server, &params, &ctx)?;
+                    Ok(Answer::value(
+                        Box::pin(subscriptions::listen(server, params.notifications, ctx)).await,
+                    ))
+                }
+                ClientRequest::Ping => Answer::empty(),
+                ClientRequest::ListTools(params) => {
+                    let tools = server.tools();
+                    let Some(guard) = ctx.extensions().get::<Arc<dyn crate::auth::ToolGuard>>() else {
+                        // Nobody adjusts the definitions: the answer writes the ones serialised at
+                        // registration.
+                        let (tools, next_cursor) =
+                            list_page(&tools, &params, server.page_size(), Arc::clone)?;
+                        return Ok(Answer { body: ResultBody::Tools { tools, next_cursor }, cache: None });
+                    };
+                    let (tools, next_cursor) = list_page(&tools, &params, server.page_size(), |t| {
+                        let mut definition = t.definition.clone();
+                        guard.describe(t, &mut definition);
+                        definition
+                    })?;
+                    Answer::of(ListToolsResult { tools, next_cursor, meta: None })
+                }
+                ClientRequest::CallTool(params) => {
+                    // ---- Tasks extension (SEP-2663): a task-capable tool may answer with a task.
+                    // Found once, for the tasks hook and the call (each lookup takes the registry's
+                    // lock and an `Arc`).
+                    let tool = server.tool(&params.name);
+                    if let Some(found) = &tool
+                        && let Some(plan) = tasks::plan(server, found, &params, &ctx)?
+                    {
+                        let session = self.clone();
+                        let run = move |ctx| {
+                            Box::pin(async move {
+                                // The task runs later: the tool as registered then.
+                                let tool = session.connection.server.tool(&params.name);
+                                session.call_tool(tool, params, ctx).await
+                            }) as _
+                        };
+                        return Ok(Answer::value(Box::pin(tasks::call_tool(plan, ctx, run)).await?));
+                    }
+                    // ---- end of the tasks hook.
+                    // The call's set-up runs here and its run is awaited in this arm, rather than
+                    // in a `call_tool` future awaited here: that future was one level more, built
+                    // and then copied whole (504 B) twice into this one, on every call.
+                    let (tool, arguments, guard) = self.prepare_call(tool, params, &ctx)?;
+                    let result = match guard {
+                        None => self.run_tool(&tool, arguments, ctx).await?,
+                        // Boxed: its future (the run's and the guard's) was the largest arm here.
+                        Some(guard) => Box::pin(self.guarded_call(&*guard, &tool, arguments, ctx)).await?,
+                    };
+                    Ok(Answer { body: ResultBody::Tool(result), cache: None })
+                }
+                ClientRequest::ListResources(params) => {
+                    let resources = server.resources_snapshot();
+                    let concrete: Vec<_> = resources
+                        .iter()
+                        .filter_map(|r| match &r.kind {
+                            ResourceKind::Concrete(d) => Some(d),
+                            ResourceKind::Template(..) => None,
+                        })
+                        .collect();
+                    let (resources, next_cursor) =
+                        list_page(&concrete, &params, server.page_size(), |d| (*d).clone())?;
+                    Answer::of(ListResourcesResult { resources, next_cursor, meta: None })
+                }
+                ClientRequest::ListResourceTemplates(params) => {
+                    let resources = server.resources_snapshot();
+                    let templates: Vec<_> = resources
+                        .iter()
+                        .filter_map(|r| match &r.kind {
+                            ResourceKind::Template(d, _) => Some(d),
+                            ResourceKind::Concrete(_) => None,
+                        })
+                        .collect();
+                    let (resource_templates, next_cursor) =
+                        list_page(&templates, &params, server.page_size(), |d| (*d).clone())?;
+                    Answer::of(ListResourceTemplatesResult { resource_templates, next_cursor, meta: None })
+                }
+                ClientRequest::ReadResource(params) => {
+                    let (result, cache) = self.read_resource(params, ctx).await?;
+                    Ok(Answer { cache, ..Answer::of(result)? })
+                }
+                ClientRequest::Subscribe(params) => {
+                    self.connection.lock_state().subscriptions.insert(params.uri);
+                    Answer::empty()
+                }
+                ClientRequest::Unsubscribe(params) => {
+                    self.connection.lock_state().subscriptions.remove(&params.uri);
+                    Answer::empty()
+                }
+                ClientRequest::ListPrompts(params) => {
+                    let (prompts, next_cursor) =
+                        list_page(&server.prompts(), &params, server.page_size(), |p| p.definition.clone())?;
+                    Answer::of(ListPromptsResult { prompts, next_cursor, meta: None })
+                }
+                ClientRequest::GetPrompt(params) => Answer::of(Box::pin(self.get_prompt(params, ctx)).await?),
+                ClientRequest::Complete(params) => Answer::of(Box::pin(self.complete(params)).await?),
+                ClientRequest::SetLevel(params) => {
+                    self.connection.lock_state().log_level = Some(params.level);
+                    Answer::empty()
+                }
+                ClientRequest::GetTask(params) => {
+                    Ok(Answer::value(Box::pin(tasks::get(server, params, &ctx)).await?))
+                }
+                ClientRequest::UpdateTask(params) => {
+                    Ok(Answer::value(Box::pin(tasks::update(server, params, &ctx)).await?))
+                }
+                ClientRequest::CancelTask(params) => {
+                    Ok(Answer::value(Box::pin(tasks::cancel(server, params, &ctx)).await?))
+                }
+                ClientRequest::Malformed { error, .. } => Err(error),
+                ClientRequest::Unknown(method) => Err(McpError::method_not_found(&method)),
             }
-            ClientRequest::ListResources(params) => {
-                let resources = server.resources_snapshot();
-                let concrete: Vec<_> = resources
-                    .iter()
-                    .filter_map(|r| match &r.kind {
-                        ResourceKind::Concrete(d) => Some(d),
-                        ResourceKind::Template(..) => None,
-                    })
-                    .collect();
-                let (resources, next_cursor) =
-                    list_page(&concrete, &params, server.page_size(), |d| (*d).clone())?;
-                Answer::of(ListResourcesResult { resources, next_cursor, meta: None })
-            }
-            ClientRequest::ListResourceTemplates(params) => {
-                let resources = server.resources_snapshot();
-                let templates: Vec<_> = resources
-                    .iter()
-                    .filter_map(|r| match &r.kind {
-                        ResourceKind::Template(d, _) => Some(d),
-                        ResourceKind::Concrete(_) => None,
-                    })
-                    .collect();
-                let (resource_templates, next_cursor) =
-                    list_page(&templates, &params, server.page_size(), |d| (*d).clone())?;
-                Answer::of(ListResourceTemplatesResult { resource_templates, next_cursor, meta: None })
-            }
-            ClientRequest::ReadResource(params) => {
-                let (result, cache) = self.read_resource(params, ctx).await?;
-                Ok(Answer { cache, ..Answer::of(result)? })
-            }
-            ClientRequest::Subscribe(params) => {
-                self.connection.lock_state().subscriptions.insert(params.uri);
-                Answer::empty()
-            }
-            ClientRequest::Unsubscribe(params) => {
-                self.connection.lock_state().subscriptions.remove(&params.uri);
-                Answer::empty()
-            }
-            ClientRequest::ListPrompts(params) => {
-                let (prompts, next_cursor) =
-                    list_page(&server.prompts(), &params, server.page_size(), |p| p.definition.clone())?;
-                Answer::of(ListPromptsResult { prompts, next_cursor, meta: None })
-            }
-            ClientRequest::GetPrompt(params) => Answer::of(self.get_prompt(params, ctx).await?),
-            ClientRequest::Complete(params) => Answer::of(self.complete(params).await?),
-            ClientRequest::SetLevel(params) => {
-                self.connection.lock_state().log_level = Some(params.level);
-                Answer::empty()
-            }
-            ClientRequest::GetTask(params) => {
-                Ok(Answer::value(Box::pin(tasks::get(server, params, &ctx)).await?))
-            }
-            ClientRequest::UpdateTask(params) => {
-                Ok(Answer::value(Box::pin(tasks::update(server, params, &ctx)).await?))
-            }
-            ClientRequest::CancelTask(params) => {
-                Ok(Answer::value(Box::pin(tasks::cancel(server, params, &ctx)).await?))
-            }
-            ClientRequest::Malformed { error, .. } => Err(error),
-            ClientRequest::Unknown(method) => Err(McpError::method_not_found(&method)),
         }
     }
 
@@ -889,98 +908,116 @@ impl Session {
         Ok(result)
     }
 
-    async fn run_tool(
-        &self,
-        tool: &super::Tool,
+    /// Runs a plain call's handler: validation, safe writes, the tool's timeout, panics caught.
+    ///
+    /// Not an `async fn`, for the reason [`Session::dispatch`] gives; the timeout's timer is
+    /// boxed, as only tools that declare one pay for it.
+    // Written out on purpose (see above): the `async fn` clippy suggests is the larger future.
+    #[allow(clippy::manual_async_fn)]
+    fn run_tool<'a>(
+        &'a self,
+        tool: &'a super::Tool,
         arguments: Map<String, Value>,
         ctx: Context,
-    ) -> Result<CallToolResult, McpError> {
-        // 2025-11-25 (server/tools, "Error Handling"): input validation errors are tool
-        // execution errors, so the model sees them and can correct its call.
-        let (arguments, checked) = validate_object(&tool.schemas.input, arguments);
-        if let Err(violations) = checked {
-            let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
-            return Ok(CallToolResult::error(format!(
-                "Invalid arguments for tool `{}`: {}",
-                tool.name(),
-                list.join("; ")
-            )));
-        }
-        let task = ctx.task_slot().get().cloned();
-        // Safe writes (`server/safe.rs`): replays, idempotency keys, confirmation; a per-tool
-        // timeout bounds all of it.
-        // Cancelled when the call times out, for work the handler spawned beyond its future.
-        // A handle on the context: only a call with a timeout needs it, and it is one atomic
-        // count.
-        let on_timeout = tool.timeout.is_some().then(|| ctx.clone());
-        let handler = AssertUnwindSafe(super::safe::call(tool, ctx, arguments)).catch_unwind();
-        let run = match tool.timeout {
-            // A call that may become a task is long work by design: no timeout.
-            Some(limit) if task.is_none() => match tokio::time::timeout(limit, handler).await {
-                Ok(run) => run,
-                Err(_) => {
-                    tracing::warn!(
-                        tool = tool.name(),
-                        timeout_ms = limit.as_millis() as u64,
-                        "tool call timed out; its handler was stopped"
-                    );
-                    // The answer below is returned in this same poll of the request's future,
-                    // so it still goes out: `serve` only drops a request cancelled while it
-                    // waits.
-                    if let Some(ctx) = &on_timeout {
-                        ctx.cancel_signal().cancel();
-                    }
-                    return Ok(CallToolResult::error(format!(
-                        "The tool `{}` did not finish within {} and was stopped. Try again with a narrower request, or later if the service it depends on is slow.",
-                        tool.name(),
-                        human(limit)
-                    )));
-                }
-            },
-            _ => handler.await,
-        };
-        let result = match run {
-            Ok(Ok(result)) => result,
-            Ok(Err(error)) => {
-                tracing::info!(tool = tool.name(), error = %error, "tool returned an error");
-                return Ok(error.into_result());
-            }
-            Err(panic) => {
-                tracing::error!(tool = tool.name(), panic = panic_message(&panic), "tool handler panicked");
-                // Tasks extension: a task that crashed failed with a JSON-RPC error (SEP-2663).
-                if task.is_some_and(|t| t.has_started()) {
-                    return Err(McpError::internal("the tool failed with an internal error"));
-                }
+    ) -> impl Future<Output = Result<CallToolResult, McpError>> + Send + 'a {
+        async move {
+            // 2025-11-25 (server/tools, "Error Handling"): input validation errors are tool
+            // execution errors, so the model sees them and can correct its call.
+            let (arguments, checked) = validate_object(&tool.schemas.input, arguments);
+            if let Err(violations) = checked {
+                let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
                 return Ok(CallToolResult::error(format!(
-                    "The tool `{}` failed with an internal error; the server is still running. Retrying with the same arguments will likely fail the same way.",
-                    tool.name()
+                    "Invalid arguments for tool `{}`: {}",
+                    tool.name(),
+                    list.join("; ")
                 )));
             }
-        };
-        Ok(check_output(tool, result))
+            let task = ctx.task_slot().get().cloned();
+            // Safe writes (`server/safe.rs`): replays, idempotency keys, confirmation; a per-tool
+            // timeout bounds all of it.
+            // Cancelled when the call times out, for work the handler spawned beyond its future.
+            // A handle on the context: only a call with a timeout needs it, and it is one atomic
+            // count.
+            let on_timeout = tool.timeout.is_some().then(|| ctx.clone());
+            let handler = AssertUnwindSafe(super::safe::call(tool, ctx, arguments)).catch_unwind();
+            let run = match tool.timeout {
+                // A call that may become a task is long work by design: no timeout.
+                Some(limit) if task.is_none() => match Box::pin(tokio::time::timeout(limit, handler)).await {
+                    Ok(run) => run,
+                    Err(_) => {
+                        tracing::warn!(
+                            tool = tool.name(),
+                            timeout_ms = limit.as_millis() as u64,
+                            "tool call timed out; its handler was stopped"
+                        );
+                        // The answer below is returned in this same poll of the request's future,
+                        // so it still goes out: `serve` only drops a request cancelled while it
+                        // waits.
+                        if let Some(ctx) = &on_timeout {
+                            ctx.cancel_signal().cancel();
+                        }
+                        return Ok(CallToolResult::error(format!(
+                            "The tool `{}` did not finish within {} and was stopped. Try again with a narrower request, or later if the service it depends on is slow.",
+                            tool.name(),
+                            human(limit)
+                        )));
+                    }
+                },
+                _ => handler.await,
+            };
+            let result = match run {
+                Ok(Ok(result)) => result,
+                Ok(Err(error)) => {
+                    tracing::info!(tool = tool.name(), error = %error, "tool returned an error");
+                    return Ok(error.into_result());
+                }
+                Err(panic) => {
+                    tracing::error!(
+                        tool = tool.name(),
+                        panic = panic_message(&panic),
+                        "tool handler panicked"
+                    );
+                    // Tasks extension: a task that crashed failed with a JSON-RPC error (SEP-2663).
+                    if task.is_some_and(|t| t.has_started()) {
+                        return Err(McpError::internal("the tool failed with an internal error"));
+                    }
+                    return Ok(CallToolResult::error(format!(
+                        "The tool `{}` failed with an internal error; the server is still running. Retrying with the same arguments will likely fail the same way.",
+                        tool.name()
+                    )));
+                }
+            };
+            Ok(check_output(tool, result))
+        }
     }
 
-    async fn read_resource(
+    /// Not an `async fn`, for the reason [`Session::dispatch`] gives.
+    // Written out on purpose (see above): the `async fn` clippy suggests is the larger future.
+    #[allow(clippy::manual_async_fn)]
+    fn read_resource(
         &self,
         params: ResourceParams,
         ctx: Context,
-    ) -> Result<(ReadResourceResult, Option<crate::protocol::CacheHint>), McpError> {
-        let resources = self.connection.server.resources_snapshot();
-        // Concrete resources win over templates that happen to match the same URI.
-        let found = resources
-            .iter()
-            .filter(|r| !r.is_template())
-            .chain(resources.iter().filter(|r| r.is_template()))
-            .find_map(|r| r.matches(&params.uri).map(|vars| (r, vars)));
-        let Some((resource, variables)) = found else {
-            return Err(McpError::resource_not_found(&params.uri));
-        };
-        let request = super::ResourceRequest { uri: params.uri, variables };
-        let mut contents = resource.handler.read(ctx, request).await?;
-        if let Some(ui) = &resource.ui {
-            ui.finish_contents(&mut contents);
+    ) -> impl Future<Output = Result<(ReadResourceResult, Option<crate::protocol::CacheHint>), McpError>> + Send + '_
+    {
+        async move {
+            let resources = self.connection.server.resources_snapshot();
+            // Concrete resources win over templates that happen to match the same URI.
+            let found = resources
+                .iter()
+                .filter(|r| !r.is_template())
+                .chain(resources.iter().filter(|r| r.is_template()))
+                .find_map(|r| r.matches(&params.uri).map(|vars| (r, vars)));
+            let Some((resource, variables)) = found else {
+                return Err(McpError::resource_not_found(&params.uri));
+            };
+            let request = super::ResourceRequest { uri: params.uri, variables };
+            let mut contents = resource.handler.read(ctx, request).await?;
+            if let Some(ui) = &resource.ui {
+                ui.finish_contents(&mut contents);
+            }
+            Ok((ReadResourceResult { contents, meta: None }, resource.cache))
         }
-        Ok((ReadResourceResult { contents, meta: None }, resource.cache))
     }
 
     async fn complete(&self, params: CompleteParams) -> Result<CompleteResult, McpError> {
@@ -1123,6 +1160,28 @@ mod tests {
         assert!(session.connection.in_flight.lock().unwrap().is_empty(), "gone with its future");
         // The entry held the request's context, which holds the connection: nothing is left.
         assert_eq!(Arc::strong_count(&session.connection), handles, "no handle left behind");
+    }
+
+    /// The answer's future is boxed by the HTTP transport on every request. Past 1,032 bytes,
+    /// glibc no longer serves a block from its per-thread cache but from its bins, and
+    /// consolidates its fast bins first: each request paid that twice (allocating and freeing,
+    /// ~600 instructions in the callgrind profile of `examples/bench/instructions.sh`). What
+    /// keeps it under: `dispatch`, `run_tool` and `read_resource` written as `async move`
+    /// blocks, and the largest rare arms of `dispatch` boxed. A new arm or a larger local that
+    /// breaks this should be boxed too.
+    #[test]
+    fn the_answer_future_fits_the_allocators_thread_cache() {
+        let server = Server::builder("s", "1")
+            .tool(Tool::read("echo").handler(|_ctx, _args| async { Ok(CallToolResult::text("x")) }))
+            .build()
+            .unwrap();
+        let session = server.session(Outbound::closed());
+        let frame = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}"#;
+        let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
+        let answering = session.answer(envelope, &Outbound::closed(), Extensions::new());
+        let size = std::mem::size_of_val(&answering);
+        eprintln!("answer future: {size} bytes");
+        assert!(size <= 1032, "the answer's future is {size} bytes; keep it within 1,032");
     }
 
     /// A session with one tool that parks forever and hands out the cancellation token it took.
