@@ -237,7 +237,10 @@ struct ServerInner {
     capabilities: ServerCapabilities,
     page_size: usize,
     client_request_timeout: Duration,
-    tools: RwLock<Catalog<Arc<Tool>>>,
+    /// Swapped whole when a tool is added or removed (under `tools_written`, so that two
+    /// changes at once do not lose one): a call reads it without a lock.
+    tools: arc_swap::ArcSwap<Catalog<Arc<Tool>>>,
+    tools_written: Mutex<()>,
     resources: RwLock<Vec<Resource>>,
     prompts: RwLock<Catalog<Prompt>>,
     sessions: Mutex<Vec<Weak<Connection>>>,
@@ -381,12 +384,39 @@ impl Server {
 
     /// The registered tool called `name`.
     pub fn tool(&self, name: &str) -> Option<Arc<Tool>> {
-        self.inner.tools.read().ok()?.get(name).cloned()
+        self.inner.tools.load().get(name).cloned()
+    }
+
+    /// Reads the registered tool called `name` in place, without taking a handle on it: what a
+    /// check that only looks at the tool needs. (A handle is one count more on the tool, which
+    /// every call shares, so every thread serving calls writes to it.)
+    ///
+    /// ```
+    /// use mcp_connector_core::{Server, Tool, protocol::CallToolResult};
+    ///
+    /// let server = Server::builder("demo", "1.0")
+    ///     .tool(Tool::read("echo").handler(|_ctx, _args| async { Ok(CallToolResult::text("hi")) }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(server.with_tool("echo", |tool| tool.name().len()), Some(4));
+    /// assert_eq!(server.with_tool("nope", |tool| tool.name().len()), None);
+    /// ```
+    pub fn with_tool<R>(&self, name: &str, read: impl FnOnce(&Tool) -> R) -> Option<R> {
+        self.inner.tools.load().get(name).map(|tool| read(tool))
     }
 
     /// Every registered tool, in registration order.
     pub fn tools(&self) -> Vec<Arc<Tool>> {
-        self.inner.tools.read().map(|t| t.items.clone()).unwrap_or_default()
+        self.inner.tools.load().items.clone()
+    }
+
+    /// Changes the tool catalog: a copy changed, then swapped in, one change at a time.
+    fn change_tools<R>(&self, change: impl FnOnce(&mut Catalog<Arc<Tool>>) -> R) -> R {
+        let _one_at_a_time = self.inner.tools_written.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tools = Catalog::clone(&self.inner.tools.load());
+        let changed = change(&mut tools);
+        self.inner.tools.store(Arc::new(tools));
+        changed
     }
 
     /// Adds a tool at run time and tells connected clients (`notifications/tools/list_changed`).
@@ -397,30 +427,23 @@ impl Server {
             let resources = self.inner.resources.read().map_err(|_| poisoned())?;
             tool.link_ui(|uri| find_ui(&resources, uri))?;
         }
-        {
-            let mut tools = self.inner.tools.write().map_err(|_| poisoned())?;
-            let name = tool.name().to_owned();
-            let origin = tool.origin.clone();
+        let name = tool.name().to_owned();
+        let origin = tool.origin.clone();
+        self.change_tools(|tools| {
             tools.insert(name.clone(), Arc::new(tool)).map_err(|first| BuildError::Duplicate {
                 kind: "tool",
                 name,
                 first: first.origin.clone(),
                 second: origin,
-            })?;
-        }
+            })
+        })?;
         self.broadcast(method::TOOLS_LIST_CHANGED, |_| true);
         Ok(())
     }
 
     /// Removes a tool at run time; tells connected clients when it existed.
     pub fn remove_tool(&self, name: &str) -> bool {
-        let removed = self
-            .inner
-            .tools
-            .write()
-            .ok()
-            .and_then(|mut t| t.remove(name, |t: &Arc<Tool>| t.name()))
-            .is_some();
+        let removed = self.change_tools(|tools| tools.remove(name, |t: &Arc<Tool>| t.name())).is_some();
         if removed {
             self.broadcast(method::TOOLS_LIST_CHANGED, |_| true);
         }
@@ -1112,7 +1135,8 @@ impl ServerBuilder {
                 capabilities,
                 page_size: self.page_size,
                 client_request_timeout: self.client_request_timeout,
-                tools: RwLock::new(tools),
+                tools: arc_swap::ArcSwap::from_pointee(tools),
+                tools_written: Mutex::new(()),
                 resources: RwLock::new(resources),
                 prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
