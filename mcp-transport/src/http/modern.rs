@@ -149,13 +149,17 @@ pub(crate) fn check(
 
 /// The headers that mirror a `tools/call`'s arguments, for a tool the server has (see
 /// [`check_tool_params`]).
+///
+/// The tool is read in place (`Server::with_tool`): the core takes its own handle on it when it
+/// runs the call, and a second one here was two more writes, per call, to a count every thread
+/// serving calls shares.
 fn check_call(server: &Server, headers: &HeaderMap, envelope: &RequestEnvelope) -> Result<(), Rejection> {
-    if let ClientRequest::CallTool(call) = &envelope.request
-        && let Some(tool) = server.tool(&call.name)
-    {
-        check_tool_params(&tool, call.arguments.as_ref(), headers)?;
+    match &envelope.request {
+        ClientRequest::CallTool(call) => server
+            .with_tool(&call.name, |tool| check_tool_params(tool, call.arguments.as_ref(), headers))
+            .unwrap_or(Ok(())),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// "Custom Headers from Tool Parameters": every argument the tool marks with `x-mcp-header`
