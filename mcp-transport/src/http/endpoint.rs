@@ -14,7 +14,6 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use futures_util::future::Either;
 use mcp_connector_core::era::Era;
 use mcp_connector_core::jsonrpc::{self, Decoded, Message, code};
 use mcp_connector_core::protocol::{ClientCapabilities, ProtocolVersion, method};
@@ -223,30 +222,21 @@ fn post(
                     Ok(body) => body,
                     Err(rejection) => break 'post rejection,
                 };
-            // The exchange's future runs in a box of its own, made in place. Awaited here,
-            // it sat in this future beside what `decide` returned (which an await in a
-            // `match` on it keeps): 1.9 KB in all, past the 1,032 bytes glibc serves from
-            // its per-thread cache, so every POST took malloc's slow path (and its
-            // consolidation of the fast bins) twice, to allocate and to free. Two boxes of
-            // about 0.5 and 0.9 KB cost less than one of 1.9 KB. `next` ends with its block,
-            // before the await.
-            let answering = {
-                let next = match decide(&shared, parts, accepts, body, &span, started) {
-                    Ok(next) => next,
-                    Err(rejection) => break 'post rejection,
-                };
-                match next {
-                    Next::Run(exchange) => Either::Left(super::exchange::boxed(|| exchange.run())),
-                    Next::Rare(work) => Either::Right(work),
-                    Next::Answer(response) => return Ok(response),
-                }
-            };
-            return Ok(match answering {
-                Either::Left(run) => run.await,
-                Either::Right(work) => match work.await {
+            // The exchange's future runs in a box of its own, made where the exchange is
+            // decided (`Exchange::start`). Awaited inline, it sat in this future beside what
+            // `decide` returned (which an await in a `match` on it keeps): 1.9 KB in all, past
+            // the 1,032 bytes glibc serves from its per-thread cache, so every POST took
+            // malloc's slow path (and its consolidation of the fast bins) twice, to allocate
+            // and to free. Two boxes of about 0.5 and 0.9 KB cost less than one of 1.9 KB, and
+            // `Next` is now a few words: returning it copies nothing large.
+            return Ok(match decide(&shared, parts, accepts, body, &span, started) {
+                Ok(Next::Run(run)) => run.await,
+                Ok(Next::Rare(work)) => match work.await {
                     Ok(response) => response,
                     Err(rejection) => rejected(&span, started, rejection),
                 },
+                Ok(Next::Answer(response)) => response,
+                Err(rejection) => break 'post rejection,
             });
         };
         Ok(rejected(&span, started, refused))
@@ -350,15 +340,12 @@ fn decide<'a>(
 }
 
 /// What a checked POST leads to. Deciding it is synchronous, so that the future of every
-/// POST holds only the exchange it runs: the paths that need more (opening a session, a batch,
-/// a notification for a session) are boxed, and the common one (one request) is not slowed
-/// by moving their state around on each poll.
-// The exchange is the common case by far: boxing it to shrink the enum would cost an
-// allocation on every POST.
-#[allow(clippy::large_enum_variant)]
+/// POST holds only the box of what it runs: the paths that need more (opening a session, a
+/// batch, a notification for a session) are boxed, and so is the common one (one request),
+/// in a box made in place where its exchange is decided (see `post`).
 enum Next<'a> {
-    /// One request to answer.
-    Run(Exchange),
+    /// One request to answer: its exchange, running ([`Exchange::start`]).
+    Run(super::exchange::Running),
     /// Answered already (202 for a notification that needs no session).
     Answer(Response),
     /// A rarer path with awaits of its own.
@@ -450,7 +437,7 @@ impl<'a> Post<'a> {
         let mut exchange = self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions);
         exchange.modern = true;
         exchange.ending = ending;
-        Ok(Next::Run(exchange))
+        Ok(Next::Run(exchange.start()))
     }
 
     /// Stateless: a fresh session per POST. No `Mcp-Session-Id` is needed or issued, the
@@ -473,9 +460,9 @@ impl<'a> Post<'a> {
         }
         let extensions = extensions_for(&mut self.parts, None);
         match incoming {
-            Incoming::Request(request) => {
-                Ok(Next::Run(self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions)))
-            }
+            Incoming::Request(request) => Ok(Next::Run(
+                self.exchange(session, Work::Single(request), Stream::Ephemeral, extensions).start(),
+            )),
             Incoming::NoAnswer(message) => {
                 if matches!(message, Message::Response(_) | Message::Error(_)) {
                     tracing::debug!(
@@ -516,7 +503,7 @@ impl<'a> Post<'a> {
         let sessions = self.shared.sessions.clone();
         let http_session = find_replicated(self.shared, &self.parts.headers, &self.parts.extensions).await?;
         let response = match self.in_session(http_session.clone(), incoming)? {
-            Next::Run(exchange) => exchange.run().await,
+            Next::Run(run) => run.await,
             Next::Answer(response) => response,
             Next::Rare(work) => work.await?,
         };
@@ -543,7 +530,7 @@ impl<'a> Post<'a> {
                 let exchange = self.exchange(session, Work::Single(request), stream, extensions);
                 // The exchange holds the session busy from here on, for as long as it runs.
                 drop(busy);
-                Ok(Next::Run(exchange))
+                Ok(Next::Run(exchange.start()))
             }
             Incoming::NoAnswer(message) => Ok(Next::Rare(Box::pin(async move {
                 let _busy = busy;
