@@ -1180,7 +1180,6 @@ mod tests {
         let envelope = RequestEnvelope::from_call_frame(frame).unwrap().unwrap();
         let answering = session.answer(envelope, &Outbound::closed(), Extensions::new());
         let size = std::mem::size_of_val(&answering);
-        eprintln!("answer future: {size} bytes");
         assert!(size <= 1032, "the answer's future is {size} bytes; keep it within 1,032");
     }
 

@@ -157,8 +157,9 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
     let Some(RequestAuth { claims: Some(claims), state, .. }) = parts.extensions.get::<RequestAuth>() else {
         return None;
     };
-    // Read in place (see `Server::with_tool`); a handle only for a refusal.
-    if !server.with_tool(&call.name, |tool| tool.scopes().iter().any(|scope| !claims.has_scope(scope)))? {
+    // Read in place (see `Server::with_tool`); a handle only for a refusal. (An empty `Vec`
+    // allocates nothing.)
+    if server.with_tool(&call.name, |tool| claims.missing_scopes(tool.scopes()).is_empty())? {
         return None;
     }
     let tool = server.tool(&call.name)?;
