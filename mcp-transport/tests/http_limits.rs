@@ -165,6 +165,29 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_
     assert!(idle >= Duration::from_millis(1400), "closed before the idle timeout: {idle:?}");
 }
 
+/// Shutdown drains every connection, idle keep-alive ones included: a connection with no
+/// request in flight is closed at once, not left open until its idle timeout or the end of the
+/// grace period, and `serve_until` returns as soon as the last one is closed.
+#[tokio::test]
+async fn shutdown_closes_an_idle_keep_alive_connection_at_once() {
+    let probe = Probe::default();
+    let mut server = TestServer::start(
+        transport(&probe).idle_timeout(Some(Duration::from_secs(60))).shutdown_grace(Duration::from_secs(60)),
+    )
+    .await;
+    let addr = addr_of(&server);
+    let mut stream = TcpStream::connect(&addr).await.expect("connect");
+    stream.write_all(&raw_call(&addr)).await.expect("write");
+    assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+    server.signal_shutdown();
+    let closed =
+        closed_within(&mut stream, PATIENCE).await.expect("closed by the shutdown, not the timeouts");
+    assert!(closed.is_empty(), "nothing more was sent: {}", String::from_utf8_lossy(&closed));
+    let served =
+        tokio::time::timeout(PATIENCE, server.task.take().unwrap()).await.expect("serve_until returned");
+    assert!(served.unwrap().is_ok());
+}
+
 /// The watcher re-reads a connection's phase on a timer rather than being woken on every
 /// change (`serve.rs`, `Activity`): a header begun on a connection that was idle gets the
 /// header-read timeout from when it began, not what remained of the (longer) idle timeout.
