@@ -10,8 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use mcp_connector_core::auth::{Claims, ToolGuard};
+use mcp_connector_core::protocol::CallToolParams;
 use mcp_connector_core::request::{ClientRequest, RequestEnvelope};
-use mcp_connector_core::{Extensions, Server};
+use mcp_connector_core::{Extensions, Server, Tool};
 use sha2::Digest;
 
 use super::guard::AuthGuard;
@@ -157,16 +158,25 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
     let Some(RequestAuth { claims: Some(claims), state, .. }) = parts.extensions.get::<RequestAuth>() else {
         return None;
     };
-    // Read in place (see `Server::with_tool`); a handle only for a refusal. (An empty `Vec`
-    // allocates nothing.)
-    if server.with_tool(&call.name, |tool| claims.missing_scopes(tool.scopes()).is_empty())? {
-        return None;
-    }
-    let tool = server.tool(&call.name)?;
-    let missing = claims.missing_scopes(tool.scopes());
-    if missing.is_empty() {
-        return None;
-    }
+    // The tool is read in place (see `Server::with_tool`): no handle on it, and an empty
+    // `Vec` of missing scopes allocates nothing.
+    server
+        .with_tool(&call.name, |tool| {
+            let missing = claims.missing_scopes(tool.scopes());
+            (!missing.is_empty()).then(|| insufficient_scope(tool, &missing, call, claims, state, parts))
+        })
+        .flatten()
+}
+
+/// The 403 for a call whose token lacks `missing` of the tool's scopes, audited.
+fn insufficient_scope(
+    tool: &Tool,
+    missing: &[&str],
+    call: &CallToolParams,
+    claims: &Claims,
+    state: &AuthState,
+    parts: &Parts,
+) -> Response {
     if !tool.is_read_only() {
         let no_arguments = serde_json::Map::new();
         let arguments = call.arguments.as_ref().unwrap_or(&no_arguments);
@@ -183,7 +193,7 @@ pub(crate) fn check_call(server: &Server, parts: &Parts, envelope: &RequestEnvel
         Rejection::new(StatusCode::FORBIDDEN, format!("Forbidden: {description}")),
         &challenge,
     );
-    Some(refused(response, "insufficient_scope"))
+    refused(response, "insufficient_scope")
 }
 
 /// Notes the refusal's reason on the response, for the metrics.
